@@ -1,0 +1,97 @@
+#include "allocation/allocation.hpp"
+
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
+
+#include <memory>
+#include <type_traits>
+
+#include "common/errors.hpp"
+#include "common/sizes.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+struct HostlistDestroy {
+    void operator()(hostlist_t list) const { slurm_hostlist_destroy(list); }
+};
+
+struct JobInfoFree {
+    void operator()(job_info_msg_t* message) const { slurm_free_job_info_msg(message); }
+};
+
+std::string get(const Environment& environment, const char* name) {
+    auto it = environment.find(name);
+    return it == environment.end() ? "" : it->second;
+}
+
+std::string slurm_error_text() { return slurm_strerror(slurm_get_errno()); }
+
+}  // namespace
+
+SlurmLibrary::SlurmLibrary() { slurm_init(nullptr); }
+SlurmLibrary::~SlurmLibrary() { slurm_fini(); }
+
+std::vector<std::string> expand_hostlist(const std::string& expression) {
+    std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistDestroy> list(
+        slurm_hostlist_create(expression.c_str()));
+    if (!list) throw LaunchError("while expanding the Slurm node list '" + expression + "'");
+    std::vector<std::string> hosts;
+    while (char* host = slurm_hostlist_shift(list.get())) {
+        hosts.emplace_back(host);
+        free(host);
+    }
+    return hosts;
+}
+
+bool inside_allocation(const Environment& environment) {
+    return !get(environment, "SLURM_JOB_ID").empty() && !get(environment, "SLURM_JOB_NODELIST").empty();
+}
+
+Allocation read_allocation(const SlurmLibrary&, const Environment& environment) {
+    if (!inside_allocation(environment)) {
+        throw UsageError(
+            "spark-slurm run: not inside a Slurm allocation (SLURM_JOB_ID is not set); start it "
+            "from a batch script or salloc with 'srun --ntasks-per-node=1 --mpi=pmix spark-slurm "
+            "run -- COMMAND', or preview with 'spark-slurm plan --nodes N'");
+    }
+    Allocation allocation;
+    auto job_id = parse_count(get(environment, "SLURM_JOB_ID"));
+    if (!job_id) throw LaunchError("SLURM_JOB_ID '" + get(environment, "SLURM_JOB_ID") + "' is not a job id");
+    allocation.job_id = static_cast<std::uint32_t>(*job_id);
+    allocation.nodes = expand_hostlist(get(environment, "SLURM_JOB_NODELIST"));
+    allocation.this_node = get(environment, "SLURMD_NODENAME");
+    allocation.restart_count =
+        static_cast<unsigned>(parse_count(get(environment, "SLURM_RESTART_COUNT")).value_or(0));
+    allocation.submit_dir = get(environment, "SLURM_SUBMIT_DIR");
+    job_info_msg_t* raw = nullptr;
+    if (slurm_load_job(&raw, allocation.job_id, SHOW_DETAIL) == SLURM_SUCCESS && raw) {
+        std::unique_ptr<job_info_msg_t, JobInfoFree> message(raw);
+        if (message->record_count > 0) allocation.requeueable = message->job_array[0].requeue != 0;
+    }
+    return allocation;
+}
+
+std::optional<JobStatus> load_job_status(const SlurmLibrary&, std::uint32_t job_id) {
+    job_info_msg_t* raw = nullptr;
+    if (slurm_load_job(&raw, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !raw) return {};
+    std::unique_ptr<job_info_msg_t, JobInfoFree> message(raw);
+    if (message->record_count == 0) return {};
+    const slurm_job_info_t& job = message->job_array[0];
+    JobStatus status;
+    status.state = job.job_state & JOB_STATE_BASE;
+    status.completing = (job.job_state & JOB_COMPLETING) != 0;
+    status.restart_count = job.restart_cnt;
+    status.state_reason = job.state_reason;
+    status.end_time = static_cast<std::int64_t>(job.end_time);
+    return status;
+}
+
+void requeue_job(const SlurmLibrary&, std::uint32_t job_id) {
+    if (slurm_requeue(job_id, 0) != SLURM_SUCCESS) {
+        throw LaunchError("while requeueing job " + std::to_string(job_id) + ": " + slurm_error_text());
+    }
+}
+
+}  // namespace spark_slurm

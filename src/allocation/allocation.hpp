@@ -1,0 +1,56 @@
+// The Slurm job this launcher runs in, read through libslurm. This is the only library that
+// links libslurm; the rest of the launcher sees plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "options/options.hpp"
+
+namespace spark_slurm {
+
+struct Allocation {
+    std::uint32_t job_id = 0;
+    std::vector<std::string> nodes;  // expanded SLURM_JOB_NODELIST, in Slurm's order
+    std::string this_node;           // SLURMD_NODENAME
+    unsigned restart_count = 0;      // SLURM_RESTART_COUNT (0 on the first run)
+    bool requeueable = false;        // the job was submitted with --requeue (or the site default)
+    std::string submit_dir;          // SLURM_SUBMIT_DIR
+};
+
+// What libslurm says about a running job at a moment, enough to tell preemption from scancel
+// and walltime (see docs/failure-matrix.md).
+struct JobStatus {
+    std::uint32_t state = 0;  // JOB_* base state
+    bool completing = false;
+    std::uint32_t restart_count = 0;
+    std::uint32_t state_reason = 0;
+    std::int64_t end_time = 0;
+};
+
+// Owns libslurm's global state for the process (slurm_init .. slurm_fini).
+class SlurmLibrary {
+public:
+    SlurmLibrary();
+    ~SlurmLibrary();
+    SlurmLibrary(const SlurmLibrary&) = delete;
+    SlurmLibrary& operator=(const SlurmLibrary&) = delete;
+};
+
+// Expands a Slurm hostlist expression ("node[1-3],gpu07") with libslurm.
+std::vector<std::string> expand_hostlist(const std::string& expression);
+
+// True when the environment says we are inside a job step (or a batch script).
+bool inside_allocation(const Environment& environment);
+
+// Throws UsageError when not inside an allocation, LaunchError when libslurm fails.
+Allocation read_allocation(const SlurmLibrary& slurm, const Environment& environment);
+
+std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_t job_id);
+
+// slurm_requeue: the job goes back to PENDING and its batch script reruns from the top.
+void requeue_job(const SlurmLibrary& slurm, std::uint32_t job_id);
+
+}  // namespace spark_slurm

@@ -1,0 +1,113 @@
+#include "launcher/node_report.hpp"
+
+#include <fmt/format.h>
+#include <sys/random.h>
+#include <sys/statvfs.h>
+
+#include <filesystem>
+
+#include "common/errors.hpp"
+#include "network/network.hpp"
+#include "resources/resources.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+std::string existing_ancestor(std::filesystem::path path) {
+    std::error_code error;
+    while (!path.empty() && !std::filesystem::exists(path, error)) {
+        if (path == path.parent_path()) break;
+        path = path.parent_path();
+    }
+    return path.empty() ? "/" : path.string();
+}
+
+std::uint64_t filesystem_capacity(const std::string& path) {
+    struct statvfs info {};
+    if (::statvfs(existing_ancestor(path).c_str(), &info) != 0) return 0;
+    return static_cast<std::uint64_t>(info.f_bavail) * info.f_frsize;
+}
+
+std::string node_work_dir(const Options& options, std::uint32_t job_id, unsigned rank,
+                          const Environment& environment) {
+    std::string base;
+    if (options.work_dir) {
+        base = *options.work_dir;
+    } else if (auto it = environment.find("TMPDIR"); it != environment.end() && !it->second.empty()) {
+        base = it->second;
+    } else {
+        base = "/tmp";
+    }
+    return (std::filesystem::path(base) / fmt::format("spark-slurm-{}-{}", job_id, rank)).string();
+}
+
+}  // namespace
+
+NodeReport probe_local_node(const Options& options, std::uint32_t job_id, unsigned rank,
+                            const Environment& environment) {
+    NodeReport report;
+    report.rank = rank;
+    report.hostname = this_hostname();
+    if (rank == 0 && options.leader_ip) {
+        if (!is_local_address(*options.leader_ip)) {
+            throw UsageError(fmt::format(
+                "spark-slurm {}: --leader-ip {} is not an address of the leader node {}; give one "
+                "of its addresses (see 'ip -brief address' on it) or leave it out",
+                to_string(options.command), *options.leader_ip, report.hostname));
+        }
+        report.address = *options.leader_ip;
+    } else {
+        report.address = resolve_address(report.hostname);
+        if (report.address.empty()) {
+            throw LaunchError(fmt::format(
+                "while finding the address of node {}: its hostname resolves to no non-loopback "
+                "IPv4 address; fix the node's /etc/hosts or DNS, or pass --leader-ip",
+                report.hostname));
+        }
+    }
+    report.resources = usable_resources(probe_this_node(environment));
+
+    std::set<std::uint16_t> taken;
+    PortSet defaults;
+    report.ports.control = pick_free_port(0, taken);
+    report.ports.spark_master = pick_free_port(defaults.spark_master, taken);
+    report.ports.spark_master_webui = pick_free_port(defaults.spark_master_webui, taken);
+    report.ports.namenode_rpc = pick_free_port(defaults.namenode_rpc, taken);
+    report.ports.namenode_http = pick_free_port(defaults.namenode_http, taken);
+    report.ports.spark_worker = pick_free_port(0, taken);
+    report.ports.spark_worker_webui = pick_free_port(defaults.spark_worker_webui, taken);
+    report.ports.datanode_data = pick_free_port(defaults.datanode_data, taken);
+    report.ports.datanode_http = pick_free_port(defaults.datanode_http, taken);
+    report.ports.datanode_ipc = pick_free_port(defaults.datanode_ipc, taken);
+
+    report.work_dir = node_work_dir(options, job_id, rank, environment);
+    report.scratch_capacity =
+        filesystem_capacity(options.state_dir ? *options.state_dir : report.work_dir);
+    return report;
+}
+
+std::string generate_secret() {
+    unsigned char bytes[32];
+    std::size_t filled = 0;
+    while (filled < sizeof bytes) {
+        ssize_t n = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw LaunchError("while generating the job's secret: getrandom failed");
+        }
+        filled += static_cast<std::size_t>(n);
+    }
+    std::string hex;
+    for (unsigned char byte : bytes) hex += fmt::format("{:02x}", byte);
+    return hex;
+}
+
+std::string default_job_dir(const Options& options, const Allocation& allocation) {
+    if (options.job_dir) return *options.job_dir;
+    std::string base = allocation.submit_dir.empty() ? std::filesystem::current_path().string()
+                                                     : allocation.submit_dir;
+    return (std::filesystem::path(base) / fmt::format("spark-slurm-{}", allocation.job_id)).string();
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,91 @@
+#include "launcher/plan_command.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "allocation/allocation.hpp"
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "launcher/node_report.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_json.hpp"
+#include "rendezvous/rendezvous.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+std::string render(const Options& options, const Plan& plan, unsigned rank) {
+    if (options.json) {
+        auto json = plan_to_json(plan, SecretHandling::Fingerprint);
+        json["rank"] = rank;
+        return json.dump() + "\n";
+    }
+    return describe_plan(plan);
+}
+
+}  // namespace
+
+std::string preview_plan_text(const Options& options, const Environment& environment) {
+    NodeResources per_node;
+    if (options.preview_cores_per_node && options.preview_memory_per_node) {
+        per_node = {*options.preview_cores_per_node, *options.preview_memory_per_node};
+    } else {
+        per_node = usable_resources(probe_this_node(environment));
+        if (options.preview_cores_per_node) per_node.cpus = *options.preview_cores_per_node;
+        if (options.preview_memory_per_node) per_node.memory = *options.preview_memory_per_node;
+    }
+    PlanInputs inputs;
+    inputs.options = options;
+    inputs.job_dir = options.job_dir.value_or("$SLURM_SUBMIT_DIR/spark-slurm-JOBID");
+    inputs.secret = "preview";
+    const unsigned count = *options.preview_nodes;
+    inputs.nodes.reserve(count);
+    const std::string work_base = options.work_dir.value_or("$TMPDIR");
+    for (unsigned rank = 0; rank < count; ++rank) {
+        NodeReport report;
+        report.rank = rank;
+        report.hostname = fmt::format("node{}", rank + 1);
+        report.address = report.hostname;
+        report.resources = per_node;
+        report.work_dir = fmt::format("{}/spark-slurm-JOBID-{}", work_base, rank);
+        inputs.nodes.push_back(std::move(report));
+    }
+    return render(options, make_plan(inputs), 0);
+}
+
+int plan_command(const Options& options, const Environment& environment, int* argc, char*** argv) {
+    if (options.preview_nodes) {
+        std::cout << preview_plan_text(options, environment) << std::flush;
+        return 0;
+    }
+    if (!inside_allocation(environment)) {
+        throw UsageError(
+            "spark-slurm plan: not inside a Slurm allocation; preview a cluster with --nodes N "
+            "(and --cores-per-node C --memory-per-node SIZE), or run it in a job with 'srun "
+            "--ntasks-per-node=1 --mpi=pmix spark-slurm plan'");
+    }
+    SlurmLibrary slurm;
+    Allocation allocation = read_allocation(slurm, environment);
+    MpiSession mpi(argc, argv);
+    NodeReport mine = probe_local_node(options, allocation.job_id, mpi.rank(), environment);
+    log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
+    Plan plan = rendezvous(
+        mpi, mine,
+        [&](std::vector<NodeReport> reports) {
+            PlanInputs inputs;
+            inputs.options = options;
+            inputs.job_id = allocation.job_id;
+            inputs.restart_count = allocation.restart_count;
+            inputs.job_dir = default_job_dir(options, allocation);
+            inputs.secret = generate_secret();
+            inputs.nodes = std::move(reports);
+            return make_plan(inputs);
+        },
+        std::chrono::seconds(options.ready_timeout_seconds));
+    if (options.json || mpi.rank() == 0) std::cout << render(options, plan, mine.rank) << std::flush;
+    return 0;
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,639 @@
+#include "launcher/run_command.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "allocation/allocation.hpp"
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "launcher/control_channel.hpp"
+#include "launcher/node_report.hpp"
+#include "plan/plan.hpp"
+#include "rendezvous/rendezvous.hpp"
+#include "runtime/runtime.hpp"
+#include "services/probes.hpp"
+#include "services/services.hpp"
+#include "supervisor/process.hpp"
+#include "supervisor/signals.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr auto kDaemonStopGrace = 10s;
+constexpr auto kHeartbeatInterval = 1s;
+// A worker that hears nothing from the leader for this long assumes it is gone.
+constexpr auto kLeaderSilenceLimit = 15s;
+// How long the leader waits for workers to confirm their teardown.
+constexpr auto kWorkerStopLimit = kDaemonStopGrace + 5s;
+constexpr auto kProbeInterval = 250ms;
+constexpr std::size_t kLogTailLines = 15;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Removes the node-local work directory on every way out of the launcher.
+class WorkDirectory {
+public:
+    explicit WorkDirectory(std::string path) : path_(std::move(path)) {}
+    ~WorkDirectory() {
+        std::error_code error;
+        fs::remove_all(path_, error);
+    }
+    WorkDirectory(const WorkDirectory&) = delete;
+    WorkDirectory& operator=(const WorkDirectory&) = delete;
+
+private:
+    std::string path_;
+};
+
+void make_private_dir(const std::string& path) {
+    if (path.empty()) return;
+    std::error_code error;
+    fs::create_directories(path, error);
+    if (error) throw LaunchError("while creating " + path + ": " + error.message());
+    // HDFS refuses data directories other users could read (dfs.datanode.data.dir.perm = 700).
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace, error);
+}
+
+void write_file(const std::string& path, const std::string& text, fs::perms permissions) {
+    {
+        std::ofstream file(path, std::ios::trunc);
+        if (!file) throw LaunchError("while writing " + path);
+        fs::permissions(path, permissions, fs::perm_options::replace);
+        file << text;
+        if (!file) throw LaunchError("while writing " + path);
+    }
+}
+
+// Directories and configuration files of this node; the secret goes only into a 0600 file.
+void prepare_node(const Plan& plan, const NodePlan& node) {
+    make_private_dir(node.work_dir);
+    make_private_dir(node.conf_dir);
+    make_private_dir(node.tmp_dir);
+    for (const auto& dir : {node.spark_local_dir, node.spark_worker_dir, node.namenode_dir, node.datanode_dir}) {
+        make_private_dir(dir);
+    }
+    std::error_code error;
+    fs::create_directories(plan.log_dir, error);
+    if (error) {
+        throw LaunchError("while creating the log directory " + plan.log_dir + ": " + error.message() +
+                          " (choose a writable shared directory with --job-dir)");
+    }
+    if (!plan.recovery_dir.empty() && node.runs_leader()) make_private_dir(plan.recovery_dir);
+    if (!plan.checkpoint_dir.empty() && node.runs_leader()) {
+        fs::create_directories(plan.checkpoint_dir, error);
+    }
+    ConfigFiles files = render_configs(plan, node);
+    write_file(node.conf_dir + "/spark-defaults.conf", files.spark_defaults, fs::perms::owner_read | fs::perms::owner_write);
+    write_file(node.conf_dir + "/spark-env.sh", files.spark_env, fs::perms::owner_read | fs::perms::owner_write);
+    if (plan.hdfs) {
+        write_file(node.conf_dir + "/core-site.xml", files.core_site, fs::perms::owner_read | fs::perms::owner_write);
+        write_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site, fs::perms::owner_read | fs::perms::owner_write);
+    }
+    // Log4j output of the daemons goes to their stderr, which is their log file.
+}
+
+struct RunningDaemon {
+    DaemonSpec spec;
+    Process process;
+    bool exit_reported = false;
+};
+
+// The daemons of this node, started through the runtime, each in its own process group.
+class NodeDaemons {
+public:
+    explicit NodeDaemons(const Runtime& runtime) : runtime_(runtime) {}
+
+    void start(const DaemonSpec& spec) {
+        Execution execution = runtime_.prepare(spec.invocation);
+        SpawnRequest request{execution.argv, execution.environment, execution.working_dir, spec.log_file, false};
+        daemons_.push_back({spec, Process::spawn(request, display_name(spec.daemon)), false});
+        log::info("started {} (log: {})", display_name(spec.daemon), spec.log_file);
+    }
+
+    // Daemons that have exited since the last call, with their wait status.
+    std::vector<std::pair<DaemonSpec, int>> newly_exited() {
+        std::vector<std::pair<DaemonSpec, int>> exited;
+        for (auto& daemon : daemons_) {
+            if (daemon.exit_reported) continue;
+            if (auto status = daemon.process.exit_status()) {
+                daemon.exit_reported = true;
+                exited.emplace_back(daemon.spec, *status);
+            }
+        }
+        return exited;
+    }
+
+    void stop_all_daemons() {
+        std::vector<Process*> processes;
+        for (auto& daemon : daemons_) processes.push_back(&daemon.process);
+        spark_slurm::stop_all(processes, kDaemonStopGrace);
+    }
+
+private:
+    const Runtime& runtime_;
+    std::vector<RunningDaemon> daemons_;
+};
+
+std::string exit_message(const std::string& host, const DaemonSpec& spec, int status) {
+    return fmt::format("the {} on {} stopped ({}); last lines of {}:\n{}", display_name(spec.daemon), host,
+                       describe_wait_status(status), spec.log_file, tail_of_file(spec.log_file, kLogTailLines));
+}
+
+// Runs a short-lived step (the namenode format) to completion, or gives up at the deadline or
+// at a termination signal. Returns its wait status.
+std::optional<int> run_to_completion(const Runtime& runtime, const DaemonSpec& spec, SignalFd& signals,
+                                     Clock::time_point deadline, int& termination_signal) {
+    Execution execution = runtime.prepare(spec.invocation);
+    Process process = Process::spawn({execution.argv, execution.environment, execution.working_dir, spec.log_file, false},
+                                     "namenode format");
+    while (Clock::now() < deadline) {
+        pollfd ready{signals.fd(), POLLIN, 0};
+        ::poll(&ready, 1, 200);
+        while (int signal = signals.read_signal()) {
+            if (signal != SIGCHLD) termination_signal = signal;
+        }
+        reap_children();
+        if (auto status = process.exit_status()) return status;
+        if (termination_signal) break;
+    }
+    process.stop(kDaemonStopGrace);
+    return {};
+}
+
+bool is_termination(int signal) { return signal == SIGTERM || signal == SIGINT || signal == SIGHUP; }
+
+// ---------------------------------------------------------------------------------------------
+// The leader.
+
+struct WorkerLink {
+    Connection connection;
+    std::optional<unsigned> rank;  // known after hello
+    bool started = false;
+    bool stopped = false;
+};
+
+class Leader {
+public:
+    Leader(const Plan& plan, const Runtime& runtime, const Options& options)
+        : plan_(plan), node_(plan.leader()), runtime_(runtime), options_(options), daemons_(runtime),
+          server_(plan.control_port) {}
+
+    int run() {
+        start_ = Clock::now();
+        const auto deadline = start_ + std::chrono::seconds(plan_.ready_timeout_seconds);
+        log::info("cluster of {} worker(s); daemon logs in {}", plan_.worker_count, plan_.log_dir);
+
+        if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
+            auto status = run_to_completion(runtime_, namenode_format_spec(plan_, node_), signals_, deadline,
+                                            termination_signal_);
+            if (termination_signal_) return teardown(128 + termination_signal_);
+            if (!status || *status != 0) {
+                auto spec = namenode_format_spec(plan_, node_);
+                return fail(status ? exit_message(node_.hostname, spec, *status)
+                                   : "formatting the namenode did not finish within --ready-timeout");
+            }
+        }
+        for (const auto& spec : daemons_for(plan_, node_)) {
+            if (spec.daemon == Daemon::SparkMaster || spec.daemon == Daemon::Namenode) daemons_.start(spec);
+        }
+
+        // Phase 1: the leader's daemons answer. Phase 2: every worker registered.
+        while (!failure_ && !termination_signal_) {
+            service_events(100ms);
+            if (failure_ || termination_signal_) break;
+            if (Clock::now() >= deadline) {
+                failure_ = readiness_timeout_message();
+                break;
+            }
+            if (Clock::now() - last_probe_ < kProbeInterval) continue;
+            last_probe_ = Clock::now();
+            if (!leader_daemons_up_) {
+                check_leader_daemons();
+            } else if (cluster_ready()) {
+                break;
+            }
+        }
+        if (termination_signal_) return teardown(128 + termination_signal_);
+        if (failure_) return fail(*failure_);
+
+        log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB", seconds_since(start_),
+                  plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
+        log::info("spark master {}  web UI {}", plan_.master_url, plan_.master_webui_url);
+        if (plan_.hdfs) log::info("hdfs {}  web UI {}", plan_.hdfs_url, plan_.namenode_webui_url);
+        return run_driver();
+    }
+
+private:
+    void service_events(std::chrono::milliseconds timeout) {
+        std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {server_.fd(), POLLIN, 0}};
+        for (auto& link : links_) fds.push_back({link.connection.fd(), POLLIN, 0});
+        ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
+
+        while (int signal = signals_.read_signal()) {
+            if (is_termination(signal) && !termination_signal_) {
+                termination_signal_ = signal;
+                log::info("received {}; stopping the cluster", ::strsignal(signal));
+            }
+        }
+        reap_children();
+        while (auto connection = server_.accept()) links_.push_back({std::move(*connection), {}, false, false});
+        for (auto& link : links_) {
+            for (const auto& message : link.connection.receive()) handle_message(link, message);
+        }
+        for (auto& link : links_) {
+            if (link.connection.closed() && link.rank && !link.stopped && !stopping_) {
+                std::string what = fmt::format("the launcher on {} (rank {}) exited or lost its connection",
+                                               plan_.nodes[*link.rank].hostname, *link.rank);
+                if (!ready_) {
+                    failure_ = what;
+                } else {
+                    log::warn("{}; the cluster goes on without that node", what);
+                }
+                link.stopped = true;
+            }
+        }
+        for (const auto& [spec, status] : daemons_.newly_exited()) {
+            std::string what = exit_message(node_.hostname, spec, status);
+            if (stopping_) continue;
+            if (!ready_) {
+                failure_ = what;
+            } else {
+                log::warn("{}", what);
+            }
+        }
+        if (Clock::now() - last_heartbeat_ >= kHeartbeatInterval) {
+            last_heartbeat_ = Clock::now();
+            for (auto& link : links_) {
+                if (link.rank) link.connection.send({{"ping", true}});
+            }
+        }
+    }
+
+    void handle_message(WorkerLink& link, const nlohmann::json& message) {
+        if (message.contains("hello")) {
+            unsigned rank = message["hello"].get<unsigned>();
+            if (rank == 0 || rank >= plan_.nodes.size() || message.value("token", "") != hello_token(plan_.secret, rank)) {
+                link.connection = Connection(-1);
+                return;
+            }
+            link.rank = rank;
+            if (leader_daemons_up_) start_worker(link);
+            return;
+        }
+        if (!link.rank) return;
+        const std::string& host = plan_.nodes[*link.rank].hostname;
+        if (message.contains("daemon_exited")) {
+            std::string what = fmt::format("the {} on {} stopped ({}); last lines of its log:\n{}",
+                                           message.value("daemon_exited", "?"), host,
+                                           message.value("status", "?"), message.value("log_tail", ""));
+            if (stopping_) return;
+            if (!ready_) {
+                failure_ = what;
+            } else {
+                log::warn("{}", what);
+            }
+        } else if (message.contains("failed")) {
+            if (!ready_ && !stopping_) failure_ = fmt::format("on {}: {}", host, message.value("failed", ""));
+        } else if (message.contains("stopped")) {
+            link.stopped = true;
+        }
+    }
+
+    void start_worker(WorkerLink& link) {
+        if (link.started) return;
+        link.started = true;
+        link.connection.send({{"start", true}});
+    }
+
+    void check_leader_daemons() {
+        auto master = probe_master(plan_.master_webui_url);
+        if (!master || master->status != "ALIVE") return;
+        if (plan_.hdfs) {
+            auto namenode = probe_namenode(plan_.namenode_webui_url);
+            if (!namenode) return;
+        }
+        leader_daemons_up_ = true;
+        log::info("master{} up in {:.1f} s", plan_.hdfs ? " and namenode" : "", seconds_since(start_));
+        for (auto& link : links_) {
+            if (link.rank) start_worker(link);
+        }
+        if (node_.runs_worker()) {
+            for (const auto& spec : daemons_for(plan_, node_)) {
+                if (spec.daemon == Daemon::SparkWorker || spec.daemon == Daemon::Datanode) daemons_.start(spec);
+            }
+        }
+    }
+
+    bool cluster_ready() {
+        auto master = probe_master(plan_.master_webui_url);
+        if (!master) return false;
+        unsigned workers = master->matching_workers(plan_.worker_cores, plan_.worker_memory >> 20);
+        if (workers != last_workers_) {
+            last_workers_ = workers;
+            log::info("workers {}/{} registered ({} cores, {} MiB each)", workers, plan_.worker_count,
+                      plan_.worker_cores, plan_.worker_memory >> 20);
+        }
+        bool hdfs_ready = true;
+        if (plan_.hdfs) {
+            auto namenode = probe_namenode(plan_.namenode_webui_url);
+            if (!namenode) return false;
+            if (namenode->live_datanodes != last_datanodes_) {
+                last_datanodes_ = namenode->live_datanodes;
+                log::info("datanodes {}/{} live", namenode->live_datanodes, plan_.worker_count);
+            }
+            hdfs_ready = namenode->live_datanodes >= plan_.worker_count && !namenode->in_safe_mode();
+            if (namenode->live_datanodes >= plan_.worker_count && namenode->in_safe_mode() && !reported_safe_mode_) {
+                reported_safe_mode_ = true;
+                log::info("waiting for HDFS to leave safe mode");
+            }
+        }
+        ready_ = workers >= plan_.worker_count && hdfs_ready;
+        return ready_;
+    }
+
+    std::string readiness_timeout_message() {
+        std::string message = fmt::format("the cluster was not ready after --ready-timeout {} s: ", plan_.ready_timeout_seconds);
+        if (!leader_daemons_up_) {
+            message += fmt::format("the spark master{} on {} did not answer", plan_.hdfs ? " or hdfs namenode" : "", node_.hostname);
+            for (const auto& spec : daemons_for(plan_, node_)) {
+                if (spec.daemon == Daemon::SparkMaster || spec.daemon == Daemon::Namenode) {
+                    message += fmt::format("\nlast lines of {}:\n{}", spec.log_file, tail_of_file(spec.log_file, kLogTailLines));
+                }
+            }
+            return message;
+        }
+        message += fmt::format("{}/{} spark workers registered", last_workers_, plan_.worker_count);
+        if (plan_.hdfs) message += fmt::format(", {}/{} datanodes live", last_datanodes_, plan_.worker_count);
+        std::set<std::string> registered;
+        if (auto master = probe_master(plan_.master_webui_url)) {
+            for (const auto& worker : master->workers) {
+                if (worker.state == "ALIVE") registered.insert(worker.host);
+            }
+        }
+        for (const auto& node : plan_.nodes) {
+            if (!node.runs_worker()) continue;
+            bool connected = node.rank == 0;
+            for (const auto& link : links_) connected |= link.rank == node.rank;
+            if (!connected) {
+                message += fmt::format("\n{}: its launcher never connected to the leader", node.hostname);
+                continue;
+            }
+            if (!registered.count(node.address)) {
+                auto spec = daemon_spec(plan_, node, Daemon::SparkWorker);
+                message += fmt::format("\n{}: spark worker not registered; last lines of {}:\n{}", node.hostname,
+                                       spec.log_file, tail_of_file(spec.log_file, kLogTailLines));
+            }
+        }
+        return message;
+    }
+
+    int run_driver() {
+        Invocation invocation = driver_invocation(plan_, options_.driver, fs::current_path().string());
+        Execution execution = runtime_.prepare(invocation);
+        log::info("running the driver: {}", fmt::join(options_.driver, " "));
+        Process driver = Process::spawn({execution.argv, execution.environment, execution.working_dir, "", true}, "driver");
+        while (!termination_signal_) {
+            service_events(200ms);
+            if (driver.exited()) break;
+        }
+        int code;
+        if (auto status = driver.exit_status()) {
+            code = exit_code_of(*status);
+            log::info("driver finished ({})", describe_wait_status(*status));
+        } else {
+            driver.stop(kDaemonStopGrace);
+            code = 128 + termination_signal_;
+        }
+        return teardown(code);
+    }
+
+    int fail(const std::string& message) {
+        log::write_line(log::origin() + ": error: " + message);
+        for (auto& link : links_) link.connection.send({{"stop", "the cluster failed to start"}});
+        teardown(kExitFailure);
+        return kExitFailure;
+    }
+
+    int teardown(int code) {
+        stopping_ = true;
+        auto started = Clock::now();
+        for (auto& link : links_) {
+            if (link.rank) link.connection.send({{"stop", true}});
+        }
+        daemons_.stop_all_daemons();
+        // Workers stop theirs in parallel; wait for each to confirm, or to be gone, with a bound.
+        auto limit = Clock::now() + kWorkerStopLimit;
+        auto outstanding = [&] {
+            unsigned count = 0;
+            for (auto& link : links_) count += link.rank && !link.stopped && !link.connection.closed();
+            return count;
+        };
+        while (outstanding() > 0 && Clock::now() < limit) service_events(100ms);
+        if (outstanding() > 0) log::warn("{} worker(s) did not confirm their teardown in time", outstanding());
+        log::info("cluster stopped in {:.1f} s", seconds_since(started));
+        return code;
+    }
+
+    const Plan& plan_;
+    const NodePlan& node_;
+    const Runtime& runtime_;
+    const Options& options_;
+    NodeDaemons daemons_;
+    ControlServer server_;
+    SignalFd signals_;
+    std::vector<WorkerLink> links_;
+    Clock::time_point start_;
+    Clock::time_point last_probe_{};
+    Clock::time_point last_heartbeat_{};
+    bool leader_daemons_up_ = false;
+    bool ready_ = false;
+    bool stopping_ = false;
+    bool reported_safe_mode_ = false;
+    unsigned last_workers_ = 0;
+    unsigned last_datanodes_ = 0;
+    int termination_signal_ = 0;
+    std::optional<std::string> failure_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// A worker.
+
+class Worker {
+public:
+    Worker(const Plan& plan, const NodePlan& node, const Runtime& runtime)
+        : plan_(plan), node_(node), daemons_(runtime) {}
+
+    int run() {
+        auto deadline = Clock::now() + std::chrono::seconds(plan_.ready_timeout_seconds);
+        auto connection = connect_to_leader(plan_.leader_address, plan_.control_port, deadline);
+        if (!connection) {
+            log::write_line(log::origin() + fmt::format(": error: could not reach the leader at {}:{} within "
+                                                        "--ready-timeout; see the leader's output",
+                                                        plan_.leader_address, plan_.control_port));
+            return kExitFailure;
+        }
+        leader_ = std::move(*connection);
+        leader_.send({{"hello", node_.rank}, {"token", hello_token(plan_.secret, node_.rank)}});
+
+        while (true) {
+            std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {leader_.fd(), POLLIN, 0}};
+            ::poll(fds.data(), fds.size(), 200);
+            while (int signal = signals_.read_signal()) {
+                if (is_termination(signal)) {
+                    log::info("received {}; stopping", ::strsignal(signal));
+                    daemons_.stop_all_daemons();
+                    return 128 + signal;
+                }
+            }
+            reap_children();
+            for (const auto& message : leader_.receive()) {
+                if (message.contains("start") && !started_) {
+                    started_ = true;
+                    try {
+                        for (const auto& spec : daemons_for(plan_, node_)) daemons_.start(spec);
+                    } catch (const std::exception& error) {
+                        leader_.send({{"failed", error.what()}});
+                    }
+                } else if (message.contains("stop")) {
+                    daemons_.stop_all_daemons();
+                    leader_.send({{"stopped", true}});
+                    return 0;
+                }
+            }
+            for (const auto& [spec, status] : daemons_.newly_exited()) {
+                log::warn("{}", exit_message(node_.hostname, spec, status));
+                leader_.send({{"daemon_exited", display_name(spec.daemon)},
+                              {"status", describe_wait_status(status)},
+                              {"log_tail", tail_of_file(spec.log_file, kLogTailLines)}});
+            }
+            auto silence = Clock::now() - leader_.last_heard();
+            if (leader_.closed() || silence > kLeaderSilenceLimit) {
+                log::write_line(log::origin() + fmt::format(": error: lost the leader {} ({}); stopping this node",
+                                                            plan_.leader_hostname,
+                                                            leader_.closed() ? "its launcher exited" : "no heartbeat"));
+                daemons_.stop_all_daemons();
+                return kExitFailure;
+            }
+        }
+    }
+
+private:
+    const Plan& plan_;
+    const NodePlan& node_;
+    NodeDaemons daemons_;
+    SignalFd signals_;
+    Connection leader_{-1};
+    bool started_ = false;
+};
+
+// Checks on the leader that an image follows the contract (singularity/README.md) before
+// anything starts. Returns the problem, or "".
+std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
+    if (settings.kind == RuntimeChoice::None) return "";
+    std::vector<std::pair<std::string, std::string>> checks{{settings.spark_image, "spark"}};
+    if (hdfs) checks.emplace_back(settings.hadoop_image, "hadoop");
+    for (const auto& [image, what] : checks) {
+        std::vector<std::string> argv;
+        if (settings.sudo) argv = {"sudo", "-n"};
+        // A fixed script, no user input in it: the image's own variables decide.
+        argv.insert(argv.end(), {settings.executable, "--silent", "exec", "--cleanenv", image, "/bin/sh", "-c",
+                                 what == "spark"
+                                     ? "command -v java >/dev/null || echo 'no java on PATH'; "
+                                       "test -x \"$SPARK_HOME/bin/spark-class\" || echo \"SPARK_HOME "
+                                       "('$SPARK_HOME') has no bin/spark-class\""
+                                     : "command -v java >/dev/null || echo 'no java on PATH'; "
+                                       "test -x \"$HADOOP_HOME/bin/hdfs\" || echo \"HADOOP_HOME "
+                                       "('$HADOOP_HOME') has no bin/hdfs\""});
+        std::map<std::string, std::string> environment;
+        for (const char* name : {"PATH", "HOME", "USER", "LANG"}) {
+            if (auto it = settings.inherited.find(name); it != settings.inherited.end()) environment[name] = it->second;
+        }
+        auto output = fs::temp_directory_path() / fmt::format("spark-slurm-image-check-{}", ::getpid());
+        int status = -1;
+        {
+            Process check = Process::spawn({argv, environment, "", output.string(), false}, "image check");
+            auto deadline = Clock::now() + 120s;
+            while (!check.exited() && Clock::now() < deadline) {
+                reap_children();
+                std::this_thread::sleep_for(20ms);
+            }
+            if (auto exited = check.exit_status()) status = *exited;
+        }
+        std::string text = tail_of_file(output.string(), 5);
+        std::error_code error;
+        fs::remove(output, error);
+        if (status != 0 || text.find_first_not_of(" \n") != std::string::npos) {
+            return fmt::format("spark-slurm run: the image {} does not provide {}: {}; see singularity/README.md "
+                               "for what an image needs",
+                               image, what, text.empty() ? describe_wait_status(status) : text.substr(4, text.find('\n') - 4));
+        }
+    }
+    return "";
+}
+
+}  // namespace
+
+int run_command(const Options& options, const Environment& environment, int* argc, char*** argv) {
+    // Problems the user can fix are found before MPI, so every rank fails the same way at once.
+    RuntimeSettings runtime_settings = resolve_runtime(options, environment);
+    SlurmLibrary slurm;
+    Allocation allocation = read_allocation(slurm, environment);
+
+    become_supervisor();
+    MpiSession mpi(argc, argv);
+    NodeReport mine;
+    try {
+        mine = probe_local_node(options, allocation.job_id, mpi.rank(), environment);
+    } catch (const UsageError& error) {
+        mine.rank = mpi.rank();
+        mine.problem = error.what();
+    }
+    if (mpi.rank() == 0 && mine.problem.empty()) mine.problem = image_problem(runtime_settings, options.hdfs);
+    log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
+    if (mpi.rank() == 0) log::info("job {}: rendezvous of {} rank(s)", allocation.job_id, mpi.size());
+    auto rendezvous_start = Clock::now();
+
+    Plan plan = rendezvous(
+        mpi, mine,
+        [&](std::vector<NodeReport> reports) {
+            for (const auto& report : reports) {
+                if (!report.problem.empty()) throw UsageError(report.problem);
+            }
+            PlanInputs inputs;
+            inputs.options = options;
+            inputs.job_id = allocation.job_id;
+            inputs.restart_count = allocation.restart_count;
+            inputs.job_dir = default_job_dir(options, allocation);
+            inputs.secret = generate_secret();
+            inputs.nodes = std::move(reports);
+            return make_plan(inputs);
+        },
+        std::chrono::seconds(options.ready_timeout_seconds));
+    const NodePlan& node = plan.nodes.at(mine.rank);
+    if (mine.rank == 0) log::info("rendezvous done in {:.2f} s", seconds_since(rendezvous_start));
+    if (node.role == Role::Idle) {
+        log::info("not needed by this cluster (--workers {}); exiting", plan.worker_count);
+        return 0;
+    }
+
+    WorkDirectory work_directory(node.work_dir);
+    prepare_node(plan, node);
+    auto runtime = make_runtime(runtime_settings);
+    if (node.runs_leader()) return Leader(plan, *runtime, options).run();
+    return Worker(plan, node, *runtime).run();
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,38 @@
+// spark-slurm: parse the command line, hand over to the launcher, turn failures into messages
+// and exit statuses. Nothing else lives here.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "launcher/plan_command.hpp"
+#include "launcher/run_command.hpp"
+#include "options/options.hpp"
+#include "rendezvous/rendezvous.hpp"
+
+int main(int argc, char** argv) {
+    using namespace spark_slurm;
+    try {
+        auto environment = current_environment();
+        auto parsed = parse_command_line(std::vector<std::string>(argv + 1, argv + argc), environment);
+        if (parsed.action == ParsedCommandLine::Action::PrintText) {
+            std::cout << parsed.text << std::flush;
+            return 0;
+        }
+        if (parsed.options.command == Command::Plan) {
+            return plan_command(parsed.options, environment, &argc, &argv);
+        }
+        return run_command(parsed.options, environment, &argc, &argv);
+    } catch (const UsageError& error) {
+        // Every rank finds the same mistake; one message is enough.
+        const char* rank = std::getenv("SLURM_PROCID");
+        if (!rank || std::string(rank) == "0") log::write_line(error.what());
+        return kExitUsage;
+    } catch (const PeerFailed& failed) {
+        return failed.exit_code;
+    } catch (const std::exception& error) {
+        log::write_line(log::origin() + ": error: " + error.what());
+        return kExitFailure;
+    }
+}

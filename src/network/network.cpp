@@ -1,0 +1,112 @@
+#include "network/network.hpp"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+
+#include "common/errors.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+class Socket {
+public:
+    Socket() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {}
+    ~Socket() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    int fd() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// Binds like a daemon would (all addresses); returns the bound port or 0 when it is taken.
+std::uint16_t try_bind(std::uint16_t port) {
+    Socket socket;
+    if (socket.fd() < 0) return 0;
+    // The daemons bind with SO_REUSEADDR, so connections of an earlier job still in TIME_WAIT
+    // do not make a port unusable for them; test the same way.
+    int one = 1;
+    ::setsockopt(socket.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_ANY);
+    address.sin_port = htons(port);
+    if (::bind(socket.fd(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 0;
+    socklen_t length = sizeof address;
+    if (::getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+    return ntohs(address.sin_port);
+}
+
+}  // namespace
+
+std::string this_hostname() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) throw LaunchError("while reading this node's hostname");
+    return name;
+}
+
+std::string resolve_address(const std::string& hostname) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* raw = nullptr;
+    if (::getaddrinfo(hostname.c_str(), nullptr, &hints, &raw) != 0) return "";
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> results(raw, ::freeaddrinfo);
+    for (addrinfo* entry = results.get(); entry; entry = entry->ai_next) {
+        auto* in = reinterpret_cast<sockaddr_in*>(entry->ai_addr);
+        if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+        char text[INET_ADDRSTRLEN] = {};
+        ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+        return text;
+    }
+    return "";
+}
+
+bool is_local_address(const std::string& address) {
+    ifaddrs* raw = nullptr;
+    if (::getifaddrs(&raw) != 0) return false;
+    std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> interfaces(raw, ::freeifaddrs);
+    for (ifaddrs* entry = interfaces.get(); entry; entry = entry->ifa_next) {
+        if (!entry->ifa_addr) continue;
+        char text[INET6_ADDRSTRLEN] = {};
+        if (entry->ifa_addr->sa_family == AF_INET) {
+            ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(entry->ifa_addr)->sin_addr, text,
+                        sizeof text);
+        } else if (entry->ifa_addr->sa_family == AF_INET6) {
+            ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(entry->ifa_addr)->sin6_addr,
+                        text, sizeof text);
+        } else {
+            continue;
+        }
+        if (address == text) return true;
+    }
+    return false;
+}
+
+std::uint16_t pick_free_port(std::uint16_t preferred, std::set<std::uint16_t>& taken) {
+    if (preferred != 0 && !taken.count(preferred) && try_bind(preferred) == preferred) {
+        taken.insert(preferred);
+        return preferred;
+    }
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::uint16_t port = try_bind(0);
+        if (port != 0 && !taken.count(port)) {
+            taken.insert(port);
+            return port;
+        }
+    }
+    throw LaunchError("while looking for a free TCP port on " + this_hostname() + ": none found");
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,433 @@
+#include "options/options.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/errors.hpp"
+#include "common/sizes.hpp"
+#include "spark_slurm_version.hpp"
+
+extern char** environ;
+
+namespace po = boost::program_options;
+
+namespace spark_slurm {
+
+namespace {
+
+enum class Kind { Flag, Count, Size, Text, Choice };
+enum Scope : unsigned { kRun = 1, kPlan = 2, kAll = kRun | kPlan };
+
+// One row per option: the single place where its name, environment variable, default and help
+// live. Values are taken as text and validated here, so every rejection names the option.
+struct OptionSpec {
+    const char* name;
+    const char* environment;  // nullptr: no environment variable
+    Kind kind;
+    unsigned scope;
+    const char* value_name;
+    const char* default_text;  // shown in --help; nullptr: none
+    const char* help;
+};
+
+// SPARK_SLURM_WORKERS, SPARK_SLURM_JOB_DIR, ... are what the driver is *given*; they are not
+// read back as options, so a nested spark-slurm call cannot pick them up by accident.
+constexpr OptionSpec kOptionTable[] = {
+    {"config", "SPARK_SLURM_CONFIG", Kind::Text, kAll, "FILE", nullptr,
+     "read options from an INI file (one 'name = value' per line, names as the long options)"},
+    {"workers", "SPARK_SLURM_NUM_WORKERS", Kind::Count, kAll, "N",
+     "every node but the leader", "number of Spark worker + HDFS datanode nodes (>= 1)"},
+    {"cores", "SPARK_SLURM_CORES", Kind::Count, kAll, "N", "detected with hwloc",
+     "cores each Spark worker offers"},
+    {"memory", "SPARK_SLURM_MEMORY", Kind::Size, kAll, "SIZE",
+     "detected, minus a reserve for the OS and daemons", "memory each Spark worker offers"},
+    {"disk", "SPARK_SLURM_DISK", Kind::Size, kAll, "SIZE", "all free space",
+     "HDFS capacity of each datanode"},
+    {"leader-ip", "SPARK_SLURM_LEADER_IP", Kind::Text, kAll, "ADDR",
+     "the address the leader's hostname resolves to",
+     "address the leader advertises to the workers; must belong to the leader node"},
+    {"no-hdfs", "SPARK_SLURM_NO_HDFS", Kind::Flag, kAll, nullptr, nullptr,
+     "run Spark only, no HDFS namenode or datanodes"},
+    {"worker-on-leader", "SPARK_SLURM_WORKER_ON_LEADER", Kind::Flag, kAll, nullptr, nullptr,
+     "also run a worker + datanode on the leader node (for small allocations)"},
+    {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAll, "NAME",
+     "the first installed of apptainer, singularity, none",
+     "how daemons run: apptainer, singularity or none (host install from SPARK_HOME, "
+     "HADOOP_HOME, JAVA_HOME)"},
+    {"sudo", "SPARK_SLURM_SUDO", Kind::Flag, kAll, nullptr, nullptr,
+     "run the container runtime through 'sudo -n'"},
+    {"image", "SPARK_SLURM_IMAGE", Kind::Text, kAll, "SIF", nullptr,
+     "one SIF image with Spark and Hadoop (see singularity/README.md)"},
+    {"spark-image", "SPARK_SLURM_SPARK_IMAGE", Kind::Text, kAll, "SIF", nullptr,
+     "SIF image for the Spark master, workers and the driver"},
+    {"hadoop-image", "SPARK_SLURM_HADOOP_IMAGE", Kind::Text, kAll, "SIF", nullptr,
+     "SIF image for the HDFS namenode and datanodes"},
+    {"work-dir", "SPARK_SLURM_WORK_DIR", Kind::Text, kAll, "DIR",
+     "$TMPDIR/spark-slurm-JOBID (node-local, removed at the end)",
+     "node-local scratch for configs, Spark shuffle and ephemeral HDFS data"},
+    {"state-dir", "SPARK_SLURM_STATE_DIR", Kind::Text, kAll, "DIR", "none: the cluster is ephemeral",
+     "durable directory on a shared filesystem for HDFS data and Spark recovery"},
+    {"job-dir", nullptr, Kind::Text, kAll, "DIR",
+     "$SLURM_SUBMIT_DIR/spark-slurm-JOBID", "shared directory for the daemons' logs"},
+    {"ready-timeout", "SPARK_SLURM_READY_TIMEOUT", Kind::Count, kAll, "SEC", "300",
+     "give up when the cluster is not ready after this many seconds"},
+    {"json", nullptr, Kind::Flag, kPlan, nullptr, nullptr, "print the plan as JSON"},
+    {"nodes", nullptr, Kind::Count, kPlan, "N", "the allocation's",
+     "preview: plan for N nodes without an allocation"},
+    {"cores-per-node", nullptr, Kind::Count, kPlan, "N", "this machine's",
+     "preview: cores of each node"},
+    {"memory-per-node", nullptr, Kind::Size, kPlan, "SIZE", "this machine's",
+     "preview: memory of each node"},
+};
+
+bool in_scope(const OptionSpec& spec, Command command) {
+    return spec.scope & (command == Command::Run ? kRun : kPlan);
+}
+
+po::options_description describe(Command command, bool for_help) {
+    po::options_description description(
+        for_help ? "Options (command line > --config file > environment variable)" : "", 100, 50);
+    for (const auto& spec : kOptionTable) {
+        if (!in_scope(spec, command)) continue;
+        std::string help = spec.help;
+        if (spec.default_text) help += std::string(" [default: ") + spec.default_text + "]";
+        if (spec.environment) help += std::string(" [env: ") + spec.environment + "]";
+        if (spec.kind == Kind::Flag) {
+            description.add_options()(spec.name, po::bool_switch(), help.c_str());
+        } else {
+            description.add_options()(spec.name, po::value<std::string>()->value_name(
+                                                     spec.value_name),
+                                      help.c_str());
+        }
+    }
+    description.add_options()("help,h", "show this help");
+    return description;
+}
+
+std::string usage_line(Command command) {
+    return command == Command::Run ? "spark-slurm run [OPTIONS] -- COMMAND [ARGS...]"
+                                   : "spark-slurm plan [OPTIONS]";
+}
+
+std::string command_help(Command command) {
+    std::ostringstream out;
+    out << "Usage: " << usage_line(command) << "\n\n";
+    if (command == Command::Run) {
+        out << "Start a private Spark standalone + HDFS cluster on the nodes of this Slurm job,\n"
+               "run COMMAND (the driver) on the leader with SPARK_MASTER_URL, HDFS_URL,\n"
+               "SPARK_CONF_DIR and HADOOP_CONF_DIR set, then stop everything. Start one\n"
+               "launcher per node:\n\n"
+               "  srun --ntasks-per-node=1 --mpi=pmix spark-slurm run -- spark-submit app.py\n\n"
+               "Rank 0 runs the Spark master and HDFS namenode, the other ranks a Spark worker\n"
+               "and an HDFS datanode each. The exit status is the driver's.\n\n";
+    } else {
+        out << "Print the cluster plan (roles, cores, memory, ports, directories) without\n"
+               "starting anything. Inside an allocation, run it like 'run' (srun ... spark-slurm\n"
+               "plan) to see what 'run' would do; anywhere else, preview with --nodes N.\n\n";
+    }
+    out << describe(command, true);
+    return out.str();
+}
+
+std::string general_help() {
+    return "Usage: spark-slurm COMMAND [OPTIONS]\n\n"
+           "A private Apache Spark + HDFS cluster inside a Slurm allocation.\n\n"
+           "Commands:\n"
+           "  run     start the cluster, run a driver command on it, tear it down\n"
+           "  plan    show what 'run' would start, without starting anything\n\n"
+           "Options:\n"
+           "  -h, --help     show this help ('spark-slurm COMMAND --help' for a command's options)\n"
+           "  --version      show the version\n";
+}
+
+[[noreturn]] void reject(Command command, const std::string& problem) {
+    throw UsageError("spark-slurm " + std::string(to_string(command)) + ": " + problem);
+}
+
+unsigned positive_count(Command command, const std::string& name, const std::string& text,
+                        const char* example) {
+    auto value = parse_count(text);
+    if (!value || *value == 0 || *value > 10'000'000) {
+        reject(command, "--" + name + " '" + text + "' is not a whole number >= 1; write e.g. --" +
+                            name + " " + example);
+    }
+    return static_cast<unsigned>(*value);
+}
+
+std::uint64_t positive_size(Command command, const std::string& name, const std::string& text) {
+    auto value = parse_size(text);
+    if (!value || *value == 0) {
+        reject(command, "--" + name + " '" + text +
+                            "' is not a size; write a number >= 1 with an optional K, M, G or T "
+                            "suffix, e.g. --" +
+                            name + " 16G");
+    }
+    return *value;
+}
+
+RuntimeChoice runtime_choice(Command command, const std::string& text) {
+    if (text == "apptainer") return RuntimeChoice::Apptainer;
+    if (text == "singularity") return RuntimeChoice::Singularity;
+    if (text == "none") return RuntimeChoice::None;
+    reject(command, "--runtime '" + text + "' is not known; use apptainer, singularity or none");
+}
+
+// "--workers -3" would otherwise reach Boost as an unknown short option "-3" and produce a
+// message about a missing argument instead of about the negative number.
+std::vector<std::string> join_negative_values(const std::vector<std::string>& args) {
+    std::vector<std::string> joined;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& arg = args[i];
+        bool takes_value = false;
+        if (arg.rfind("--", 0) == 0 && arg.find('=') == std::string::npos) {
+            for (const auto& spec : kOptionTable) {
+                if (arg.substr(2) == spec.name && spec.kind != Kind::Flag) takes_value = true;
+            }
+        }
+        if (takes_value && i + 1 < args.size() && args[i + 1].size() > 1 && args[i + 1][0] == '-' &&
+            std::isdigit(static_cast<unsigned char>(args[i + 1][1]))) {
+            joined.push_back(arg + "=" + args[i + 1]);
+            ++i;
+        } else {
+            joined.push_back(arg);
+        }
+    }
+    return joined;
+}
+
+std::string text_value(const po::variables_map& values, const char* name) {
+    return values[name].as<std::string>();
+}
+
+Options validated(Command command, const po::variables_map& values,
+                  const std::set<std::string>& from_command_line, std::vector<std::string> driver) {
+    Options options;
+    options.command = command;
+    auto has = [&](const char* name) { return values.count(name) && !values[name].defaulted(); };
+    auto flag = [&](const char* name) { return values.count(name) && values[name].as<bool>(); };
+
+    if (has("workers")) options.workers = positive_count(command, "workers", text_value(values, "workers"), "4");
+    if (has("cores")) options.cores = positive_count(command, "cores", text_value(values, "cores"), "16");
+    if (has("memory")) options.memory = positive_size(command, "memory", text_value(values, "memory"));
+    if (has("disk")) options.disk = positive_size(command, "disk", text_value(values, "disk"));
+    if (has("leader-ip")) {
+        std::string address = text_value(values, "leader-ip");
+        unsigned char buffer[16];
+        if (inet_pton(AF_INET, address.c_str(), buffer) != 1 &&
+            inet_pton(AF_INET6, address.c_str(), buffer) != 1) {
+            reject(command, "--leader-ip '" + address +
+                                "' is not an IP address; give one of the leader node's addresses, "
+                                "e.g. --leader-ip 10.1.2.3");
+        }
+        options.leader_ip = address;
+    }
+    options.hdfs = !flag("no-hdfs");
+    options.worker_on_leader = flag("worker-on-leader");
+    if (has("runtime")) options.runtime = runtime_choice(command, text_value(values, "runtime"));
+    options.sudo = flag("sudo");
+    if (has("image")) options.image = text_value(values, "image");
+    if (has("spark-image")) options.spark_image = text_value(values, "spark-image");
+    if (has("hadoop-image")) options.hadoop_image = text_value(values, "hadoop-image");
+    if (options.image && (options.spark_image || options.hadoop_image)) {
+        reject(command, "--image cannot be combined with --spark-image/--hadoop-image; give one "
+                        "image with both, or the two role images");
+    }
+    if (options.hadoop_image && !options.spark_image) {
+        reject(command, "--hadoop-image needs --spark-image too (or use --image for one image "
+                        "with both)");
+    }
+    if (options.spark_image && !options.hadoop_image && options.hdfs) {
+        reject(command, "--spark-image needs --hadoop-image for HDFS; add --hadoop-image SIF, "
+                        "or --no-hdfs");
+    }
+    if (options.runtime == RuntimeChoice::None) {
+        // A site may export SPARK_SLURM_IMAGE for everyone; a user who picks the host install
+        // on the command line has not contradicted themselves, so an inherited image is dropped.
+        if (from_command_line.count("image") || from_command_line.count("spark-image") ||
+            from_command_line.count("hadoop-image")) {
+            reject(command, "--runtime none runs the host install and takes no image; drop the "
+                            "image option or pick --runtime apptainer");
+        }
+        options.image.reset();
+        options.spark_image.reset();
+        options.hadoop_image.reset();
+    }
+    for (auto [name, field] : {std::pair{"work-dir", &options.work_dir},
+                               std::pair{"state-dir", &options.state_dir},
+                               std::pair{"job-dir", &options.job_dir}}) {
+        if (!has(name)) continue;
+        std::string dir = text_value(values, name);
+        if (dir.empty() || dir.front() != '/') {
+            reject(command, std::string("--") + name + " '" + dir +
+                                "' must be an absolute path, e.g. --" + name + " /scratch/me/spark");
+        }
+        *field = dir;
+    }
+    if (has("ready-timeout")) {
+        options.ready_timeout_seconds =
+            positive_count(command, "ready-timeout", text_value(values, "ready-timeout"), "300");
+    }
+    if (command == Command::Plan) {
+        options.json = flag("json");
+        if (has("nodes")) options.preview_nodes = positive_count(command, "nodes", text_value(values, "nodes"), "1000");
+        if (has("cores-per-node")) {
+            options.preview_cores_per_node =
+                positive_count(command, "cores-per-node", text_value(values, "cores-per-node"), "64");
+        }
+        if (has("memory-per-node")) {
+            options.preview_memory_per_node =
+                positive_size(command, "memory-per-node", text_value(values, "memory-per-node"));
+        }
+        if ((options.preview_cores_per_node || options.preview_memory_per_node) &&
+            !options.preview_nodes) {
+            reject(command, "--cores-per-node and --memory-per-node describe a preview; add "
+                            "--nodes N");
+        }
+        if (!driver.empty()) reject(command, "takes no command after '--'");
+    } else {
+        if (driver.empty()) {
+            reject(command, "no driver command; put it after '--', e.g. spark-slurm run -- "
+                            "spark-submit app.py");
+        }
+        options.driver = std::move(driver);
+    }
+    return options;
+}
+
+void store_config_file(Command command, const std::string& path,
+                       const po::options_description& description, po::variables_map& values) {
+    std::ifstream file(path);
+    if (!file) {
+        reject(command, "cannot read the config file '" + path +
+                            "'; check the path given with --config or SPARK_SLURM_CONFIG");
+    }
+    try {
+        po::store(po::parse_config_file(file, description, false), values);
+    } catch (const po::error& error) {
+        reject(command, "config file '" + path + "': " + error.what() +
+                            "; write one 'name = value' per line with the long option names");
+    }
+}
+
+}  // namespace
+
+const char* to_string(Command command) { return command == Command::Run ? "run" : "plan"; }
+
+const char* to_string(RuntimeChoice runtime) {
+    switch (runtime) {
+        case RuntimeChoice::Auto: return "auto";
+        case RuntimeChoice::Apptainer: return "apptainer";
+        case RuntimeChoice::Singularity: return "singularity";
+        case RuntimeChoice::None: return "none";
+    }
+    return "?";
+}
+
+std::string version_text() { return std::string("spark-slurm ") + kSparkSlurmVersion + "\n"; }
+
+Environment current_environment() {
+    Environment environment;
+    for (char** entry = environ; entry && *entry; ++entry) {
+        std::string text = *entry;
+        auto equals = text.find('=');
+        if (equals != std::string::npos) environment[text.substr(0, equals)] = text.substr(equals + 1);
+    }
+    return environment;
+}
+
+ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
+                                     const Environment& environment) {
+    ParsedCommandLine parsed;
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        if (args.size() >= 2 && args[0] == "help" && (args[1] == "run" || args[1] == "plan")) {
+            parsed.text = command_help(args[1] == "run" ? Command::Run : Command::Plan);
+        } else if (args.empty()) {
+            throw UsageError("spark-slurm: no command given; use 'spark-slurm run -- COMMAND' or "
+                             "see 'spark-slurm --help'");
+        } else {
+            parsed.text = general_help();
+        }
+        parsed.action = ParsedCommandLine::Action::PrintText;
+        return parsed;
+    }
+    if (args[0] == "--version" || args[0] == "-V") {
+        parsed.text = version_text();
+        parsed.action = ParsedCommandLine::Action::PrintText;
+        return parsed;
+    }
+    Command command;
+    if (args[0] == "run") {
+        command = Command::Run;
+    } else if (args[0] == "plan") {
+        command = Command::Plan;
+    } else {
+        throw UsageError("spark-slurm: unknown command '" + args[0] +
+                         "'; the commands are run and plan (see spark-slurm --help)");
+    }
+
+    std::vector<std::string> own(args.begin() + 1, args.end());
+    std::vector<std::string> driver;
+    if (auto separator = std::find(own.begin(), own.end(), "--"); separator != own.end()) {
+        driver.assign(separator + 1, own.end());
+        own.erase(separator, own.end());
+    }
+    own = join_negative_values(own);
+
+    auto description = describe(command, false);
+    po::variables_map values;
+    std::set<std::string> from_command_line;
+    try {
+        auto parsed_line = po::command_line_parser(own)
+                               .options(description)
+                               .style(po::command_line_style::unix_style)
+                               .run();
+        for (const auto& option : parsed_line.options) {
+            if (option.position_key != -1) {
+                reject(command, "unexpected argument '" + option.original_tokens.front() +
+                                    "'; the driver command goes after '--'");
+            }
+        }
+        po::store(parsed_line, values);
+        for (const auto& option : parsed_line.options) from_command_line.insert(option.string_key);
+    } catch (const po::error& error) {
+        reject(command, std::string(error.what()) + " (see 'spark-slurm " + to_string(command) +
+                            " --help')");
+    }
+    if (values.count("help")) {
+        parsed.text = command_help(command);
+        parsed.action = ParsedCommandLine::Action::PrintText;
+        return parsed;
+    }
+
+    std::string config_path;
+    if (values.count("config")) {
+        config_path = values["config"].as<std::string>();
+    } else if (auto it = environment.find("SPARK_SLURM_CONFIG"); it != environment.end()) {
+        config_path = it->second;
+    }
+    if (!config_path.empty()) store_config_file(command, config_path, description, values);
+
+    po::parsed_options from_environment(&description);
+    for (const auto& spec : kOptionTable) {
+        if (!spec.environment || !in_scope(spec, command) || std::string(spec.name) == "config") continue;
+        auto it = environment.find(spec.environment);
+        if (it == environment.end() || it->second.empty()) continue;
+        from_environment.options.emplace_back(spec.name, std::vector<std::string>{it->second});
+    }
+    try {
+        po::store(from_environment, values);
+    } catch (const po::error& error) {
+        reject(command, std::string("environment: ") + error.what());
+    }
+    po::notify(values);
+
+    parsed.options = validated(command, values, from_command_line, std::move(driver));
+    return parsed;
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,73 @@
+// The launcher's options: what the user asked for, validated, before anything is probed or
+// started. Each option is declared once (options.cpp) with its environment variable, default and
+// help; values come from the command line, then `--config FILE` (INI), then SPARK_SLURM_*
+// variables, the first source that sets a value winning.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spark_slurm {
+
+enum class Command { Run, Plan };
+enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
+
+const char* to_string(Command command);
+const char* to_string(RuntimeChoice runtime);
+
+struct Options {
+    Command command = Command::Run;
+
+    // Cluster shape. Unset means "decide from the allocation and the detected resources".
+    std::optional<unsigned> workers;
+    std::optional<unsigned> cores;              // per worker
+    std::optional<std::uint64_t> memory;        // per worker, bytes
+    std::optional<std::uint64_t> disk;          // HDFS capacity per datanode, bytes
+    std::optional<std::string> leader_ip;
+    bool hdfs = true;
+    bool worker_on_leader = false;
+
+    // How daemons run.
+    RuntimeChoice runtime = RuntimeChoice::Auto;
+    bool sudo = false;
+    std::optional<std::string> image;
+    std::optional<std::string> spark_image;
+    std::optional<std::string> hadoop_image;
+
+    // Where things go.
+    std::optional<std::string> work_dir;   // node-local scratch
+    std::optional<std::string> state_dir;  // durable, shared
+    std::optional<std::string> job_dir;    // shared: logs and what the driver is told
+    unsigned ready_timeout_seconds = 300;
+
+    // `plan` only: print JSON, and preview a cluster without an allocation.
+    bool json = false;
+    std::optional<unsigned> preview_nodes;
+    std::optional<unsigned> preview_cores_per_node;
+    std::optional<std::uint64_t> preview_memory_per_node;
+
+    // `run`: the driver command after "--".
+    std::vector<std::string> driver;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// What the command line asked for: options to act on, or text to print and exit 0.
+struct ParsedCommandLine {
+    enum class Action { Proceed, PrintText } action = Action::Proceed;
+    Options options;
+    std::string text;  // --help / --version output
+};
+
+// argv[0] excluded. Throws UsageError naming the problem and the fix.
+ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
+                                     const Environment& environment);
+
+Environment current_environment();
+
+std::string version_text();
+
+}  // namespace spark_slurm

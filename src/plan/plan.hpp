@@ -1,0 +1,127 @@
+// The plan: a pure function from (options, allocation facts, every node's report) to what each
+// node runs, with which cores, memory, ports and directories, and the configuration files each
+// node writes. No I/O here: the rendezvous gathers the inputs and the launcher acts on the result,
+// so the same plan can be previewed for 100,000 nodes on a laptop and compared with golden files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "options/options.hpp"
+#include "resources/resources.hpp"
+
+namespace spark_slurm {
+
+// Ports a node has checked are free (the well-known defaults when they are free).
+struct PortSet {
+    std::uint16_t control = 0;  // the leader launcher's control channel
+    std::uint16_t spark_master = 7077;
+    std::uint16_t spark_master_webui = 8080;
+    std::uint16_t namenode_rpc = 8020;
+    std::uint16_t namenode_http = 9870;
+    std::uint16_t spark_worker = 0;  // 0: let the daemon pick an ephemeral port
+    std::uint16_t spark_worker_webui = 8081;
+    std::uint16_t datanode_data = 9866;
+    std::uint16_t datanode_http = 9864;
+    std::uint16_t datanode_ipc = 9867;
+    bool operator==(const PortSet&) const = default;
+};
+
+// What one rank tells the leader at the rendezvous.
+struct NodeReport {
+    unsigned rank = 0;
+    std::string hostname;
+    std::string address;  // the address other nodes reach this one at
+    NodeResources resources;
+    PortSet ports;
+    std::string work_dir;             // node-local scratch for this job
+    std::uint64_t scratch_capacity = 0;  // bytes of the filesystem holding HDFS data
+    std::string problem;  // why this node cannot take part (a usage error found here), if any
+    bool operator==(const NodeReport&) const = default;
+};
+
+struct PlanInputs {
+    Options options;
+    std::uint32_t job_id = 0;
+    unsigned restart_count = 0;
+    std::string job_dir;          // shared: logs; the leader's view
+    std::string secret;           // per-job, from a CSPRNG on the leader
+    std::vector<NodeReport> nodes;  // indexed by rank; rank 0 is the leader
+};
+
+enum class Role { Leader, Worker, LeaderAndWorker, Idle };
+const char* to_string(Role role);
+
+struct NodePlan {
+    unsigned rank = 0;
+    std::string hostname;
+    std::string address;
+    Role role = Role::Idle;
+    NodeResources detected;  // what the node reported, before any reserve
+    unsigned worker_cores = 0;
+    std::uint64_t worker_memory = 0;  // bytes offered by the Spark worker
+    std::uint64_t datanode_reserved = 0;  // dfs.datanode.du.reserved, from --disk
+    PortSet ports;
+    std::string work_dir;  // node-local, removed at the end
+    std::string conf_dir;
+    std::string tmp_dir;  // TMPDIR and java.io.tmpdir of every program, so nothing lands in /tmp
+    std::string spark_local_dir;
+    std::string spark_worker_dir;
+    std::string namenode_dir;  // leader only
+    std::string datanode_dir;  // workers only
+
+    bool runs_leader() const { return role == Role::Leader || role == Role::LeaderAndWorker; }
+    bool runs_worker() const { return role == Role::Worker || role == Role::LeaderAndWorker; }
+};
+
+struct Plan {
+    std::uint32_t job_id = 0;
+    unsigned restart_count = 0;
+    bool hdfs = true;
+    std::string leader_hostname;
+    std::string leader_address;
+    std::uint16_t control_port = 0;
+    std::string master_url;         // spark://ADDR:PORT
+    std::string master_webui_url;   // http://ADDR:PORT
+    std::string hdfs_url;           // hdfs://ADDR:PORT (empty with --no-hdfs)
+    std::string namenode_webui_url; // http://ADDR:PORT
+    std::string secret;
+    unsigned worker_count = 0;
+    unsigned worker_cores = 0;         // per worker (all workers get the same)
+    std::uint64_t worker_memory = 0;   // per worker
+    unsigned replication = 1;
+    std::string job_dir;
+    std::string log_dir;
+    std::string state_dir;       // empty: ephemeral
+    std::string recovery_dir;    // Spark FILESYSTEM recovery (with a state dir)
+    std::string checkpoint_dir;  // for the application (with a state dir)
+    unsigned ready_timeout_seconds = 300;
+    std::vector<NodePlan> nodes;  // by rank
+
+    const NodePlan& leader() const { return nodes.front(); }
+};
+
+// Memory kept back on a node for the OS and the daemons' own JVMs.
+std::uint64_t memory_reserve(std::uint64_t node_memory, Role role, bool hdfs);
+
+// Throws UsageError when the request cannot fit the allocation (e.g. more workers than nodes).
+Plan make_plan(const PlanInputs& inputs);
+
+struct ConfigFiles {
+    std::string spark_defaults;  // spark-defaults.conf (holds the secret: write it 0600)
+    std::string spark_env;       // spark-env.sh
+    std::string core_site;       // core-site.xml
+    std::string hdfs_site;       // hdfs-site.xml
+};
+
+ConfigFiles render_configs(const Plan& plan, const NodePlan& node);
+
+// Human-readable summary for `spark-slurm plan`; the secret is never shown.
+std::string describe_plan(const Plan& plan);
+
+// Where a daemon's log goes (shared job dir, so the user can read every node's logs).
+std::string log_path(const Plan& plan, const NodePlan& node, const std::string& daemon);
+
+}  // namespace spark_slurm

@@ -1,0 +1,177 @@
+#include "plan/plan_json.hpp"
+
+#include <fmt/format.h>
+
+namespace spark_slurm {
+
+using nlohmann::json;
+
+namespace {
+
+json ports_to_json(const PortSet& ports) {
+    return {{"control", ports.control},
+            {"spark_master", ports.spark_master},
+            {"spark_master_webui", ports.spark_master_webui},
+            {"namenode_rpc", ports.namenode_rpc},
+            {"namenode_http", ports.namenode_http},
+            {"spark_worker", ports.spark_worker},
+            {"spark_worker_webui", ports.spark_worker_webui},
+            {"datanode_data", ports.datanode_data},
+            {"datanode_http", ports.datanode_http},
+            {"datanode_ipc", ports.datanode_ipc}};
+}
+
+PortSet ports_from_json(const json& j) {
+    PortSet ports;
+    j.at("control").get_to(ports.control);
+    j.at("spark_master").get_to(ports.spark_master);
+    j.at("spark_master_webui").get_to(ports.spark_master_webui);
+    j.at("namenode_rpc").get_to(ports.namenode_rpc);
+    j.at("namenode_http").get_to(ports.namenode_http);
+    j.at("spark_worker").get_to(ports.spark_worker);
+    j.at("spark_worker_webui").get_to(ports.spark_worker_webui);
+    j.at("datanode_data").get_to(ports.datanode_data);
+    j.at("datanode_http").get_to(ports.datanode_http);
+    j.at("datanode_ipc").get_to(ports.datanode_ipc);
+    return ports;
+}
+
+Role role_from_string(const std::string& text) {
+    for (Role role : {Role::Leader, Role::Worker, Role::LeaderAndWorker, Role::Idle}) {
+        if (text == to_string(role)) return role;
+    }
+    throw json::other_error::create(501, "unknown role " + text, nullptr);
+}
+
+}  // namespace
+
+std::string secret_fingerprint(const std::string& secret) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (unsigned char c : secret) {
+        hash ^= c;
+        hash *= 0x100000001b3ULL;
+    }
+    return fmt::format("{:016x}", hash);
+}
+
+json report_to_json(const NodeReport& report) {
+    return {{"rank", report.rank},
+            {"hostname", report.hostname},
+            {"address", report.address},
+            {"cpus", report.resources.cpus},
+            {"memory", report.resources.memory},
+            {"ports", ports_to_json(report.ports)},
+            {"work_dir", report.work_dir},
+            {"scratch_capacity", report.scratch_capacity},
+            {"problem", report.problem}};
+}
+
+NodeReport report_from_json(const json& j) {
+    NodeReport report;
+    j.at("rank").get_to(report.rank);
+    j.at("hostname").get_to(report.hostname);
+    j.at("address").get_to(report.address);
+    j.at("cpus").get_to(report.resources.cpus);
+    j.at("memory").get_to(report.resources.memory);
+    report.ports = ports_from_json(j.at("ports"));
+    j.at("work_dir").get_to(report.work_dir);
+    j.at("scratch_capacity").get_to(report.scratch_capacity);
+    report.problem = j.value("problem", "");
+    return report;
+}
+
+json plan_to_json(const Plan& plan, SecretHandling secret) {
+    json nodes = json::array();
+    for (const NodePlan& node : plan.nodes) {
+        nodes.push_back({{"rank", node.rank},
+                         {"hostname", node.hostname},
+                         {"address", node.address},
+                         {"role", to_string(node.role)},
+                         {"detected_cpus", node.detected.cpus},
+                         {"detected_memory", node.detected.memory},
+                         {"worker_cores", node.worker_cores},
+                         {"worker_memory", node.worker_memory},
+                         {"datanode_reserved", node.datanode_reserved},
+                         {"ports", ports_to_json(node.ports)},
+                         {"work_dir", node.work_dir},
+                         {"conf_dir", node.conf_dir},
+                         {"tmp_dir", node.tmp_dir},
+                         {"spark_local_dir", node.spark_local_dir},
+                         {"spark_worker_dir", node.spark_worker_dir},
+                         {"namenode_dir", node.namenode_dir},
+                         {"datanode_dir", node.datanode_dir}});
+    }
+    json out = {{"job_id", plan.job_id},
+                {"restart_count", plan.restart_count},
+                {"hdfs", plan.hdfs},
+                {"leader_hostname", plan.leader_hostname},
+                {"leader_address", plan.leader_address},
+                {"control_port", plan.control_port},
+                {"master_url", plan.master_url},
+                {"master_webui_url", plan.master_webui_url},
+                {"hdfs_url", plan.hdfs_url},
+                {"namenode_webui_url", plan.namenode_webui_url},
+                {"secret_fingerprint", secret_fingerprint(plan.secret)},
+                {"worker_count", plan.worker_count},
+                {"worker_cores", plan.worker_cores},
+                {"worker_memory", plan.worker_memory},
+                {"replication", plan.replication},
+                {"job_dir", plan.job_dir},
+                {"log_dir", plan.log_dir},
+                {"state_dir", plan.state_dir},
+                {"recovery_dir", plan.recovery_dir},
+                {"checkpoint_dir", plan.checkpoint_dir},
+                {"ready_timeout_seconds", plan.ready_timeout_seconds},
+                {"nodes", nodes}};
+    if (secret == SecretHandling::Include) out["secret"] = plan.secret;
+    return out;
+}
+
+Plan plan_from_json(const json& j) {
+    Plan plan;
+    j.at("job_id").get_to(plan.job_id);
+    j.at("restart_count").get_to(plan.restart_count);
+    j.at("hdfs").get_to(plan.hdfs);
+    j.at("leader_hostname").get_to(plan.leader_hostname);
+    j.at("leader_address").get_to(plan.leader_address);
+    j.at("control_port").get_to(plan.control_port);
+    j.at("master_url").get_to(plan.master_url);
+    j.at("master_webui_url").get_to(plan.master_webui_url);
+    j.at("hdfs_url").get_to(plan.hdfs_url);
+    j.at("namenode_webui_url").get_to(plan.namenode_webui_url);
+    if (j.contains("secret")) j.at("secret").get_to(plan.secret);
+    j.at("worker_count").get_to(plan.worker_count);
+    j.at("worker_cores").get_to(plan.worker_cores);
+    j.at("worker_memory").get_to(plan.worker_memory);
+    j.at("replication").get_to(plan.replication);
+    j.at("job_dir").get_to(plan.job_dir);
+    j.at("log_dir").get_to(plan.log_dir);
+    j.at("state_dir").get_to(plan.state_dir);
+    j.at("recovery_dir").get_to(plan.recovery_dir);
+    j.at("checkpoint_dir").get_to(plan.checkpoint_dir);
+    j.at("ready_timeout_seconds").get_to(plan.ready_timeout_seconds);
+    for (const json& n : j.at("nodes")) {
+        NodePlan node;
+        n.at("rank").get_to(node.rank);
+        n.at("hostname").get_to(node.hostname);
+        n.at("address").get_to(node.address);
+        node.role = role_from_string(n.at("role").get<std::string>());
+        n.at("detected_cpus").get_to(node.detected.cpus);
+        n.at("detected_memory").get_to(node.detected.memory);
+        n.at("worker_cores").get_to(node.worker_cores);
+        n.at("worker_memory").get_to(node.worker_memory);
+        n.at("datanode_reserved").get_to(node.datanode_reserved);
+        node.ports = ports_from_json(n.at("ports"));
+        n.at("work_dir").get_to(node.work_dir);
+        n.at("conf_dir").get_to(node.conf_dir);
+        n.at("tmp_dir").get_to(node.tmp_dir);
+        n.at("spark_local_dir").get_to(node.spark_local_dir);
+        n.at("spark_worker_dir").get_to(node.spark_worker_dir);
+        n.at("namenode_dir").get_to(node.namenode_dir);
+        n.at("datanode_dir").get_to(node.datanode_dir);
+        plan.nodes.push_back(std::move(node));
+    }
+    return plan;
+}
+
+}  // namespace spark_slurm

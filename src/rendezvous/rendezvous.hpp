@@ -1,0 +1,47 @@
+// The one moment all ranks talk through MPI: every rank reports its node to the leader (one
+// gather), the leader plans, and the plan goes back to everyone (one broadcast). Both are
+// collectives, so the cost grows with log(ranks). MPI is finalized right after: collectives are
+// not fault tolerant, and nothing later may wait on a peer without a deadline.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "plan/plan.hpp"
+
+namespace spark_slurm {
+
+// MPI_Init .. MPI_Finalize for the rendezvous only.
+class MpiSession {
+public:
+    MpiSession(int* argc, char*** argv);
+    ~MpiSession();
+    MpiSession(const MpiSession&) = delete;
+    MpiSession& operator=(const MpiSession&) = delete;
+
+    unsigned rank() const { return rank_; }
+    unsigned size() const { return size_; }
+    void finalize();
+
+private:
+    unsigned rank_ = 0;
+    unsigned size_ = 1;
+    bool finalized_ = false;
+};
+
+// A rank that must stop because the leader failed to plan: the leader already said why.
+struct PeerFailed {
+    int exit_code;
+};
+
+// Gathers every rank's report on rank 0, calls `plan_on_leader` there, and broadcasts the
+// result. A UsageError or LaunchError thrown by `plan_on_leader` is rethrown on rank 0 and turns
+// into PeerFailed on the others. If the exchange has not finished by `deadline` (a rank died or
+// never started), the process reports that and exits.
+Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
+                const std::function<Plan(std::vector<NodeReport>)>& plan_on_leader,
+                std::chrono::seconds deadline);
+
+}  // namespace spark_slurm

@@ -1,0 +1,71 @@
+// How a program of the Spark or Hadoop install is run: straight from the host install (`none`)
+// or inside an Apptainer/SingularityCE image. The runtime turns a runtime-neutral Invocation into
+// an argv and a complete environment; nothing here forks or runs a shell.
+//
+// Who calls it: the services (daemons) and the launcher (the driver), on the node that runs the
+// program, as the job's user. With --sudo the container runtime runs through `sudo -n`.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "options/options.hpp"
+
+namespace spark_slurm {
+
+enum class Install { Spark, Hadoop };
+
+struct Invocation {
+    Install install = Install::Spark;
+    // A tool in the install's bin/ ("spark-class", "hdfs"), or, with `command` set, any program.
+    std::string tool;
+    std::vector<std::string> command;  // the driver: the user's argv, looked up on PATH
+    std::vector<std::string> args;
+    std::map<std::string, std::string> environment;  // what the program needs besides the install
+    std::vector<std::string> binds;                  // host directories seen at the same path
+    std::string working_dir;
+};
+
+struct Execution {
+    std::vector<std::string> argv;
+    std::map<std::string, std::string> environment;  // complete: the child gets exactly this
+    std::string working_dir;
+};
+
+class Runtime {
+public:
+    virtual ~Runtime() = default;
+    virtual const char* name() const = 0;
+    virtual Execution prepare(const Invocation& invocation) const = 0;
+};
+
+struct RuntimeSettings {
+    RuntimeChoice kind = RuntimeChoice::None;
+    std::string executable;  // apptainer/singularity binary (absolute)
+    bool sudo = false;
+    std::string spark_image;
+    std::string hadoop_image;
+    // For `none`: the host install, from the environment a site module gives.
+    std::string spark_home;
+    std::string hadoop_home;
+    std::string java_home;
+    Environment inherited;  // the launcher's own environment
+};
+
+std::unique_ptr<Runtime> make_runtime(const RuntimeSettings& settings);
+
+// Looks `program` up on PATH; empty when absent.
+std::string find_on_path(const std::string& program, const Environment& environment);
+
+// Resolves --runtime/--image/... against what is installed. Throws UsageError (nothing started)
+// for a runtime that is not installed, a missing image, a file that is not a SIF, or a host
+// install that lacks Spark or Hadoop.
+RuntimeSettings resolve_runtime(const Options& options, const Environment& environment);
+
+// True when the file starts like a SIF image (the launch script, then "SIF_MAGIC").
+bool looks_like_sif(const std::string& path);
+
+}  // namespace spark_slurm

@@ -1,0 +1,153 @@
+#include "services/services.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "common/sizes.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+std::map<std::string, std::string> common_environment(const Plan& plan, const NodePlan& node) {
+    std::map<std::string, std::string> environment{
+        {"SPARK_CONF_DIR", node.conf_dir},
+        {"SPARK_LOCAL_IP", node.address},
+        {"SPARK_LOG_DIR", plan.log_dir},
+        {"SPARK_NO_DAEMONIZE", "1"},
+        {"TMPDIR", node.tmp_dir},
+    };
+    if (plan.hdfs) environment["HADOOP_CONF_DIR"] = node.conf_dir;
+    return environment;
+}
+
+}  // namespace
+
+const char* display_name(Daemon daemon) {
+    switch (daemon) {
+        case Daemon::SparkMaster: return "spark master";
+        case Daemon::SparkWorker: return "spark worker";
+        case Daemon::Namenode: return "hdfs namenode";
+        case Daemon::Datanode: return "hdfs datanode";
+    }
+    return "?";
+}
+
+const char* file_name(Daemon daemon) {
+    switch (daemon) {
+        case Daemon::SparkMaster: return "spark-master";
+        case Daemon::SparkWorker: return "spark-worker";
+        case Daemon::Namenode: return "hdfs-namenode";
+        case Daemon::Datanode: return "hdfs-datanode";
+    }
+    return "?";
+}
+
+std::vector<std::string> node_binds(const Plan& plan, const NodePlan& node) {
+    std::vector<std::string> binds{node.work_dir, plan.log_dir};
+    if (!plan.state_dir.empty()) binds.push_back(plan.state_dir);
+    return binds;
+}
+
+DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
+    DaemonSpec spec{daemon, {}, log_path(plan, node, file_name(daemon))};
+    Invocation& invocation = spec.invocation;
+    invocation.environment = common_environment(plan, node);
+    invocation.binds = node_binds(plan, node);
+    invocation.working_dir = node.work_dir;
+    const PortSet& ports = node.ports;
+    switch (daemon) {
+        case Daemon::SparkMaster:
+            invocation.install = Install::Spark;
+            invocation.tool = "spark-class";
+            invocation.args = {"org.apache.spark.deploy.master.Master",
+                               "--host", node.address,
+                               "--port", std::to_string(ports.spark_master),
+                               "--webui-port", std::to_string(ports.spark_master_webui)};
+            break;
+        case Daemon::SparkWorker:
+            invocation.install = Install::Spark;
+            invocation.tool = "spark-class";
+            invocation.args = {"org.apache.spark.deploy.worker.Worker",
+                               "--host", node.address,
+                               "--webui-port", std::to_string(ports.spark_worker_webui),
+                               "--cores", std::to_string(node.worker_cores),
+                               "--memory", fmt::format("{}m", to_mib(node.worker_memory)),
+                               "--work-dir", node.spark_worker_dir};
+            if (ports.spark_worker != 0) {
+                invocation.args.insert(invocation.args.end(), {"--port", std::to_string(ports.spark_worker)});
+            }
+            invocation.args.push_back(plan.master_url);
+            invocation.environment["SPARK_LOCAL_DIRS"] = node.spark_local_dir;
+            break;
+        case Daemon::Namenode:
+            invocation.install = Install::Hadoop;
+            invocation.tool = "hdfs";
+            invocation.args = {"namenode"};
+            invocation.environment["HADOOP_OPTS"] = "-Xmx1g -XX:-UsePerfData";
+            break;
+        case Daemon::Datanode:
+            invocation.install = Install::Hadoop;
+            invocation.tool = "hdfs";
+            invocation.args = {"datanode"};
+            invocation.environment["HADOOP_OPTS"] = "-Xmx512m -XX:-UsePerfData";
+            break;
+    }
+    return spec;
+}
+
+std::vector<DaemonSpec> daemons_for(const Plan& plan, const NodePlan& node) {
+    std::vector<DaemonSpec> specs;
+    if (node.runs_leader()) {
+        if (plan.hdfs) specs.push_back(daemon_spec(plan, node, Daemon::Namenode));
+        specs.push_back(daemon_spec(plan, node, Daemon::SparkMaster));
+    }
+    if (node.runs_worker()) {
+        specs.push_back(daemon_spec(plan, node, Daemon::SparkWorker));
+        if (plan.hdfs) specs.push_back(daemon_spec(plan, node, Daemon::Datanode));
+    }
+    return specs;
+}
+
+DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node) {
+    DaemonSpec spec = daemon_spec(plan, node, Daemon::Namenode);
+    spec.invocation.args = {"namenode", "-format", "-nonInteractive"};
+    spec.log_file = log_path(plan, node, "hdfs-namenode-format");
+    return spec;
+}
+
+bool namenode_needs_format(const std::string& name_dir) {
+    std::error_code error;
+    return !std::filesystem::exists(std::filesystem::path(name_dir) / "current" / "VERSION", error);
+}
+
+Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& command,
+                             const std::string& working_dir) {
+    const NodePlan& leader = plan.leader();
+    Invocation invocation;
+    invocation.install = Install::Spark;
+    invocation.command = command;
+    invocation.working_dir = working_dir;
+    invocation.binds = node_binds(plan, leader);
+    invocation.binds.push_back(working_dir);
+    invocation.environment = {
+        {"SPARK_MASTER_URL", plan.master_url},
+        {"SPARK_CONF_DIR", leader.conf_dir},
+        {"SPARK_LOCAL_IP", leader.address},
+        {"SPARK_SLURM_WORKERS", std::to_string(plan.worker_count)},
+        {"SPARK_SLURM_JOB_DIR", plan.job_dir},
+        {"SPARK_SLURM_RESTART_COUNT", std::to_string(plan.restart_count)},
+        {"TMPDIR", leader.tmp_dir},
+        // `hdfs dfs` and other client JVMs the driver starts: no hsperfdata in /tmp.
+        {"HADOOP_CLIENT_OPTS", "-XX:-UsePerfData"},
+    };
+    if (plan.hdfs) {
+        invocation.environment["HDFS_URL"] = plan.hdfs_url;
+        invocation.environment["HADOOP_CONF_DIR"] = leader.conf_dir;
+    }
+    if (!plan.checkpoint_dir.empty()) invocation.environment["SPARK_SLURM_CHECKPOINT_DIR"] = plan.checkpoint_dir;
+    return invocation;
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,45 @@
+// The four daemons of a cluster — Spark master, Spark worker, HDFS namenode, HDFS datanode — as
+// values: what to run (an Invocation for the runtime), where its log goes, and how to tell it is
+// ready (probes.hpp). Starting and stopping them is the supervisor's job; deciding which run
+// where is the plan's.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plan/plan.hpp"
+#include "runtime/runtime.hpp"
+
+namespace spark_slurm {
+
+enum class Daemon { SparkMaster, Namenode, SparkWorker, Datanode };
+
+// "spark master", "hdfs namenode", ... for messages; "spark-master", ... for log file names.
+const char* display_name(Daemon daemon);
+const char* file_name(Daemon daemon);
+
+struct DaemonSpec {
+    Daemon daemon;
+    Invocation invocation;
+    std::string log_file;
+};
+
+// The daemons `node` runs, leader daemons first.
+std::vector<DaemonSpec> daemons_for(const Plan& plan, const NodePlan& node);
+
+DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon);
+
+// `hdfs namenode -format -nonInteractive`, run only when the name directory is new.
+DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node);
+
+// True when `name_dir` holds no formatted namespace yet (no current/VERSION).
+bool namenode_needs_format(const std::string& name_dir);
+
+// The driver: the user's command with the cluster's addresses in its environment.
+Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& command,
+                             const std::string& working_dir);
+
+// Directories every program of this node must see (binds for containers).
+std::vector<std::string> node_binds(const Plan& plan, const NodePlan& node);
+
+}  // namespace spark_slurm

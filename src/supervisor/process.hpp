@@ -1,0 +1,75 @@
+// Child processes the launcher owns: each daemon and the driver runs in its own process group,
+// so that stopping it reaches everything it started (spark-class's JVM, the container runtime's
+// children, Spark's executors). Owning a Process means owning that whole group: the destructor
+// kills what is left. The launcher is a child subreaper, so orphaned descendants are reaped here.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spark_slurm {
+
+struct SpawnRequest {
+    std::vector<std::string> argv;
+    std::map<std::string, std::string> environment;  // complete
+    std::string working_dir;                          // empty: inherit
+    std::string output_file;  // stdout+stderr appended here; empty: inherit the launcher's
+    bool own_terminal_io = false;  // keep stdin too (the driver); daemons get /dev/null
+};
+
+class Process {
+public:
+    // Throws LaunchError when the program cannot be started.
+    static Process spawn(const SpawnRequest& request, std::string label);
+
+    Process(Process&& other) noexcept;
+    Process& operator=(Process&& other) noexcept;
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+    ~Process();
+
+    const std::string& label() const { return label_; }
+    pid_t pid() const { return pid_; }
+
+    // The wait status once the direct child has exited (reaped by reap_children()).
+    std::optional<int> exit_status() const;
+    bool exited() const { return exit_status().has_value(); }
+
+    void signal_group(int signal) const;
+
+    // SIGTERM to the group, then SIGKILL to whatever is left of it after `grace`. Returns once
+    // no process of the group remains (or `grace` twice over has passed).
+    void stop(std::chrono::milliseconds grace);
+
+private:
+    Process(pid_t pid, std::string label) : pid_(pid), label_(std::move(label)) {}
+    pid_t pid_ = -1;
+    std::string label_;
+};
+
+// Stops several processes in parallel: SIGTERM to all, one shared grace period, SIGKILL to the
+// rest. Teardown time is then the slowest daemon's, not the sum.
+void stop_all(std::vector<Process*> processes, std::chrono::milliseconds grace);
+
+// Marks this process a child subreaper and blocks the signals the launcher handles (so that
+// signalfd sees them). Children get the original mask back.
+void become_supervisor();
+
+// waitpid(-1, WNOHANG) until nothing is left to reap; records the statuses of our Processes.
+void reap_children();
+
+// "exit status 3", "killed by signal 9".
+std::string describe_wait_status(int status);
+
+// The exit code a shell would report for this status (128 + signal for a signal).
+int exit_code_of(int status);
+
+// The last `lines` lines of a file ("" when unreadable), for error messages.
+std::string tail_of_file(const std::string& path, std::size_t lines);
+
+}  // namespace spark_slurm

@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# Shared by the launcher's integration tests: everything of tests/integration/smoke/common.sh
+# (work dir in the shared dir, submission as the job user, polling with deadlines, loud
+# failures), plus the check that a finished job left nothing behind on any node.
+LAUNCHER_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../smoke/common.sh
+. "$LAUNCHER_HERE/../smoke/common.sh"
+
+# The launcher itself must be installed where the job user finds it (scripts/test does this).
+[[ -x $SPARK_SLURM_TEST_PREFIX/bin/spark-slurm ]] ||
+    fail "$SPARK_SLURM_TEST_PREFIX/bin/spark-slurm is missing; run cmake --install build --prefix $SPARK_SLURM_TEST_PREFIX"
+
+# copy_in FILE... : copy test inputs into the work dir, readable by the job user
+copy_in() {
+    local f
+    for f in "$@"; do
+        install -m 0755 -o "$SPARK_SLURM_TEST_USER" "$f" "$WORK/"
+    done
+}
+
+# job_script NAME SBATCH_ARGS -- LAUNCHER_ARGS... : a batch script that runs the launcher on every node
+job_script() {
+    local name=$1
+    shift
+    local sbatch_args=() launcher_args=()
+    while (($#)) && [[ $1 != -- ]]; do sbatch_args+=("$1"); shift; done
+    shift
+    launcher_args=("$@")
+    {
+        echo "#!/bin/bash"
+        for a in "${sbatch_args[@]}"; do echo "#SBATCH $a"; done
+        echo "srun --ntasks-per-node=1 --cpus-per-task=$SPARK_SLURM_TEST_CPUS_PER_NODE --mpi=pmix \\"
+        printf '  %q' spark-slurm "${launcher_args[@]}"
+        echo
+    } | write_script "$name"
+}
+
+# Nothing of the job may survive: no process of the job user on any node (the nodes share this
+# machine's process table), and nothing in any node's private /tmp but what Slurm's own PMIx
+# plugin leaves (spmix_appdir_*, owned by slurmstepd, not by the launcher).
+assert_nothing_left() {
+    local deadline=$((SECONDS + 30)) left tmp_left node
+    while :; do
+        left=$(pgrep -u "$SPARK_SLURM_TEST_USER" -a || true)
+        [[ -z $left ]] && break
+        ((SECONDS < deadline)) || fail "processes of $SPARK_SLURM_TEST_USER left 30 s after the job ended:
+$left"
+        sleep 0.5
+    done
+    for node in $SPARK_SLURM_TEST_NODES; do
+        tmp_left=$(find "$SPARK_SLURM_TEST_ROOT/nodes/$node/tmp" "$SPARK_SLURM_TEST_ROOT/nodes/$node/shm" \
+            -mindepth 1 -maxdepth 1 -not -name 'spmix_appdir_*' 2>/dev/null || true)
+        [[ -z $tmp_left ]] || fail "left behind in $node's /tmp or /dev/shm: $tmp_left"
+    done
+    grep -E '^/dev/fuse|squashfuse' /proc/mounts && fail "FUSE mounts left behind"
+    return 0
+}
+
+# Clear what other tests (or a crashed earlier run) left, so that assert_nothing_left judges
+# only this test's job.
+clean_node_scratch() {
+    local node
+    for node in $SPARK_SLURM_TEST_NODES; do
+        find "$SPARK_SLURM_TEST_ROOT/nodes/$node/tmp" "$SPARK_SLURM_TEST_ROOT/nodes/$node/shm" -mindepth 1 -maxdepth 1 \
+            -not -name 'spmix_appdir_*' -exec rm -rf {} + 2>/dev/null || true
+    done
+}
+
+job_output() { cat "$WORK/job-$1.out"; }

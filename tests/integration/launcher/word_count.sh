@@ -1,0 +1,54 @@
+#!/bin/bash
+# word_count.sh RUNTIME: the PySpark word count on the 3-node test cluster through
+# `spark-slurm run`, with the daemons from the host install (none) or the test image (apptainer).
+# Checks the counts against a count made here without Spark, that the leader reported 2 workers
+# with the planned cores and memory and 2 live datanodes, and that nothing is left behind.
+runtime=$1
+SMOKE_NAME=word_count_$runtime
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+if [[ $runtime == apptainer && ! -f $SPARK_SLURM_TEST_IMAGE ]]; then
+    fail "the test image $SPARK_SLURM_TEST_IMAGE is missing (singularity/make-offline-archive builds it)"
+fi
+clean_node_scratch
+
+# A generated text: 20,000 lines over a 500-word vocabulary, deterministic.
+python3 - "$WORK/input.txt" <<'PY'
+import random, sys
+rng = random.Random(20261125)
+vocabulary = [f"w{i:03d}" for i in range(500)]
+with open(sys.argv[1], "w") as out:
+    for _ in range(20000):
+        out.write(" ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 12))) + "\n")
+PY
+chown "$SPARK_SLURM_TEST_USER" "$WORK/input.txt"
+copy_in "$LAUNCHER_HERE/wordcount.py" "$LAUNCHER_HERE/wordcount-driver.sh"
+job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+    run --runtime "$runtime" --ready-timeout 240 -- ./wordcount-driver.sh
+submit job.sh
+wait_done "$JOBID" 600
+out=$(job_output "$JOBID")
+
+grep -q 'TOIL-CHECK ok' <<<"$out" || fail "Toil's count() check did not pass"
+python3 - "$WORK/input.txt" "$WORK/counts.tsv" <<'PY' || fail "the word counts differ from the reference count"
+import collections, sys
+expected = collections.Counter(open(sys.argv[1]).read().split())
+actual = {w: int(c) for w, c in (line.split("\t") for line in open(sys.argv[2]))}
+if actual != dict(expected):
+    missing = set(expected) ^ set(actual)
+    wrong = [w for w in expected if actual.get(w) != expected[w]][:5]
+    sys.exit(f"differences: {len(missing)} words only on one side, wrong counts e.g. {wrong}")
+print(f"word counts match: {len(actual)} words, {sum(actual.values())} occurrences")
+PY
+grep -Eq 'workers 2/2 registered \([0-9]+ cores, [0-9]+ MiB each\)' <<<"$out" || fail "the leader did not report 2/2 workers"
+grep -q 'datanodes 2/2 live' <<<"$out" || fail "the leader did not report 2/2 datanodes"
+grep -Eq 'cluster ready in [0-9.]+ s' <<<"$out" || fail "no time-to-ready reported"
+grep -Eq 'cluster stopped in [0-9.]+ s' <<<"$out" || fail "no teardown reported"
+# The workers offer what hwloc saw inside the step: both CPUs of the (exclusive) node.
+grep -Eq "workers 2/2 registered \\($SPARK_SLURM_TEST_CPUS_PER_NODE cores" <<<"$out" ||
+    fail "the workers do not offer the node's $SPARK_SLURM_TEST_CPUS_PER_NODE cores"
+grep -q 'EXECUTORS 2 ' <<<"$out" || fail "the application did not get an executor on each of the 2 workers"
+# The secret (64 hex digits) is in no log and no output of the job.
+secret_leaks=$(grep -rlE '[0-9a-f]{64}' "$WORK" 2>/dev/null || true)
+[[ -z $secret_leaks ]] || fail "the job's secret appears in $secret_leaks"
+assert_nothing_left
+pass "$(grep -Eo 'cluster ready in [0-9.]+ s' <<<"$out"), $(grep -Eo 'cluster stopped in [0-9.]+ s' <<<"$out")"

@@ -1,0 +1,85 @@
+// Generated configuration files compared with golden files in tests/data/golden. After an
+// intended change, regenerate them with SPARK_SLURM_UPDATE_GOLDEN=1 and review the diff.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "common/sizes.hpp"
+#include "plan/plan.hpp"
+
+namespace spark_slurm {
+namespace {
+
+Plan golden_plan(bool state_dir) {
+    PlanInputs inputs;
+    inputs.options.command = Command::Run;
+    if (state_dir) inputs.options.state_dir = "/shared/state";
+    inputs.job_id = 4242;
+    inputs.job_dir = "/home/alice/spark-slurm-4242";
+    inputs.secret = "GOLDEN-SECRET";
+    for (unsigned rank = 0; rank < 3; ++rank) {
+        NodeReport report;
+        report.rank = rank;
+        report.hostname = "cn" + std::to_string(rank + 1);
+        report.address = "10.0.0." + std::to_string(rank + 1);
+        report.resources = {8, 32 * kGiB};
+        report.ports.control = 40000;
+        report.ports.spark_worker = 40001;
+        report.work_dir = "/tmp/spark-slurm-4242-" + std::to_string(rank);
+        report.scratch_capacity = 100 * kGiB;
+        inputs.nodes.push_back(report);
+    }
+    return make_plan(inputs);
+}
+
+void expect_golden(const std::string& name, const std::string& actual) {
+    std::string path = std::string(SPARK_SLURM_TEST_DATA) + "/golden/" + name;
+    if (std::getenv("SPARK_SLURM_UPDATE_GOLDEN")) {
+        std::ofstream(path) << actual;
+        return;
+    }
+    std::ifstream file(path);
+    ASSERT_TRUE(file) << "missing golden file " << path << " (generate with SPARK_SLURM_UPDATE_GOLDEN=1)";
+    std::stringstream expected;
+    expected << file.rdbuf();
+    EXPECT_EQ(actual, expected.str()) << "differs from " << path;
+}
+
+TEST(Configs, LeaderFilesMatchGolden) {
+    auto plan = golden_plan(false);
+    auto files = render_configs(plan, plan.nodes[0]);
+    expect_golden("leader/spark-defaults.conf", files.spark_defaults);
+    expect_golden("leader/spark-env.sh", files.spark_env);
+    expect_golden("leader/core-site.xml", files.core_site);
+    expect_golden("leader/hdfs-site.xml", files.hdfs_site);
+}
+
+TEST(Configs, WorkerFilesMatchGolden) {
+    auto plan = golden_plan(false);
+    auto files = render_configs(plan, plan.nodes[1]);
+    expect_golden("worker/spark-defaults.conf", files.spark_defaults);
+    expect_golden("worker/spark-env.sh", files.spark_env);
+    expect_golden("worker/core-site.xml", files.core_site);
+    expect_golden("worker/hdfs-site.xml", files.hdfs_site);
+}
+
+TEST(Configs, StateDirFilesMatchGolden) {
+    auto plan = golden_plan(true);
+    auto files = render_configs(plan, plan.nodes[0]);
+    expect_golden("state-dir/spark-defaults.conf", files.spark_defaults);
+    expect_golden("state-dir/hdfs-site.xml", files.hdfs_site);
+}
+
+TEST(Configs, TheSecretIsOnlyInSparkDefaults) {
+    auto plan = golden_plan(false);
+    auto files = render_configs(plan, plan.nodes[1]);
+    EXPECT_NE(files.spark_defaults.find("GOLDEN-SECRET"), std::string::npos);
+    for (const auto* other : {&files.spark_env, &files.core_site, &files.hdfs_site}) {
+        EXPECT_EQ(other->find("GOLDEN-SECRET"), std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace spark_slurm

@@ -1,0 +1,184 @@
+#include "options/options.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/errors.hpp"
+#include "common/sizes.hpp"
+
+namespace spark_slurm {
+namespace {
+
+using ::testing::HasSubstr;
+
+Options parse(std::vector<std::string> args, Environment environment = {}) {
+    auto parsed = parse_command_line(args, environment);
+    EXPECT_EQ(parsed.action, ParsedCommandLine::Action::Proceed);
+    return parsed.options;
+}
+
+std::string rejection(std::vector<std::string> args, Environment environment = {}) {
+    try {
+        parse_command_line(args, environment);
+    } catch (const UsageError& error) {
+        std::string message = error.what();
+        EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
+        return message;
+    }
+    ADD_FAILURE() << "accepted";
+    return "";
+}
+
+class TempFile {
+public:
+    explicit TempFile(const std::string& text)
+        : path_(std::filesystem::temp_directory_path() / ("spark-slurm-test-" + std::to_string(::getpid()) + ".ini")) {
+        std::ofstream(path_) << text;
+    }
+    ~TempFile() { std::filesystem::remove(path_); }
+    std::string path() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+TEST(Options, RunTakesTheDriverAfterTheSeparator) {
+    auto options = parse({"run", "--workers", "2", "--", "spark-submit", "--verbose", "app.py"});
+    EXPECT_EQ(options.command, Command::Run);
+    EXPECT_EQ(options.workers, 2u);
+    EXPECT_EQ(options.driver, (std::vector<std::string>{"spark-submit", "--verbose", "app.py"}));
+}
+
+TEST(Options, DefaultsLeaveDetectionToTheLauncher) {
+    auto options = parse({"run", "--", "true"});
+    EXPECT_FALSE(options.workers);
+    EXPECT_FALSE(options.cores);
+    EXPECT_FALSE(options.memory);
+    EXPECT_TRUE(options.hdfs);
+    EXPECT_FALSE(options.worker_on_leader);
+    EXPECT_EQ(options.runtime, RuntimeChoice::Auto);
+    EXPECT_EQ(options.ready_timeout_seconds, 300u);
+}
+
+TEST(Options, EveryValueIsParsed) {
+    auto options = parse({"run", "--cores", "8", "--memory", "16G", "--disk", "1T", "--leader-ip", "10.0.0.1",
+                          "--no-hdfs", "--worker-on-leader", "--runtime", "apptainer", "--sudo", "--image",
+                          "/i.sif", "--work-dir", "/local", "--state-dir", "/shared/state", "--job-dir",
+                          "/shared/job", "--ready-timeout", "60", "--", "x"});
+    EXPECT_EQ(options.cores, 8u);
+    EXPECT_EQ(options.memory, 16 * kGiB);
+    EXPECT_EQ(options.disk, kTiB);
+    EXPECT_EQ(options.leader_ip, "10.0.0.1");
+    EXPECT_FALSE(options.hdfs);
+    EXPECT_TRUE(options.worker_on_leader);
+    EXPECT_EQ(options.runtime, RuntimeChoice::Apptainer);
+    EXPECT_TRUE(options.sudo);
+    EXPECT_EQ(options.image, "/i.sif");
+    EXPECT_EQ(options.work_dir, "/local");
+    EXPECT_EQ(options.state_dir, "/shared/state");
+    EXPECT_EQ(options.job_dir, "/shared/job");
+    EXPECT_EQ(options.ready_timeout_seconds, 60u);
+}
+
+TEST(Options, CommandLineBeatsConfigFileBeatsEnvironment) {
+    TempFile config("workers = 3\ncores = 4\n");
+    Environment environment{{"SPARK_SLURM_NUM_WORKERS", "5"}, {"SPARK_SLURM_CORES", "6"},
+                            {"SPARK_SLURM_MEMORY", "2G"}};
+    auto options = parse({"run", "--config", config.path(), "--workers", "2", "--", "x"}, environment);
+    EXPECT_EQ(options.workers, 2u);        // command line
+    EXPECT_EQ(options.cores, 4u);          // config file
+    EXPECT_EQ(options.memory, 2 * kGiB);   // environment
+}
+
+TEST(Options, ConfigFileFromTheEnvironmentAndFlagsInIt) {
+    TempFile config("no-hdfs = true\nworker-on-leader = 1\n");
+    auto options = parse({"run", "--", "x"}, {{"SPARK_SLURM_CONFIG", config.path()}});
+    EXPECT_FALSE(options.hdfs);
+    EXPECT_TRUE(options.worker_on_leader);
+}
+
+TEST(Options, DriverVariablesAreNotReadBack) {
+    // SPARK_SLURM_WORKERS is what the driver is given (a count); it must not become --workers.
+    auto options = parse({"run", "--", "x"}, {{"SPARK_SLURM_WORKERS", "7"}, {"SPARK_SLURM_JOB_DIR", "/j"}});
+    EXPECT_FALSE(options.workers);
+    EXPECT_FALSE(options.job_dir);
+}
+
+TEST(Options, AnInheritedImageIsDroppedForTheHostRuntime) {
+    auto options = parse({"run", "--runtime", "none", "--", "x"}, {{"SPARK_SLURM_IMAGE", "/site/spark.sif"}});
+    EXPECT_FALSE(options.image);
+}
+
+TEST(Options, HelpAndVersionAreText) {
+    auto help = parse_command_line({"run", "--help"}, {});
+    EXPECT_EQ(help.action, ParsedCommandLine::Action::PrintText);
+    EXPECT_THAT(help.text, HasSubstr("--ready-timeout"));
+    EXPECT_THAT(help.text, HasSubstr("[default:"));
+    EXPECT_THAT(help.text, HasSubstr("SPARK_SLURM_IMAGE"));
+    EXPECT_THAT(parse_command_line({"--version"}, {}).text, HasSubstr("spark-slurm "));
+    EXPECT_THAT(parse_command_line({"--help"}, {}).text, HasSubstr("plan"));
+    EXPECT_THAT(parse_command_line({"help", "plan"}, {}).text, HasSubstr("--nodes"));
+}
+
+TEST(Options, RejectsBadCounts) {
+    EXPECT_THAT(rejection({"run", "--workers", "0", "--", "x"}), HasSubstr("--workers '0'"));
+    EXPECT_THAT(rejection({"run", "--workers", "-3", "--", "x"}), HasSubstr("--workers '-3'"));
+    EXPECT_THAT(rejection({"run", "--workers", "abc", "--", "x"}), HasSubstr("whole number >= 1"));
+    EXPECT_THAT(rejection({"run", "--cores", "1.5", "--", "x"}), HasSubstr("--cores"));
+    EXPECT_THAT(rejection({"run", "--ready-timeout", "0", "--", "x"}), HasSubstr("--ready-timeout"));
+}
+
+TEST(Options, RejectsBadSizes) {
+    EXPECT_THAT(rejection({"run", "--memory", "12Q", "--", "x"}), HasSubstr("'12Q' is not a size"));
+    EXPECT_THAT(rejection({"run", "--memory", "0", "--", "x"}), HasSubstr("'0' is not a size"));
+    EXPECT_THAT(rejection({"run", "--disk", "lots", "--", "x"}), HasSubstr("--disk"));
+}
+
+TEST(Options, RejectsEnvironmentValuesByName) {
+    EXPECT_THAT(rejection({"run", "--", "x"}, {{"SPARK_SLURM_MEMORY", "huge"}}), HasSubstr("--memory 'huge'"));
+}
+
+TEST(Options, RejectsUnknownOptionsAndCommands) {
+    EXPECT_THAT(rejection({"run", "--wrokers", "2", "--", "x"}), HasSubstr("unrecognised option"));
+    EXPECT_THAT(rejection({"launch"}), HasSubstr("unknown command 'launch'"));
+    EXPECT_THAT(rejection({}), HasSubstr("no command"));
+    EXPECT_THAT(rejection({"run", "app.py"}), HasSubstr("after '--'"));
+    EXPECT_THAT(rejection({"run", "--json", "--", "x"}), HasSubstr("unrecognised option"));
+}
+
+TEST(Options, RejectsContradictions) {
+    EXPECT_THAT(rejection({"run"}), HasSubstr("no driver command"));
+    EXPECT_THAT(rejection({"plan", "--", "x"}), HasSubstr("takes no command"));
+    EXPECT_THAT(rejection({"run", "--image", "a", "--spark-image", "b", "--hadoop-image", "c", "--", "x"}),
+                HasSubstr("cannot be combined"));
+    EXPECT_THAT(rejection({"run", "--spark-image", "b", "--", "x"}), HasSubstr("--hadoop-image"));
+    EXPECT_THAT(rejection({"run", "--runtime", "docker", "--", "x"}), HasSubstr("apptainer, singularity or none"));
+    EXPECT_THAT(rejection({"run", "--runtime", "none", "--image", "/i.sif", "--", "x"}), HasSubstr("takes no image"));
+    EXPECT_THAT(rejection({"run", "--leader-ip", "node1", "--", "x"}), HasSubstr("not an IP address"));
+    EXPECT_THAT(rejection({"run", "--work-dir", "relative", "--", "x"}), HasSubstr("absolute path"));
+    EXPECT_THAT(rejection({"plan", "--cores-per-node", "4"}), HasSubstr("--nodes"));
+}
+
+TEST(Options, RejectsConfigFilesThatDoNotParse) {
+    TempFile config("workers: 3\n");
+    EXPECT_THAT(rejection({"run", "--config", config.path(), "--", "x"}), HasSubstr("config file"));
+    TempFile unknown("colour = blue\n");
+    EXPECT_THAT(rejection({"run", "--config", unknown.path(), "--", "x"}), HasSubstr("colour"));
+    EXPECT_THAT(rejection({"run", "--config", "/does/not/exist", "--", "x"}), HasSubstr("cannot read"));
+}
+
+TEST(Options, PlanPreview) {
+    auto options = parse({"plan", "--nodes", "1000", "--cores-per-node", "64", "--memory-per-node", "256G", "--json"});
+    EXPECT_EQ(options.command, Command::Plan);
+    EXPECT_EQ(options.preview_nodes, 1000u);
+    EXPECT_EQ(options.preview_cores_per_node, 64u);
+    EXPECT_EQ(options.preview_memory_per_node, 256 * kGiB);
+    EXPECT_TRUE(options.json);
+}
+
+}  // namespace
+}  // namespace spark_slurm

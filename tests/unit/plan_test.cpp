@@ -1,0 +1,186 @@
+#include "plan/plan.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/errors.hpp"
+#include "common/sizes.hpp"
+#include "plan/plan_json.hpp"
+
+namespace spark_slurm {
+namespace {
+
+using ::testing::HasSubstr;
+
+PlanInputs inputs_for(unsigned nodes, NodeResources resources = {16, 64 * kGiB}) {
+    PlanInputs inputs;
+    inputs.options.command = Command::Run;
+    inputs.job_id = 4242;
+    inputs.job_dir = "/shared/home/alice/spark-slurm-4242";
+    inputs.secret = "0123456789abcdef";
+    for (unsigned rank = 0; rank < nodes; ++rank) {
+        NodeReport report;
+        report.rank = rank;
+        report.hostname = "cn" + std::to_string(rank + 1);
+        report.address = "10.0.0." + std::to_string(rank + 1);
+        report.resources = resources;
+        report.ports.control = 40000;
+        report.work_dir = "/tmp/spark-slurm-4242-" + std::to_string(rank);
+        report.scratch_capacity = 500 * kGiB;
+        inputs.nodes.push_back(report);
+    }
+    return inputs;
+}
+
+std::string rejection(const PlanInputs& inputs) {
+    try {
+        make_plan(inputs);
+    } catch (const UsageError& error) {
+        return error.what();
+    }
+    ADD_FAILURE() << "accepted";
+    return "";
+}
+
+TEST(Plan, LeaderOnRankZeroWorkersOnTheRest) {
+    auto plan = make_plan(inputs_for(3));
+    ASSERT_EQ(plan.nodes.size(), 3u);
+    EXPECT_EQ(plan.nodes[0].role, Role::Leader);
+    EXPECT_EQ(plan.nodes[1].role, Role::Worker);
+    EXPECT_EQ(plan.nodes[2].role, Role::Worker);
+    EXPECT_EQ(plan.worker_count, 2u);
+    EXPECT_EQ(plan.master_url, "spark://10.0.0.1:7077");
+    EXPECT_EQ(plan.master_webui_url, "http://10.0.0.1:8080");
+    EXPECT_EQ(plan.hdfs_url, "hdfs://10.0.0.1:8020");
+    EXPECT_EQ(plan.namenode_webui_url, "http://10.0.0.1:9870");
+    EXPECT_EQ(plan.control_port, 40000);
+    EXPECT_EQ(plan.replication, 2u);
+    EXPECT_EQ(plan.log_dir, "/shared/home/alice/spark-slurm-4242/logs");
+    EXPECT_EQ(plan.nodes[0].namenode_dir, "/tmp/spark-slurm-4242-0/hdfs/name");
+    EXPECT_EQ(plan.nodes[1].datanode_dir, "/tmp/spark-slurm-4242-1/hdfs/data");
+    EXPECT_TRUE(plan.nodes[0].datanode_dir.empty());
+}
+
+TEST(Plan, DetectedResourcesMinusTheReserve) {
+    auto plan = make_plan(inputs_for(3));
+    EXPECT_EQ(plan.worker_cores, 16u);
+    std::uint64_t reserve = memory_reserve(64 * kGiB, Role::Worker, true);
+    // Spark takes memory in whole MiB.
+    EXPECT_EQ(plan.worker_memory, (64 * kGiB - reserve) / kMiB * kMiB);
+    EXPECT_EQ(plan.nodes[1].worker_memory, plan.worker_memory);
+    // 5% of 64G (> 1G) for the OS, 512M worker daemon, 512M datanode.
+    EXPECT_EQ(reserve, 64 * kGiB / 20 + 1 * kGiB);
+}
+
+TEST(Plan, TheSmallestWorkerDecides) {
+    auto inputs = inputs_for(3);
+    inputs.nodes[2].resources = {4, 8 * kGiB};
+    auto plan = make_plan(inputs);
+    EXPECT_EQ(plan.worker_cores, 4u);
+    EXPECT_EQ(plan.worker_memory, (8 * kGiB - memory_reserve(8 * kGiB, Role::Worker, true)) / kMiB * kMiB);
+}
+
+TEST(Plan, TheUserOverridesCoresAndMemory) {
+    auto inputs = inputs_for(3);
+    inputs.options.cores = 3;
+    inputs.options.memory = 5 * kGiB;
+    auto plan = make_plan(inputs);
+    EXPECT_EQ(plan.worker_cores, 3u);
+    EXPECT_EQ(plan.worker_memory, 5 * kGiB);
+}
+
+TEST(Plan, FewerWorkersLeaveNodesIdle) {
+    auto inputs = inputs_for(4);
+    inputs.options.workers = 2;
+    auto plan = make_plan(inputs);
+    EXPECT_EQ(plan.nodes[1].role, Role::Worker);
+    EXPECT_EQ(plan.nodes[2].role, Role::Worker);
+    EXPECT_EQ(plan.nodes[3].role, Role::Idle);
+}
+
+TEST(Plan, WorkerOnLeader) {
+    auto inputs = inputs_for(1);
+    inputs.options.worker_on_leader = true;
+    auto plan = make_plan(inputs);
+    EXPECT_EQ(plan.nodes[0].role, Role::LeaderAndWorker);
+    EXPECT_EQ(plan.worker_count, 1u);
+    EXPECT_FALSE(plan.nodes[0].namenode_dir.empty());
+    EXPECT_FALSE(plan.nodes[0].datanode_dir.empty());
+    EXPECT_EQ(plan.worker_memory, (64 * kGiB - memory_reserve(64 * kGiB, Role::LeaderAndWorker, true)) / kMiB * kMiB);
+}
+
+TEST(Plan, OneNodeNeedsWorkerOnLeader) {
+    EXPECT_THAT(rejection(inputs_for(1)), HasSubstr("--worker-on-leader"));
+}
+
+TEST(Plan, MoreWorkersThanNodesIsRefused) {
+    auto inputs = inputs_for(3);
+    inputs.options.workers = 3;
+    EXPECT_THAT(rejection(inputs), HasSubstr("--workers 3 asks for more workers"));
+}
+
+TEST(Plan, TooLittleMemoryIsRefusedWithTheNode) {
+    auto inputs = inputs_for(2, {2, 1 * kGiB});
+    EXPECT_THAT(rejection(inputs), HasSubstr("node cn2 has 1G of memory"));
+}
+
+TEST(Plan, NoHdfs) {
+    auto inputs = inputs_for(2);
+    inputs.options.hdfs = false;
+    auto plan = make_plan(inputs);
+    EXPECT_TRUE(plan.hdfs_url.empty());
+    EXPECT_TRUE(plan.nodes[0].namenode_dir.empty());
+    EXPECT_TRUE(plan.nodes[1].datanode_dir.empty());
+}
+
+TEST(Plan, AStateDirMakesHdfsAndRecoveryDurableByRank) {
+    auto inputs = inputs_for(3);
+    inputs.options.state_dir = "/shared/state";
+    auto plan = make_plan(inputs);
+    EXPECT_EQ(plan.nodes[0].namenode_dir, "/shared/state/namenode");
+    EXPECT_EQ(plan.nodes[2].datanode_dir, "/shared/state/node-2/datanode");
+    EXPECT_EQ(plan.recovery_dir, "/shared/state/spark-recovery");
+    EXPECT_EQ(plan.checkpoint_dir, "/shared/state/checkpoints");
+}
+
+TEST(Plan, DiskBecomesTheReservedRest) {
+    auto inputs = inputs_for(2);
+    inputs.options.disk = 100 * kGiB;
+    auto plan = make_plan(inputs);
+    EXPECT_EQ(plan.nodes[1].datanode_reserved, 400 * kGiB);
+}
+
+TEST(Plan, ReplicationIsAtMostThree) {
+    EXPECT_EQ(make_plan(inputs_for(10)).replication, 3u);
+}
+
+TEST(Plan, JsonRoundTripKeepsEverything) {
+    auto plan = make_plan(inputs_for(3));
+    auto copy = plan_from_json(plan_to_json(plan, SecretHandling::Include));
+    EXPECT_EQ(plan_to_json(copy, SecretHandling::Include), plan_to_json(plan, SecretHandling::Include));
+    EXPECT_EQ(copy.secret, plan.secret);
+}
+
+TEST(Plan, PrintedPlansCarryAFingerprintNotTheSecret) {
+    auto plan = make_plan(inputs_for(3));
+    auto printed = plan_to_json(plan, SecretHandling::Fingerprint).dump();
+    EXPECT_EQ(printed.find(plan.secret), std::string::npos);
+    EXPECT_THAT(printed, HasSubstr(secret_fingerprint(plan.secret)));
+    EXPECT_EQ(describe_plan(plan).find(plan.secret), std::string::npos);
+}
+
+TEST(Plan, ReportRoundTrip) {
+    auto report = inputs_for(1).nodes[0];
+    report.problem = "broken";
+    EXPECT_EQ(report_from_json(report_to_json(report)), report);
+}
+
+TEST(Plan, LargePlansStayReadable) {
+    auto plan = make_plan(inputs_for(1000));
+    auto text = describe_plan(plan);
+    EXPECT_THAT(text, HasSubstr("980 more node(s)"));
+    EXPECT_THAT(text, HasSubstr("cn1000"));
+}
+
+}  // namespace
+}  // namespace spark_slurm
