@@ -88,6 +88,34 @@ std::optional<JobStatus> load_job_status(const SlurmLibrary&, std::uint32_t job_
     return status;
 }
 
+Termination classify_termination(const std::optional<JobStatus>& status, unsigned restart_count_at_start) {
+    if (!status) return Termination::Unknown;
+    if (status->restart_count > restart_count_at_start || status->state == JOB_PENDING) {
+        return Termination::RequeuedBySlurm;
+    }
+    if (status->state == JOB_PREEMPTED) return Termination::Preempted;
+    if (status->state_reason == FAIL_TIMEOUT || status->state == JOB_TIMEOUT) return Termination::TimeLimit;
+    return Termination::Cancelled;
+}
+
+const char* describe(Termination termination) {
+    switch (termination) {
+        case Termination::RequeuedBySlurm: return "Slurm is requeueing the job (preemption or node failure)";
+        case Termination::Preempted: return "the job was preempted";
+        case Termination::TimeLimit: return "the job reached its time limit";
+        case Termination::Cancelled: return "the job was cancelled";
+        case Termination::Unknown: return "the job's state is unknown";
+    }
+    return "?";
+}
+
+bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id) {
+    auto status = load_job_status(slurm, job_id);
+    if (!status) return false;
+    return status->completing || status->state == JOB_PENDING || status->state == JOB_RUNNING ||
+           status->state == JOB_SUSPENDED;
+}
+
 void requeue_job(const SlurmLibrary&, std::uint32_t job_id) {
     if (slurm_requeue(job_id, 0) != SLURM_SUCCESS) {
         throw LaunchError("while requeueing job " + std::to_string(job_id) + ": " + slurm_error_text());

@@ -50,6 +50,19 @@ Allocation read_allocation(const SlurmLibrary& slurm, const Environment& environ
 
 std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_t job_id);
 
+// Why a job step got SIGTERM, from the job's record as libslurm reports it at that moment
+// (docs/failure-matrix.md has the evidence):
+//  - Slurm requeues it itself (PreemptMode=REQUEUE, or a failed node): its restart count is
+//    already past the one this run started with; requeueing again would be wrong;
+//  - preempted with PreemptMode=CANCEL: state PREEMPTED; only the launcher can bring it back;
+//  - walltime: reason TimeLimit; the user's scancel: anything else. Never requeued.
+enum class Termination { RequeuedBySlurm, Preempted, TimeLimit, Cancelled, Unknown };
+Termination classify_termination(const std::optional<JobStatus>& status, unsigned restart_count_at_start);
+const char* describe(Termination termination);
+
+// True while the job is pending, running, suspended or completing (it may still use its state).
+bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id);
+
 // slurm_requeue: the job goes back to PENDING and its batch script reruns from the top.
 void requeue_job(const SlurmLibrary& slurm, std::uint32_t job_id);
 

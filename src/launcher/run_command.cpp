@@ -32,8 +32,11 @@ using namespace std::chrono_literals;
 
 constexpr auto kDaemonStopGrace = 10s;
 constexpr auto kHeartbeatInterval = 1s;
-// A worker that hears nothing from the leader for this long assumes it is gone.
-constexpr auto kLeaderSilenceLimit = 15s;
+// A launcher that hears nothing from its peer for this long assumes it is gone (both sides send a
+// heartbeat every kHeartbeatInterval).
+constexpr auto kPeerSilenceLimit = 15s;
+// The leader opens its control port right after the rendezvous, before anything slow.
+constexpr auto kLeaderConnectLimit = 60s;
 // How long the leader waits for workers to confirm their teardown.
 constexpr auto kWorkerStopLimit = kDaemonStopGrace + 5s;
 constexpr auto kProbeInterval = 250ms;
@@ -107,42 +110,84 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
 
 struct RunningDaemon {
     DaemonSpec spec;
-    Process process;
-    bool exit_reported = false;
+    std::optional<Process> process;
+    unsigned restarts = 0;
+    std::optional<Clock::time_point> restart_at;
+    bool done = false;  // exited for good: reported, not restarted
 };
 
-// The daemons of this node, started through the runtime, each in its own process group.
+// What happened to a daemon since the last look.
+struct DaemonEvent {
+    enum class Kind { Stopped, RestartScheduled, Restarted } kind;
+    DaemonSpec spec;
+    int status = 0;         // the wait status, for Stopped and RestartScheduled
+    unsigned attempt = 0;   // for RestartScheduled and Restarted
+    std::chrono::seconds delay{0};
+};
+
+// The daemons of this node, started through the runtime, each in its own process group. Once
+// the cluster is running, a daemon that exits is restarted in place, a bounded number of times
+// with a growing delay; HDFS and Spark recovery (with --state-dir) let it pick up its state.
 class NodeDaemons {
 public:
+    static constexpr unsigned kMaxRestarts = 3;
+
     explicit NodeDaemons(const Runtime& runtime) : runtime_(runtime) {}
 
     void start(const DaemonSpec& spec) {
-        Execution execution = runtime_.prepare(spec.invocation);
-        SpawnRequest request{execution.argv, execution.environment, execution.working_dir, spec.log_file, false};
-        daemons_.push_back({spec, Process::spawn(request, display_name(spec.daemon)), false});
+        daemons_.push_back({spec, spawn(spec), 0, {}, false});
         log::info("started {} (log: {})", display_name(spec.daemon), spec.log_file);
     }
 
-    // Daemons that have exited since the last call, with their wait status.
-    std::vector<std::pair<DaemonSpec, int>> newly_exited() {
-        std::vector<std::pair<DaemonSpec, int>> exited;
+    // Exits since the last call, restarts scheduled or done. With `restart` false an exit is final.
+    std::vector<DaemonEvent> poll(bool restart) {
+        std::vector<DaemonEvent> events;
         for (auto& daemon : daemons_) {
-            if (daemon.exit_reported) continue;
-            if (auto status = daemon.process.exit_status()) {
-                daemon.exit_reported = true;
-                exited.emplace_back(daemon.spec, *status);
+            if (daemon.done) continue;
+            if (daemon.restart_at) {
+                if (Clock::now() < *daemon.restart_at) continue;
+                daemon.restart_at.reset();
+                try {
+                    daemon.process = spawn(daemon.spec);
+                    events.push_back({DaemonEvent::Kind::Restarted, daemon.spec, 0, daemon.restarts, {}});
+                } catch (const LaunchError&) {
+                    daemon.done = true;
+                    events.push_back({DaemonEvent::Kind::Stopped, daemon.spec, 127 << 8, daemon.restarts, {}});
+                }
+                continue;
+            }
+            auto status = daemon.process ? daemon.process->exit_status() : std::nullopt;
+            if (!status) continue;
+            daemon.process.reset();
+            if (restart && daemon.restarts < kMaxRestarts) {
+                std::chrono::seconds delay(1u << daemon.restarts);
+                ++daemon.restarts;
+                daemon.restart_at = Clock::now() + delay;
+                events.push_back({DaemonEvent::Kind::RestartScheduled, daemon.spec, *status, daemon.restarts, delay});
+            } else {
+                daemon.done = true;
+                events.push_back({DaemonEvent::Kind::Stopped, daemon.spec, *status, daemon.restarts, {}});
             }
         }
-        return exited;
+        return events;
     }
 
     void stop_all_daemons() {
         std::vector<Process*> processes;
-        for (auto& daemon : daemons_) processes.push_back(&daemon.process);
+        for (auto& daemon : daemons_) {
+            daemon.restart_at.reset();
+            if (daemon.process) processes.push_back(&*daemon.process);
+        }
         spark_slurm::stop_all(processes, kDaemonStopGrace);
     }
 
 private:
+    Process spawn(const DaemonSpec& spec) {
+        Execution execution = runtime_.prepare(spec.invocation);
+        SpawnRequest request{execution.argv, execution.environment, execution.working_dir, spec.log_file, false};
+        return Process::spawn(request, display_name(spec.daemon));
+    }
+
     const Runtime& runtime_;
     std::vector<RunningDaemon> daemons_;
 };
@@ -158,7 +203,7 @@ std::optional<int> run_to_completion(const Runtime& runtime, const DaemonSpec& s
                                      Clock::time_point deadline, int& termination_signal) {
     Execution execution = runtime.prepare(spec.invocation);
     Process process = Process::spawn({execution.argv, execution.environment, execution.working_dir, spec.log_file, false},
-                                     "namenode format");
+                                     fmt::format("{} {}", spec.invocation.tool, fmt::join(spec.invocation.args, " ")));
     while (Clock::now() < deadline) {
         pollfd ready{signals.fd(), POLLIN, 0};
         ::poll(&ready, 1, 200);
@@ -187,16 +232,23 @@ struct WorkerLink {
 
 class Leader {
 public:
-    Leader(const Plan& plan, const Runtime& runtime, const Options& options)
-        : plan_(plan), node_(plan.leader()), runtime_(runtime), options_(options), daemons_(runtime),
-          server_(plan.control_port) {}
+    Leader(const Plan& plan, const Runtime& runtime, const Options& options, const SlurmLibrary& slurm,
+           const Allocation& allocation)
+        : plan_(plan), node_(plan.leader()), runtime_(runtime), options_(options), slurm_(slurm),
+          allocation_(allocation), daemons_(runtime), server_(plan.control_port) {}
 
     int run() {
         start_ = Clock::now();
         const auto deadline = start_ + std::chrono::seconds(plan_.ready_timeout_seconds);
         log::info("cluster of {} worker(s); daemon logs in {}", plan_.worker_count, plan_.log_dir);
+        if (!allocation_.requeueable) {
+            log::warn("job {} cannot be requeued (no --requeue): if its leader node is preempted or lost, "
+                      "the job fails instead of coming back; submit with --requeue to allow that",
+                      allocation_.job_id);
+        }
 
         if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
+            log::info("formatting a new HDFS namespace in {}", node_.namenode_dir);
             auto status = run_to_completion(runtime_, namenode_format_spec(plan_, node_), signals_, deadline,
                                             termination_signal_);
             if (termination_signal_) return teardown(128 + termination_signal_);
@@ -226,9 +278,13 @@ public:
                 break;
             }
         }
-        if (termination_signal_) return teardown(128 + termination_signal_);
+        if (termination_signal_) {
+            requeue_if_preempted();
+            return teardown(128 + termination_signal_);
+        }
         if (failure_) return fail(*failure_);
 
+        for (auto& link : links_) link.connection.send({{"ready", true}});
         log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB", seconds_since(start_),
                   plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
         log::info("spark master {}  web UI {}", plan_.master_url, plan_.master_webui_url);
@@ -254,7 +310,8 @@ private:
             for (const auto& message : link.connection.receive()) handle_message(link, message);
         }
         for (auto& link : links_) {
-            if (link.connection.closed() && link.rank && !link.stopped && !stopping_) {
+            bool silent = Clock::now() - link.connection.last_heard() > kPeerSilenceLimit;
+            if ((link.connection.closed() || silent) && link.rank && !link.stopped && !stopping_) {
                 std::string what = fmt::format("the launcher on {} (rank {}) exited or lost its connection",
                                                plan_.nodes[*link.rank].hostname, *link.rank);
                 if (!ready_) {
@@ -265,13 +322,28 @@ private:
                 link.stopped = true;
             }
         }
-        for (const auto& [spec, status] : daemons_.newly_exited()) {
-            std::string what = exit_message(node_.hostname, spec, status);
+        for (const auto& event : daemons_.poll(ready_ && !stopping_)) {
             if (stopping_) continue;
-            if (!ready_) {
-                failure_ = what;
-            } else {
-                log::warn("{}", what);
+            bool leader_daemon = event.spec.daemon == Daemon::SparkMaster || event.spec.daemon == Daemon::Namenode;
+            switch (event.kind) {
+                case DaemonEvent::Kind::RestartScheduled:
+                    log::warn("{}; restarting it in {} s (attempt {} of {})",
+                              exit_message(node_.hostname, event.spec, event.status), event.delay.count(),
+                              event.attempt, NodeDaemons::kMaxRestarts);
+                    break;
+                case DaemonEvent::Kind::Restarted:
+                    log::info("restarted {} (attempt {})", display_name(event.spec.daemon), event.attempt);
+                    break;
+                case DaemonEvent::Kind::Stopped:
+                    if (!ready_ || leader_daemon) {
+                        // Without its master or namenode the cluster cannot go on.
+                        failure_ = exit_message(node_.hostname, event.spec, event.status) +
+                                   (ready_ ? fmt::format("gave up after {} restarts", event.attempt) : "");
+                    } else {
+                        log::warn("{}; the cluster goes on without it",
+                                  exit_message(node_.hostname, event.spec, event.status));
+                    }
+                    break;
             }
         }
         if (Clock::now() - last_heartbeat_ >= kHeartbeatInterval) {
@@ -303,8 +375,12 @@ private:
             if (!ready_) {
                 failure_ = what;
             } else {
-                log::warn("{}", what);
+                log::warn("{}; the cluster goes on without it", what);
             }
+        } else if (message.contains("daemon_restarting")) {
+            log::warn("the {} on {} stopped ({}); it is being restarted (attempt {})",
+                      message.value("daemon_restarting", "?"), host, message.value("status", "?"),
+                      message.value("attempt", 0u));
         } else if (message.contains("failed")) {
             if (!ready_ && !stopping_) failure_ = fmt::format("on {}: {}", host, message.value("failed", ""));
         } else if (message.contains("stopped")) {
@@ -405,7 +481,7 @@ private:
         Execution execution = runtime_.prepare(invocation);
         log::info("running the driver: {}", fmt::join(options_.driver, " "));
         Process driver = Process::spawn({execution.argv, execution.environment, execution.working_dir, "", true}, "driver");
-        while (!termination_signal_) {
+        while (!termination_signal_ && !failure_) {
             service_events(200ms);
             if (driver.exited()) break;
         }
@@ -413,11 +489,53 @@ private:
         if (auto status = driver.exit_status()) {
             code = exit_code_of(*status);
             log::info("driver finished ({})", describe_wait_status(*status));
+            if (plan_.hdfs && !plan_.state_dir.empty()) save_namespace();
+        } else if (failure_) {
+            log::write_line(log::origin() + ": error: " + *failure_ + "; stopping the driver");
+            driver.stop(kDaemonStopGrace);
+            code = kExitFailure;
         } else {
             driver.stop(kDaemonStopGrace);
             code = 128 + termination_signal_;
+            requeue_if_preempted();
         }
         return teardown(code);
+    }
+
+    // A clean end checkpoints the namespace (fsimage) into the state dir, so the next job that
+    // uses it starts from the image instead of replaying the edit log.
+    void save_namespace() {
+        auto started = Clock::now();
+        for (auto args : {std::vector<std::string>{"-safemode", "enter"}, std::vector<std::string>{"-saveNamespace"}}) {
+            int signal = 0;
+            auto status = run_to_completion(runtime_, dfsadmin_spec(plan_, node_, args), signals_,
+                                            Clock::now() + 60s, signal);
+            if (!status || *status != 0) {
+                log::warn("could not save the HDFS namespace (hdfs dfsadmin {} {}); the edit log still has it",
+                          fmt::join(args, " "), status ? describe_wait_status(*status) : "did not finish");
+                return;
+            }
+        }
+        log::info("saved the HDFS namespace in {:.1f} s", seconds_since(started));
+    }
+
+    // At SIGTERM: only a preemption that Slurm does not requeue by itself (PreemptMode=CANCEL)
+    // is the launcher's to requeue; scancel and walltime never are.
+    void requeue_if_preempted() {
+        auto termination = classify_termination(load_job_status(slurm_, allocation_.job_id), allocation_.restart_count);
+        log::info("{}", describe(termination));
+        if (termination != Termination::Preempted) return;
+        if (!allocation_.requeueable) {
+            log::warn("the job cannot be requeued (it was submitted without --requeue); it ends here");
+            return;
+        }
+        try {
+            requeue_job(slurm_, allocation_.job_id);
+            log::info("requeued job {}; it restarts from {}", allocation_.job_id,
+                      plan_.state_dir.empty() ? "scratch (no --state-dir)" : plan_.state_dir);
+        } catch (const LaunchError& error) {
+            log::warn("{}", error.what());
+        }
     }
 
     int fail(const std::string& message) {
@@ -451,6 +569,8 @@ private:
     const NodePlan& node_;
     const Runtime& runtime_;
     const Options& options_;
+    const SlurmLibrary& slurm_;
+    const Allocation& allocation_;
     NodeDaemons daemons_;
     ControlServer server_;
     SignalFd signals_;
@@ -473,16 +593,18 @@ private:
 
 class Worker {
 public:
-    Worker(const Plan& plan, const NodePlan& node, const Runtime& runtime)
-        : plan_(plan), node_(node), daemons_(runtime) {}
+    Worker(const Plan& plan, const NodePlan& node, const Runtime& runtime, const SlurmLibrary& slurm,
+           bool requeueable)
+        : plan_(plan), node_(node), slurm_(slurm), requeueable_(requeueable), daemons_(runtime) {}
 
     int run() {
-        auto deadline = Clock::now() + std::chrono::seconds(plan_.ready_timeout_seconds);
+        auto deadline = Clock::now() + kLeaderConnectLimit;
         auto connection = connect_to_leader(plan_.leader_address, plan_.control_port, deadline);
         if (!connection) {
             log::write_line(log::origin() + fmt::format(": error: could not reach the leader at {}:{} within "
-                                                        "--ready-timeout; see the leader's output",
-                                                        plan_.leader_address, plan_.control_port));
+                                                        "{} s; see the leader's output",
+                                                        plan_.leader_address, plan_.control_port,
+                                                        kLeaderConnectLimit.count()));
             return kExitFailure;
         }
         leader_ = std::move(*connection);
@@ -507,36 +629,87 @@ public:
                     } catch (const std::exception& error) {
                         leader_.send({{"failed", error.what()}});
                     }
+                } else if (message.contains("ready")) {
+                    cluster_ready_ = true;
                 } else if (message.contains("stop")) {
                     daemons_.stop_all_daemons();
                     leader_.send({{"stopped", true}});
                     return 0;
                 }
             }
-            for (const auto& [spec, status] : daemons_.newly_exited()) {
-                log::warn("{}", exit_message(node_.hostname, spec, status));
-                leader_.send({{"daemon_exited", display_name(spec.daemon)},
-                              {"status", describe_wait_status(status)},
-                              {"log_tail", tail_of_file(spec.log_file, kLogTailLines)}});
+            for (const auto& event : daemons_.poll(cluster_ready_)) report(event);
+            if (Clock::now() - last_heartbeat_ >= kHeartbeatInterval) {
+                last_heartbeat_ = Clock::now();
+                leader_.send({{"ping", true}});
             }
             auto silence = Clock::now() - leader_.last_heard();
-            if (leader_.closed() || silence > kLeaderSilenceLimit) {
+            if (leader_.closed() || silence > kPeerSilenceLimit) {
                 log::write_line(log::origin() + fmt::format(": error: lost the leader {} ({}); stopping this node",
                                                             plan_.leader_hostname,
                                                             leader_.closed() ? "its launcher exited" : "no heartbeat"));
                 daemons_.stop_all_daemons();
+                if (cluster_ready_) requeue_after_leader_loss();
                 return kExitFailure;
             }
         }
     }
 
 private:
+    void report(const DaemonEvent& event) {
+        switch (event.kind) {
+            case DaemonEvent::Kind::RestartScheduled:
+                log::warn("{}; restarting it in {} s (attempt {} of {})",
+                          exit_message(node_.hostname, event.spec, event.status), event.delay.count(), event.attempt,
+                          NodeDaemons::kMaxRestarts);
+                leader_.send({{"daemon_restarting", display_name(event.spec.daemon)},
+                              {"status", describe_wait_status(event.status)},
+                              {"attempt", event.attempt}});
+                break;
+            case DaemonEvent::Kind::Restarted:
+                log::info("restarted {} (attempt {})", display_name(event.spec.daemon), event.attempt);
+                break;
+            case DaemonEvent::Kind::Stopped:
+                log::warn("{}", exit_message(node_.hostname, event.spec, event.status));
+                leader_.send({{"daemon_exited", display_name(event.spec.daemon)},
+                              {"status", describe_wait_status(event.status)},
+                              {"log_tail", tail_of_file(event.spec.log_file, kLogTailLines)}});
+                break;
+        }
+    }
+
+    // The leader is gone while the job still runs (its node was lost, or its launcher was
+    // killed): the Spark master and namenode with it, so the cluster cannot recover in place.
+    // Requeue the job unless Slurm is already doing so; the first worker to get here wins, the
+    // others' requests fail harmlessly.
+    void requeue_after_leader_loss() {
+        auto termination = classify_termination(load_job_status(slurm_, plan_.job_id), plan_.restart_count);
+        if (termination == Termination::RequeuedBySlurm) {
+            log::info("{}", describe(termination));
+            return;
+        }
+        if (!requeueable_) {
+            log::warn("the job cannot be requeued (no --requeue); it ends here");
+            return;
+        }
+        try {
+            requeue_job(slurm_, plan_.job_id);
+            log::info("requeued job {} after losing the leader", plan_.job_id);
+        } catch (const LaunchError& error) {
+            log::info("{} (another worker may have requeued it already)", error.what());
+        }
+    }
+
+private:
     const Plan& plan_;
     const NodePlan& node_;
+    const SlurmLibrary& slurm_;
+    bool requeueable_;
     NodeDaemons daemons_;
     SignalFd signals_;
     Connection leader_{-1};
     bool started_ = false;
+    bool cluster_ready_ = false;
+    Clock::time_point last_heartbeat_{};
 };
 
 // Checks on the leader that an image follows the contract (singularity/README.md) before
@@ -584,6 +757,28 @@ std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
     return "";
 }
 
+// A state dir serves one job at a time. The owner file names the job using it; it is taken over
+// when that job is this one (a requeued run) or no longer active (an unclean end), so no stale
+// marker ever blocks a restart.
+void claim_state_dir(const SlurmLibrary& slurm, const std::string& state_dir, std::uint32_t job_id) {
+    std::error_code error;
+    fs::create_directories(state_dir, error);
+    if (error) {
+        throw UsageError("spark-slurm run: cannot create the state directory " + state_dir + ": " + error.message() +
+                         "; give --state-dir a writable directory on a shared filesystem");
+    }
+    const fs::path owner_file = fs::path(state_dir) / "owner";
+    std::ifstream owner(owner_file);
+    std::string word;
+    std::uint32_t owner_job = 0;
+    if (owner >> word >> owner_job && word == "job" && owner_job != job_id && job_is_active(slurm, owner_job)) {
+        throw UsageError(fmt::format("spark-slurm run: the state directory {} is in use by job {}, which is still "
+                                     "active; wait for it to end, or give this job another --state-dir",
+                                     state_dir, owner_job));
+    }
+    std::ofstream(owner_file, std::ios::trunc) << "job " << job_id << "\n";
+}
+
 }  // namespace
 
 int run_command(const Options& options, const Environment& environment, int* argc, char*** argv) {
@@ -612,6 +807,7 @@ int run_command(const Options& options, const Environment& environment, int* arg
             for (const auto& report : reports) {
                 if (!report.problem.empty()) throw UsageError(report.problem);
             }
+            if (options.state_dir) claim_state_dir(slurm, *options.state_dir, allocation.job_id);
             PlanInputs inputs;
             inputs.options = options;
             inputs.job_id = allocation.job_id;
@@ -632,8 +828,8 @@ int run_command(const Options& options, const Environment& environment, int* arg
     WorkDirectory work_directory(node.work_dir);
     prepare_node(plan, node);
     auto runtime = make_runtime(runtime_settings);
-    if (node.runs_leader()) return Leader(plan, *runtime, options).run();
-    return Worker(plan, node, *runtime).run();
+    if (node.runs_leader()) return Leader(plan, *runtime, options, slurm, allocation).run();
+    return Worker(plan, node, *runtime, slurm, allocation.requeueable).run();
 }
 
 }  // namespace spark_slurm

@@ -117,6 +117,16 @@ DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node) {
     return spec;
 }
 
+DaemonSpec dfsadmin_spec(const Plan& plan, const NodePlan& node, std::vector<std::string> args) {
+    DaemonSpec spec = daemon_spec(plan, node, Daemon::Namenode);
+    spec.invocation.args = {"dfsadmin"};
+    spec.invocation.args.insert(spec.invocation.args.end(), args.begin(), args.end());
+    spec.invocation.environment.erase("HADOOP_OPTS");
+    spec.invocation.environment["HADOOP_CLIENT_OPTS"] = "-XX:-UsePerfData";
+    spec.log_file = log_path(plan, node, "hdfs-dfsadmin");
+    return spec;
+}
+
 bool namenode_needs_format(const std::string& name_dir) {
     std::error_code error;
     return !std::filesystem::exists(std::filesystem::path(name_dir) / "current" / "VERSION", error);

@@ -32,6 +32,9 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon);
 // `hdfs namenode -format -nonInteractive`, run only when the name directory is new.
 DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node);
 
+// `hdfs dfsadmin ARGS...` against this cluster's namenode, as the leader runs it.
+DaemonSpec dfsadmin_spec(const Plan& plan, const NodePlan& node, std::vector<std::string> args);
+
 // True when `name_dir` holds no formatted namespace yet (no current/VERSION).
 bool namenode_needs_format(const std::string& name_dir);
 

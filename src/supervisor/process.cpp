@@ -1,7 +1,6 @@
 #include "supervisor/process.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,21 +26,50 @@ std::map<pid_t, int>& reaped() {
 
 bool group_alive(pid_t group) { return ::kill(-group, 0) == 0 || errno == EPERM; }
 
-class SpawnAttributes {
-public:
-    SpawnAttributes() {
-        posix_spawnattr_init(&attributes_);
-        posix_spawn_file_actions_init(&actions_);
+// Looks `program` up in the PATH the child will have (not the launcher's own PATH).
+std::string resolve_program(const std::string& program, const std::map<std::string, std::string>& environment) {
+    if (program.find('/') != std::string::npos) return program;
+    auto path = environment.find("PATH");
+    if (path == environment.end()) return program;
+    std::size_t start = 0;
+    while (start <= path->second.size()) {
+        std::size_t end = path->second.find(':', start);
+        if (end == std::string::npos) end = path->second.size();
+        std::string candidate = path->second.substr(start, end - start) + "/" + program;
+        if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
     }
-    ~SpawnAttributes() {
-        posix_spawn_file_actions_destroy(&actions_);
-        posix_spawnattr_destroy(&attributes_);
+    return program;
+}
+
+// In the child, between fork and exec: only async-signal-safe calls. Reports errno on `error_fd`.
+[[noreturn]] void exec_child(const char* program, char* const* argv, char* const* envp, const char* working_dir,
+                             const char* output_file, bool own_terminal_io, pid_t parent, int error_fd) {
+    auto die = [&](int error) {
+        (void)!::write(error_fd, &error, sizeof error);
+        ::_exit(127);
+    };
+    ::setpgid(0, 0);
+    // If the launcher dies without a teardown (kill -9, OOM), its daemons must not outlive it.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);
+    for (int signal = 1; signal < NSIG; ++signal) {
+        if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
     }
-    SpawnAttributes(const SpawnAttributes&) = delete;
-    SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-    posix_spawnattr_t attributes_;
-    posix_spawn_file_actions_t actions_;
-};
+    ::sigprocmask(SIG_SETMASK, &original_signal_mask(), nullptr);
+    if (!own_terminal_io) {
+        int null = ::open("/dev/null", O_RDONLY);
+        if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) die(errno);
+    }
+    if (output_file) {
+        int out = ::open(output_file, O_WRONLY | O_CREAT | O_APPEND, 0640);
+        if (out < 0 || ::dup2(out, STDOUT_FILENO) < 0 || ::dup2(out, STDERR_FILENO) < 0) die(errno);
+    }
+    if (working_dir && ::chdir(working_dir) != 0) die(errno);
+    ::execve(program, argv, envp);
+    die(errno);
+    ::_exit(127);
+}
 
 }  // namespace
 
@@ -54,28 +82,6 @@ void become_supervisor() {
 
 Process Process::spawn(const SpawnRequest& request, std::string label) {
     if (request.argv.empty()) throw LaunchError("while starting " + label + ": empty command");
-    SpawnAttributes spawn;
-    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    posix_spawnattr_setflags(&spawn.attributes_, flags);
-    posix_spawnattr_setpgroup(&spawn.attributes_, 0);
-    posix_spawnattr_setsigmask(&spawn.attributes_, &original_signal_mask());
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE}) sigaddset(&defaults, signal);
-    posix_spawnattr_setsigdefault(&spawn.attributes_, &defaults);
-
-    if (!request.own_terminal_io) {
-        posix_spawn_file_actions_addopen(&spawn.actions_, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    }
-    if (!request.output_file.empty()) {
-        posix_spawn_file_actions_addopen(&spawn.actions_, STDOUT_FILENO, request.output_file.c_str(),
-                                         O_WRONLY | O_CREAT | O_APPEND, 0640);
-        posix_spawn_file_actions_adddup2(&spawn.actions_, STDOUT_FILENO, STDERR_FILENO);
-    }
-    if (!request.working_dir.empty()) {
-        posix_spawn_file_actions_addchdir_np(&spawn.actions_, request.working_dir.c_str());
-    }
-
     std::vector<char*> argv;
     for (const auto& arg : request.argv) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
@@ -84,32 +90,37 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     std::vector<char*> envp;
     for (auto& entry : environment_storage) envp.push_back(entry.data());
     envp.push_back(nullptr);
+    const std::string program = resolve_program(request.argv.front(), request.environment);
 
-    pid_t pid = -1;
-    // posix_spawnp searches the PATH of the *launcher*; the child's PATH decides for the driver,
-    // so look the program up in the child's environment first.
-    std::string program = request.argv.front();
-    if (program.find('/') == std::string::npos) {
-        auto path = request.environment.find("PATH");
-        if (path != request.environment.end()) {
-            std::size_t start = 0;
-            while (start <= path->second.size()) {
-                std::size_t end = path->second.find(':', start);
-                if (end == std::string::npos) end = path->second.size();
-                std::string candidate = path->second.substr(start, end - start) + "/" + program;
-                if (end > start && ::access(candidate.c_str(), X_OK) == 0) {
-                    program = candidate;
-                    break;
-                }
-                start = end + 1;
-            }
-        }
+    int error_pipe[2];
+    if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw LaunchError("while starting " + label + ": pipe failed");
+    const pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(error_pipe[0]);
+        ::close(error_pipe[1]);
+        throw LaunchError("while starting " + label + ": fork failed");
     }
-    int error = ::posix_spawnp(&pid, program.c_str(), &spawn.actions_, &spawn.attributes_,
-                               argv.data(), envp.data());
-    if (error != 0) {
-        throw LaunchError("while starting " + label + " (" + request.argv.front() +
-                          "): " + std::strerror(error));
+    if (pid == 0) {
+        ::close(error_pipe[0]);
+        exec_child(program.c_str(), argv.data(), envp.data(),
+                   request.working_dir.empty() ? nullptr : request.working_dir.c_str(),
+                   request.output_file.empty() ? nullptr : request.output_file.c_str(), request.own_terminal_io,
+                   parent, error_pipe[1]);
+    }
+    ::close(error_pipe[1]);
+    // Also set the group from here, so that signalling it cannot race the child's own setpgid.
+    ::setpgid(pid, pid);
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    ::close(error_pipe[0]);
+    if (n == sizeof child_errno) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        throw LaunchError("while starting " + label + " (" + request.argv.front() + "): " + std::strerror(child_errno));
     }
     return Process(pid, std::move(label));
 }

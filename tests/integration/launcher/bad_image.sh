@@ -21,7 +21,7 @@ check() {  # check NAME IMAGE REGEX
     local ec errors
     ec=$(ssc_job_field "$JOBID" ExitCode)
     [[ $ec == 2:0 ]] || fail "$name: job ExitCode $ec, expected 2:0"
-    errors=$(grep -c 'spark-slurm' "$WORK/$name-$JOBID.out" || true)
+    errors=$(grep -c '^spark-slurm run: ' "$WORK/$name-$JOBID.out" || true)
     grep -Eq "$regex" "$WORK/$name-$JOBID.out" || fail "$name: no message matching /$regex/"
     [[ $errors == 1 ]] || fail "$name: expected one message, got $errors"
     grep -q 'started' "$WORK/$name-$JOBID.out" && fail "$name: something was started"

@@ -67,3 +67,37 @@ clean_node_scratch() {
 }
 
 job_output() { cat "$WORK/job-$1.out"; }
+
+# launcher_pid RANK : the pid of the job user's spark-slurm launcher of that rank (from its
+# environment, which root can read), or nothing.
+launcher_pid() {
+    local pid
+    for pid in $(pgrep -u "$SPARK_SLURM_TEST_USER" -x spark-slurm); do
+        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_PROCID=$1"; then
+            echo "$pid"
+            return 0
+        fi
+    done
+    return 0
+}
+
+# daemon_pids NODE_ADDRESS : the job user's JVMs that run with SPARK_LOCAL_IP=NODE_ADDRESS
+# (every daemon the launcher starts on that node has it in its environment).
+daemon_pids() {
+    local pid
+    for pid in $(pgrep -u "$SPARK_SLURM_TEST_USER" java); do
+        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SPARK_LOCAL_IP=$1"; then echo "$pid"; fi
+    done
+}
+
+node_address() { echo "$SPARK_SLURM_TEST_NET_PREFIX.$((10 + ${1#node}))"; }
+
+# wait_no_user_processes SECONDS : every process of the job user gone within the bound
+wait_no_user_processes() {
+    local deadline=$((SECONDS + $1)) left
+    while left=$(pgrep -u "$SPARK_SLURM_TEST_USER" -a); do
+        ((SECONDS < deadline)) || fail "processes of $SPARK_SLURM_TEST_USER still running after $1 s:
+$left"
+        sleep 0.5
+    done
+}

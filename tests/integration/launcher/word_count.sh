@@ -21,7 +21,7 @@ with open(sys.argv[1], "w") as out:
         out.write(" ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 12))) + "\n")
 PY
 chown "$SPARK_SLURM_TEST_USER" "$WORK/input.txt"
-copy_in "$LAUNCHER_HERE/wordcount.py" "$LAUNCHER_HERE/wordcount-driver.sh"
+copy_in "$LAUNCHER_HERE/../../../slurm/examples/wordcount.py" "$LAUNCHER_HERE/../../../slurm/examples/wordcount-driver.sh"
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
     run --runtime "$runtime" --ready-timeout 240 -- ./wordcount-driver.sh
 submit job.sh

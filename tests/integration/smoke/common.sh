@@ -14,6 +14,11 @@ SMOKE_JOBS=()
 timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP' ||
     { echo "$SSC_ME: the test cluster is not up (run tests/cluster/up)" >&2; exit 1; }
 
+# One user of the cluster at a time (tests, benchmarks, the quickstart): their checks read the
+# whole machine's process table and every node's /tmp.
+exec 9>>"$SPARK_SLURM_TEST_ROOT/cluster-use.lock"
+flock 9
+
 # Work dir in the shared job dir, owned by the job user; removed on success, kept on failure.
 WORK=$SPARK_SLURM_TEST_SHARED/smoke/$SSC_ME.$(date +%Y%m%d-%H%M%S).$$
 install -d -m 0755 -o "$SPARK_SLURM_TEST_USER" -g "$(id -gn "$SPARK_SLURM_TEST_USER")" \

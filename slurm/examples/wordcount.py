@@ -1,4 +1,4 @@
-"""The word-count driver of the launcher's integration tests (run through spark-submit).
+"""A word count on a spark-slurm cluster (the quickstart demo and an integration test).
 
 Reads a text file from HDFS, counts its words across the workers, writes the counts back to
 HDFS, reads them again and writes them to a local TSV the test compares with its own count.

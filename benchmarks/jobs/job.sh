@@ -1,0 +1,61 @@
+#!/bin/bash
+# job.sh JOBS_DIR METHOD WORKERS WORKLOADS PI_SAMPLES DFSIO_MB CONVENTIONAL_SLEEP: one benchmark job
+# (sbatch -N WORKERS+1 --exclusive, cwd = the run's own directory in the shared dir). Writes
+# "name value" lines to ./events. Every time is `date +%s.%N` on the same machine (the test
+# cluster's nodes share one clock).
+#   launcher:     srun (one task per node) spark-slurm run --workers W -- driver.sh WORKLOADS
+#   floor:        srun steps start the same daemons by hand; readiness polled like the launcher does
+#   conventional: the same steps, then a fixed sleep (what HPC guides document), no readiness check
+jobs=$1 method=$2 workers=$3 workloads=$4 pi_samples=$5 dfsio_mb=$6 conv_sleep=$7
+ev() { echo "$1 $2" >>events; }
+now() { date +%s.%N; }
+echo "$workers" >workers
+mapfile -t nodes < <(scontrol show hostnames "$SLURM_JOB_NODELIST")
+leader=${nodes[0]}
+ev method "$method"
+ev nodes "${#nodes[*]}"
+
+if [[ $method == launcher ]]; then
+    ev t_start "$(now)"
+    srun --ntasks-per-node=1 --cpus-per-task="$SLURM_CPUS_ON_NODE" --mpi=pmix \
+        "$jobs/rank-wrap.sh" "$PWD" spark-slurm run --runtime none --workers "$workers" --ready-timeout 240 \
+        -- "$jobs/driver.sh" "$workloads" "$pi_samples" "$dfsio_mb"
+    ev srun_rc $?
+    ev t_end "$(now)"
+    exit 0
+fi
+
+# floor / conventional: by hand, no launcher.
+leader_addr=$(getent ahostsv4 "$leader" | awk 'NR == 1 { print $1 }')
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >secret
+chmod 600 secret
+# The worker offer the launcher would compute (hwloc cores, memory minus its reserve).
+read -r cores mem < <(spark-slurm plan --nodes "${#nodes[*]}" --workers "$workers" --json |
+    python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["worker_cores"], p["worker_memory"] >> 20)')
+worker_nodes=$(IFS=,; echo "${nodes[*]:1:$workers}")
+ev t_start "$(now)"
+srun -N1 -n1 -w "$leader" --cpus-per-task="$SLURM_CPUS_ON_NODE" --overlap \
+    "$jobs/node-daemons.sh" leader "$leader_addr" "$cores" "$mem" "$PWD" &
+leader_step=$!
+srun -N"$workers" -n"$workers" --ntasks-per-node=1 -w "$worker_nodes" --cpus-per-task="$SLURM_CPUS_ON_NODE" --overlap \
+    "$jobs/node-daemons.sh" worker "$leader_addr" "$cores" "$mem" "$PWD" &
+worker_step=$!
+poll=("$jobs/poll_ready.py" "http://$leader_addr:8080" "http://$leader_addr:9870" "$workers")
+if [[ $method == floor ]]; then
+    read -r what when _ < <("${poll[@]}" --timeout 240)
+    ev t_ready "$when"
+    [[ $what == ready ]] || ev error "not ready within 240 s"
+else
+    sleep "$conv_sleep"
+    ev t_ready "$(now)"
+    # Was it really ready when the fixed sleep ended? (the conventional script never checks)
+    read -r what when why < <("${poll[@]}" --once)
+    ev ready_after_sleep "$([[ $what == ready ]] && echo 1 || echo 0)"
+    [[ $what == ready ]] || ev not_ready_why "$why"
+fi
+"$jobs/driver.sh" none
+# SIGTERM to the tasks of both steps (steps 0 and 1 are the only steps of this job); srun
+# itself, signalled, would cancel the steps with SIGKILL, which is not a clean stop.
+scancel --signal=TERM "$SLURM_JOB_ID.0" "$SLURM_JOB_ID.1"
+wait "$leader_step" "$worker_step"
+ev t_end "$(now)"

@@ -1,0 +1,35 @@
+#!/bin/bash
+# kill -9 of a worker node's Spark worker and HDFS datanode while the job runs: the launcher
+# restarts both on their node (bounded, logged), and the driver's Spark and HDFS work succeeds.
+SMOKE_NAME=worker_daemon_restart
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+clean_node_scratch
+copy_in "$LAUNCHER_HERE/../../../slurm/examples/wordcount.py"
+seq 1 20000 | sed 's/^/word/' >"$WORK/input.txt"
+chown "$SPARK_SLURM_TEST_USER" "$WORK/input.txt"
+write_script driver.sh <<'DRIVER'
+#!/bin/bash
+set -euo pipefail
+touch ready.marker
+until [[ -e killed.marker ]]; do sleep 0.5; done
+hdfs dfs -put -f input.txt /input.txt
+spark-submit wordcount.py "$HDFS_URL/input.txt" "$HDFS_URL/counts" counts.tsv
+DRIVER
+job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+    run --runtime none --ready-timeout 240 -- ./driver.sh
+submit job.sh
+until [[ -f $WORK/ready.marker ]]; do
+    ((SECONDS < smoke_start + 400)) || fail "the driver never started"
+    sleep 0.5
+done
+victims=$(daemon_pids "$(node_address node2)")
+[[ $(wc -w <<<"$victims") == 2 ]] || fail "expected node2's spark worker and datanode, found: $victims"
+kill -9 $victims
+wait_file_match "$WORK/job-$JOBID.out" 'node2\]: restarted spark worker' 120
+wait_file_match "$WORK/job-$JOBID.out" 'node2\]: restarted hdfs datanode' 120
+touch "$WORK/killed.marker"
+wait_done "$JOBID" 600
+[[ $(wc -l <"$WORK/counts.tsv") == 20000 ]] || fail "the word count after the restarts is wrong"
+grep -q 'spark worker on node2 stopped (killed by signal 9)' "$WORK/job-$JOBID.out" || fail "the kill was not reported"
+assert_nothing_left
+pass

@@ -1,0 +1,74 @@
+// The allocation library's pure parts: hostlist expansion (libslurm's own parser, no daemon
+// needed) and telling preemption from scancel and walltime by the job's record.
+#include "allocation/allocation.hpp"
+
+#include <slurm/slurm.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/errors.hpp"
+
+namespace spark_slurm {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(Allocation, HostlistsAreExpandedByLibslurm) {
+    EXPECT_THAT(expand_hostlist("node[1-3],gpu07"), ElementsAre("node1", "node2", "node3", "gpu07"));
+    EXPECT_THAT(expand_hostlist("cn[008-010]"), ElementsAre("cn008", "cn009", "cn010"));
+    EXPECT_THAT(expand_hostlist("single"), ElementsAre("single"));
+}
+
+TEST(Allocation, OutsideAJobIsAUsageError) {
+    EXPECT_FALSE(inside_allocation({}));
+    EXPECT_TRUE(inside_allocation({{"SLURM_JOB_ID", "5"}, {"SLURM_JOB_NODELIST", "node1"}}));
+    SlurmLibrary slurm;
+    EXPECT_THROW(read_allocation(slurm, {}), UsageError);
+}
+
+// The records below are what a job step saw at SIGTERM (shared/facts/test-cluster.md).
+JobStatus running_job() {
+    JobStatus status;
+    status.state = JOB_RUNNING;
+    status.completing = true;
+    return status;
+}
+
+TEST(Termination, PreemptionWithRequeueModeIsSlurmsOwnRequeue) {
+    auto status = running_job();
+    status.restart_count = 1;  // already incremented; EndTime unknown
+    EXPECT_EQ(classify_termination(status, 0), Termination::RequeuedBySlurm);
+}
+
+TEST(Termination, PreemptionWithCancelModeIsTheLaunchersToRequeue) {
+    auto status = running_job();
+    status.state = JOB_PREEMPTED;
+    EXPECT_EQ(classify_termination(status, 0), Termination::Preempted);
+}
+
+TEST(Termination, WalltimeIsNeverRequeued) {
+    auto status = running_job();
+    status.state_reason = FAIL_TIMEOUT;
+    status.end_time = 1795575335;
+    EXPECT_EQ(classify_termination(status, 0), Termination::TimeLimit);
+    status.state = JOB_TIMEOUT;
+    status.state_reason = WAIT_NO_REASON;
+    EXPECT_EQ(classify_termination(status, 0), Termination::TimeLimit);
+}
+
+TEST(Termination, ScancelIsNeverRequeued) {
+    auto status = running_job();
+    status.end_time = 1795575335;
+    EXPECT_EQ(classify_termination(status, 0), Termination::Cancelled);
+    // A requeued run cancelled later: its restart count matches the one it started with.
+    status.restart_count = 2;
+    EXPECT_EQ(classify_termination(status, 2), Termination::Cancelled);
+}
+
+TEST(Termination, NoRecordIsUnknown) {
+    EXPECT_EQ(classify_termination(std::nullopt, 0), Termination::Unknown);
+}
+
+}  // namespace
+}  // namespace spark_slurm
