@@ -734,6 +734,9 @@ std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
         for (const char* name : {"PATH", "HOME", "USER", "LANG"}) {
             if (auto it = settings.inherited.find(name); it != settings.inherited.end()) environment[name] = it->second;
         }
+        const std::string prefix = settings.kind == RuntimeChoice::Singularity ? "SINGULARITYENV_" : "APPTAINERENV_";
+        if (!settings.spark_home.empty()) environment[prefix + "SPARK_HOME"] = settings.spark_home;
+        if (!settings.hadoop_home.empty()) environment[prefix + "HADOOP_HOME"] = settings.hadoop_home;
         auto output = fs::temp_directory_path() / fmt::format("spark-slurm-image-check-{}", ::getpid());
         int status = -1;
         {

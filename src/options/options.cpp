@@ -67,6 +67,10 @@ constexpr OptionSpec kOptionTable[] = {
      "SIF image for the Spark master, workers and the driver"},
     {"hadoop-image", "SPARK_SLURM_HADOOP_IMAGE", Kind::Text, kAll, "SIF", nullptr,
      "SIF image for the HDFS namenode and datanodes"},
+    {"spark-home", "SPARK_SLURM_SPARK_HOME", Kind::Text, kAll, "DIR", "$SPARK_HOME (the image's, in a container)",
+     "the Spark install to run; inside an image, a path in the image"},
+    {"hadoop-home", "SPARK_SLURM_HADOOP_HOME", Kind::Text, kAll, "DIR", "$HADOOP_HOME (the image's, in a container)",
+     "the Hadoop install to run; inside an image, a path in the image"},
     {"work-dir", "SPARK_SLURM_WORK_DIR", Kind::Text, kAll, "DIR",
      "$TMPDIR/spark-slurm-JOBID (node-local, removed at the end)",
      "node-local scratch for configs, Spark shuffle and ephemeral HDFS data"},
@@ -257,7 +261,9 @@ Options validated(Command command, const po::variables_map& values,
         options.spark_image.reset();
         options.hadoop_image.reset();
     }
-    for (auto [name, field] : {std::pair{"work-dir", &options.work_dir},
+    for (auto [name, field] : {std::pair{"spark-home", &options.spark_home},
+                               std::pair{"hadoop-home", &options.hadoop_home},
+                               std::pair{"work-dir", &options.work_dir},
                                std::pair{"state-dir", &options.state_dir},
                                std::pair{"job-dir", &options.job_dir}}) {
         if (!has(name)) continue;

@@ -36,6 +36,8 @@ struct Options {
     std::optional<std::string> image;
     std::optional<std::string> spark_image;
     std::optional<std::string> hadoop_image;
+    std::optional<std::string> spark_home;   // overrides SPARK_HOME (host, or inside the image)
+    std::optional<std::string> hadoop_home;  // overrides HADOOP_HOME
 
     // Where things go.
     std::optional<std::string> work_dir;   // node-local scratch

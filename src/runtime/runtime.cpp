@@ -74,6 +74,11 @@ public:
             if (auto value = get(settings_.inherited, name); !value.empty()) command.environment[name] = value;
         }
         for (const auto& [name, value] : invocation.environment) command.environment[prefix + name] = value;
+        // --spark-home/--hadoop-home name an install inside the image other than its default.
+        const std::string& home = invocation.install == Install::Spark ? settings_.spark_home : settings_.hadoop_home;
+        if (!home.empty()) {
+            command.environment[prefix + (invocation.install == Install::Spark ? "SPARK_HOME" : "HADOOP_HOME")] = home;
+        }
         if (settings_.sudo) {
             command.argv = {"sudo", "-n", "--preserve-env"};
         }
@@ -97,7 +102,7 @@ public:
         command.argv.push_back(invocation.install == Install::Spark ? settings_.spark_image
                                                                      : settings_.hadoop_image);
         if (invocation.command.empty()) {
-            command.argv.push_back(invocation.tool);
+            command.argv.push_back(home.empty() ? invocation.tool : home + "/bin/" + invocation.tool);
         } else {
             command.argv.insert(command.argv.end(), invocation.command.begin(), invocation.command.end());
         }
@@ -162,8 +167,8 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
         }
     }
     if (settings.kind == RuntimeChoice::None) {
-        settings.spark_home = get(environment, "SPARK_HOME");
-        settings.hadoop_home = get(environment, "HADOOP_HOME");
+        settings.spark_home = options.spark_home.value_or(get(environment, "SPARK_HOME"));
+        settings.hadoop_home = options.hadoop_home.value_or(get(environment, "HADOOP_HOME"));
         settings.java_home = get(environment, "JAVA_HOME");
         if (settings.spark_home.empty() || !executable(fs::path(settings.spark_home) / "bin/spark-class")) {
             throw UsageError(
@@ -184,6 +189,9 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
         }
         return settings;
     }
+    // Inside an image the homes are the image's unless named: paths in the image, not checked here.
+    settings.spark_home = options.spark_home.value_or("");
+    settings.hadoop_home = options.hadoop_home.value_or("");
     const char* binary = settings.kind == RuntimeChoice::Singularity ? "singularity" : "apptainer";
     settings.executable = find_on_path(binary, environment);
     if (settings.executable.empty()) {

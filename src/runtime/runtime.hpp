@@ -48,7 +48,8 @@ struct RuntimeSettings {
     bool sudo = false;
     std::string spark_image;
     std::string hadoop_image;
-    // For `none`: the host install, from the environment a site module gives.
+    // For `none`: the host install (--spark-home, else what a site module set). In a container:
+    // empty for the image's own SPARK_HOME/HADOOP_HOME, or a path inside the image.
     std::string spark_home;
     std::string hadoop_home;
     std::string java_home;

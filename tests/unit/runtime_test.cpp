@@ -115,3 +115,17 @@ TEST(ContainerRuntime, SudoPrefixesTheRuntime) {
 
 }  // namespace
 }  // namespace spark_slurm
+
+namespace spark_slurm {
+namespace {
+
+TEST(ContainerRuntime, AHomeInsideTheImageOverridesTheImagesOwn) {
+    auto settings = apptainer_settings();
+    settings.spark_home = "/usr/local/spark-3.5";
+    auto execution = make_runtime(settings)->prepare(master_invocation());
+    EXPECT_THAT(execution.argv, Contains("/usr/local/spark-3.5/bin/spark-class"));
+    EXPECT_EQ(execution.environment.at("APPTAINERENV_SPARK_HOME"), "/usr/local/spark-3.5");
+}
+
+}  // namespace
+}  // namespace spark_slurm
