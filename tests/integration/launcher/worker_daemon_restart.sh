@@ -30,6 +30,6 @@ wait_file_match "$WORK/job-$JOBID.out" 'node2\]: restarted hdfs datanode' 120
 touch "$WORK/killed.marker"
 wait_done "$JOBID" 600
 [[ $(wc -l <"$WORK/counts.tsv") == 20000 ]] || fail "the word count after the restarts is wrong"
-grep -q 'spark worker on node2 stopped (killed by signal 9)' "$WORK/job-$JOBID.out" || fail "the kill was not reported"
+grep -qF 'spark worker on node2 stopped (killed by signal 9 ' "$WORK/job-$JOBID.out" || fail "the kill was not reported"
 assert_nothing_left
 pass
