@@ -4,8 +4,10 @@
 # "name value" lines to ./events. Every time is `date +%s.%N` on the same machine (the test
 # cluster's nodes share one clock).
 #   launcher:     srun (one task per node) spark-slurm run --workers W -- driver.sh WORKLOADS
-#   floor:        srun steps start the same daemons by hand; readiness polled like the launcher does
-#   conventional: the same steps, then a fixed sleep (what HPC guides document), no readiness check
+#   floor:          srun steps start the same daemons by hand, workers as soon as the master is ALIVE
+#                   (node-daemons.sh staged); readiness polled like the launcher does
+#   floor-parallel: the same, every daemon at once (node-daemons.sh parallel)
+#   conventional:   everything at once, then a fixed sleep (what HPC guides document), no check
 jobs=$1 method=$2 workers=$3 workloads=$4 pi_samples=$5 dfsio_mb=$6 conv_sleep=$7
 ev() { echo "$1 $2" >>events; }
 now() { date +%s.%N; }
@@ -33,15 +35,17 @@ chmod 600 secret
 read -r cores mem < <(spark-slurm plan --nodes "${#nodes[*]}" --workers "$workers" --json |
     python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["worker_cores"], p["worker_memory"] >> 20)')
 worker_nodes=$(IFS=,; echo "${nodes[*]:1:$workers}")
+start=parallel
+[[ $method == floor ]] && start=staged
 ev t_start "$(now)"
 srun -N1 -n1 -w "$leader" --cpus-per-task="$SLURM_CPUS_ON_NODE" --overlap \
-    "$jobs/node-daemons.sh" leader "$leader_addr" "$cores" "$mem" "$PWD" &
+    "$jobs/node-daemons.sh" leader "$leader_addr" "$cores" "$mem" "$PWD" "$start" &
 leader_step=$!
 srun -N"$workers" -n"$workers" --ntasks-per-node=1 -w "$worker_nodes" --cpus-per-task="$SLURM_CPUS_ON_NODE" --overlap \
-    "$jobs/node-daemons.sh" worker "$leader_addr" "$cores" "$mem" "$PWD" &
+    "$jobs/node-daemons.sh" worker "$leader_addr" "$cores" "$mem" "$PWD" "$start" &
 worker_step=$!
 poll=("$jobs/poll_ready.py" "http://$leader_addr:8080" "http://$leader_addr:9870" "$workers")
-if [[ $method == floor ]]; then
+if [[ $method != conventional ]]; then
     read -r what when _ < <("${poll[@]}" --timeout 240)
     ev t_ready "$when"
     [[ $what == ready ]] || ev error "not ready within 240 s"

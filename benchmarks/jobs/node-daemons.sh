@@ -1,11 +1,13 @@
 #!/bin/bash
-# node-daemons.sh ROLE LEADER_ADDR CORES MEMORY_MIB RUNDIR: start this node's daemons by hand, no
-# launcher (for the floor and the conventional script). ROLE leader: format the namenode, then
-# namenode + master; ROLE worker: spark worker + datanode. Configs are what the launcher's
+# node-daemons.sh ROLE LEADER_ADDR CORES MEMORY_MIB RUNDIR START: start this node's daemons by
+# hand, no launcher (for the floors and the conventional script). ROLE leader: format the namenode,
+# then namenode + master; ROLE worker: datanode + spark worker. START parallel: everything at once;
+# START staged: the datanode at once, the spark worker as soon as the master's /json/ says ALIVE
+# (polled every 0.25 s with curl), because a worker that finds no master retries only 5-15 s later. Configs are what the launcher's
 # render_configs writes (src/plan/plan.cpp, tests/data/golden/), daemon argv and environment what
 # src/services/services.cpp uses; same ports. On SIGTERM: stop the daemons, wait, remove the
 # node-local work dir.
-role=$1 leader=$2 cores=$3 mem=$4 rundir=$5
+role=$1 leader=$2 cores=$3 mem=$4 rundir=$5 start=${6:-parallel}
 host=$(hostname)
 addr=$(getent ahostsv4 "$host" | awk 'NR == 1 { print $1 }')
 work=${TMPDIR:-/tmp}/bench-daemons-${SLURM_JOB_ID}-$host
@@ -79,10 +81,16 @@ if [[ $role == leader ]]; then
         >"$logs/$host-spark-master.log" 2>&1 &
     pids+=($!)
 else
+    HADOOP_OPTS="-Xmx512m -XX:-UsePerfData" hdfs datanode >"$logs/$host-hdfs-datanode.log" 2>&1 &
+    pids+=($!)
+    if [[ $start == staged ]]; then
+        until curl -sf --max-time 2 "http://$leader:8080/json/" 2>/dev/null | grep -q '"status" : "ALIVE"'; do
+            sleep 0.25
+        done
+        echo "t_worker_saw_master_$host $(date +%s.%N)" >>"$rundir/events"
+    fi
     spark-class org.apache.spark.deploy.worker.Worker --host "$addr" --webui-port 8081 --cores "$cores" \
         --memory "${mem}m" --work-dir "$work/spark-worker" "spark://$leader:7077" >"$logs/$host-spark-worker.log" 2>&1 &
-    pids+=($!)
-    HADOOP_OPTS="-Xmx512m -XX:-UsePerfData" hdfs datanode >"$logs/$host-hdfs-datanode.log" 2>&1 &
     pids+=($!)
 fi
 # wait returns early when a trapped signal arrives; the trap then runs stop().

@@ -87,6 +87,32 @@ NodeReport probe_local_node(const Options& options, std::uint32_t job_id, unsign
     return report;
 }
 
+NodeReport report_for_rendezvous(const Options& options, std::uint32_t job_id, unsigned rank,
+                                 const Environment& environment) {
+    try {
+        return probe_local_node(options, job_id, rank, environment);
+    } catch (const UsageError& error) {
+        NodeReport report;
+        report.rank = rank;
+        report.problem = error.what();
+        return report;
+    }
+}
+
+Plan plan_on_leader(const Options& options, const Allocation& allocation, std::vector<NodeReport> reports) {
+    for (const auto& report : reports) {
+        if (!report.problem.empty()) throw UsageError(report.problem);
+    }
+    PlanInputs inputs;
+    inputs.options = options;
+    inputs.job_id = allocation.job_id;
+    inputs.restart_count = allocation.restart_count;
+    inputs.job_dir = default_job_dir(options, allocation);
+    inputs.secret = generate_secret();
+    inputs.nodes = std::move(reports);
+    return make_plan(inputs);
+}
+
 std::string generate_secret() {
     unsigned char bytes[32];
     std::size_t filled = 0;

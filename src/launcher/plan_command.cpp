@@ -69,20 +69,11 @@ int plan_command(const Options& options, const Environment& environment, int* ar
     SlurmLibrary slurm;
     Allocation allocation = read_allocation(slurm, environment);
     MpiSession mpi(argc, argv);
-    NodeReport mine = probe_local_node(options, allocation.job_id, mpi.rank(), environment);
+    NodeReport mine = report_for_rendezvous(options, allocation.job_id, mpi.rank(), environment);
     log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
     Plan plan = rendezvous(
         mpi, mine,
-        [&](std::vector<NodeReport> reports) {
-            PlanInputs inputs;
-            inputs.options = options;
-            inputs.job_id = allocation.job_id;
-            inputs.restart_count = allocation.restart_count;
-            inputs.job_dir = default_job_dir(options, allocation);
-            inputs.secret = generate_secret();
-            inputs.nodes = std::move(reports);
-            return make_plan(inputs);
-        },
+        [&](std::vector<NodeReport> reports) { return plan_on_leader(options, allocation, std::move(reports)); },
         std::chrono::seconds(options.ready_timeout_seconds));
     if (options.json || mpi.rank() == 0) std::cout << render(options, plan, mine.rank) << std::flush;
     return 0;

@@ -792,13 +792,7 @@ int run_command(const Options& options, const Environment& environment, int* arg
 
     become_supervisor();
     MpiSession mpi(argc, argv);
-    NodeReport mine;
-    try {
-        mine = probe_local_node(options, allocation.job_id, mpi.rank(), environment);
-    } catch (const UsageError& error) {
-        mine.rank = mpi.rank();
-        mine.problem = error.what();
-    }
+    NodeReport mine = report_for_rendezvous(options, allocation.job_id, mpi.rank(), environment);
     if (mpi.rank() == 0 && mine.problem.empty()) mine.problem = image_problem(runtime_settings, options.hdfs);
     log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
     if (mpi.rank() == 0) log::info("job {}: rendezvous of {} rank(s)", allocation.job_id, mpi.size());
@@ -807,18 +801,9 @@ int run_command(const Options& options, const Environment& environment, int* arg
     Plan plan = rendezvous(
         mpi, mine,
         [&](std::vector<NodeReport> reports) {
-            for (const auto& report : reports) {
-                if (!report.problem.empty()) throw UsageError(report.problem);
-            }
+            Plan plan = plan_on_leader(options, allocation, std::move(reports));
             if (options.state_dir) claim_state_dir(slurm, *options.state_dir, allocation.job_id);
-            PlanInputs inputs;
-            inputs.options = options;
-            inputs.job_id = allocation.job_id;
-            inputs.restart_count = allocation.restart_count;
-            inputs.job_dir = default_job_dir(options, allocation);
-            inputs.secret = generate_secret();
-            inputs.nodes = std::move(reports);
-            return make_plan(inputs);
+            return plan;
         },
         std::chrono::seconds(options.ready_timeout_seconds));
     const NodePlan& node = plan.nodes.at(mine.rank);

@@ -4,37 +4,13 @@
 
 namespace spark_slurm {
 
+// Field names on the wire are the member names.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PortSet, control, spark_master, spark_master_webui, namenode_rpc, namenode_http,
+                                   spark_worker, spark_worker_webui, datanode_data, datanode_http, datanode_ipc)
+
 using nlohmann::json;
 
 namespace {
-
-json ports_to_json(const PortSet& ports) {
-    return {{"control", ports.control},
-            {"spark_master", ports.spark_master},
-            {"spark_master_webui", ports.spark_master_webui},
-            {"namenode_rpc", ports.namenode_rpc},
-            {"namenode_http", ports.namenode_http},
-            {"spark_worker", ports.spark_worker},
-            {"spark_worker_webui", ports.spark_worker_webui},
-            {"datanode_data", ports.datanode_data},
-            {"datanode_http", ports.datanode_http},
-            {"datanode_ipc", ports.datanode_ipc}};
-}
-
-PortSet ports_from_json(const json& j) {
-    PortSet ports;
-    j.at("control").get_to(ports.control);
-    j.at("spark_master").get_to(ports.spark_master);
-    j.at("spark_master_webui").get_to(ports.spark_master_webui);
-    j.at("namenode_rpc").get_to(ports.namenode_rpc);
-    j.at("namenode_http").get_to(ports.namenode_http);
-    j.at("spark_worker").get_to(ports.spark_worker);
-    j.at("spark_worker_webui").get_to(ports.spark_worker_webui);
-    j.at("datanode_data").get_to(ports.datanode_data);
-    j.at("datanode_http").get_to(ports.datanode_http);
-    j.at("datanode_ipc").get_to(ports.datanode_ipc);
-    return ports;
-}
 
 Role role_from_string(const std::string& text) {
     for (Role role : {Role::Leader, Role::Worker, Role::LeaderAndWorker, Role::Idle}) {
@@ -60,7 +36,7 @@ json report_to_json(const NodeReport& report) {
             {"address", report.address},
             {"cpus", report.resources.cpus},
             {"memory", report.resources.memory},
-            {"ports", ports_to_json(report.ports)},
+            {"ports", json(report.ports)},
             {"work_dir", report.work_dir},
             {"scratch_capacity", report.scratch_capacity},
             {"problem", report.problem}};
@@ -73,7 +49,7 @@ NodeReport report_from_json(const json& j) {
     j.at("address").get_to(report.address);
     j.at("cpus").get_to(report.resources.cpus);
     j.at("memory").get_to(report.resources.memory);
-    report.ports = ports_from_json(j.at("ports"));
+    j.at("ports").get_to(report.ports);
     j.at("work_dir").get_to(report.work_dir);
     j.at("scratch_capacity").get_to(report.scratch_capacity);
     report.problem = j.value("problem", "");
@@ -92,7 +68,7 @@ json plan_to_json(const Plan& plan, SecretHandling secret) {
                          {"worker_cores", node.worker_cores},
                          {"worker_memory", node.worker_memory},
                          {"datanode_reserved", node.datanode_reserved},
-                         {"ports", ports_to_json(node.ports)},
+                         {"ports", json(node.ports)},
                          {"work_dir", node.work_dir},
                          {"conf_dir", node.conf_dir},
                          {"tmp_dir", node.tmp_dir},
@@ -161,7 +137,7 @@ Plan plan_from_json(const json& j) {
         n.at("worker_cores").get_to(node.worker_cores);
         n.at("worker_memory").get_to(node.worker_memory);
         n.at("datanode_reserved").get_to(node.datanode_reserved);
-        node.ports = ports_from_json(n.at("ports"));
+        n.at("ports").get_to(node.ports);
         n.at("work_dir").get_to(node.work_dir);
         n.at("conf_dir").get_to(node.conf_dir);
         n.at("tmp_dir").get_to(node.tmp_dir);
