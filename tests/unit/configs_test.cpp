@@ -7,30 +7,16 @@
 #include <sstream>
 
 #include "common/sizes.hpp"
+#include "fixtures.hpp"
 #include "plan/plan.hpp"
 
 namespace spark_slurm {
 namespace {
 
 Plan golden_plan(bool state_dir) {
-    PlanInputs inputs;
-    inputs.options.command = Command::Run;
+    PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
     if (state_dir) inputs.options.state_dir = "/shared/state";
-    inputs.job_id = 4242;
-    inputs.job_dir = "/home/alice/spark-slurm-4242";
     inputs.secret = "GOLDEN-SECRET";
-    for (unsigned rank = 0; rank < 3; ++rank) {
-        NodeReport report;
-        report.rank = rank;
-        report.hostname = "cn" + std::to_string(rank + 1);
-        report.address = "10.0.0." + std::to_string(rank + 1);
-        report.resources = {8, 32 * kGiB};
-        report.ports.control = 40000;
-        report.ports.spark_worker = 40001;
-        report.work_dir = "/tmp/spark-slurm-4242-" + std::to_string(rank);
-        report.scratch_capacity = 100 * kGiB;
-        inputs.nodes.push_back(report);
-    }
     return make_plan(inputs);
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/errors.hpp"
 #include "common/sizes.hpp"
+#include "fixtures.hpp"
 #include "plan/plan_json.hpp"
 
 namespace spark_slurm {
@@ -13,23 +14,7 @@ namespace {
 using ::testing::HasSubstr;
 
 PlanInputs inputs_for(unsigned nodes, NodeResources resources = {16, 64 * kGiB}) {
-    PlanInputs inputs;
-    inputs.options.command = Command::Run;
-    inputs.job_id = 4242;
-    inputs.job_dir = "/shared/home/alice/spark-slurm-4242";
-    inputs.secret = "0123456789abcdef";
-    for (unsigned rank = 0; rank < nodes; ++rank) {
-        NodeReport report;
-        report.rank = rank;
-        report.hostname = "cn" + std::to_string(rank + 1);
-        report.address = "10.0.0." + std::to_string(rank + 1);
-        report.resources = resources;
-        report.ports.control = 40000;
-        report.work_dir = "/tmp/spark-slurm-4242-" + std::to_string(rank);
-        report.scratch_capacity = 500 * kGiB;
-        inputs.nodes.push_back(report);
-    }
-    return inputs;
+    return testing::synthetic_inputs(nodes, resources);
 }
 
 std::string rejection(const PlanInputs& inputs) {
@@ -55,7 +40,7 @@ TEST(Plan, LeaderOnRankZeroWorkersOnTheRest) {
     EXPECT_EQ(plan.namenode_webui_url, "http://10.0.0.1:9870");
     EXPECT_EQ(plan.control_port, 40000);
     EXPECT_EQ(plan.replication, 2u);
-    EXPECT_EQ(plan.log_dir, "/shared/home/alice/spark-slurm-4242/logs");
+    EXPECT_EQ(plan.log_dir, "/home/alice/spark-slurm-4242/logs");
     EXPECT_EQ(plan.nodes[0].namenode_dir, "/tmp/spark-slurm-4242-0/hdfs/name");
     EXPECT_EQ(plan.nodes[1].datanode_dir, "/tmp/spark-slurm-4242-1/hdfs/data");
     EXPECT_TRUE(plan.nodes[0].datanode_dir.empty());

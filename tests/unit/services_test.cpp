@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/sizes.hpp"
+#include "fixtures.hpp"
 
 namespace spark_slurm {
 namespace {
@@ -12,20 +13,7 @@ using ::testing::ElementsAre;
 using ::testing::Contains;
 
 Plan small_plan() {
-    PlanInputs inputs;
-    inputs.options.command = Command::Run;
-    inputs.job_id = 7;
-    inputs.job_dir = "/home/alice/spark-slurm-7";
-    inputs.secret = "s3cret";
-    for (unsigned rank = 0; rank < 2; ++rank) {
-        NodeReport report;
-        report.rank = rank;
-        report.hostname = "node" + std::to_string(rank + 1);
-        report.address = "10.0.0." + std::to_string(rank + 1);
-        report.resources = {4, 16 * kGiB};
-        report.work_dir = "/tmp/w" + std::to_string(rank);
-        inputs.nodes.push_back(report);
-    }
+    PlanInputs inputs = testing::synthetic_inputs(2, {4, 16 * kGiB});
     inputs.options.memory = 2 * kGiB;
     return make_plan(inputs);
 }
@@ -45,8 +33,8 @@ TEST(Services, MasterArgv) {
     EXPECT_EQ(spec.invocation.tool, "spark-class");
     EXPECT_THAT(spec.invocation.args, ElementsAre("org.apache.spark.deploy.master.Master", "--host", "10.0.0.1",
                                                   "--port", "7077", "--webui-port", "8080"));
-    EXPECT_EQ(spec.log_file, "/home/alice/spark-slurm-7/logs/node1-spark-master.log");
-    EXPECT_EQ(spec.invocation.environment.at("SPARK_CONF_DIR"), "/tmp/w0/conf");
+    EXPECT_EQ(spec.log_file, "/home/alice/spark-slurm-4242/logs/cn1-spark-master.log");
+    EXPECT_EQ(spec.invocation.environment.at("SPARK_CONF_DIR"), "/tmp/spark-slurm-4242-0/conf");
 }
 
 TEST(Services, WorkerArgvCarriesThePlannedCoresAndMemory) {
@@ -54,9 +42,9 @@ TEST(Services, WorkerArgvCarriesThePlannedCoresAndMemory) {
     auto spec = daemon_spec(plan, plan.nodes[1], Daemon::SparkWorker);
     EXPECT_THAT(spec.invocation.args,
                 ElementsAre("org.apache.spark.deploy.worker.Worker", "--host", "10.0.0.2", "--webui-port", "8081",
-                            "--cores", "4", "--memory", "2048m", "--work-dir", "/tmp/w1/spark-worker",
-                            "spark://10.0.0.1:7077"));
-    EXPECT_EQ(spec.invocation.environment.at("SPARK_LOCAL_DIRS"), "/tmp/w1/spark-local");
+                            "--cores", "4", "--memory", "2048m", "--work-dir",
+                            "/tmp/spark-slurm-4242-1/spark-worker", "--port", "40001", "spark://10.0.0.1:7077"));
+    EXPECT_EQ(spec.invocation.environment.at("SPARK_LOCAL_DIRS"), "/tmp/spark-slurm-4242-1/spark-local");
 }
 
 TEST(Services, HdfsDaemonsAndFormat) {
@@ -72,8 +60,8 @@ TEST(Services, NoSecretOnAnyCommandLineOrEnvironment) {
     auto plan = small_plan();
     for (const auto& node : plan.nodes) {
         for (const auto& spec : daemons_for(plan, node)) {
-            for (const auto& arg : spec.invocation.args) EXPECT_EQ(arg.find("s3cret"), std::string::npos);
-            for (const auto& [name, value] : spec.invocation.environment) EXPECT_EQ(value.find("s3cret"), std::string::npos);
+            for (const auto& arg : spec.invocation.args) EXPECT_EQ(arg.find(testing::kTestSecret), std::string::npos);
+            for (const auto& [name, value] : spec.invocation.environment) EXPECT_EQ(value.find(testing::kTestSecret), std::string::npos);
         }
     }
 }
@@ -83,10 +71,10 @@ TEST(Services, TheDriverIsToldWhereTheClusterIs) {
     auto invocation = driver_invocation(plan, {"spark-submit", "app.py"}, "/home/alice/work");
     EXPECT_EQ(invocation.environment.at("SPARK_MASTER_URL"), "spark://10.0.0.1:7077");
     EXPECT_EQ(invocation.environment.at("HDFS_URL"), "hdfs://10.0.0.1:8020");
-    EXPECT_EQ(invocation.environment.at("SPARK_CONF_DIR"), "/tmp/w0/conf");
-    EXPECT_EQ(invocation.environment.at("HADOOP_CONF_DIR"), "/tmp/w0/conf");
+    EXPECT_EQ(invocation.environment.at("SPARK_CONF_DIR"), "/tmp/spark-slurm-4242-0/conf");
+    EXPECT_EQ(invocation.environment.at("HADOOP_CONF_DIR"), "/tmp/spark-slurm-4242-0/conf");
     EXPECT_EQ(invocation.environment.at("SPARK_SLURM_WORKERS"), "1");
-    EXPECT_EQ(invocation.environment.at("SPARK_SLURM_JOB_DIR"), "/home/alice/spark-slurm-7");
+    EXPECT_EQ(invocation.environment.at("SPARK_SLURM_JOB_DIR"), "/home/alice/spark-slurm-4242");
     EXPECT_EQ(invocation.working_dir, "/home/alice/work");
     EXPECT_THAT(invocation.binds, Contains("/home/alice/work"));
 }
