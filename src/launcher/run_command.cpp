@@ -485,19 +485,23 @@ private:
             service_events(200ms);
             if (driver.exited()) break;
         }
+        // Slurm signals every process of the step at once: a driver killed by it may be reaped
+        // a moment before the launcher's own SIGTERM is read. Look once more before deciding.
+        if (driver.exited() && !termination_signal_) service_events(100ms);
         int code;
-        if (auto status = driver.exit_status()) {
-            code = exit_code_of(*status);
-            log::info("driver finished ({})", describe_wait_status(*status));
-            if (plan_.hdfs && !plan_.state_dir.empty()) save_namespace();
-        } else if (failure_) {
-            log::write_line(log::origin() + ": error: " + *failure_ + "; stopping the driver");
-            driver.stop(kDaemonStopGrace);
-            code = kExitFailure;
-        } else {
+        if (termination_signal_) {
             driver.stop(kDaemonStopGrace);
             code = 128 + termination_signal_;
             requeue_if_preempted();
+        } else if (!driver.exited()) {
+            log::write_line(log::origin() + ": error: " + failure_.value_or("?") + "; stopping the driver");
+            driver.stop(kDaemonStopGrace);
+            code = kExitFailure;
+        } else {
+            int status = *driver.exit_status();
+            code = exit_code_of(status);
+            log::info("driver finished ({})", describe_wait_status(status));
+            if (plan_.hdfs && !plan_.state_dir.empty()) save_namespace();
         }
         return teardown(code);
     }
