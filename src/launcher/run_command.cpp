@@ -19,6 +19,7 @@
 #include "runtime/runtime.hpp"
 #include "services/probes.hpp"
 #include "services/services.hpp"
+#include "supervisor/janitor.hpp"
 #include "supervisor/process.hpp"
 #include "supervisor/signals.hpp"
 
@@ -46,13 +47,15 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Removes the node-local work directory on every way out of the launcher.
+// Removes the node-local work directory on every way out of the launcher; the janitor does it
+// when the launcher is killed before it can.
 class WorkDirectory {
 public:
-    explicit WorkDirectory(std::string path) : path_(std::move(path)) {}
+    explicit WorkDirectory(std::string path) : path_(std::move(path)) { start_janitor(path_); }
     ~WorkDirectory() {
         std::error_code error;
         fs::remove_all(path_, error);
+        dismiss_janitor();
     }
     WorkDirectory(const WorkDirectory&) = delete;
     WorkDirectory& operator=(const WorkDirectory&) = delete;

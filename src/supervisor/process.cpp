@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/errors.hpp"
+#include "supervisor/janitor.hpp"
 #include "supervisor/signals.hpp"
 
 namespace spark_slurm {
@@ -111,6 +112,7 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     ::close(error_pipe[1]);
     // Also set the group from here, so that signalling it cannot race the child's own setpgid.
     ::setpgid(pid, pid);
+    janitor_watch(pid);
     int child_errno = 0;
     ssize_t n;
     do {
