@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
     using namespace spark_slurm;
     try {
         auto environment = current_environment();
-        auto parsed = parse_command_line(std::vector<std::string>(argv + 1, argv + argc), environment);
+        auto parsed =
+            parse_command_line(std::vector<std::string>(argv + 1, argv + argc), environment);
         if (parsed.action == ParsedCommandLine::Action::PrintText) {
             std::cout << parsed.text << std::flush;
             return 0;

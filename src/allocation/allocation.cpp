@@ -46,7 +46,8 @@ std::vector<std::string> expand_hostlist(const std::string& expression) {
 }
 
 bool inside_allocation(const Environment& environment) {
-    return !get(environment, "SLURM_JOB_ID").empty() && !get(environment, "SLURM_JOB_NODELIST").empty();
+    return !get(environment, "SLURM_JOB_ID").empty() &&
+           !get(environment, "SLURM_JOB_NODELIST").empty();
 }
 
 Allocation read_allocation(const SlurmLibrary&, const Environment& environment) {
@@ -58,7 +59,9 @@ Allocation read_allocation(const SlurmLibrary&, const Environment& environment) 
     }
     Allocation allocation;
     auto job_id = parse_count(get(environment, "SLURM_JOB_ID"));
-    if (!job_id) throw LaunchError("SLURM_JOB_ID '" + get(environment, "SLURM_JOB_ID") + "' is not a job id");
+    if (!job_id)
+        throw LaunchError("SLURM_JOB_ID '" + get(environment, "SLURM_JOB_ID") +
+                          "' is not a job id");
     allocation.job_id = static_cast<std::uint32_t>(*job_id);
     allocation.nodes = expand_hostlist(get(environment, "SLURM_JOB_NODELIST"));
     allocation.this_node = get(environment, "SLURMD_NODENAME");
@@ -88,23 +91,30 @@ std::optional<JobStatus> load_job_status(const SlurmLibrary&, std::uint32_t job_
     return status;
 }
 
-Termination classify_termination(const std::optional<JobStatus>& status, unsigned restart_count_at_start) {
+Termination classify_termination(const std::optional<JobStatus>& status,
+                                 unsigned restart_count_at_start) {
     if (!status) return Termination::Unknown;
     if (status->restart_count > restart_count_at_start || status->state == JOB_PENDING) {
         return Termination::RequeuedBySlurm;
     }
     if (status->state == JOB_PREEMPTED) return Termination::Preempted;
-    if (status->state_reason == FAIL_TIMEOUT || status->state == JOB_TIMEOUT) return Termination::TimeLimit;
+    if (status->state_reason == FAIL_TIMEOUT || status->state == JOB_TIMEOUT)
+        return Termination::TimeLimit;
     return Termination::Cancelled;
 }
 
 const char* describe(Termination termination) {
     switch (termination) {
-        case Termination::RequeuedBySlurm: return "Slurm is requeueing the job (preemption or node failure)";
-        case Termination::Preempted: return "the job was preempted";
-        case Termination::TimeLimit: return "the job reached its time limit";
-        case Termination::Cancelled: return "the job was cancelled";
-        case Termination::Unknown: return "the job's state is unknown";
+        case Termination::RequeuedBySlurm:
+            return "Slurm is requeueing the job (preemption or node failure)";
+        case Termination::Preempted:
+            return "the job was preempted";
+        case Termination::TimeLimit:
+            return "the job reached its time limit";
+        case Termination::Cancelled:
+            return "the job was cancelled";
+        case Termination::Unknown:
+            return "the job's state is unknown";
     }
     return "?";
 }
@@ -118,7 +128,8 @@ bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id) {
 
 void requeue_job(const SlurmLibrary&, std::uint32_t job_id) {
     if (slurm_requeue(job_id, 0) != SLURM_SUCCESS) {
-        throw LaunchError("while requeueing job " + std::to_string(job_id) + ": " + slurm_error_text());
+        throw LaunchError("while requeueing job " + std::to_string(job_id) + ": " +
+                          slurm_error_text());
     }
 }
 

@@ -32,7 +32,7 @@ struct JobStatus {
 
 // Owns libslurm's global state for the process (slurm_init .. slurm_fini).
 class SlurmLibrary {
-public:
+  public:
     SlurmLibrary();
     ~SlurmLibrary();
     SlurmLibrary(const SlurmLibrary&) = delete;
@@ -57,7 +57,8 @@ std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_
 //  - preempted with PreemptMode=CANCEL: state PREEMPTED; only the launcher can bring it back;
 //  - walltime: reason TimeLimit; the user's scancel: anything else. Never requeued.
 enum class Termination { RequeuedBySlurm, Preempted, TimeLimit, Cancelled, Unknown };
-Termination classify_termination(const std::optional<JobStatus>& status, unsigned restart_count_at_start);
+Termination classify_termination(const std::optional<JobStatus>& status,
+                                 unsigned restart_count_at_start);
 const char* describe(Termination termination);
 
 // True while the job is pending, running, suspended or completing (it may still use its state).

@@ -26,11 +26,20 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
         unit = 1;
     } else {
         switch (suffix.front()) {
-            case 'K': unit = kKiB; break;
-            case 'M': unit = kMiB; break;
-            case 'G': unit = kGiB; break;
-            case 'T': unit = kTiB; break;
-            default: return {};
+            case 'K':
+                unit = kKiB;
+                break;
+            case 'M':
+                unit = kMiB;
+                break;
+            case 'G':
+                unit = kGiB;
+                break;
+            case 'T':
+                unit = kTiB;
+                break;
+            default:
+                return {};
         }
         std::string_view rest = std::string_view(suffix).substr(1);
         if (!(rest.empty() || rest == "B" || rest == "IB")) return {};

@@ -24,7 +24,10 @@ Connection::Connection(int fd) : fd_(fd) {
 }
 
 Connection::Connection(Connection&& other) noexcept
-    : fd_(other.fd_), closed_(other.closed_), buffer_(std::move(other.buffer_)), last_heard_(other.last_heard_) {
+    : fd_(other.fd_),
+      closed_(other.closed_),
+      buffer_(std::move(other.buffer_)),
+      last_heard_(other.last_heard_) {
     other.fd_ = -1;
 }
 
@@ -98,10 +101,12 @@ ControlServer::ControlServer(std::uint16_t port) {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_ANY);
     address.sin_port = htons(port);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd_, 128) != 0) {
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(fd_, 128) != 0) {
         int error = errno;
         ::close(fd_);
-        throw LaunchError("while opening the control port " + std::to_string(port) + ": " + std::strerror(error) +
+        throw LaunchError("while opening the control port " + std::to_string(port) + ": " +
+                          std::strerror(error) +
                           " (another process took it after the rendezvous; run the job again)");
     }
 }
@@ -125,7 +130,8 @@ std::optional<Connection> connect_to_leader(const std::string& address, std::uin
     while (std::chrono::steady_clock::now() < deadline) {
         int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) return {};
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0) return Connection(fd);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0)
+            return Connection(fd);
         ::close(fd);
         // The leader opens its port right after the rendezvous; retry briefly until it does.
         std::this_thread::sleep_for(std::chrono::milliseconds(100));

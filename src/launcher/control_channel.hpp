@@ -14,7 +14,7 @@
 namespace spark_slurm {
 
 class Connection {
-public:
+  public:
     explicit Connection(int fd);
     Connection(Connection&& other) noexcept;
     Connection& operator=(Connection&& other) noexcept;
@@ -30,7 +30,7 @@ public:
     std::vector<nlohmann::json> receive();
     std::chrono::steady_clock::time_point last_heard() const { return last_heard_; }
 
-private:
+  private:
     int fd_ = -1;
     bool closed_ = false;
     std::string buffer_;
@@ -38,7 +38,7 @@ private:
 };
 
 class ControlServer {
-public:
+  public:
     explicit ControlServer(std::uint16_t port);
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
@@ -46,7 +46,7 @@ public:
     int fd() const { return fd_; }
     std::optional<Connection> accept();
 
-private:
+  private:
     int fd_ = -1;
 };
 

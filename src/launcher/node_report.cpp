@@ -34,7 +34,8 @@ std::string node_work_dir(const Options& options, std::uint32_t job_id, unsigned
     std::string base;
     if (options.work_dir) {
         base = *options.work_dir;
-    } else if (auto it = environment.find("TMPDIR"); it != environment.end() && !it->second.empty()) {
+    } else if (auto it = environment.find("TMPDIR");
+               it != environment.end() && !it->second.empty()) {
         base = it->second;
     } else {
         base = "/tmp";
@@ -99,7 +100,8 @@ NodeReport report_for_rendezvous(const Options& options, std::uint32_t job_id, u
     }
 }
 
-Plan plan_on_leader(const Options& options, const Allocation& allocation, std::vector<NodeReport> reports) {
+Plan plan_on_leader(const Options& options, const Allocation& allocation,
+                    std::vector<NodeReport> reports) {
     for (const auto& report : reports) {
         if (!report.problem.empty()) throw UsageError(report.problem);
     }
@@ -133,7 +135,8 @@ std::string default_job_dir(const Options& options, const Allocation& allocation
     if (options.job_dir) return *options.job_dir;
     std::string base = allocation.submit_dir.empty() ? std::filesystem::current_path().string()
                                                      : allocation.submit_dir;
-    return (std::filesystem::path(base) / fmt::format("spark-slurm-{}", allocation.job_id)).string();
+    return (std::filesystem::path(base) / fmt::format("spark-slurm-{}", allocation.job_id))
+        .string();
 }
 
 }  // namespace spark_slurm

@@ -22,7 +22,8 @@ NodeReport report_for_rendezvous(const Options& options, std::uint32_t job_id, u
 
 // On the leader, with every rank's report: refuses on any rank's problem, else plans the cluster
 // with a fresh per-job secret.
-Plan plan_on_leader(const Options& options, const Allocation& allocation, std::vector<NodeReport> reports);
+Plan plan_on_leader(const Options& options, const Allocation& allocation,
+                    std::vector<NodeReport> reports);
 
 // 256 bits from the kernel's CSPRNG, hex encoded.
 std::string generate_secret();

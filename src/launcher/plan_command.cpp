@@ -73,9 +73,12 @@ int plan_command(const Options& options, const Environment& environment, int* ar
     log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
     Plan plan = rendezvous(
         mpi, mine,
-        [&](std::vector<NodeReport> reports) { return plan_on_leader(options, allocation, std::move(reports)); },
+        [&](std::vector<NodeReport> reports) {
+            return plan_on_leader(options, allocation, std::move(reports));
+        },
         std::chrono::seconds(options.ready_timeout_seconds));
-    if (options.json || mpi.rank() == 0) std::cout << render(options, plan, mine.rank) << std::flush;
+    if (options.json || mpi.rank() == 0)
+        std::cout << render(options, plan, mine.rank) << std::flush;
     return 0;
 }
 

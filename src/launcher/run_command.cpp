@@ -50,7 +50,7 @@ double seconds_since(Clock::time_point start) {
 // Removes the node-local work directory on every way out of the launcher; the janitor does it
 // when the launcher is killed before it can.
 class WorkDirectory {
-public:
+  public:
     explicit WorkDirectory(std::string path) : path_(std::move(path)) { start_janitor(path_); }
     ~WorkDirectory() {
         std::error_code error;
@@ -60,7 +60,7 @@ public:
     WorkDirectory(const WorkDirectory&) = delete;
     WorkDirectory& operator=(const WorkDirectory&) = delete;
 
-private:
+  private:
     std::string path_;
 };
 
@@ -88,25 +88,30 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
     make_private_dir(node.work_dir);
     make_private_dir(node.conf_dir);
     make_private_dir(node.tmp_dir);
-    for (const auto& dir : {node.spark_local_dir, node.spark_worker_dir, node.namenode_dir, node.datanode_dir}) {
+    for (const auto& dir :
+         {node.spark_local_dir, node.spark_worker_dir, node.namenode_dir, node.datanode_dir}) {
         make_private_dir(dir);
     }
     std::error_code error;
     fs::create_directories(plan.log_dir, error);
     if (error) {
-        throw LaunchError("while creating the log directory " + plan.log_dir + ": " + error.message() +
-                          " (choose a writable shared directory with --job-dir)");
+        throw LaunchError("while creating the log directory " + plan.log_dir + ": " +
+                          error.message() + " (choose a writable shared directory with --job-dir)");
     }
     if (!plan.recovery_dir.empty() && node.runs_leader()) make_private_dir(plan.recovery_dir);
     if (!plan.checkpoint_dir.empty() && node.runs_leader()) {
         fs::create_directories(plan.checkpoint_dir, error);
     }
     ConfigFiles files = render_configs(plan, node);
-    write_file(node.conf_dir + "/spark-defaults.conf", files.spark_defaults, fs::perms::owner_read | fs::perms::owner_write);
-    write_file(node.conf_dir + "/spark-env.sh", files.spark_env, fs::perms::owner_read | fs::perms::owner_write);
+    write_file(node.conf_dir + "/spark-defaults.conf", files.spark_defaults,
+               fs::perms::owner_read | fs::perms::owner_write);
+    write_file(node.conf_dir + "/spark-env.sh", files.spark_env,
+               fs::perms::owner_read | fs::perms::owner_write);
     if (plan.hdfs) {
-        write_file(node.conf_dir + "/core-site.xml", files.core_site, fs::perms::owner_read | fs::perms::owner_write);
-        write_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site, fs::perms::owner_read | fs::perms::owner_write);
+        write_file(node.conf_dir + "/core-site.xml", files.core_site,
+                   fs::perms::owner_read | fs::perms::owner_write);
+        write_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site,
+                   fs::perms::owner_read | fs::perms::owner_write);
     }
     // Log4j output of the daemons goes to their stderr, which is their log file.
 }
@@ -123,8 +128,8 @@ struct RunningDaemon {
 struct DaemonEvent {
     enum class Kind { Stopped, RestartScheduled, Restarted } kind;
     DaemonSpec spec;
-    int status = 0;         // the wait status, for Stopped and RestartScheduled
-    unsigned attempt = 0;   // for RestartScheduled and Restarted
+    int status = 0;        // the wait status, for Stopped and RestartScheduled
+    unsigned attempt = 0;  // for RestartScheduled and Restarted
     std::chrono::seconds delay{0};
 };
 
@@ -132,7 +137,7 @@ struct DaemonEvent {
 // the cluster is running, a daemon that exits is restarted in place, a bounded number of times
 // with a growing delay; HDFS and Spark recovery (with --state-dir) let it pick up its state.
 class NodeDaemons {
-public:
+  public:
     static constexpr unsigned kMaxRestarts = 3;
 
     explicit NodeDaemons(const Runtime& runtime) : runtime_(runtime) {}
@@ -152,10 +157,12 @@ public:
                 daemon.restart_at.reset();
                 try {
                     daemon.process = spawn(daemon.spec);
-                    events.push_back({DaemonEvent::Kind::Restarted, daemon.spec, 0, daemon.restarts, {}});
+                    events.push_back(
+                        {DaemonEvent::Kind::Restarted, daemon.spec, 0, daemon.restarts, {}});
                 } catch (const LaunchError&) {
                     daemon.done = true;
-                    events.push_back({DaemonEvent::Kind::Stopped, daemon.spec, 127 << 8, daemon.restarts, {}});
+                    events.push_back(
+                        {DaemonEvent::Kind::Stopped, daemon.spec, 127 << 8, daemon.restarts, {}});
                 }
                 continue;
             }
@@ -166,10 +173,12 @@ public:
                 std::chrono::seconds delay(1u << daemon.restarts);
                 ++daemon.restarts;
                 daemon.restart_at = Clock::now() + delay;
-                events.push_back({DaemonEvent::Kind::RestartScheduled, daemon.spec, *status, daemon.restarts, delay});
+                events.push_back({DaemonEvent::Kind::RestartScheduled, daemon.spec, *status,
+                                  daemon.restarts, delay});
             } else {
                 daemon.done = true;
-                events.push_back({DaemonEvent::Kind::Stopped, daemon.spec, *status, daemon.restarts, {}});
+                events.push_back(
+                    {DaemonEvent::Kind::Stopped, daemon.spec, *status, daemon.restarts, {}});
             }
         }
         return events;
@@ -184,10 +193,11 @@ public:
         spark_slurm::stop_all(processes, kDaemonStopGrace);
     }
 
-private:
+  private:
     Process spawn(const DaemonSpec& spec) {
         Execution execution = runtime_.prepare(spec.invocation);
-        SpawnRequest request{execution.argv, execution.environment, execution.working_dir, spec.log_file, false};
+        SpawnRequest request{execution.argv, execution.environment, execution.working_dir,
+                             spec.log_file, false};
         return Process::spawn(request, display_name(spec.daemon));
     }
 
@@ -196,17 +206,20 @@ private:
 };
 
 std::string exit_message(const std::string& host, const DaemonSpec& spec, int status) {
-    return fmt::format("the {} on {} stopped ({}); last lines of {}:\n{}", display_name(spec.daemon), host,
-                       describe_wait_status(status), spec.log_file, tail_of_file(spec.log_file, kLogTailLines));
+    return fmt::format("the {} on {} stopped ({}); last lines of {}:\n{}",
+                       display_name(spec.daemon), host, describe_wait_status(status), spec.log_file,
+                       tail_of_file(spec.log_file, kLogTailLines));
 }
 
 // Runs a short-lived step (the namenode format) to completion, or gives up at the deadline or
 // at a termination signal. Returns its wait status.
-std::optional<int> run_to_completion(const Runtime& runtime, const DaemonSpec& spec, SignalFd& signals,
-                                     Clock::time_point deadline, int& termination_signal) {
+std::optional<int> run_to_completion(const Runtime& runtime, const DaemonSpec& spec,
+                                     SignalFd& signals, Clock::time_point deadline,
+                                     int& termination_signal) {
     Execution execution = runtime.prepare(spec.invocation);
-    Process process = Process::spawn({execution.argv, execution.environment, execution.working_dir, spec.log_file, false},
-                                     fmt::format("{} {}", spec.invocation.tool, fmt::join(spec.invocation.args, " ")));
+    Process process = Process::spawn(
+        {execution.argv, execution.environment, execution.working_dir, spec.log_file, false},
+        fmt::format("{} {}", spec.invocation.tool, fmt::join(spec.invocation.args, " ")));
     while (Clock::now() < deadline) {
         pollfd ready{signals.fd(), POLLIN, 0};
         ::poll(&ready, 1, 200);
@@ -221,7 +234,9 @@ std::optional<int> run_to_completion(const Runtime& runtime, const DaemonSpec& s
     return {};
 }
 
-bool is_termination(int signal) { return signal == SIGTERM || signal == SIGINT || signal == SIGHUP; }
+bool is_termination(int signal) {
+    return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The leader.
@@ -234,35 +249,45 @@ struct WorkerLink {
 };
 
 class Leader {
-public:
-    Leader(const Plan& plan, const Runtime& runtime, const Options& options, const SlurmLibrary& slurm,
-           const Allocation& allocation)
-        : plan_(plan), node_(plan.leader()), runtime_(runtime), options_(options), slurm_(slurm),
-          allocation_(allocation), daemons_(runtime), server_(plan.control_port) {}
+  public:
+    Leader(const Plan& plan, const Runtime& runtime, const Options& options,
+           const SlurmLibrary& slurm, const Allocation& allocation)
+        : plan_(plan),
+          node_(plan.leader()),
+          runtime_(runtime),
+          options_(options),
+          slurm_(slurm),
+          allocation_(allocation),
+          daemons_(runtime),
+          server_(plan.control_port) {}
 
     int run() {
         start_ = Clock::now();
         const auto deadline = start_ + std::chrono::seconds(plan_.ready_timeout_seconds);
         log::info("cluster of {} worker(s); daemon logs in {}", plan_.worker_count, plan_.log_dir);
         if (!allocation_.requeueable) {
-            log::warn("job {} cannot be requeued (no --requeue): if its leader node is preempted or lost, "
-                      "the job fails instead of coming back; submit with --requeue to allow that",
-                      allocation_.job_id);
+            log::warn(
+                "job {} cannot be requeued (no --requeue): if its leader node is preempted or "
+                "lost, "
+                "the job fails instead of coming back; submit with --requeue to allow that",
+                allocation_.job_id);
         }
 
         if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
             log::info("formatting a new HDFS namespace in {}", node_.namenode_dir);
-            auto status = run_to_completion(runtime_, namenode_format_spec(plan_, node_), signals_, deadline,
-                                            termination_signal_);
+            auto status = run_to_completion(runtime_, namenode_format_spec(plan_, node_), signals_,
+                                            deadline, termination_signal_);
             if (termination_signal_) return teardown(128 + termination_signal_);
             if (!status || *status != 0) {
                 auto spec = namenode_format_spec(plan_, node_);
-                return fail(status ? exit_message(node_.hostname, spec, *status)
-                                   : "formatting the namenode did not finish within --ready-timeout");
+                return fail(status
+                                ? exit_message(node_.hostname, spec, *status)
+                                : "formatting the namenode did not finish within --ready-timeout");
             }
         }
         for (const auto& spec : daemons_for(plan_, node_)) {
-            if (spec.daemon == Daemon::SparkMaster || spec.daemon == Daemon::Namenode) daemons_.start(spec);
+            if (spec.daemon == Daemon::SparkMaster || spec.daemon == Daemon::Namenode)
+                daemons_.start(spec);
         }
 
         // Phase 1: the leader's daemons answer. Phase 2: every worker registered.
@@ -288,14 +313,15 @@ public:
         if (failure_) return fail(*failure_);
 
         for (auto& link : links_) link.connection.send({{"ready", true}});
-        log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB", seconds_since(start_),
-                  plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
+        log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB",
+                  seconds_since(start_), plan_.worker_count, plan_.worker_cores,
+                  plan_.worker_memory >> 20);
         log::info("spark master {}  web UI {}", plan_.master_url, plan_.master_webui_url);
         if (plan_.hdfs) log::info("hdfs {}  web UI {}", plan_.hdfs_url, plan_.namenode_webui_url);
         return run_driver();
     }
 
-private:
+  private:
     void service_events(std::chrono::milliseconds timeout) {
         std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {server_.fd(), POLLIN, 0}};
         for (auto& link : links_) fds.push_back({link.connection.fd(), POLLIN, 0});
@@ -308,15 +334,17 @@ private:
             }
         }
         reap_children();
-        while (auto connection = server_.accept()) links_.push_back({std::move(*connection), {}, false, false});
+        while (auto connection = server_.accept())
+            links_.push_back({std::move(*connection), {}, false, false});
         for (auto& link : links_) {
             for (const auto& message : link.connection.receive()) handle_message(link, message);
         }
         for (auto& link : links_) {
             bool silent = Clock::now() - link.connection.last_heard() > kPeerSilenceLimit;
             if ((link.connection.closed() || silent) && link.rank && !link.stopped && !stopping_) {
-                std::string what = fmt::format("the launcher on {} (rank {}) exited or lost its connection",
-                                               plan_.nodes[*link.rank].hostname, *link.rank);
+                std::string what =
+                    fmt::format("the launcher on {} (rank {}) exited or lost its connection",
+                                plan_.nodes[*link.rank].hostname, *link.rank);
                 if (!ready_) {
                     failure_ = what;
                 } else {
@@ -327,21 +355,24 @@ private:
         }
         for (const auto& event : daemons_.poll(ready_ && !stopping_)) {
             if (stopping_) continue;
-            bool leader_daemon = event.spec.daemon == Daemon::SparkMaster || event.spec.daemon == Daemon::Namenode;
+            bool leader_daemon =
+                event.spec.daemon == Daemon::SparkMaster || event.spec.daemon == Daemon::Namenode;
             switch (event.kind) {
                 case DaemonEvent::Kind::RestartScheduled:
                     log::warn("{}; restarting it in {} s (attempt {} of {})",
-                              exit_message(node_.hostname, event.spec, event.status), event.delay.count(),
-                              event.attempt, NodeDaemons::kMaxRestarts);
+                              exit_message(node_.hostname, event.spec, event.status),
+                              event.delay.count(), event.attempt, NodeDaemons::kMaxRestarts);
                     break;
                 case DaemonEvent::Kind::Restarted:
-                    log::info("restarted {} (attempt {})", display_name(event.spec.daemon), event.attempt);
+                    log::info("restarted {} (attempt {})", display_name(event.spec.daemon),
+                              event.attempt);
                     break;
                 case DaemonEvent::Kind::Stopped:
                     if (!ready_ || leader_daemon) {
                         // Without its master or namenode the cluster cannot go on.
-                        failure_ = exit_message(node_.hostname, event.spec, event.status) +
-                                   (ready_ ? fmt::format("gave up after {} restarts", event.attempt) : "");
+                        failure_ =
+                            exit_message(node_.hostname, event.spec, event.status) +
+                            (ready_ ? fmt::format("gave up after {} restarts", event.attempt) : "");
                     } else {
                         log::warn("{}; the cluster goes on without it",
                                   exit_message(node_.hostname, event.spec, event.status));
@@ -360,7 +391,8 @@ private:
     void handle_message(WorkerLink& link, const nlohmann::json& message) {
         if (message.contains("hello")) {
             unsigned rank = message["hello"].get<unsigned>();
-            if (rank == 0 || rank >= plan_.nodes.size() || message.value("token", "") != hello_token(plan_.secret, rank)) {
+            if (rank == 0 || rank >= plan_.nodes.size() ||
+                message.value("token", "") != hello_token(plan_.secret, rank)) {
                 link.connection = Connection(-1);
                 return;
             }
@@ -371,9 +403,10 @@ private:
         if (!link.rank) return;
         const std::string& host = plan_.nodes[*link.rank].hostname;
         if (message.contains("daemon_exited")) {
-            std::string what = fmt::format("the {} on {} stopped ({}); last lines of its log:\n{}",
-                                           message.value("daemon_exited", "?"), host,
-                                           message.value("status", "?"), message.value("log_tail", ""));
+            std::string what =
+                fmt::format("the {} on {} stopped ({}); last lines of its log:\n{}",
+                            message.value("daemon_exited", "?"), host, message.value("status", "?"),
+                            message.value("log_tail", ""));
             if (stopping_) return;
             if (!ready_) {
                 failure_ = what;
@@ -385,7 +418,8 @@ private:
                       message.value("daemon_restarting", "?"), host, message.value("status", "?"),
                       message.value("attempt", 0u));
         } else if (message.contains("failed")) {
-            if (!ready_ && !stopping_) failure_ = fmt::format("on {}: {}", host, message.value("failed", ""));
+            if (!ready_ && !stopping_)
+                failure_ = fmt::format("on {}: {}", host, message.value("failed", ""));
         } else if (message.contains("stopped")) {
             link.stopped = true;
         }
@@ -405,13 +439,15 @@ private:
             if (!namenode) return;
         }
         leader_daemons_up_ = true;
-        log::info("master{} up in {:.1f} s", plan_.hdfs ? " and namenode" : "", seconds_since(start_));
+        log::info("master{} up in {:.1f} s", plan_.hdfs ? " and namenode" : "",
+                  seconds_since(start_));
         for (auto& link : links_) {
             if (link.rank) start_worker(link);
         }
         if (node_.runs_worker()) {
             for (const auto& spec : daemons_for(plan_, node_)) {
-                if (spec.daemon == Daemon::SparkWorker || spec.daemon == Daemon::Datanode) daemons_.start(spec);
+                if (spec.daemon == Daemon::SparkWorker || spec.daemon == Daemon::Datanode)
+                    daemons_.start(spec);
             }
         }
     }
@@ -422,8 +458,8 @@ private:
         unsigned workers = master->matching_workers(plan_.worker_cores, plan_.worker_memory >> 20);
         if (workers != last_workers_) {
             last_workers_ = workers;
-            log::info("workers {}/{} registered ({} cores, {} MiB each)", workers, plan_.worker_count,
-                      plan_.worker_cores, plan_.worker_memory >> 20);
+            log::info("workers {}/{} registered ({} cores, {} MiB each)", workers,
+                      plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
         }
         bool hdfs_ready = true;
         if (plan_.hdfs) {
@@ -433,8 +469,10 @@ private:
                 last_datanodes_ = namenode->live_datanodes;
                 log::info("datanodes {}/{} live", namenode->live_datanodes, plan_.worker_count);
             }
-            hdfs_ready = namenode->live_datanodes >= plan_.worker_count && !namenode->in_safe_mode();
-            if (namenode->live_datanodes >= plan_.worker_count && namenode->in_safe_mode() && !reported_safe_mode_) {
+            hdfs_ready =
+                namenode->live_datanodes >= plan_.worker_count && !namenode->in_safe_mode();
+            if (namenode->live_datanodes >= plan_.worker_count && namenode->in_safe_mode() &&
+                !reported_safe_mode_) {
                 reported_safe_mode_ = true;
                 log::info("waiting for HDFS to leave safe mode");
             }
@@ -444,18 +482,22 @@ private:
     }
 
     std::string readiness_timeout_message() {
-        std::string message = fmt::format("the cluster was not ready after --ready-timeout {} s: ", plan_.ready_timeout_seconds);
+        std::string message = fmt::format("the cluster was not ready after --ready-timeout {} s: ",
+                                          plan_.ready_timeout_seconds);
         if (!leader_daemons_up_) {
-            message += fmt::format("the spark master{} on {} did not answer", plan_.hdfs ? " or hdfs namenode" : "", node_.hostname);
+            message += fmt::format("the spark master{} on {} did not answer",
+                                   plan_.hdfs ? " or hdfs namenode" : "", node_.hostname);
             for (const auto& spec : daemons_for(plan_, node_)) {
                 if (spec.daemon == Daemon::SparkMaster || spec.daemon == Daemon::Namenode) {
-                    message += fmt::format("\nlast lines of {}:\n{}", spec.log_file, tail_of_file(spec.log_file, kLogTailLines));
+                    message += fmt::format("\nlast lines of {}:\n{}", spec.log_file,
+                                           tail_of_file(spec.log_file, kLogTailLines));
                 }
             }
             return message;
         }
         message += fmt::format("{}/{} spark workers registered", last_workers_, plan_.worker_count);
-        if (plan_.hdfs) message += fmt::format(", {}/{} datanodes live", last_datanodes_, plan_.worker_count);
+        if (plan_.hdfs)
+            message += fmt::format(", {}/{} datanodes live", last_datanodes_, plan_.worker_count);
         std::set<std::string> registered;
         if (auto master = probe_master(plan_.master_webui_url)) {
             for (const auto& worker : master->workers) {
@@ -467,23 +509,27 @@ private:
             bool connected = node.rank == 0;
             for (const auto& link : links_) connected |= link.rank == node.rank;
             if (!connected) {
-                message += fmt::format("\n{}: its launcher never connected to the leader", node.hostname);
+                message +=
+                    fmt::format("\n{}: its launcher never connected to the leader", node.hostname);
                 continue;
             }
             if (!registered.count(node.address)) {
                 auto spec = daemon_spec(plan_, node, Daemon::SparkWorker);
-                message += fmt::format("\n{}: spark worker not registered; last lines of {}:\n{}", node.hostname,
-                                       spec.log_file, tail_of_file(spec.log_file, kLogTailLines));
+                message += fmt::format("\n{}: spark worker not registered; last lines of {}:\n{}",
+                                       node.hostname, spec.log_file,
+                                       tail_of_file(spec.log_file, kLogTailLines));
             }
         }
         return message;
     }
 
     int run_driver() {
-        Invocation invocation = driver_invocation(plan_, options_.driver, fs::current_path().string());
+        Invocation invocation =
+            driver_invocation(plan_, options_.driver, fs::current_path().string());
         Execution execution = runtime_.prepare(invocation);
         log::info("running the driver: {}", fmt::join(options_.driver, " "));
-        Process driver = Process::spawn({execution.argv, execution.environment, execution.working_dir, "", true}, "driver");
+        Process driver = Process::spawn(
+            {execution.argv, execution.environment, execution.working_dir, "", true}, "driver");
         while (!termination_signal_ && !failure_) {
             service_events(200ms);
             if (driver.exited()) break;
@@ -497,7 +543,8 @@ private:
             code = 128 + termination_signal_;
             requeue_if_preempted();
         } else if (!driver.exited()) {
-            log::write_line(log::origin() + ": error: " + failure_.value_or("?") + "; stopping the driver");
+            log::write_line(log::origin() + ": error: " + failure_.value_or("?") +
+                            "; stopping the driver");
             driver.stop(kDaemonStopGrace);
             code = kExitFailure;
         } else {
@@ -513,13 +560,17 @@ private:
     // uses it starts from the image instead of replaying the edit log.
     void save_namespace() {
         auto started = Clock::now();
-        for (auto args : {std::vector<std::string>{"-safemode", "enter"}, std::vector<std::string>{"-saveNamespace"}}) {
+        for (auto args : {std::vector<std::string>{"-safemode", "enter"},
+                          std::vector<std::string>{"-saveNamespace"}}) {
             int signal = 0;
             auto status = run_to_completion(runtime_, dfsadmin_spec(plan_, node_, args), signals_,
                                             Clock::now() + 60s, signal);
             if (!status || *status != 0) {
-                log::warn("could not save the HDFS namespace (hdfs dfsadmin {} {}); the edit log still has it",
-                          fmt::join(args, " "), status ? describe_wait_status(*status) : "did not finish");
+                log::warn(
+                    "could not save the HDFS namespace (hdfs dfsadmin {} {}); the edit log still "
+                    "has it",
+                    fmt::join(args, " "),
+                    status ? describe_wait_status(*status) : "did not finish");
                 return;
             }
         }
@@ -529,11 +580,13 @@ private:
     // At SIGTERM: only a preemption that Slurm does not requeue by itself (PreemptMode=CANCEL)
     // is the launcher's to requeue; scancel and walltime never are.
     void requeue_if_preempted() {
-        auto termination = classify_termination(load_job_status(slurm_, allocation_.job_id), allocation_.restart_count);
+        auto termination = classify_termination(load_job_status(slurm_, allocation_.job_id),
+                                                allocation_.restart_count);
         log::info("{}", describe(termination));
         if (termination != Termination::Preempted) return;
         if (!allocation_.requeueable) {
-            log::warn("the job cannot be requeued (it was submitted without --requeue); it ends here");
+            log::warn(
+                "the job cannot be requeued (it was submitted without --requeue); it ends here");
             return;
         }
         try {
@@ -563,11 +616,13 @@ private:
         auto limit = Clock::now() + kWorkerStopLimit;
         auto outstanding = [&] {
             unsigned count = 0;
-            for (auto& link : links_) count += link.rank && !link.stopped && !link.connection.closed();
+            for (auto& link : links_)
+                count += link.rank && !link.stopped && !link.connection.closed();
             return count;
         };
         while (outstanding() > 0 && Clock::now() < limit) service_events(100ms);
-        if (outstanding() > 0) log::warn("{} worker(s) did not confirm their teardown in time", outstanding());
+        if (outstanding() > 0)
+            log::warn("{} worker(s) did not confirm their teardown in time", outstanding());
         log::info("cluster stopped in {:.1f} s", seconds_since(started));
         return code;
     }
@@ -599,19 +654,20 @@ private:
 // A worker.
 
 class Worker {
-public:
-    Worker(const Plan& plan, const NodePlan& node, const Runtime& runtime, const SlurmLibrary& slurm,
-           bool requeueable)
+  public:
+    Worker(const Plan& plan, const NodePlan& node, const Runtime& runtime,
+           const SlurmLibrary& slurm, bool requeueable)
         : plan_(plan), node_(node), slurm_(slurm), requeueable_(requeueable), daemons_(runtime) {}
 
     int run() {
         auto deadline = Clock::now() + kLeaderConnectLimit;
         auto connection = connect_to_leader(plan_.leader_address, plan_.control_port, deadline);
         if (!connection) {
-            log::write_line(log::origin() + fmt::format(": error: could not reach the leader at {}:{} within "
-                                                        "{} s; see the leader's output",
-                                                        plan_.leader_address, plan_.control_port,
-                                                        kLeaderConnectLimit.count()));
+            log::write_line(log::origin() +
+                            fmt::format(": error: could not reach the leader at {}:{} within "
+                                        "{} s; see the leader's output",
+                                        plan_.leader_address, plan_.control_port,
+                                        kLeaderConnectLimit.count()));
             return kExitFailure;
         }
         leader_ = std::move(*connection);
@@ -651,9 +707,11 @@ public:
             }
             auto silence = Clock::now() - leader_.last_heard();
             if (leader_.closed() || silence > kPeerSilenceLimit) {
-                log::write_line(log::origin() + fmt::format(": error: lost the leader {} ({}); stopping this node",
-                                                            plan_.leader_hostname,
-                                                            leader_.closed() ? "its launcher exited" : "no heartbeat"));
+                log::write_line(
+                    log::origin() +
+                    fmt::format(": error: lost the leader {} ({}); stopping this node",
+                                plan_.leader_hostname,
+                                leader_.closed() ? "its launcher exited" : "no heartbeat"));
                 daemons_.stop_all_daemons();
                 if (cluster_ready_) requeue_after_leader_loss();
                 return kExitFailure;
@@ -661,19 +719,20 @@ public:
         }
     }
 
-private:
+  private:
     void report(const DaemonEvent& event) {
         switch (event.kind) {
             case DaemonEvent::Kind::RestartScheduled:
                 log::warn("{}; restarting it in {} s (attempt {} of {})",
-                          exit_message(node_.hostname, event.spec, event.status), event.delay.count(), event.attempt,
-                          NodeDaemons::kMaxRestarts);
+                          exit_message(node_.hostname, event.spec, event.status),
+                          event.delay.count(), event.attempt, NodeDaemons::kMaxRestarts);
                 leader_.send({{"daemon_restarting", display_name(event.spec.daemon)},
                               {"status", describe_wait_status(event.status)},
                               {"attempt", event.attempt}});
                 break;
             case DaemonEvent::Kind::Restarted:
-                log::info("restarted {} (attempt {})", display_name(event.spec.daemon), event.attempt);
+                log::info("restarted {} (attempt {})", display_name(event.spec.daemon),
+                          event.attempt);
                 break;
             case DaemonEvent::Kind::Stopped:
                 log::warn("{}", exit_message(node_.hostname, event.spec, event.status));
@@ -689,7 +748,8 @@ private:
     // Requeue the job unless Slurm is already doing so; the first worker to get here wins, the
     // others' requests fail harmlessly.
     void requeue_after_leader_loss() {
-        auto termination = classify_termination(load_job_status(slurm_, plan_.job_id), plan_.restart_count);
+        auto termination =
+            classify_termination(load_job_status(slurm_, plan_.job_id), plan_.restart_count);
         if (termination == Termination::RequeuedBySlurm) {
             log::info("{}", describe(termination));
             return;
@@ -706,7 +766,7 @@ private:
         }
     }
 
-private:
+  private:
     const Plan& plan_;
     const NodePlan& node_;
     const SlurmLibrary& slurm_;
@@ -729,25 +789,31 @@ std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
         std::vector<std::string> argv;
         if (settings.sudo) argv = {"sudo", "-n"};
         // A fixed script, no user input in it: the image's own variables decide.
-        argv.insert(argv.end(), {settings.executable, "--silent", "exec", "--cleanenv", image, "/bin/sh", "-c",
-                                 what == "spark"
-                                     ? "command -v java >/dev/null || echo 'no java on PATH'; "
-                                       "test -x \"$SPARK_HOME/bin/spark-class\" || echo \"SPARK_HOME "
-                                       "('$SPARK_HOME') has no bin/spark-class\""
-                                     : "command -v java >/dev/null || echo 'no java on PATH'; "
-                                       "test -x \"$HADOOP_HOME/bin/hdfs\" || echo \"HADOOP_HOME "
-                                       "('$HADOOP_HOME') has no bin/hdfs\""});
+        argv.insert(
+            argv.end(),
+            {settings.executable, "--silent", "exec", "--cleanenv", image, "/bin/sh", "-c",
+             what == "spark" ? "command -v java >/dev/null || echo 'no java on PATH'; "
+                               "test -x \"$SPARK_HOME/bin/spark-class\" || echo \"SPARK_HOME "
+                               "('$SPARK_HOME') has no bin/spark-class\""
+                             : "command -v java >/dev/null || echo 'no java on PATH'; "
+                               "test -x \"$HADOOP_HOME/bin/hdfs\" || echo \"HADOOP_HOME "
+                               "('$HADOOP_HOME') has no bin/hdfs\""});
         std::map<std::string, std::string> environment;
         for (const char* name : {"PATH", "HOME", "USER", "LANG"}) {
-            if (auto it = settings.inherited.find(name); it != settings.inherited.end()) environment[name] = it->second;
+            if (auto it = settings.inherited.find(name); it != settings.inherited.end())
+                environment[name] = it->second;
         }
-        const std::string prefix = settings.kind == RuntimeChoice::Singularity ? "SINGULARITYENV_" : "APPTAINERENV_";
+        const std::string prefix =
+            settings.kind == RuntimeChoice::Singularity ? "SINGULARITYENV_" : "APPTAINERENV_";
         if (!settings.spark_home.empty()) environment[prefix + "SPARK_HOME"] = settings.spark_home;
-        if (!settings.hadoop_home.empty()) environment[prefix + "HADOOP_HOME"] = settings.hadoop_home;
-        auto output = fs::temp_directory_path() / fmt::format("spark-slurm-image-check-{}", ::getpid());
+        if (!settings.hadoop_home.empty())
+            environment[prefix + "HADOOP_HOME"] = settings.hadoop_home;
+        auto output =
+            fs::temp_directory_path() / fmt::format("spark-slurm-image-check-{}", ::getpid());
         int status = -1;
         {
-            Process check = Process::spawn({argv, environment, "", output.string(), false}, "image check");
+            Process check =
+                Process::spawn({argv, environment, "", output.string(), false}, "image check");
             auto deadline = Clock::now() + 120s;
             while (!check.exited() && Clock::now() < deadline) {
                 reap_children();
@@ -759,9 +825,11 @@ std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
         std::error_code error;
         fs::remove(output, error);
         if (status != 0 || text.find_first_not_of(" \n") != std::string::npos) {
-            return fmt::format("spark-slurm run: the image {} does not provide {}: {}; see singularity/README.md "
-                               "for what an image needs",
-                               image, what, text.empty() ? describe_wait_status(status) : text.substr(4, text.find('\n') - 4));
+            return fmt::format(
+                "spark-slurm run: the image {} does not provide {}: {}; see singularity/README.md "
+                "for what an image needs",
+                image, what,
+                text.empty() ? describe_wait_status(status) : text.substr(4, text.find('\n') - 4));
         }
     }
     return "";
@@ -770,21 +838,25 @@ std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
 // A state dir serves one job at a time. The owner file names the job using it; it is taken over
 // when that job is this one (a requeued run) or no longer active (an unclean end), so no stale
 // marker ever blocks a restart.
-void claim_state_dir(const SlurmLibrary& slurm, const std::string& state_dir, std::uint32_t job_id) {
+void claim_state_dir(const SlurmLibrary& slurm, const std::string& state_dir,
+                     std::uint32_t job_id) {
     std::error_code error;
     fs::create_directories(state_dir, error);
     if (error) {
-        throw UsageError("spark-slurm run: cannot create the state directory " + state_dir + ": " + error.message() +
+        throw UsageError("spark-slurm run: cannot create the state directory " + state_dir + ": " +
+                         error.message() +
                          "; give --state-dir a writable directory on a shared filesystem");
     }
     const fs::path owner_file = fs::path(state_dir) / "owner";
     std::ifstream owner(owner_file);
     std::string word;
     std::uint32_t owner_job = 0;
-    if (owner >> word >> owner_job && word == "job" && owner_job != job_id && job_is_active(slurm, owner_job)) {
-        throw UsageError(fmt::format("spark-slurm run: the state directory {} is in use by job {}, which is still "
-                                     "active; wait for it to end, or give this job another --state-dir",
-                                     state_dir, owner_job));
+    if (owner >> word >> owner_job && word == "job" && owner_job != job_id &&
+        job_is_active(slurm, owner_job)) {
+        throw UsageError(fmt::format(
+            "spark-slurm run: the state directory {} is in use by job {}, which is still "
+            "active; wait for it to end, or give this job another --state-dir",
+            state_dir, owner_job));
     }
     std::ofstream(owner_file, std::ios::trunc) << "job " << job_id << "\n";
 }
@@ -800,9 +872,11 @@ int run_command(const Options& options, const Environment& environment, int* arg
     become_supervisor();
     MpiSession mpi(argc, argv);
     NodeReport mine = report_for_rendezvous(options, allocation.job_id, mpi.rank(), environment);
-    if (mpi.rank() == 0 && mine.problem.empty()) mine.problem = image_problem(runtime_settings, options.hdfs);
+    if (mpi.rank() == 0 && mine.problem.empty())
+        mine.problem = image_problem(runtime_settings, options.hdfs);
     log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
-    if (mpi.rank() == 0) log::info("job {}: rendezvous of {} rank(s)", allocation.job_id, mpi.size());
+    if (mpi.rank() == 0)
+        log::info("job {}: rendezvous of {} rank(s)", allocation.job_id, mpi.size());
     auto rendezvous_start = Clock::now();
 
     Plan plan = rendezvous(

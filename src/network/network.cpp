@@ -17,7 +17,7 @@ namespace spark_slurm {
 namespace {
 
 class Socket {
-public:
+  public:
     Socket() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {}
     ~Socket() {
         if (fd_ >= 0) ::close(fd_);
@@ -26,7 +26,7 @@ public:
     Socket& operator=(const Socket&) = delete;
     int fd() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -52,7 +52,8 @@ std::uint16_t try_bind(std::uint16_t port) {
 
 std::string this_hostname() {
     char name[256] = {};
-    if (::gethostname(name, sizeof name - 1) != 0) throw LaunchError("while reading this node's hostname");
+    if (::gethostname(name, sizeof name - 1) != 0)
+        throw LaunchError("while reading this node's hostname");
     return name;
 }
 

@@ -40,8 +40,8 @@ struct OptionSpec {
 constexpr OptionSpec kOptionTable[] = {
     {"config", "SPARK_SLURM_CONFIG", Kind::Text, kAll, "FILE", nullptr,
      "read options from an INI file (one 'name = value' per line, names as the long options)"},
-    {"workers", "SPARK_SLURM_NUM_WORKERS", Kind::Count, kAll, "N",
-     "every node but the leader", "number of Spark worker + HDFS datanode nodes (>= 1)"},
+    {"workers", "SPARK_SLURM_NUM_WORKERS", Kind::Count, kAll, "N", "every node but the leader",
+     "number of Spark worker + HDFS datanode nodes (>= 1)"},
     {"cores", "SPARK_SLURM_CORES", Kind::Count, kAll, "N", "detected with hwloc",
      "cores each Spark worker offers"},
     {"memory", "SPARK_SLURM_MEMORY", Kind::Size, kAll, "SIZE",
@@ -67,17 +67,20 @@ constexpr OptionSpec kOptionTable[] = {
      "SIF image for the Spark master, workers and the driver"},
     {"hadoop-image", "SPARK_SLURM_HADOOP_IMAGE", Kind::Text, kAll, "SIF", nullptr,
      "SIF image for the HDFS namenode and datanodes"},
-    {"spark-home", "SPARK_SLURM_SPARK_HOME", Kind::Text, kAll, "DIR", "$SPARK_HOME (the image's, in a container)",
+    {"spark-home", "SPARK_SLURM_SPARK_HOME", Kind::Text, kAll, "DIR",
+     "$SPARK_HOME (the image's, in a container)",
      "the Spark install to run; inside an image, a path in the image"},
-    {"hadoop-home", "SPARK_SLURM_HADOOP_HOME", Kind::Text, kAll, "DIR", "$HADOOP_HOME (the image's, in a container)",
+    {"hadoop-home", "SPARK_SLURM_HADOOP_HOME", Kind::Text, kAll, "DIR",
+     "$HADOOP_HOME (the image's, in a container)",
      "the Hadoop install to run; inside an image, a path in the image"},
     {"work-dir", "SPARK_SLURM_WORK_DIR", Kind::Text, kAll, "DIR",
      "$TMPDIR/spark-slurm-JOBID (node-local, removed at the end)",
      "node-local scratch for configs, Spark shuffle and ephemeral HDFS data"},
-    {"state-dir", "SPARK_SLURM_STATE_DIR", Kind::Text, kAll, "DIR", "none: the cluster is ephemeral",
+    {"state-dir", "SPARK_SLURM_STATE_DIR", Kind::Text, kAll, "DIR",
+     "none: the cluster is ephemeral",
      "durable directory on a shared filesystem for HDFS data and Spark recovery"},
-    {"job-dir", nullptr, Kind::Text, kAll, "DIR",
-     "$SLURM_SUBMIT_DIR/spark-slurm-JOBID", "shared directory for the daemons' logs"},
+    {"job-dir", nullptr, Kind::Text, kAll, "DIR", "$SLURM_SUBMIT_DIR/spark-slurm-JOBID",
+     "shared directory for the daemons' logs"},
     {"ready-timeout", "SPARK_SLURM_READY_TIMEOUT", Kind::Count, kAll, "SEC", "300",
      "give up when the cluster is not ready after this many seconds"},
     {"json", nullptr, Kind::Flag, kPlan, nullptr, nullptr, "print the plan as JSON"},
@@ -104,9 +107,8 @@ po::options_description describe(Command command, bool for_help) {
         if (spec.kind == Kind::Flag) {
             description.add_options()(spec.name, po::bool_switch(), help.c_str());
         } else {
-            description.add_options()(spec.name, po::value<std::string>()->value_name(
-                                                     spec.value_name),
-                                      help.c_str());
+            description.add_options()(
+                spec.name, po::value<std::string>()->value_name(spec.value_name), help.c_str());
         }
     }
     description.add_options()("help,h", "show this help");
@@ -145,7 +147,8 @@ std::string general_help() {
            "  run     start the cluster, run a driver command on it, tear it down\n"
            "  plan    show what 'run' would start, without starting anything\n\n"
            "Options:\n"
-           "  -h, --help     show this help ('spark-slurm COMMAND --help' for a command's options)\n"
+           "  -h, --help     show this help ('spark-slurm COMMAND --help' for a command's "
+           "options)\n"
            "  --version      show the version\n";
 }
 
@@ -215,9 +218,12 @@ Options validated(Command command, const po::variables_map& values,
     auto has = [&](const char* name) { return values.count(name) && !values[name].defaulted(); };
     auto flag = [&](const char* name) { return values.count(name) && values[name].as<bool>(); };
 
-    if (has("workers")) options.workers = positive_count(command, "workers", text_value(values, "workers"), "4");
-    if (has("cores")) options.cores = positive_count(command, "cores", text_value(values, "cores"), "16");
-    if (has("memory")) options.memory = positive_size(command, "memory", text_value(values, "memory"));
+    if (has("workers"))
+        options.workers = positive_count(command, "workers", text_value(values, "workers"), "4");
+    if (has("cores"))
+        options.cores = positive_count(command, "cores", text_value(values, "cores"), "16");
+    if (has("memory"))
+        options.memory = positive_size(command, "memory", text_value(values, "memory"));
     if (has("disk")) options.disk = positive_size(command, "disk", text_value(values, "disk"));
     if (has("leader-ip")) {
         std::string address = text_value(values, "leader-ip");
@@ -238,39 +244,43 @@ Options validated(Command command, const po::variables_map& values,
     if (has("spark-image")) options.spark_image = text_value(values, "spark-image");
     if (has("hadoop-image")) options.hadoop_image = text_value(values, "hadoop-image");
     if (options.image && (options.spark_image || options.hadoop_image)) {
-        reject(command, "--image cannot be combined with --spark-image/--hadoop-image; give one "
-                        "image with both, or the two role images");
+        reject(command,
+               "--image cannot be combined with --spark-image/--hadoop-image; give one "
+               "image with both, or the two role images");
     }
     if (options.hadoop_image && !options.spark_image) {
-        reject(command, "--hadoop-image needs --spark-image too (or use --image for one image "
-                        "with both)");
+        reject(command,
+               "--hadoop-image needs --spark-image too (or use --image for one image "
+               "with both)");
     }
     if (options.spark_image && !options.hadoop_image && options.hdfs) {
-        reject(command, "--spark-image needs --hadoop-image for HDFS; add --hadoop-image SIF, "
-                        "or --no-hdfs");
+        reject(command,
+               "--spark-image needs --hadoop-image for HDFS; add --hadoop-image SIF, "
+               "or --no-hdfs");
     }
     if (options.runtime == RuntimeChoice::None) {
         // A site may export SPARK_SLURM_IMAGE for everyone; a user who picks the host install
         // on the command line has not contradicted themselves, so an inherited image is dropped.
         if (from_command_line.count("image") || from_command_line.count("spark-image") ||
             from_command_line.count("hadoop-image")) {
-            reject(command, "--runtime none runs the host install and takes no image; drop the "
-                            "image option or pick --runtime apptainer");
+            reject(command,
+                   "--runtime none runs the host install and takes no image; drop the "
+                   "image option or pick --runtime apptainer");
         }
         options.image.reset();
         options.spark_image.reset();
         options.hadoop_image.reset();
     }
-    for (auto [name, field] : {std::pair{"spark-home", &options.spark_home},
-                               std::pair{"hadoop-home", &options.hadoop_home},
-                               std::pair{"work-dir", &options.work_dir},
-                               std::pair{"state-dir", &options.state_dir},
-                               std::pair{"job-dir", &options.job_dir}}) {
+    for (auto [name, field] :
+         {std::pair{"spark-home", &options.spark_home},
+          std::pair{"hadoop-home", &options.hadoop_home}, std::pair{"work-dir", &options.work_dir},
+          std::pair{"state-dir", &options.state_dir}, std::pair{"job-dir", &options.job_dir}}) {
         if (!has(name)) continue;
         std::string dir = text_value(values, name);
         if (dir.empty() || dir.front() != '/') {
             reject(command, std::string("--") + name + " '" + dir +
-                                "' must be an absolute path, e.g. --" + name + " /scratch/me/spark");
+                                "' must be an absolute path, e.g. --" + name +
+                                " /scratch/me/spark");
         }
         *field = dir;
     }
@@ -280,10 +290,12 @@ Options validated(Command command, const po::variables_map& values,
     }
     if (command == Command::Plan) {
         options.json = flag("json");
-        if (has("nodes")) options.preview_nodes = positive_count(command, "nodes", text_value(values, "nodes"), "1000");
+        if (has("nodes"))
+            options.preview_nodes =
+                positive_count(command, "nodes", text_value(values, "nodes"), "1000");
         if (has("cores-per-node")) {
-            options.preview_cores_per_node =
-                positive_count(command, "cores-per-node", text_value(values, "cores-per-node"), "64");
+            options.preview_cores_per_node = positive_count(
+                command, "cores-per-node", text_value(values, "cores-per-node"), "64");
         }
         if (has("memory-per-node")) {
             options.preview_memory_per_node =
@@ -291,14 +303,16 @@ Options validated(Command command, const po::variables_map& values,
         }
         if ((options.preview_cores_per_node || options.preview_memory_per_node) &&
             !options.preview_nodes) {
-            reject(command, "--cores-per-node and --memory-per-node describe a preview; add "
-                            "--nodes N");
+            reject(command,
+                   "--cores-per-node and --memory-per-node describe a preview; add "
+                   "--nodes N");
         }
         if (!driver.empty()) reject(command, "takes no command after '--'");
     } else {
         if (driver.empty()) {
-            reject(command, "no driver command; put it after '--', e.g. spark-slurm run -- "
-                            "spark-submit app.py");
+            reject(command,
+                   "no driver command; put it after '--', e.g. spark-slurm run -- "
+                   "spark-submit app.py");
         }
         options.driver = std::move(driver);
     }
@@ -326,10 +340,14 @@ const char* to_string(Command command) { return command == Command::Run ? "run" 
 
 const char* to_string(RuntimeChoice runtime) {
     switch (runtime) {
-        case RuntimeChoice::Auto: return "auto";
-        case RuntimeChoice::Apptainer: return "apptainer";
-        case RuntimeChoice::Singularity: return "singularity";
-        case RuntimeChoice::None: return "none";
+        case RuntimeChoice::Auto:
+            return "auto";
+        case RuntimeChoice::Apptainer:
+            return "apptainer";
+        case RuntimeChoice::Singularity:
+            return "singularity";
+        case RuntimeChoice::None:
+            return "none";
     }
     return "?";
 }
@@ -341,7 +359,8 @@ Environment current_environment() {
     for (char** entry = environ; entry && *entry; ++entry) {
         std::string text = *entry;
         auto equals = text.find('=');
-        if (equals != std::string::npos) environment[text.substr(0, equals)] = text.substr(equals + 1);
+        if (equals != std::string::npos)
+            environment[text.substr(0, equals)] = text.substr(equals + 1);
     }
     return environment;
 }
@@ -353,8 +372,9 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         if (args.size() >= 2 && args[0] == "help" && (args[1] == "run" || args[1] == "plan")) {
             parsed.text = command_help(args[1] == "run" ? Command::Run : Command::Plan);
         } else if (args.empty()) {
-            throw UsageError("spark-slurm: no command given; use 'spark-slurm run -- COMMAND' or "
-                             "see 'spark-slurm --help'");
+            throw UsageError(
+                "spark-slurm: no command given; use 'spark-slurm run -- COMMAND' or "
+                "see 'spark-slurm --help'");
         } else {
             parsed.text = general_help();
         }
@@ -420,7 +440,8 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
 
     po::parsed_options from_environment(&description);
     for (const auto& spec : kOptionTable) {
-        if (!spec.environment || !in_scope(spec, command) || std::string(spec.name) == "config") continue;
+        if (!spec.environment || !in_scope(spec, command) || std::string(spec.name) == "config")
+            continue;
         auto it = environment.find(spec.environment);
         if (it == environment.end() || it->second.empty()) continue;
         from_environment.options.emplace_back(spec.name, std::vector<std::string>{it->second});

@@ -23,9 +23,9 @@ struct Options {
 
     // Cluster shape. Unset means "decide from the allocation and the detected resources".
     std::optional<unsigned> workers;
-    std::optional<unsigned> cores;              // per worker
-    std::optional<std::uint64_t> memory;        // per worker, bytes
-    std::optional<std::uint64_t> disk;          // HDFS capacity per datanode, bytes
+    std::optional<unsigned> cores;        // per worker
+    std::optional<std::uint64_t> memory;  // per worker, bytes
+    std::optional<std::uint64_t> disk;    // HDFS capacity per datanode, bytes
     std::optional<std::string> leader_ip;
     bool hdfs = true;
     bool worker_on_leader = false;

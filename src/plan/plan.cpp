@@ -49,10 +49,14 @@ std::string xml_configuration(const std::string& properties) {
 
 const char* to_string(Role role) {
     switch (role) {
-        case Role::Leader: return "leader";
-        case Role::Worker: return "worker";
-        case Role::LeaderAndWorker: return "leader+worker";
-        case Role::Idle: return "idle";
+        case Role::Leader:
+            return "leader";
+        case Role::Worker:
+            return "worker";
+        case Role::LeaderAndWorker:
+            return "leader+worker";
+        case Role::Idle:
+            return "idle";
     }
     return "?";
 }
@@ -75,8 +79,9 @@ Plan make_plan(const PlanInputs& inputs) {
 
     auto candidates = worker_candidates(node_count, options.worker_on_leader);
     if (candidates.empty()) {
-        reject(options, "the allocation has 1 node, and a cluster needs a worker besides the "
-                        "leader; ask Slurm for more nodes (e.g. -N 3) or add --worker-on-leader");
+        reject(options,
+               "the allocation has 1 node, and a cluster needs a worker besides the "
+               "leader; ask Slurm for more nodes (e.g. -N 3) or add --worker-on-leader");
     }
     unsigned workers = options.workers.value_or(static_cast<unsigned>(candidates.size()));
     if (workers > candidates.size()) {
@@ -110,10 +115,12 @@ Plan make_plan(const PlanInputs& inputs) {
     plan.leader_address = leader.address;
     plan.control_port = leader.ports.control;
     plan.master_url = fmt::format("spark://{}:{}", leader.address, leader.ports.spark_master);
-    plan.master_webui_url = fmt::format("http://{}:{}", leader.address, leader.ports.spark_master_webui);
+    plan.master_webui_url =
+        fmt::format("http://{}:{}", leader.address, leader.ports.spark_master_webui);
     if (plan.hdfs) {
         plan.hdfs_url = fmt::format("hdfs://{}:{}", leader.address, leader.ports.namenode_rpc);
-        plan.namenode_webui_url = fmt::format("http://{}:{}", leader.address, leader.ports.namenode_http);
+        plan.namenode_webui_url =
+            fmt::format("http://{}:{}", leader.address, leader.ports.namenode_http);
     }
 
     std::vector<bool> is_worker(node_count, false);
@@ -129,8 +136,10 @@ Plan make_plan(const PlanInputs& inputs) {
         const NodeReport& report = inputs.nodes[rank];
         Role role = rank == 0 ? Role::LeaderAndWorker : Role::Worker;
         std::uint64_t reserve = memory_reserve(report.resources.memory, role, plan.hdfs);
-        std::uint64_t memory = report.resources.memory > reserve ? report.resources.memory - reserve : 0;
-        if (!smallest_cores || report.resources.cpus < *smallest_cores) smallest_cores = report.resources.cpus;
+        std::uint64_t memory =
+            report.resources.memory > reserve ? report.resources.memory - reserve : 0;
+        if (!smallest_cores || report.resources.cpus < *smallest_cores)
+            smallest_cores = report.resources.cpus;
         if (!smallest_memory || memory < *smallest_memory) {
             smallest_memory = memory;
             smallest_memory_node = &report;
@@ -143,11 +152,13 @@ Plan make_plan(const PlanInputs& inputs) {
         plan.worker_memory = smallest_memory.value_or(0);
         if (plan.worker_memory < kMinimumWorkerMemory) {
             reject(options,
-                   fmt::format("node {} has {} of memory for the job, too little for a Spark worker "
-                               "after the reserve for the OS and daemons; ask Slurm for more "
-                               "memory (--mem) or set --memory",
-                               smallest_memory_node ? smallest_memory_node->hostname : "?",
-                               format_size(smallest_memory_node ? smallest_memory_node->resources.memory : 0)));
+                   fmt::format(
+                       "node {} has {} of memory for the job, too little for a Spark worker "
+                       "after the reserve for the OS and daemons; ask Slurm for more "
+                       "memory (--mem) or set --memory",
+                       smallest_memory_node ? smallest_memory_node->hostname : "?",
+                       format_size(smallest_memory_node ? smallest_memory_node->resources.memory
+                                                        : 0)));
         }
         plan.worker_memory -= plan.worker_memory % kMiB;
     }
@@ -174,9 +185,10 @@ Plan make_plan(const PlanInputs& inputs) {
             node.spark_local_dir = join_path(report.work_dir, "spark-local");
             node.spark_worker_dir = join_path(report.work_dir, "spark-worker");
             if (plan.hdfs) {
-                node.datanode_dir = plan.state_dir.empty()
-                                        ? join_path(report.work_dir, "hdfs/data")
-                                        : join_path(plan.state_dir, fmt::format("node-{}/datanode", rank));
+                node.datanode_dir =
+                    plan.state_dir.empty()
+                        ? join_path(report.work_dir, "hdfs/data")
+                        : join_path(plan.state_dir, fmt::format("node-{}/datanode", rank));
                 if (options.disk && report.scratch_capacity > *options.disk) {
                     node.datanode_reserved = report.scratch_capacity - *options.disk;
                 }
@@ -208,7 +220,8 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
     line("spark.driver.host", plan.leader_address);
     // JVMs write hsperfdata and unpack native libraries under /tmp unless told otherwise; the
     // executors' working directory is inside the worker's work dir, removed with it.
-    line("spark.driver.extraJavaOptions", "-XX:-UsePerfData -Djava.io.tmpdir=" + plan.leader().tmp_dir);
+    line("spark.driver.extraJavaOptions",
+         "-XX:-UsePerfData -Djava.io.tmpdir=" + plan.leader().tmp_dir);
     line("spark.executor.extraJavaOptions", "-XX:-UsePerfData -Djava.io.tmpdir=.");
     if (plan.hdfs) line("spark.hadoop.fs.defaultFS", plan.hdfs_url);
     if (!plan.recovery_dir.empty()) {
@@ -223,8 +236,9 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
     };
     export_line("SPARK_LOCAL_IP", node.address);
     export_line("SPARK_LOCAL_HOSTNAME", node.address);
-    export_line("SPARK_LOCAL_DIRS", node.spark_local_dir.empty() ? join_path(node.work_dir, "spark-local")
-                                                                 : node.spark_local_dir);
+    export_line("SPARK_LOCAL_DIRS", node.spark_local_dir.empty()
+                                        ? join_path(node.work_dir, "spark-local")
+                                        : node.spark_local_dir);
     export_line("SPARK_WORKER_DIR", node.spark_worker_dir);
     export_line("SPARK_DAEMON_MEMORY", fmt::format("{}m", to_mib(kSparkDaemonHeap)));
     export_line("SPARK_DAEMON_JAVA_OPTS", "-XX:-UsePerfData -Djava.io.tmpdir=" + node.tmp_dir);
@@ -233,25 +247,29 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
     files.spark_env = env;
 
     if (plan.hdfs) {
-        files.core_site = xml_configuration(
-            property("fs.defaultFS", plan.hdfs_url) +
-            property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp")));
+        files.core_site =
+            xml_configuration(property("fs.defaultFS", plan.hdfs_url) +
+                              property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp")));
         const NodePlan& leader = plan.leader();
         std::string hdfs = property("dfs.replication", std::to_string(plan.replication));
         hdfs += property("dfs.namenode.rpc-address",
                          fmt::format("{}:{}", plan.leader_address, leader.ports.namenode_rpc));
         hdfs += property("dfs.namenode.http-address",
                          fmt::format("{}:{}", plan.leader_address, leader.ports.namenode_http));
-        if (!node.namenode_dir.empty()) hdfs += property("dfs.namenode.name.dir", "file://" + node.namenode_dir);
+        if (!node.namenode_dir.empty())
+            hdfs += property("dfs.namenode.name.dir", "file://" + node.namenode_dir);
         // Addresses in a job are whatever the nodes resolve; do not insist on reverse DNS.
         hdfs += property("dfs.namenode.datanode.registration.ip-hostname-check", "false");
         // Leave safe mode as soon as enough blocks are reported, rather than 30 s later.
         hdfs += property("dfs.namenode.safemode.extension", "0");
         if (!node.datanode_dir.empty()) {
             hdfs += property("dfs.datanode.data.dir", "file://" + node.datanode_dir);
-            hdfs += property("dfs.datanode.address", fmt::format("{}:{}", node.address, node.ports.datanode_data));
-            hdfs += property("dfs.datanode.http.address", fmt::format("{}:{}", node.address, node.ports.datanode_http));
-            hdfs += property("dfs.datanode.ipc.address", fmt::format("{}:{}", node.address, node.ports.datanode_ipc));
+            hdfs += property("dfs.datanode.address",
+                             fmt::format("{}:{}", node.address, node.ports.datanode_data));
+            hdfs += property("dfs.datanode.http.address",
+                             fmt::format("{}:{}", node.address, node.ports.datanode_http));
+            hdfs += property("dfs.datanode.ipc.address",
+                             fmt::format("{}:{}", node.address, node.ports.datanode_ipc));
             hdfs += property("dfs.datanode.du.reserved", std::to_string(node.datanode_reserved));
         }
         files.hdfs_site = xml_configuration(hdfs);
@@ -274,10 +292,11 @@ std::string describe_plan(const Plan& plan) {
         out += "hdfs         off (--no-hdfs)\n";
     }
     out += fmt::format("logs         {}\n", plan.log_dir);
-    out += fmt::format("state        {}\n", plan.state_dir.empty() ? "none (ephemeral cluster)" : plan.state_dir);
+    out += fmt::format("state        {}\n",
+                       plan.state_dir.empty() ? "none (ephemeral cluster)" : plan.state_dir);
     constexpr std::size_t kShown = 20;
-    out += fmt::format("{:<6} {:<24} {:<16} {:<14} {:>6} {:>8}\n", "rank", "host", "address", "role",
-                       "cores", "memory");
+    out += fmt::format("{:<6} {:<24} {:<16} {:<14} {:>6} {:>8}\n", "rank", "host", "address",
+                       "role", "cores", "memory");
     for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
         if (plan.nodes.size() > kShown + 1 && i == kShown / 2) {
             out += fmt::format("... {} more node(s) ...\n", plan.nodes.size() - kShown);

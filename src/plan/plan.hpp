@@ -36,7 +36,7 @@ struct NodeReport {
     std::string address;  // the address other nodes reach this one at
     NodeResources resources;
     PortSet ports;
-    std::string work_dir;             // node-local scratch for this job
+    std::string work_dir;                // node-local scratch for this job
     std::uint64_t scratch_capacity = 0;  // bytes of the filesystem holding HDFS data
     std::string problem;  // why this node cannot take part (a usage error found here), if any
     bool operator==(const NodeReport&) const = default;
@@ -46,8 +46,8 @@ struct PlanInputs {
     Options options;
     std::uint32_t job_id = 0;
     unsigned restart_count = 0;
-    std::string job_dir;          // shared: logs; the leader's view
-    std::string secret;           // per-job, from a CSPRNG on the leader
+    std::string job_dir;            // shared: logs; the leader's view
+    std::string secret;             // per-job, from a CSPRNG on the leader
     std::vector<NodeReport> nodes;  // indexed by rank; rank 0 is the leader
 };
 
@@ -61,7 +61,7 @@ struct NodePlan {
     Role role = Role::Idle;
     NodeResources detected;  // what the node reported, before any reserve
     unsigned worker_cores = 0;
-    std::uint64_t worker_memory = 0;  // bytes offered by the Spark worker
+    std::uint64_t worker_memory = 0;      // bytes offered by the Spark worker
     std::uint64_t datanode_reserved = 0;  // dfs.datanode.du.reserved, from --disk
     PortSet ports;
     std::string work_dir;  // node-local, removed at the end
@@ -83,14 +83,14 @@ struct Plan {
     std::string leader_hostname;
     std::string leader_address;
     std::uint16_t control_port = 0;
-    std::string master_url;         // spark://ADDR:PORT
-    std::string master_webui_url;   // http://ADDR:PORT
-    std::string hdfs_url;           // hdfs://ADDR:PORT (empty with --no-hdfs)
-    std::string namenode_webui_url; // http://ADDR:PORT
+    std::string master_url;          // spark://ADDR:PORT
+    std::string master_webui_url;    // http://ADDR:PORT
+    std::string hdfs_url;            // hdfs://ADDR:PORT (empty with --no-hdfs)
+    std::string namenode_webui_url;  // http://ADDR:PORT
     std::string secret;
     unsigned worker_count = 0;
-    unsigned worker_cores = 0;         // per worker (all workers get the same)
-    std::uint64_t worker_memory = 0;   // per worker
+    unsigned worker_cores = 0;        // per worker (all workers get the same)
+    std::uint64_t worker_memory = 0;  // per worker
     unsigned replication = 1;
     std::string job_dir;
     std::string log_dir;

@@ -5,8 +5,9 @@
 namespace spark_slurm {
 
 // Field names on the wire are the member names.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PortSet, control, spark_master, spark_master_webui, namenode_rpc, namenode_http,
-                                   spark_worker, spark_worker_webui, datanode_data, datanode_http, datanode_ipc)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PortSet, control, spark_master, spark_master_webui, namenode_rpc,
+                                   namenode_http, spark_worker, spark_worker_webui, datanode_data,
+                                   datanode_http, datanode_ipc)
 
 using nlohmann::json;
 

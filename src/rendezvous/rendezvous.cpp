@@ -21,7 +21,7 @@ namespace {
 // Exits the process when the guarded section outlives its deadline. A hung collective cannot be
 // cancelled, so leaving is the only way not to hang with it.
 class Watchdog {
-public:
+  public:
     Watchdog(std::chrono::seconds deadline, std::string what)
         : thread_([this, deadline, what = std::move(what)] {
               std::unique_lock lock(mutex_);
@@ -42,7 +42,7 @@ public:
         thread_.join();
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::condition_variable done_changed_;
     bool done_ = false;
@@ -50,7 +50,8 @@ private:
 };
 
 void check(int status, const char* what) {
-    if (status != MPI_SUCCESS) throw LaunchError(std::string("while ") + what + ": MPI error " + std::to_string(status));
+    if (status != MPI_SUCCESS)
+        throw LaunchError(std::string("while ") + what + ": MPI error " + std::to_string(status));
 }
 
 // Rank 0 receives every rank's text, in rank order.
@@ -71,14 +72,16 @@ std::vector<std::string> gather_text(const MpiSession& mpi, const std::string& m
           "gathering reports");
     std::vector<std::string> texts;
     for (std::size_t i = 0; i < lengths.size(); ++i) {
-        texts.push_back(buffer.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(lengths[i])));
+        texts.push_back(buffer.substr(static_cast<std::size_t>(offsets[i]),
+                                      static_cast<std::size_t>(lengths[i])));
     }
     return texts;
 }
 
 std::string broadcast_text(const MpiSession& mpi, std::string text) {
     unsigned long long length = text.size();
-    check(MPI_Bcast(&length, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD), "broadcasting the plan size");
+    check(MPI_Bcast(&length, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD),
+          "broadcasting the plan size");
     if (mpi.rank() != 0) text.assign(length, '\0');
     check(MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD),
           "broadcasting the plan");
@@ -120,7 +123,9 @@ Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
         try {
             std::vector<NodeReport> reports;
             for (const auto& text : texts) reports.push_back(report_from_json(json::parse(text)));
-            payload = json{{"plan", plan_to_json(plan_on_leader(std::move(reports)), SecretHandling::Include)}}.dump();
+            payload = json{{"plan", plan_to_json(plan_on_leader(std::move(reports)),
+                                                 SecretHandling::Include)}}
+                          .dump();
         } catch (const UsageError&) {
             leader_error = std::current_exception();
             payload = json{{"failed", kExitUsage}}.dump();

@@ -15,7 +15,7 @@ namespace spark_slurm {
 
 // MPI_Init .. MPI_Finalize for the rendezvous only.
 class MpiSession {
-public:
+  public:
     MpiSession(int* argc, char*** argv);
     ~MpiSession();
     MpiSession(const MpiSession&) = delete;
@@ -25,7 +25,7 @@ public:
     unsigned size() const { return size_; }
     void finalize();
 
-private:
+  private:
     unsigned rank_ = 0;
     unsigned size_ = 1;
     bool finalized_ = false;

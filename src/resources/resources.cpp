@@ -30,7 +30,8 @@ namespace {
 
 hwloc_topology_t new_topology() {
     hwloc_topology_t topology = nullptr;
-    if (hwloc_topology_init(&topology) != 0) throw LaunchError("while initialising hwloc: out of memory");
+    if (hwloc_topology_init(&topology) != 0)
+        throw LaunchError("while initialising hwloc: out of memory");
     return topology;
 }
 
@@ -77,7 +78,8 @@ Topology Topology::of_this_machine() {
 
 Topology Topology::from_xml(const std::string& xml) {
     hwloc_topology_t topology = new_topology();
-    if (hwloc_topology_set_xmlbuffer(topology, xml.c_str(), static_cast<int>(xml.size()) + 1) != 0 ||
+    if (hwloc_topology_set_xmlbuffer(topology, xml.c_str(), static_cast<int>(xml.size()) + 1) !=
+            0 ||
         hwloc_topology_load(topology) != 0) {
         hwloc_topology_destroy(topology);
         throw LaunchError("while loading an hwloc XML topology: it does not parse");
@@ -127,8 +129,10 @@ void apply_slurm_limits(const Environment& environment, ResourceLimits& limits) 
     if (auto cpus = env_number(environment, "SLURM_CPUS_ON_NODE")) {
         limits.slurm_cpus_on_node = static_cast<unsigned>(*cpus);
     }
-    if (auto mb = env_number(environment, "SLURM_MEM_PER_NODE")) limits.slurm_mem_per_node = *mb * kMiB;
-    if (auto mb = env_number(environment, "SLURM_MEM_PER_CPU")) limits.slurm_mem_per_cpu = *mb * kMiB;
+    if (auto mb = env_number(environment, "SLURM_MEM_PER_NODE"))
+        limits.slurm_mem_per_node = *mb * kMiB;
+    if (auto mb = env_number(environment, "SLURM_MEM_PER_CPU"))
+        limits.slurm_mem_per_cpu = *mb * kMiB;
 }
 
 std::optional<std::uint64_t> this_process_cgroup_memory_limit() {
@@ -150,7 +154,7 @@ std::optional<std::uint64_t> this_process_cgroup_memory_limit() {
         if (!v2 && !v1_memory) continue;
         std::filesystem::path root = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
         const char* file = v2 ? "memory.max" : "memory.limit_in_bytes";
-        for (auto dir = path; ; dir = dir.parent_path()) {
+        for (auto dir = path;; dir = dir.parent_path()) {
             consider(read_limit_file(root / dir.relative_path() / file));
             if (dir == dir.parent_path()) break;
         }

@@ -16,12 +16,12 @@ namespace spark_slurm {
 
 // Everything that bounds a node's cores and memory, as probed.
 struct ResourceLimits {
-    unsigned usable_cpus = 0;            // PUs in the allowed cpuset that this process is bound to
-    std::uint64_t machine_memory = 0;    // hwloc's total memory of the (allowed) machine
+    unsigned usable_cpus = 0;          // PUs in the allowed cpuset that this process is bound to
+    std::uint64_t machine_memory = 0;  // hwloc's total memory of the (allowed) machine
     std::optional<unsigned> slurm_cpus_on_node;
-    std::optional<std::uint64_t> slurm_mem_per_node;  // bytes
-    std::optional<std::uint64_t> slurm_mem_per_cpu;   // bytes
-    std::optional<std::uint64_t> cgroup_memory_limit; // bytes
+    std::optional<std::uint64_t> slurm_mem_per_node;   // bytes
+    std::optional<std::uint64_t> slurm_mem_per_cpu;    // bytes
+    std::optional<std::uint64_t> cgroup_memory_limit;  // bytes
 };
 
 struct NodeResources {
@@ -36,14 +36,14 @@ NodeResources usable_resources(const ResourceLimits& limits);
 
 // An hwloc topology owned for its whole life.
 class Topology {
-public:
+  public:
     static Topology of_this_machine();
     static Topology from_xml(const std::string& xml);
     static Topology from_synthetic(const std::string& description);
 
     hwloc_topology_t get() const { return topology_.get(); }
 
-private:
+  private:
     struct Destroy {
         void operator()(hwloc_topology* topology) const { hwloc_topology_destroy(topology); }
     };

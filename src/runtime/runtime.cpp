@@ -19,12 +19,14 @@ std::string get(const Environment& environment, const std::string& name) {
     return it == environment.end() ? "" : it->second;
 }
 
-bool executable(const fs::path& path) { return ::access(path.c_str(), X_OK) == 0 && fs::is_regular_file(path); }
+bool executable(const fs::path& path) {
+    return ::access(path.c_str(), X_OK) == 0 && fs::is_regular_file(path);
+}
 
 // The host install: the program runs with the user's environment plus what it needs, so that
 // whatever a site's modules set (PATH, PYSPARK_PYTHON, LD_LIBRARY_PATH) reaches executors too.
 class HostRuntime : public Runtime {
-public:
+  public:
     explicit HostRuntime(RuntimeSettings settings) : settings_(std::move(settings)) {}
     const char* name() const override { return "none"; }
 
@@ -32,7 +34,8 @@ public:
         Execution command;
         command.environment = settings_.inherited;
         command.environment["SPARK_HOME"] = settings_.spark_home;
-        if (!settings_.hadoop_home.empty()) command.environment["HADOOP_HOME"] = settings_.hadoop_home;
+        if (!settings_.hadoop_home.empty())
+            command.environment["HADOOP_HOME"] = settings_.hadoop_home;
         if (!settings_.java_home.empty()) command.environment["JAVA_HOME"] = settings_.java_home;
         std::string path = settings_.spark_home + "/bin";
         if (!settings_.hadoop_home.empty()) path += ":" + settings_.hadoop_home + "/bin";
@@ -51,7 +54,7 @@ public:
         return command;
     }
 
-private:
+  private:
     RuntimeSettings settings_;
 };
 
@@ -59,7 +62,7 @@ private:
 // HADOOP_HOME, PATH; see singularity/README.md) plus exactly the invocation's variables, passed
 // as APPTAINERENV_/SINGULARITYENV_ variables so that no value appears on a command line.
 class ContainerRuntime : public Runtime {
-public:
+  public:
     explicit ContainerRuntime(RuntimeSettings settings) : settings_(std::move(settings)) {}
     const char* name() const override {
         return settings_.kind == RuntimeChoice::Singularity ? "singularity" : "apptainer";
@@ -71,13 +74,18 @@ public:
             settings_.kind == RuntimeChoice::Singularity ? "SINGULARITYENV_" : "APPTAINERENV_";
         // The runtime itself needs to find its helpers and the user's identity.
         for (const char* name : {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM"}) {
-            if (auto value = get(settings_.inherited, name); !value.empty()) command.environment[name] = value;
+            if (auto value = get(settings_.inherited, name); !value.empty())
+                command.environment[name] = value;
         }
-        for (const auto& [name, value] : invocation.environment) command.environment[prefix + name] = value;
+        for (const auto& [name, value] : invocation.environment)
+            command.environment[prefix + name] = value;
         // --spark-home/--hadoop-home name an install inside the image other than its default.
-        const std::string& home = invocation.install == Install::Spark ? settings_.spark_home : settings_.hadoop_home;
+        const std::string& home =
+            invocation.install == Install::Spark ? settings_.spark_home : settings_.hadoop_home;
         if (!home.empty()) {
-            command.environment[prefix + (invocation.install == Install::Spark ? "SPARK_HOME" : "HADOOP_HOME")] = home;
+            command.environment[prefix + (invocation.install == Install::Spark ? "SPARK_HOME"
+                                                                               : "HADOOP_HOME")] =
+                home;
         }
         if (settings_.sudo) {
             command.argv = {"sudo", "-n", "--preserve-env"};
@@ -100,18 +108,20 @@ public:
             command.argv.push_back(invocation.working_dir);
         }
         command.argv.push_back(invocation.install == Install::Spark ? settings_.spark_image
-                                                                     : settings_.hadoop_image);
+                                                                    : settings_.hadoop_image);
         if (invocation.command.empty()) {
-            command.argv.push_back(home.empty() ? invocation.tool : home + "/bin/" + invocation.tool);
+            command.argv.push_back(home.empty() ? invocation.tool
+                                                : home + "/bin/" + invocation.tool);
         } else {
-            command.argv.insert(command.argv.end(), invocation.command.begin(), invocation.command.end());
+            command.argv.insert(command.argv.end(), invocation.command.begin(),
+                                invocation.command.end());
         }
         command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
         command.working_dir = invocation.working_dir;
         return command;
     }
 
-private:
+  private:
     RuntimeSettings settings_;
 };
 
@@ -146,7 +156,8 @@ std::string find_on_path(const std::string& program, const Environment& environm
         std::size_t end = path.find(':', start);
         if (end == std::string::npos) end = path.size();
         std::string dir = path.substr(start, end - start);
-        if (!dir.empty() && executable(fs::path(dir) / program)) return (fs::path(dir) / program).string();
+        if (!dir.empty() && executable(fs::path(dir) / program))
+            return (fs::path(dir) / program).string();
         start = end + 1;
     }
     return "";
@@ -170,22 +181,28 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
         settings.spark_home = options.spark_home.value_or(get(environment, "SPARK_HOME"));
         settings.hadoop_home = options.hadoop_home.value_or(get(environment, "HADOOP_HOME"));
         settings.java_home = get(environment, "JAVA_HOME");
-        if (settings.spark_home.empty() || !executable(fs::path(settings.spark_home) / "bin/spark-class")) {
+        if (settings.spark_home.empty() ||
+            !executable(fs::path(settings.spark_home) / "bin/spark-class")) {
             throw UsageError(
                 "spark-slurm run: --runtime none needs a Spark install, but SPARK_HOME is " +
-                (settings.spark_home.empty() ? std::string("not set") : "'" + settings.spark_home + "' without bin/spark-class") +
+                (settings.spark_home.empty()
+                     ? std::string("not set")
+                     : "'" + settings.spark_home + "' without bin/spark-class") +
                 "; load your site's Spark module, or use --runtime apptainer --image SIF");
         }
-        if (options.hdfs &&
-            (settings.hadoop_home.empty() || !executable(fs::path(settings.hadoop_home) / "bin/hdfs"))) {
+        if (options.hdfs && (settings.hadoop_home.empty() ||
+                             !executable(fs::path(settings.hadoop_home) / "bin/hdfs"))) {
             throw UsageError(
-                "spark-slurm run: --runtime none needs a Hadoop install for HDFS, but HADOOP_HOME is " +
-                (settings.hadoop_home.empty() ? std::string("not set") : "'" + settings.hadoop_home + "' without bin/hdfs") +
+                "spark-slurm run: --runtime none needs a Hadoop install for HDFS, but HADOOP_HOME "
+                "is " +
+                (settings.hadoop_home.empty() ? std::string("not set")
+                                              : "'" + settings.hadoop_home + "' without bin/hdfs") +
                 "; load your site's Hadoop module, pass --no-hdfs, or use --runtime apptainer");
         }
         if (settings.java_home.empty() && find_on_path("java", environment).empty()) {
-            throw UsageError("spark-slurm run: no Java found (JAVA_HOME is not set and java is not on "
-                             "PATH); load a Java 17 module or set JAVA_HOME");
+            throw UsageError(
+                "spark-slurm run: no Java found (JAVA_HOME is not set and java is not on "
+                "PATH); load a Java 17 module or set JAVA_HOME");
         }
         return settings;
     }
@@ -195,8 +212,9 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
     const char* binary = settings.kind == RuntimeChoice::Singularity ? "singularity" : "apptainer";
     settings.executable = find_on_path(binary, environment);
     if (settings.executable.empty()) {
-        throw UsageError(std::string("spark-slurm run: --runtime ") + binary + " is not installed (no " +
-                         binary + " on PATH); load its module, or use --runtime none with a host "
+        throw UsageError(std::string("spark-slurm run: --runtime ") + binary +
+                         " is not installed (no " + binary +
+                         " on PATH); load its module, or use --runtime none with a host "
                          "install of Spark and Hadoop");
     }
     std::string image = options.image.value_or("");

@@ -36,7 +36,7 @@ struct Execution {
 };
 
 class Runtime {
-public:
+  public:
     virtual ~Runtime() = default;
     virtual const char* name() const = 0;
     virtual Execution prepare(const Invocation& invocation) const = 0;

@@ -18,7 +18,8 @@ unsigned SparkMasterState::alive_workers() const {
 unsigned SparkMasterState::matching_workers(unsigned cores, std::uint64_t memory_mib) const {
     unsigned count = 0;
     for (const auto& worker : workers) {
-        count += worker.state == "ALIVE" && worker.cores == cores && worker.memory_mib == memory_mib;
+        count +=
+            worker.state == "ALIVE" && worker.cores == cores && worker.memory_mib == memory_mib;
     }
     return count;
 }
@@ -41,7 +42,8 @@ std::optional<SparkMasterState> parse_master_json(const std::string& text) {
 
 std::optional<NamenodeState> parse_namenode_jmx(const std::string& text) {
     json document = json::parse(text, nullptr, false);
-    if (document.is_discarded() || !document.contains("beans") || document["beans"].empty()) return {};
+    if (document.is_discarded() || !document.contains("beans") || document["beans"].empty())
+        return {};
     const json& bean = document["beans"][0];
     NamenodeState state;
     state.live_datanodes = bean.value("NumLiveDataNodes", 0u);

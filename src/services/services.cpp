@@ -12,10 +12,8 @@ namespace {
 
 std::map<std::string, std::string> common_environment(const Plan& plan, const NodePlan& node) {
     std::map<std::string, std::string> environment{
-        {"SPARK_CONF_DIR", node.conf_dir},
-        {"SPARK_LOCAL_IP", node.address},
-        {"SPARK_LOG_DIR", plan.log_dir},
-        {"SPARK_NO_DAEMONIZE", "1"},
+        {"SPARK_CONF_DIR", node.conf_dir}, {"SPARK_LOCAL_IP", node.address},
+        {"SPARK_LOG_DIR", plan.log_dir},   {"SPARK_NO_DAEMONIZE", "1"},
         {"TMPDIR", node.tmp_dir},
     };
     if (plan.hdfs) environment["HADOOP_CONF_DIR"] = node.conf_dir;
@@ -26,20 +24,28 @@ std::map<std::string, std::string> common_environment(const Plan& plan, const No
 
 const char* display_name(Daemon daemon) {
     switch (daemon) {
-        case Daemon::SparkMaster: return "spark master";
-        case Daemon::SparkWorker: return "spark worker";
-        case Daemon::Namenode: return "hdfs namenode";
-        case Daemon::Datanode: return "hdfs datanode";
+        case Daemon::SparkMaster:
+            return "spark master";
+        case Daemon::SparkWorker:
+            return "spark worker";
+        case Daemon::Namenode:
+            return "hdfs namenode";
+        case Daemon::Datanode:
+            return "hdfs datanode";
     }
     return "?";
 }
 
 const char* file_name(Daemon daemon) {
     switch (daemon) {
-        case Daemon::SparkMaster: return "spark-master";
-        case Daemon::SparkWorker: return "spark-worker";
-        case Daemon::Namenode: return "hdfs-namenode";
-        case Daemon::Datanode: return "hdfs-datanode";
+        case Daemon::SparkMaster:
+            return "spark-master";
+        case Daemon::SparkWorker:
+            return "spark-worker";
+        case Daemon::Namenode:
+            return "hdfs-namenode";
+        case Daemon::Datanode:
+            return "hdfs-datanode";
     }
     return "?";
 }
@@ -62,21 +68,30 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
             invocation.install = Install::Spark;
             invocation.tool = "spark-class";
             invocation.args = {"org.apache.spark.deploy.master.Master",
-                               "--host", node.address,
-                               "--port", std::to_string(ports.spark_master),
-                               "--webui-port", std::to_string(ports.spark_master_webui)};
+                               "--host",
+                               node.address,
+                               "--port",
+                               std::to_string(ports.spark_master),
+                               "--webui-port",
+                               std::to_string(ports.spark_master_webui)};
             break;
         case Daemon::SparkWorker:
             invocation.install = Install::Spark;
             invocation.tool = "spark-class";
             invocation.args = {"org.apache.spark.deploy.worker.Worker",
-                               "--host", node.address,
-                               "--webui-port", std::to_string(ports.spark_worker_webui),
-                               "--cores", std::to_string(node.worker_cores),
-                               "--memory", fmt::format("{}m", to_mib(node.worker_memory)),
-                               "--work-dir", node.spark_worker_dir};
+                               "--host",
+                               node.address,
+                               "--webui-port",
+                               std::to_string(ports.spark_worker_webui),
+                               "--cores",
+                               std::to_string(node.worker_cores),
+                               "--memory",
+                               fmt::format("{}m", to_mib(node.worker_memory)),
+                               "--work-dir",
+                               node.spark_worker_dir};
             if (ports.spark_worker != 0) {
-                invocation.args.insert(invocation.args.end(), {"--port", std::to_string(ports.spark_worker)});
+                invocation.args.insert(invocation.args.end(),
+                                       {"--port", std::to_string(ports.spark_worker)});
             }
             invocation.args.push_back(plan.master_url);
             invocation.environment["SPARK_LOCAL_DIRS"] = node.spark_local_dir;
@@ -156,7 +171,8 @@ Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& c
         invocation.environment["HDFS_URL"] = plan.hdfs_url;
         invocation.environment["HADOOP_CONF_DIR"] = leader.conf_dir;
     }
-    if (!plan.checkpoint_dir.empty()) invocation.environment["SPARK_SLURM_CHECKPOINT_DIR"] = plan.checkpoint_dir;
+    if (!plan.checkpoint_dir.empty())
+        invocation.environment["SPARK_SLURM_CHECKPOINT_DIR"] = plan.checkpoint_dir;
     return invocation;
 }
 

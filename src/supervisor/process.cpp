@@ -28,7 +28,8 @@ std::map<pid_t, int>& reaped() {
 bool group_alive(pid_t group) { return ::kill(-group, 0) == 0 || errno == EPERM; }
 
 // Looks `program` up in the PATH the child will have (not the launcher's own PATH).
-std::string resolve_program(const std::string& program, const std::map<std::string, std::string>& environment) {
+std::string resolve_program(const std::string& program,
+                            const std::map<std::string, std::string>& environment) {
     if (program.find('/') != std::string::npos) return program;
     auto path = environment.find("PATH");
     if (path == environment.end()) return program;
@@ -44,8 +45,9 @@ std::string resolve_program(const std::string& program, const std::map<std::stri
 }
 
 // In the child, between fork and exec: only async-signal-safe calls. Reports errno on `error_fd`.
-[[noreturn]] void exec_child(const char* program, char* const* argv, char* const* envp, const char* working_dir,
-                             const char* output_file, bool own_terminal_io, pid_t parent, int error_fd) {
+[[noreturn]] void exec_child(const char* program, char* const* argv, char* const* envp,
+                             const char* working_dir, const char* output_file, bool own_terminal_io,
+                             pid_t parent, int error_fd) {
     auto die = [&](int error) {
         (void)!::write(error_fd, &error, sizeof error);
         ::_exit(127);
@@ -87,14 +89,16 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     for (const auto& arg : request.argv) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
     std::vector<std::string> environment_storage;
-    for (const auto& [name, value] : request.environment) environment_storage.push_back(name + "=" + value);
+    for (const auto& [name, value] : request.environment)
+        environment_storage.push_back(name + "=" + value);
     std::vector<char*> envp;
     for (auto& entry : environment_storage) envp.push_back(entry.data());
     envp.push_back(nullptr);
     const std::string program = resolve_program(request.argv.front(), request.environment);
 
     int error_pipe[2];
-    if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw LaunchError("while starting " + label + ": pipe failed");
+    if (::pipe2(error_pipe, O_CLOEXEC) != 0)
+        throw LaunchError("while starting " + label + ": pipe failed");
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -106,8 +110,8 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
         ::close(error_pipe[0]);
         exec_child(program.c_str(), argv.data(), envp.data(),
                    request.working_dir.empty() ? nullptr : request.working_dir.c_str(),
-                   request.output_file.empty() ? nullptr : request.output_file.c_str(), request.own_terminal_io,
-                   parent, error_pipe[1]);
+                   request.output_file.empty() ? nullptr : request.output_file.c_str(),
+                   request.own_terminal_io, parent, error_pipe[1]);
     }
     ::close(error_pipe[1]);
     // Also set the group from here, so that signalling it cannot race the child's own setpgid.
@@ -122,7 +126,8 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     if (n == sizeof child_errno) {
         int status = 0;
         ::waitpid(pid, &status, 0);
-        throw LaunchError("while starting " + label + " (" + request.argv.front() + "): " + std::strerror(child_errno));
+        throw LaunchError("while starting " + label + " (" + request.argv.front() +
+                          "): " + std::strerror(child_errno));
     }
     return Process(pid, std::move(label));
 }

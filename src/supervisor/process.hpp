@@ -17,13 +17,13 @@ namespace spark_slurm {
 struct SpawnRequest {
     std::vector<std::string> argv;
     std::map<std::string, std::string> environment;  // complete
-    std::string working_dir;                          // empty: inherit
-    std::string output_file;  // stdout+stderr appended here; empty: inherit the launcher's
+    std::string working_dir;                         // empty: inherit
+    std::string output_file;       // stdout+stderr appended here; empty: inherit the launcher's
     bool own_terminal_io = false;  // keep stdin too (the driver); daemons get /dev/null
 };
 
 class Process {
-public:
+  public:
     // Throws LaunchError when the program cannot be started.
     static Process spawn(const SpawnRequest& request, std::string label);
 
@@ -46,7 +46,7 @@ public:
     // no process of the group remains (or `grace` twice over has passed).
     void stop(std::chrono::milliseconds grace);
 
-private:
+  private:
     Process(pid_t pid, std::string label) : pid_(pid), label_(std::move(label)) {}
     pid_t pid_ = -1;
     std::string label_;

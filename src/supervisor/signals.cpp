@@ -13,7 +13,8 @@ struct Masks {
     sigset_t original;
     Masks() {
         sigemptyset(&handled);
-        for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD}) sigaddset(&handled, signal);
+        for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD})
+            sigaddset(&handled, signal);
         sigprocmask(SIG_BLOCK, nullptr, &original);
     }
 };

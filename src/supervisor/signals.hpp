@@ -12,7 +12,7 @@ const sigset_t& handled_signals();
 const sigset_t& original_signal_mask();
 
 class SignalFd {
-public:
+  public:
     SignalFd();
     ~SignalFd();
     SignalFd(const SignalFd&) = delete;
@@ -21,7 +21,7 @@ public:
     // The next pending signal number, or 0 when none is pending.
     int read_signal();
 
-private:
+  private:
     int fd_;
 };
 

@@ -2,10 +2,9 @@
 // needed) and telling preemption from scancel and walltime by the job's record.
 #include "allocation/allocation.hpp"
 
-#include <slurm/slurm.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <slurm/slurm.h>
 
 #include "common/errors.hpp"
 
@@ -15,7 +14,8 @@ namespace {
 using ::testing::ElementsAre;
 
 TEST(Allocation, HostlistsAreExpandedByLibslurm) {
-    EXPECT_THAT(expand_hostlist("node[1-3],gpu07"), ElementsAre("node1", "node2", "node3", "gpu07"));
+    EXPECT_THAT(expand_hostlist("node[1-3],gpu07"),
+                ElementsAre("node1", "node2", "node3", "gpu07"));
     EXPECT_THAT(expand_hostlist("cn[008-010]"), ElementsAre("cn008", "cn009", "cn010"));
     EXPECT_THAT(expand_hostlist("single"), ElementsAre("single"));
 }

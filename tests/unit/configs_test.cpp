@@ -27,7 +27,8 @@ void expect_golden(const std::string& name, const std::string& actual) {
         return;
     }
     std::ifstream file(path);
-    ASSERT_TRUE(file) << "missing golden file " << path << " (generate with SPARK_SLURM_UPDATE_GOLDEN=1)";
+    ASSERT_TRUE(file) << "missing golden file " << path
+                      << " (generate with SPARK_SLURM_UPDATE_GOLDEN=1)";
     std::stringstream expected;
     expected << file.rdbuf();
     EXPECT_EQ(actual, expected.str()) << "differs from " << path;

@@ -31,7 +31,8 @@ inline PlanInputs synthetic_inputs(unsigned nodes, NodeResources resources = {16
     inputs.job_id = 4242;
     inputs.job_dir = "/home/alice/spark-slurm-4242";
     inputs.secret = kTestSecret;
-    for (unsigned rank = 0; rank < nodes; ++rank) inputs.nodes.push_back(synthetic_report(rank, resources));
+    for (unsigned rank = 0; rank < nodes; ++rank)
+        inputs.nodes.push_back(synthetic_report(rank, resources));
     return inputs;
 }
 

@@ -34,15 +34,16 @@ std::string rejection(std::vector<std::string> args, Environment environment = {
 }
 
 class TempFile {
-public:
+  public:
     explicit TempFile(const std::string& text)
-        : path_(std::filesystem::temp_directory_path() / ("spark-slurm-test-" + std::to_string(::getpid()) + ".ini")) {
+        : path_(std::filesystem::temp_directory_path() /
+                ("spark-slurm-test-" + std::to_string(::getpid()) + ".ini")) {
         std::ofstream(path_) << text;
     }
     ~TempFile() { std::filesystem::remove(path_); }
     std::string path() const { return path_.string(); }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -65,10 +66,32 @@ TEST(Options, DefaultsLeaveDetectionToTheLauncher) {
 }
 
 TEST(Options, EveryValueIsParsed) {
-    auto options = parse({"run", "--cores", "8", "--memory", "16G", "--disk", "1T", "--leader-ip", "10.0.0.1",
-                          "--no-hdfs", "--worker-on-leader", "--runtime", "apptainer", "--sudo", "--image",
-                          "/i.sif", "--work-dir", "/local", "--state-dir", "/shared/state", "--job-dir",
-                          "/shared/job", "--ready-timeout", "60", "--", "x"});
+    auto options = parse({"run",
+                          "--cores",
+                          "8",
+                          "--memory",
+                          "16G",
+                          "--disk",
+                          "1T",
+                          "--leader-ip",
+                          "10.0.0.1",
+                          "--no-hdfs",
+                          "--worker-on-leader",
+                          "--runtime",
+                          "apptainer",
+                          "--sudo",
+                          "--image",
+                          "/i.sif",
+                          "--work-dir",
+                          "/local",
+                          "--state-dir",
+                          "/shared/state",
+                          "--job-dir",
+                          "/shared/job",
+                          "--ready-timeout",
+                          "60",
+                          "--",
+                          "x"});
     EXPECT_EQ(options.cores, 8u);
     EXPECT_EQ(options.memory, 16 * kGiB);
     EXPECT_EQ(options.disk, kTiB);
@@ -86,12 +109,13 @@ TEST(Options, EveryValueIsParsed) {
 
 TEST(Options, CommandLineBeatsConfigFileBeatsEnvironment) {
     TempFile config("workers = 3\ncores = 4\n");
-    Environment environment{{"SPARK_SLURM_NUM_WORKERS", "5"}, {"SPARK_SLURM_CORES", "6"},
-                            {"SPARK_SLURM_MEMORY", "2G"}};
-    auto options = parse({"run", "--config", config.path(), "--workers", "2", "--", "x"}, environment);
-    EXPECT_EQ(options.workers, 2u);        // command line
-    EXPECT_EQ(options.cores, 4u);          // config file
-    EXPECT_EQ(options.memory, 2 * kGiB);   // environment
+    Environment environment{
+        {"SPARK_SLURM_NUM_WORKERS", "5"}, {"SPARK_SLURM_CORES", "6"}, {"SPARK_SLURM_MEMORY", "2G"}};
+    auto options =
+        parse({"run", "--config", config.path(), "--workers", "2", "--", "x"}, environment);
+    EXPECT_EQ(options.workers, 2u);       // command line
+    EXPECT_EQ(options.cores, 4u);         // config file
+    EXPECT_EQ(options.memory, 2 * kGiB);  // environment
 }
 
 TEST(Options, ConfigFileFromTheEnvironmentAndFlagsInIt) {
@@ -103,13 +127,15 @@ TEST(Options, ConfigFileFromTheEnvironmentAndFlagsInIt) {
 
 TEST(Options, DriverVariablesAreNotReadBack) {
     // SPARK_SLURM_WORKERS is what the driver is given (a count); it must not become --workers.
-    auto options = parse({"run", "--", "x"}, {{"SPARK_SLURM_WORKERS", "7"}, {"SPARK_SLURM_JOB_DIR", "/j"}});
+    auto options =
+        parse({"run", "--", "x"}, {{"SPARK_SLURM_WORKERS", "7"}, {"SPARK_SLURM_JOB_DIR", "/j"}});
     EXPECT_FALSE(options.workers);
     EXPECT_FALSE(options.job_dir);
 }
 
 TEST(Options, AnInheritedImageIsDroppedForTheHostRuntime) {
-    auto options = parse({"run", "--runtime", "none", "--", "x"}, {{"SPARK_SLURM_IMAGE", "/site/spark.sif"}});
+    auto options =
+        parse({"run", "--runtime", "none", "--", "x"}, {{"SPARK_SLURM_IMAGE", "/site/spark.sif"}});
     EXPECT_FALSE(options.image);
 }
 
@@ -129,7 +155,8 @@ TEST(Options, RejectsBadCounts) {
     EXPECT_THAT(rejection({"run", "--workers", "-3", "--", "x"}), HasSubstr("--workers '-3'"));
     EXPECT_THAT(rejection({"run", "--workers", "abc", "--", "x"}), HasSubstr("whole number >= 1"));
     EXPECT_THAT(rejection({"run", "--cores", "1.5", "--", "x"}), HasSubstr("--cores"));
-    EXPECT_THAT(rejection({"run", "--ready-timeout", "0", "--", "x"}), HasSubstr("--ready-timeout"));
+    EXPECT_THAT(rejection({"run", "--ready-timeout", "0", "--", "x"}),
+                HasSubstr("--ready-timeout"));
 }
 
 TEST(Options, RejectsBadSizes) {
@@ -139,7 +166,8 @@ TEST(Options, RejectsBadSizes) {
 }
 
 TEST(Options, RejectsEnvironmentValuesByName) {
-    EXPECT_THAT(rejection({"run", "--", "x"}, {{"SPARK_SLURM_MEMORY", "huge"}}), HasSubstr("--memory 'huge'"));
+    EXPECT_THAT(rejection({"run", "--", "x"}, {{"SPARK_SLURM_MEMORY", "huge"}}),
+                HasSubstr("--memory 'huge'"));
 }
 
 TEST(Options, RejectsUnknownOptionsAndCommands) {
@@ -153,13 +181,18 @@ TEST(Options, RejectsUnknownOptionsAndCommands) {
 TEST(Options, RejectsContradictions) {
     EXPECT_THAT(rejection({"run"}), HasSubstr("no driver command"));
     EXPECT_THAT(rejection({"plan", "--", "x"}), HasSubstr("takes no command"));
-    EXPECT_THAT(rejection({"run", "--image", "a", "--spark-image", "b", "--hadoop-image", "c", "--", "x"}),
-                HasSubstr("cannot be combined"));
+    EXPECT_THAT(
+        rejection({"run", "--image", "a", "--spark-image", "b", "--hadoop-image", "c", "--", "x"}),
+        HasSubstr("cannot be combined"));
     EXPECT_THAT(rejection({"run", "--spark-image", "b", "--", "x"}), HasSubstr("--hadoop-image"));
-    EXPECT_THAT(rejection({"run", "--runtime", "docker", "--", "x"}), HasSubstr("apptainer, singularity or none"));
-    EXPECT_THAT(rejection({"run", "--runtime", "none", "--image", "/i.sif", "--", "x"}), HasSubstr("takes no image"));
-    EXPECT_THAT(rejection({"run", "--leader-ip", "node1", "--", "x"}), HasSubstr("not an IP address"));
-    EXPECT_THAT(rejection({"run", "--work-dir", "relative", "--", "x"}), HasSubstr("absolute path"));
+    EXPECT_THAT(rejection({"run", "--runtime", "docker", "--", "x"}),
+                HasSubstr("apptainer, singularity or none"));
+    EXPECT_THAT(rejection({"run", "--runtime", "none", "--image", "/i.sif", "--", "x"}),
+                HasSubstr("takes no image"));
+    EXPECT_THAT(rejection({"run", "--leader-ip", "node1", "--", "x"}),
+                HasSubstr("not an IP address"));
+    EXPECT_THAT(rejection({"run", "--work-dir", "relative", "--", "x"}),
+                HasSubstr("absolute path"));
     EXPECT_THAT(rejection({"plan", "--cores-per-node", "4"}), HasSubstr("--nodes"));
 }
 
@@ -168,11 +201,13 @@ TEST(Options, RejectsConfigFilesThatDoNotParse) {
     EXPECT_THAT(rejection({"run", "--config", config.path(), "--", "x"}), HasSubstr("config file"));
     TempFile unknown("colour = blue\n");
     EXPECT_THAT(rejection({"run", "--config", unknown.path(), "--", "x"}), HasSubstr("colour"));
-    EXPECT_THAT(rejection({"run", "--config", "/does/not/exist", "--", "x"}), HasSubstr("cannot read"));
+    EXPECT_THAT(rejection({"run", "--config", "/does/not/exist", "--", "x"}),
+                HasSubstr("cannot read"));
 }
 
 TEST(Options, PlanPreview) {
-    auto options = parse({"plan", "--nodes", "1000", "--cores-per-node", "64", "--memory-per-node", "256G", "--json"});
+    auto options = parse({"plan", "--nodes", "1000", "--cores-per-node", "64", "--memory-per-node",
+                          "256G", "--json"});
     EXPECT_EQ(options.command, Command::Plan);
     EXPECT_EQ(options.preview_nodes, 1000u);
     EXPECT_EQ(options.preview_cores_per_node, 64u);

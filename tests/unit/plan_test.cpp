@@ -62,7 +62,8 @@ TEST(Plan, TheSmallestWorkerDecides) {
     inputs.nodes[2].resources = {4, 8 * kGiB};
     auto plan = make_plan(inputs);
     EXPECT_EQ(plan.worker_cores, 4u);
-    EXPECT_EQ(plan.worker_memory, (8 * kGiB - memory_reserve(8 * kGiB, Role::Worker, true)) / kMiB * kMiB);
+    EXPECT_EQ(plan.worker_memory,
+              (8 * kGiB - memory_reserve(8 * kGiB, Role::Worker, true)) / kMiB * kMiB);
 }
 
 TEST(Plan, TheUserOverridesCoresAndMemory) {
@@ -91,7 +92,8 @@ TEST(Plan, WorkerOnLeader) {
     EXPECT_EQ(plan.worker_count, 1u);
     EXPECT_FALSE(plan.nodes[0].namenode_dir.empty());
     EXPECT_FALSE(plan.nodes[0].datanode_dir.empty());
-    EXPECT_EQ(plan.worker_memory, (64 * kGiB - memory_reserve(64 * kGiB, Role::LeaderAndWorker, true)) / kMiB * kMiB);
+    EXPECT_EQ(plan.worker_memory,
+              (64 * kGiB - memory_reserve(64 * kGiB, Role::LeaderAndWorker, true)) / kMiB * kMiB);
 }
 
 TEST(Plan, OneNodeNeedsWorkerOnLeader) {
@@ -135,14 +137,13 @@ TEST(Plan, DiskBecomesTheReservedRest) {
     EXPECT_EQ(plan.nodes[1].datanode_reserved, 400 * kGiB);
 }
 
-TEST(Plan, ReplicationIsAtMostThree) {
-    EXPECT_EQ(make_plan(inputs_for(10)).replication, 3u);
-}
+TEST(Plan, ReplicationIsAtMostThree) { EXPECT_EQ(make_plan(inputs_for(10)).replication, 3u); }
 
 TEST(Plan, JsonRoundTripKeepsEverything) {
     auto plan = make_plan(inputs_for(3));
     auto copy = plan_from_json(plan_to_json(plan, SecretHandling::Include));
-    EXPECT_EQ(plan_to_json(copy, SecretHandling::Include), plan_to_json(plan, SecretHandling::Include));
+    EXPECT_EQ(plan_to_json(copy, SecretHandling::Include),
+              plan_to_json(plan, SecretHandling::Include));
     EXPECT_EQ(copy.secret, plan.secret);
 }
 

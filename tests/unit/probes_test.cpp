@@ -24,7 +24,8 @@ TEST(Probes, MasterJsonWithTwoWorkers) {
     EXPECT_EQ(state->alive_workers(), 2u);
     ASSERT_EQ(state->workers.size(), 2u);
     EXPECT_EQ(state->matching_workers(state->workers[0].cores, state->workers[0].memory_mib), 2u);
-    EXPECT_EQ(state->matching_workers(state->workers[0].cores + 1, state->workers[0].memory_mib), 0u);
+    EXPECT_EQ(state->matching_workers(state->workers[0].cores + 1, state->workers[0].memory_mib),
+              0u);
 }
 
 TEST(Probes, NamenodeJmx) {
@@ -41,9 +42,7 @@ TEST(Probes, GarbageIsNoAnswer) {
     EXPECT_FALSE(parse_namenode_jmx(""));
 }
 
-TEST(Probes, NothingListeningIsNoAnswer) {
-    EXPECT_FALSE(http_get("http://127.0.0.1:1/json/"));
-}
+TEST(Probes, NothingListeningIsNoAnswer) { EXPECT_FALSE(http_get("http://127.0.0.1:1/json/")); }
 
 }  // namespace
 }  // namespace spark_slurm

@@ -7,8 +7,8 @@
 namespace spark_slurm {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::Not;
 
 Invocation master_invocation() {
@@ -44,8 +44,9 @@ RuntimeSettings apptainer_settings() {
 
 TEST(HostRuntime, RunsTheToolOfTheInstallWithTheUsersEnvironment) {
     auto execution = make_runtime(host_settings())->prepare(master_invocation());
-    EXPECT_THAT(execution.argv, ElementsAre("/opt/spark/bin/spark-class", "org.apache.spark.deploy.master.Master",
-                                            "--port", "7077"));
+    EXPECT_THAT(execution.argv,
+                ElementsAre("/opt/spark/bin/spark-class", "org.apache.spark.deploy.master.Master",
+                            "--port", "7077"));
     EXPECT_EQ(execution.environment.at("SPARK_HOME"), "/opt/spark");
     EXPECT_EQ(execution.environment.at("JAVA_HOME"), "/usr/lib/jvm/java-17");
     EXPECT_EQ(execution.environment.at("SPARK_CONF_DIR"), "/tmp/job/conf");
@@ -74,8 +75,9 @@ TEST(HostRuntime, TheDriverIsTheUsersCommand) {
 TEST(ContainerRuntime, ExecCleanEnvWithBindsAndTheImage) {
     auto execution = make_runtime(apptainer_settings())->prepare(master_invocation());
     EXPECT_THAT(execution.argv,
-                ElementsAre("/usr/bin/apptainer", "--silent", "exec", "--cleanenv", "--bind", "/home/alice/logs", "--bind",
-                            "/tmp/job", "--pwd", "/tmp/job", "/images/spark.sif", "spark-class",
+                ElementsAre("/usr/bin/apptainer", "--silent", "exec", "--cleanenv", "--bind",
+                            "/home/alice/logs", "--bind", "/tmp/job", "--pwd", "/tmp/job",
+                            "/images/spark.sif", "spark-class",
                             "org.apache.spark.deploy.master.Master", "--port", "7077"));
 }
 

@@ -9,8 +9,8 @@
 namespace spark_slurm {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::Contains;
+using ::testing::ElementsAre;
 
 Plan small_plan() {
     PlanInputs inputs = testing::synthetic_inputs(2, {4, 16 * kGiB});
@@ -31,8 +31,9 @@ TEST(Services, MasterArgv) {
     auto plan = small_plan();
     auto spec = daemon_spec(plan, plan.nodes[0], Daemon::SparkMaster);
     EXPECT_EQ(spec.invocation.tool, "spark-class");
-    EXPECT_THAT(spec.invocation.args, ElementsAre("org.apache.spark.deploy.master.Master", "--host", "10.0.0.1",
-                                                  "--port", "7077", "--webui-port", "8080"));
+    EXPECT_THAT(spec.invocation.args,
+                ElementsAre("org.apache.spark.deploy.master.Master", "--host", "10.0.0.1", "--port",
+                            "7077", "--webui-port", "8080"));
     EXPECT_EQ(spec.log_file, "/home/alice/spark-slurm-4242/logs/cn1-spark-master.log");
     EXPECT_EQ(spec.invocation.environment.at("SPARK_CONF_DIR"), "/tmp/spark-slurm-4242-0/conf");
 }
@@ -41,16 +42,20 @@ TEST(Services, WorkerArgvCarriesThePlannedCoresAndMemory) {
     auto plan = small_plan();
     auto spec = daemon_spec(plan, plan.nodes[1], Daemon::SparkWorker);
     EXPECT_THAT(spec.invocation.args,
-                ElementsAre("org.apache.spark.deploy.worker.Worker", "--host", "10.0.0.2", "--webui-port", "8081",
-                            "--cores", "4", "--memory", "2048m", "--work-dir",
-                            "/tmp/spark-slurm-4242-1/spark-worker", "--port", "40001", "spark://10.0.0.1:7077"));
-    EXPECT_EQ(spec.invocation.environment.at("SPARK_LOCAL_DIRS"), "/tmp/spark-slurm-4242-1/spark-local");
+                ElementsAre("org.apache.spark.deploy.worker.Worker", "--host", "10.0.0.2",
+                            "--webui-port", "8081", "--cores", "4", "--memory", "2048m",
+                            "--work-dir", "/tmp/spark-slurm-4242-1/spark-worker", "--port", "40001",
+                            "spark://10.0.0.1:7077"));
+    EXPECT_EQ(spec.invocation.environment.at("SPARK_LOCAL_DIRS"),
+              "/tmp/spark-slurm-4242-1/spark-local");
 }
 
 TEST(Services, HdfsDaemonsAndFormat) {
     auto plan = small_plan();
-    EXPECT_THAT(daemon_spec(plan, plan.nodes[0], Daemon::Namenode).invocation.args, ElementsAre("namenode"));
-    EXPECT_THAT(daemon_spec(plan, plan.nodes[1], Daemon::Datanode).invocation.args, ElementsAre("datanode"));
+    EXPECT_THAT(daemon_spec(plan, plan.nodes[0], Daemon::Namenode).invocation.args,
+                ElementsAre("namenode"));
+    EXPECT_THAT(daemon_spec(plan, plan.nodes[1], Daemon::Datanode).invocation.args,
+                ElementsAre("datanode"));
     EXPECT_THAT(namenode_format_spec(plan, plan.nodes[0]).invocation.args,
                 ElementsAre("namenode", "-format", "-nonInteractive"));
     EXPECT_TRUE(namenode_needs_format("/nonexistent/name"));
@@ -60,8 +65,10 @@ TEST(Services, NoSecretOnAnyCommandLineOrEnvironment) {
     auto plan = small_plan();
     for (const auto& node : plan.nodes) {
         for (const auto& spec : daemons_for(plan, node)) {
-            for (const auto& arg : spec.invocation.args) EXPECT_EQ(arg.find(testing::kTestSecret), std::string::npos);
-            for (const auto& [name, value] : spec.invocation.environment) EXPECT_EQ(value.find(testing::kTestSecret), std::string::npos);
+            for (const auto& arg : spec.invocation.args)
+                EXPECT_EQ(arg.find(testing::kTestSecret), std::string::npos);
+            for (const auto& [name, value] : spec.invocation.environment)
+                EXPECT_EQ(value.find(testing::kTestSecret), std::string::npos);
         }
     }
 }

@@ -16,7 +16,8 @@ TEST(ParseSize, AcceptsBinarySuffixesInAnyCase) {
 }
 
 TEST(ParseSize, RejectsWhatIsNotASize) {
-    for (const char* text : {"", "12Q", "G", "-1G", "1.5G", "1 G", "1GG", "abc", "99999999999999T"}) {
+    for (const char* text :
+         {"", "12Q", "G", "-1G", "1.5G", "1 G", "1GG", "abc", "99999999999999T"}) {
         EXPECT_FALSE(parse_size(text)) << text;
     }
 }
