@@ -16,12 +16,12 @@ for w in "${list[@]}"; do
         pi)
             t=$(date +%s.%N)
             spark-submit --conf spark.ui.enabled=false "$here/pi.py" "$pi_samples" 8 >pi.out 2>pi.err || rc=1
-            ev pi_submit_s "$(echo "$(date +%s.%N) - $t" | bc)"
+            ev pi_submit_s "$(awk -v a="$(date +%s.%N)" -v b="$t" 'BEGIN { printf "%.3f", a - b }')"
             grep '^BENCH ' pi.out | while read -r _ k v; do ev "$k" "$v"; done ;;
         dfsio)
             t=$(date +%s.%N)
             spark-submit --conf spark.ui.enabled=false "$here/dfsio.py" "$dfsio_mb" 4 >dfsio.out 2>dfsio.err || rc=1
-            ev dfsio_submit_s "$(echo "$(date +%s.%N) - $t" | bc)"
+            ev dfsio_submit_s "$(awk -v a="$(date +%s.%N)" -v b="$t" 'BEGIN { printf "%.3f", a - b }')"
             grep '^BENCH ' dfsio.out | while read -r _ k v; do ev "$k" "$v"; done ;;
         *) echo "driver.sh: unknown workload $w" >&2; rc=2 ;;
     esac

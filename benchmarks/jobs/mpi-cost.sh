@@ -13,7 +13,7 @@ for n in "$@"; do
             mpirun -np "$n" --oversubscribe "${cmd[@]}" >"out-$what-$n-$r.txt" 2>&1
             rc=$?
             t2=$(date +%s.%N)
-            echo "$what $n $r $rc $(echo "$t2 - $t" | bc)" >>mpi-cost.txt
+            echo "$what $n $r $rc $(awk -v a="$t2" -v b="$t" 'BEGIN { printf "%.6f", a - b }')" >>mpi-cost.txt
         done
     done
 done

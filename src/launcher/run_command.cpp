@@ -244,7 +244,7 @@ bool is_termination(int signal) {
 struct WorkerLink {
     Connection connection;
     std::optional<unsigned> rank;  // known after hello
-    bool started = false;
+    std::set<Daemon> started;      // daemons it was told to start
     bool stopped = false;
 };
 
@@ -273,6 +273,8 @@ class Leader {
                 allocation_.job_id);
         }
 
+        // The master does not depend on HDFS: it boots while the namespace is formatted.
+        start_local(Daemon::SparkMaster);
         if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
             log::info("formatting a new HDFS namespace in {}", node_.namenode_dir);
             auto status = run_to_completion(runtime_, namenode_format_spec(plan_, node_), signals_,
@@ -285,9 +287,11 @@ class Leader {
                                 : "formatting the namenode did not finish within --ready-timeout");
             }
         }
-        for (const auto& spec : daemons_for(plan_, node_)) {
-            if (spec.daemon == Daemon::SparkMaster || spec.daemon == Daemon::Namenode)
-                daemons_.start(spec);
+        if (plan_.hdfs) {
+            start_local(Daemon::Namenode);
+            // A datanode keeps retrying its namenode by itself, so it can start right away.
+            start_local(Daemon::Datanode);
+            for (auto& link : links_) send_start(link, Daemon::Datanode);
         }
 
         // Phase 1: the leader's daemons answer. Phase 2: every worker registered.
@@ -335,7 +339,7 @@ class Leader {
         }
         reap_children();
         while (auto connection = server_.accept())
-            links_.push_back({std::move(*connection), {}, false, false});
+            links_.push_back({std::move(*connection), {}, {}, false});
         for (auto& link : links_) {
             for (const auto& message : link.connection.receive()) handle_message(link, message);
         }
@@ -397,7 +401,8 @@ class Leader {
                 return;
             }
             link.rank = rank;
-            if (leader_daemons_up_) start_worker(link);
+            if (plan_.hdfs && namenode_started_) send_start(link, Daemon::Datanode);
+            if (master_up_) send_start(link, Daemon::SparkWorker);
             return;
         }
         if (!link.rank) return;
@@ -425,31 +430,37 @@ class Leader {
         }
     }
 
-    void start_worker(WorkerLink& link) {
-        if (link.started) return;
-        link.started = true;
-        link.connection.send({{"start", true}});
+    // Tells a worker to start one of its daemons (once).
+    void send_start(WorkerLink& link, Daemon daemon) {
+        if (!link.rank || !link.started.insert(daemon).second) return;
+        link.connection.send({{"start", file_name(daemon)}});
+    }
+
+    // Starts one of this node's own daemons, if the plan gives it one of that kind.
+    void start_local(Daemon daemon) {
+        for (const auto& spec : daemons_for(plan_, node_)) {
+            if (spec.daemon == daemon) daemons_.start(spec);
+        }
+        if (daemon == Daemon::Namenode) namenode_started_ = true;
     }
 
     void check_leader_daemons() {
-        auto master = probe_master(plan_.master_webui_url);
-        if (!master || master->status != "ALIVE") return;
-        if (plan_.hdfs) {
-            auto namenode = probe_namenode(plan_.namenode_webui_url);
-            if (!namenode) return;
-        }
-        leader_daemons_up_ = true;
-        log::info("master{} up in {:.1f} s", plan_.hdfs ? " and namenode" : "",
-                  seconds_since(start_));
-        for (auto& link : links_) {
-            if (link.rank) start_worker(link);
-        }
-        if (node_.runs_worker()) {
-            for (const auto& spec : daemons_for(plan_, node_)) {
-                if (spec.daemon == Daemon::SparkWorker || spec.daemon == Daemon::Datanode)
-                    daemons_.start(spec);
+        if (!master_up_) {
+            auto master = probe_master(plan_.master_webui_url);
+            if (master && master->status == "ALIVE") {
+                master_up_ = true;
+                log::info("master up in {:.1f} s", seconds_since(start_));
+                // A Spark worker that finds no master retries only 5-15 s later: start the
+                // workers when the master answers, not before.
+                start_local(Daemon::SparkWorker);
+                for (auto& link : links_) send_start(link, Daemon::SparkWorker);
             }
         }
+        if (plan_.hdfs && !namenode_up_ && probe_namenode(plan_.namenode_webui_url)) {
+            namenode_up_ = true;
+            log::info("namenode up in {:.1f} s", seconds_since(start_));
+        }
+        leader_daemons_up_ = master_up_ && (namenode_up_ || !plan_.hdfs);
     }
 
     bool cluster_ready() {
@@ -641,6 +652,9 @@ class Leader {
     Clock::time_point last_probe_{};
     Clock::time_point last_heartbeat_{};
     bool leader_daemons_up_ = false;
+    bool master_up_ = false;
+    bool namenode_started_ = false;
+    bool namenode_up_ = false;
     bool ready_ = false;
     bool stopping_ = false;
     bool reported_safe_mode_ = false;
@@ -685,10 +699,14 @@ class Worker {
             }
             reap_children();
             for (const auto& message : leader_.receive()) {
-                if (message.contains("start") && !started_) {
-                    started_ = true;
+                if (message.contains("start")) {
+                    const std::string name = message.value("start", "");
                     try {
-                        for (const auto& spec : daemons_for(plan_, node_)) daemons_.start(spec);
+                        for (const auto& spec : daemons_for(plan_, node_)) {
+                            if (name == file_name(spec.daemon) && started_.insert(spec.daemon).second) {
+                                daemons_.start(spec);
+                            }
+                        }
                     } catch (const std::exception& error) {
                         leader_.send({{"failed", error.what()}});
                     }
@@ -774,7 +792,7 @@ class Worker {
     NodeDaemons daemons_;
     SignalFd signals_;
     Connection leader_{-1};
-    bool started_ = false;
+    std::set<Daemon> started_;
     bool cluster_ready_ = false;
     Clock::time_point last_heartbeat_{};
 };
