@@ -211,6 +211,17 @@ std::string exit_message(const std::string& host, const DaemonSpec& spec, int st
                        tail_of_file(spec.log_file, kLogTailLines));
 }
 
+// This node's log line for a restart that is scheduled or done (the leader and workers alike).
+void log_restart(const std::string& host, const DaemonEvent& event) {
+    if (event.kind == DaemonEvent::Kind::RestartScheduled) {
+        log::warn("{}; restarting it in {} s (attempt {} of {})",
+                  exit_message(host, event.spec, event.status), event.delay.count(), event.attempt,
+                  NodeDaemons::kMaxRestarts);
+    } else {
+        log::info("restarted {} (attempt {})", display_name(event.spec.daemon), event.attempt);
+    }
+}
+
 // Runs a short-lived step (the namenode format) to completion, or gives up at the deadline or
 // at a termination signal. Returns its wait status.
 std::optional<int> run_to_completion(const Runtime& runtime, const DaemonSpec& spec,
@@ -363,13 +374,8 @@ class Leader {
                 event.spec.daemon == Daemon::SparkMaster || event.spec.daemon == Daemon::Namenode;
             switch (event.kind) {
                 case DaemonEvent::Kind::RestartScheduled:
-                    log::warn("{}; restarting it in {} s (attempt {} of {})",
-                              exit_message(node_.hostname, event.spec, event.status),
-                              event.delay.count(), event.attempt, NodeDaemons::kMaxRestarts);
-                    break;
                 case DaemonEvent::Kind::Restarted:
-                    log::info("restarted {} (attempt {})", display_name(event.spec.daemon),
-                              event.attempt);
+                    log_restart(node_.hostname, event);
                     break;
                 case DaemonEvent::Kind::Stopped:
                     if (!ready_ || leader_daemon) {
@@ -703,7 +709,8 @@ class Worker {
                     const std::string name = message.value("start", "");
                     try {
                         for (const auto& spec : daemons_for(plan_, node_)) {
-                            if (name == file_name(spec.daemon) && started_.insert(spec.daemon).second) {
+                            if (name == file_name(spec.daemon) &&
+                                started_.insert(spec.daemon).second) {
                                 daemons_.start(spec);
                             }
                         }
@@ -741,16 +748,13 @@ class Worker {
     void report(const DaemonEvent& event) {
         switch (event.kind) {
             case DaemonEvent::Kind::RestartScheduled:
-                log::warn("{}; restarting it in {} s (attempt {} of {})",
-                          exit_message(node_.hostname, event.spec, event.status),
-                          event.delay.count(), event.attempt, NodeDaemons::kMaxRestarts);
+                log_restart(node_.hostname, event);
                 leader_.send({{"daemon_restarting", display_name(event.spec.daemon)},
                               {"status", describe_wait_status(event.status)},
                               {"attempt", event.attempt}});
                 break;
             case DaemonEvent::Kind::Restarted:
-                log::info("restarted {} (attempt {})", display_name(event.spec.daemon),
-                          event.attempt);
+                log_restart(node_.hostname, event);
                 break;
             case DaemonEvent::Kind::Stopped:
                 log::warn("{}", exit_message(node_.hostname, event.spec, event.status));

@@ -68,6 +68,15 @@ clean_node_scratch() {
 
 job_output() { cat "$WORK/job-$1.out"; }
 
+# wait_for_file FILE SECONDS WHAT : poll until FILE exists (a driver's marker); fail naming WHAT
+wait_for_file() {
+    local deadline=$((SECONDS + $2))
+    until [[ -e $1 ]]; do
+        ((SECONDS < deadline)) || fail "$3 (no $1 after $2 s)"
+        sleep 0.5
+    done
+}
+
 # launcher_pid RANK : the pid of the job user's spark-slurm launcher of that rank (from its
 # environment, which root can read), or nothing.
 launcher_pid() {

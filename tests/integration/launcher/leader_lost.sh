@@ -13,10 +13,7 @@ DRIVER
 job_script job.sh -N3 --exclusive --requeue -t 15 "-o job-%j.out" "--open-mode=append" -- \
     run --runtime none --state-dir "$WORK/state" --ready-timeout 240 -- ./driver.sh
 submit job.sh
-until [[ -f $WORK/running.marker ]]; do
-    ((SECONDS < smoke_start + 400)) || fail "the driver never started"
-    sleep 0.5
-done
+wait_for_file "$WORK/running.marker" 400 "the driver never started"
 pid=$(launcher_pid 0)
 [[ -n $pid ]] || fail "no leader launcher found"
 kill -9 "$pid"

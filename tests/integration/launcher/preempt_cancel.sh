@@ -20,10 +20,7 @@ job_script job.sh -N3 --exclusive --requeue -p "$SPARK_SLURM_TEST_CANCEL_PARTITI
     "--open-mode=append" -- run --runtime none --state-dir "$WORK/state" --ready-timeout 240 -- ./driver.sh
 submit job.sh
 batch_job=$JOBID
-until [[ -f $WORK/written.marker ]]; do
-    ((SECONDS < smoke_start + 400)) || fail "the first run never wrote its data"
-    sleep 0.5
-done
+wait_for_file "$WORK/written.marker" 400 "the first run never wrote its data"
 submit -p urgent --exclusive -N3 -t 2 -o urgent-%j.out --wrap 'echo urgent ran on $(hostname)'
 wait_state "$JOBID" 300 COMPLETED
 wait_done "$batch_job" 600

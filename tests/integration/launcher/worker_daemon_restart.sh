@@ -18,10 +18,7 @@ DRIVER
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
     run --runtime none --ready-timeout 240 -- ./driver.sh
 submit job.sh
-until [[ -f $WORK/ready.marker ]]; do
-    ((SECONDS < smoke_start + 400)) || fail "the driver never started"
-    sleep 0.5
-done
+wait_for_file "$WORK/ready.marker" 400 "the driver never started"
 victims=$(daemon_pids "$(node_address node2)")
 [[ $(wc -w <<<"$victims") == 2 ]] || fail "expected node2's spark worker and datanode, found: $victims"
 kill -9 $victims

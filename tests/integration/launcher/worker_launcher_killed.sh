@@ -13,10 +13,7 @@ echo "driver finished with $SPARK_SLURM_WORKERS planned workers"
 DRIVER
 job_script job.sh -N3 --exclusive -t 10 "-o job-%j.out" -- run --runtime none --ready-timeout 240 -- ./driver.sh
 submit job.sh
-until [[ -f $WORK/ready.marker ]]; do
-    ((SECONDS < smoke_start + 400)) || fail "the driver never started"
-    sleep 0.5
-done
+wait_for_file "$WORK/ready.marker" 400 "the driver never started"
 pid=$(launcher_pid 1)
 [[ -n $pid ]] || fail "no launcher of rank 1 found"
 kill -9 "$pid"
