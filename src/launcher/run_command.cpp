@@ -36,6 +36,8 @@ constexpr auto kHeartbeatInterval = 1s;
 // A launcher that hears nothing from its peer for this long assumes it is gone (both sides send a
 // heartbeat every kHeartbeatInterval).
 constexpr auto kPeerSilenceLimit = 15s;
+// How long a failing leader waits for workers that have not said hello yet, to tell them to stop.
+constexpr auto kLateHelloGrace = 5s;
 // The leader opens its control port right after the rendezvous, before anything slow.
 constexpr auto kLeaderConnectLimit = 60s;
 // How long the leader waits for workers to confirm their teardown.
@@ -407,6 +409,7 @@ class Leader {
                 return;
             }
             link.rank = rank;
+            if (stopping_) return;
             if (plan_.hdfs && namenode_started_) send_start(link, Daemon::Datanode);
             if (master_up_) send_start(link, Daemon::SparkWorker);
             return;
@@ -617,9 +620,26 @@ class Leader {
 
     int fail(const std::string& message) {
         log::write_line(log::origin() + ": error: " + message);
-        for (auto& link : links_) link.connection.send({{"stop", "the cluster failed to start"}});
+        // A start can fail before every worker has connected (a daemon that dies at once): give
+        // them a moment to say hello, so that they hear the stop instead of waiting to connect.
+        stopping_ = true;
+        const auto until = Clock::now() + kLateHelloGrace;
+        while (connected_workers() < expected_workers() && Clock::now() < until)
+            service_events(50ms);
         teardown(kExitFailure);
         return kExitFailure;
+    }
+
+    unsigned connected_workers() const {
+        unsigned count = 0;
+        for (const auto& link : links_) count += link.rank.has_value();
+        return count;
+    }
+
+    unsigned expected_workers() const {
+        unsigned count = 0;
+        for (const auto& node : plan_.nodes) count += node.rank != 0 && node.role != Role::Idle;
+        return count;
     }
 
     int teardown(int code) {

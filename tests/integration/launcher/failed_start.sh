@@ -21,5 +21,7 @@ wait_state "$JOBID" 300 "${TERMINAL_STATES[@]}"
 out=$(job_output "$JOBID")
 grep -q 'error: the spark master on node1 stopped' <<<"$out" || fail "the leader did not name the failed daemon and node"
 grep -qi 'jars' <<<"$out" || fail "the error did not include the daemon's own last log lines"
+# The workers hear the stop even when the failure comes before they have connected.
+grep -q 'could not reach the leader' <<<"$out" && fail "a worker was left waiting to reach the leader"
 assert_nothing_left
 pass
