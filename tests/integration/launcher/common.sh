@@ -90,6 +90,15 @@ launcher_pid() {
     return 0
 }
 
+# kill_launcher RANK : SIGKILL the launcher of that rank (the hard way: no teardown); sets killed_at
+kill_launcher() {
+    local pid
+    pid=$(launcher_pid "$1")
+    [[ -n $pid ]] || fail "no launcher of rank $1 found"
+    kill -9 "$pid"
+    killed_at=$SECONDS
+}
+
 # daemon_pids NODE_ADDRESS : the job user's JVMs that run with SPARK_LOCAL_IP=NODE_ADDRESS
 # (every daemon the launcher starts on that node has it in its environment).
 daemon_pids() {

@@ -14,10 +14,7 @@ job_script job.sh -N3 --exclusive --requeue -t 15 "-o job-%j.out" "--open-mode=a
     run --runtime none --state-dir "$WORK/state" --ready-timeout 240 -- ./driver.sh
 submit job.sh
 wait_for_file "$WORK/running.marker" 400 "the driver never started"
-pid=$(launcher_pid 0)
-[[ -n $pid ]] || fail "no leader launcher found"
-kill -9 "$pid"
-killed_at=$SECONDS
+kill_launcher 0
 wait_no_user_processes 30
 echo "[$SSC_ME] every rank gone $((SECONDS - killed_at)) s after the leader was killed"
 wait_done "$JOBID" 600

@@ -14,10 +14,7 @@ DRIVER
 job_script job.sh -N3 --exclusive -t 10 "-o job-%j.out" -- run --runtime none --ready-timeout 240 -- ./driver.sh
 submit job.sh
 wait_for_file "$WORK/ready.marker" 400 "the driver never started"
-pid=$(launcher_pid 1)
-[[ -n $pid ]] || fail "no launcher of rank 1 found"
-kill -9 "$pid"
-killed_at=$SECONDS
+kill_launcher 1
 deadline=$((SECONDS + 20))
 while [[ -n $(daemon_pids "$(node_address node2)") ]]; do
     ((SECONDS < deadline)) || fail "node2's daemons outlived their launcher by 20 s"
