@@ -30,8 +30,15 @@ std::string slurm_error_text() { return slurm_strerror(slurm_get_errno()); }
 
 }  // namespace
 
-SlurmLibrary::SlurmLibrary() { slurm_init(nullptr); }
-SlurmLibrary::~SlurmLibrary() { slurm_fini(); }
+SlurmLibrary::~SlurmLibrary() {
+    if (initialized_) slurm_fini();
+}
+
+void SlurmLibrary::ensure_initialized() const {
+    if (initialized_) return;
+    slurm_init(nullptr);
+    initialized_ = true;
+}
 
 std::vector<std::string> expand_hostlist(const std::string& expression) {
     std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistDestroy> list(
@@ -50,7 +57,7 @@ bool inside_allocation(const Environment& environment) {
            !get(environment, "SLURM_JOB_NODELIST").empty();
 }
 
-Allocation read_allocation(const SlurmLibrary&, const Environment& environment) {
+Allocation read_allocation(const Environment& environment) {
     if (!inside_allocation(environment)) {
         throw UsageError(
             "spark-slurm run: not inside a Slurm allocation (SLURM_JOB_ID is not set); start it "
@@ -68,15 +75,19 @@ Allocation read_allocation(const SlurmLibrary&, const Environment& environment) 
     allocation.restart_count =
         static_cast<unsigned>(parse_count(get(environment, "SLURM_RESTART_COUNT")).value_or(0));
     allocation.submit_dir = get(environment, "SLURM_SUBMIT_DIR");
-    job_info_msg_t* raw = nullptr;
-    if (slurm_load_job(&raw, allocation.job_id, SHOW_DETAIL) == SLURM_SUCCESS && raw) {
-        std::unique_ptr<job_info_msg_t, JobInfoFree> message(raw);
-        if (message->record_count > 0) allocation.requeueable = message->job_array[0].requeue != 0;
-    }
     return allocation;
 }
 
-std::optional<JobStatus> load_job_status(const SlurmLibrary&, std::uint32_t job_id) {
+bool job_is_requeueable(const SlurmLibrary& slurm, std::uint32_t job_id) {
+    slurm.ensure_initialized();
+    job_info_msg_t* raw = nullptr;
+    if (slurm_load_job(&raw, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !raw) return false;
+    std::unique_ptr<job_info_msg_t, JobInfoFree> message(raw);
+    return message->record_count > 0 && message->job_array[0].requeue != 0;
+}
+
+std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_t job_id) {
+    slurm.ensure_initialized();
     job_info_msg_t* raw = nullptr;
     if (slurm_load_job(&raw, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !raw) return {};
     std::unique_ptr<job_info_msg_t, JobInfoFree> message(raw);
@@ -126,7 +137,8 @@ bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id) {
            status->state == JOB_SUSPENDED;
 }
 
-void requeue_job(const SlurmLibrary&, std::uint32_t job_id) {
+void requeue_job(const SlurmLibrary& slurm, std::uint32_t job_id) {
+    slurm.ensure_initialized();
     if (slurm_requeue(job_id, 0) != SLURM_SUCCESS) {
         throw LaunchError("while requeueing job " + std::to_string(job_id) + ": " +
                           slurm_error_text());

@@ -16,7 +16,6 @@ struct Allocation {
     std::vector<std::string> nodes;  // expanded SLURM_JOB_NODELIST, in Slurm's order
     std::string this_node;           // SLURMD_NODENAME
     unsigned restart_count = 0;      // SLURM_RESTART_COUNT (0 on the first run)
-    bool requeueable = false;        // the job was submitted with --requeue (or the site default)
     std::string submit_dir;          // SLURM_SUBMIT_DIR
 };
 
@@ -30,13 +29,19 @@ struct JobStatus {
     std::int64_t end_time = 0;
 };
 
-// Owns libslurm's global state for the process (slurm_init .. slurm_fini).
+// Owns libslurm's global state for the process (slurm_init .. slurm_fini). slurm_init reads
+// slurm.conf and loads plugins, so it runs on the first call that talks to slurmctld: a worker
+// rank that never does (the usual case) never pays for it.
 class SlurmLibrary {
   public:
-    SlurmLibrary();
+    SlurmLibrary() = default;
     ~SlurmLibrary();
     SlurmLibrary(const SlurmLibrary&) = delete;
     SlurmLibrary& operator=(const SlurmLibrary&) = delete;
+    void ensure_initialized() const;
+
+  private:
+    mutable bool initialized_ = false;
 };
 
 // Expands a Slurm hostlist expression ("node[1-3],gpu07") with libslurm.
@@ -45,8 +50,13 @@ std::vector<std::string> expand_hostlist(const std::string& expression);
 // True when the environment says we are inside a job step (or a batch script).
 bool inside_allocation(const Environment& environment);
 
-// Throws UsageError when not inside an allocation, LaunchError when libslurm fails.
-Allocation read_allocation(const SlurmLibrary& slurm, const Environment& environment);
+// From the environment Slurm gives every task: no call to slurmctld, so that N ranks starting at
+// once do not send it N requests. Throws UsageError when not inside an allocation.
+Allocation read_allocation(const Environment& environment);
+
+// Whether the job may be requeued (--requeue, or the site's default): one request to slurmctld,
+// made by the leader only. False when slurmctld cannot tell.
+bool job_is_requeueable(const SlurmLibrary& slurm, std::uint32_t job_id);
 
 std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_t job_id);
 

@@ -29,43 +29,30 @@ std::uint64_t filesystem_capacity(const std::string& path) {
     return static_cast<std::uint64_t>(info.f_bavail) * info.f_frsize;
 }
 
-std::string node_work_dir(const Options& options, std::uint32_t job_id, unsigned rank,
-                          const Environment& environment) {
-    std::string base;
-    if (options.work_dir) {
-        base = *options.work_dir;
-    } else if (auto it = environment.find("TMPDIR");
-               it != environment.end() && !it->second.empty()) {
-        base = it->second;
-    } else {
-        base = "/tmp";
-    }
-    return (std::filesystem::path(base) / fmt::format("spark-slurm-{}-{}", job_id, rank)).string();
+std::string work_dir_base(const Options& options, const Environment& environment) {
+    if (options.work_dir) return *options.work_dir;
+    if (auto it = environment.find("TMPDIR"); it != environment.end() && !it->second.empty())
+        return it->second;
+    return "/tmp";
+}
+
+NodeReport report_with_problem(const UsageError& error) {
+    NodeReport report;
+    report.problem = error.what();
+    return report;
 }
 
 }  // namespace
 
-NodeReport probe_local_node(const Options& options, std::uint32_t job_id, unsigned rank,
-                            const Environment& environment) {
+NodeReport probe_local_node(const Options& options, const Environment& environment) {
     NodeReport report;
-    report.rank = rank;
     report.hostname = this_hostname();
-    if (rank == 0 && options.leader_ip) {
-        if (!is_local_address(*options.leader_ip)) {
-            throw UsageError(fmt::format(
-                "spark-slurm {}: --leader-ip {} is not an address of the leader node {}; give one "
-                "of its addresses (see 'ip -brief address' on it) or leave it out",
-                to_string(options.command), *options.leader_ip, report.hostname));
-        }
-        report.address = *options.leader_ip;
-    } else {
-        report.address = resolve_address(report.hostname);
-        if (report.address.empty()) {
-            throw LaunchError(fmt::format(
-                "while finding the address of node {}: its hostname resolves to no non-loopback "
-                "IPv4 address; fix the node's /etc/hosts or DNS, or pass --leader-ip",
-                report.hostname));
-        }
+    report.address = resolve_address(report.hostname);
+    if (report.address.empty() && !options.leader_ip) {
+        throw LaunchError(fmt::format(
+            "while finding the address of node {}: its hostname resolves to no non-loopback "
+            "IPv4 address; fix the node's /etc/hosts or DNS, or pass --leader-ip",
+            report.hostname));
     }
     report.resources = usable_resources(probe_this_node(environment));
 
@@ -82,25 +69,57 @@ NodeReport probe_local_node(const Options& options, std::uint32_t job_id, unsign
     report.ports.datanode_http = pick_free_port(defaults.datanode_http, taken);
     report.ports.datanode_ipc = pick_free_port(defaults.datanode_ipc, taken);
 
-    report.work_dir = node_work_dir(options, job_id, rank, environment);
-    report.scratch_capacity =
-        filesystem_capacity(options.state_dir ? *options.state_dir : report.work_dir);
+    // The work dir does not exist yet: this is the capacity of the filesystem it will be on.
+    report.scratch_capacity = filesystem_capacity(
+        options.state_dir ? *options.state_dir : work_dir_base(options, environment));
     return report;
 }
 
-NodeReport report_for_rendezvous(const Options& options, std::uint32_t job_id, unsigned rank,
-                                 const Environment& environment) {
+void assign_rank(NodeReport& report, const Options& options, std::uint32_t job_id, unsigned rank,
+                 const Environment& environment) {
+    report.rank = rank;
+    if (rank == 0 && options.leader_ip) {
+        if (!is_local_address(*options.leader_ip)) {
+            throw UsageError(fmt::format(
+                "spark-slurm {}: --leader-ip {} is not an address of the leader node {}; give one "
+                "of its addresses (see 'ip -brief address' on it) or leave it out",
+                to_string(options.command), *options.leader_ip, report.hostname));
+        }
+        report.address = *options.leader_ip;
+    } else if (report.address.empty()) {
+        throw LaunchError(fmt::format(
+            "while finding the address of node {}: its hostname resolves to no non-loopback "
+            "IPv4 address; fix the node's /etc/hosts or DNS (--leader-ip only sets the leader's)",
+            report.hostname));
+    }
+    report.work_dir = (std::filesystem::path(work_dir_base(options, environment)) /
+                       fmt::format("spark-slurm-{}-{}", job_id, rank))
+                          .string();
+}
+
+NodeReport report_for_rendezvous(const Options& options, const Environment& environment) {
     try {
-        return probe_local_node(options, job_id, rank, environment);
+        return probe_local_node(options, environment);
     } catch (const UsageError& error) {
-        NodeReport report;
-        report.rank = rank;
-        report.problem = error.what();
-        return report;
+        return report_with_problem(error);
     }
 }
 
-Plan plan_on_leader(const Options& options, const Allocation& allocation,
+void assign_rank_for_rendezvous(NodeReport& report, const Options& options, std::uint32_t job_id,
+                                unsigned rank, const Environment& environment) {
+    if (!report.problem.empty()) {
+        report.rank = rank;
+        return;
+    }
+    try {
+        assign_rank(report, options, job_id, rank, environment);
+    } catch (const UsageError& error) {
+        report = report_with_problem(error);
+        report.rank = rank;
+    }
+}
+
+Plan plan_on_leader(const Options& options, const Allocation& allocation, bool requeueable,
                     std::vector<NodeReport> reports) {
     for (const auto& report : reports) {
         if (!report.problem.empty()) throw UsageError(report.problem);
@@ -109,6 +128,7 @@ Plan plan_on_leader(const Options& options, const Allocation& allocation,
     inputs.options = options;
     inputs.job_id = allocation.job_id;
     inputs.restart_count = allocation.restart_count;
+    inputs.requeueable = requeueable;
     inputs.job_dir = default_job_dir(options, allocation);
     inputs.secret = generate_secret();
     inputs.nodes = std::move(reports);

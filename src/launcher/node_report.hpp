@@ -9,20 +9,27 @@
 
 namespace spark_slurm {
 
-// Probes this node: hostname and address (or --leader-ip on rank 0, checked to be ours),
-// cores and memory, free ports, the node-local work dir and the HDFS filesystem's capacity.
-NodeReport probe_local_node(const Options& options, std::uint32_t job_id, unsigned rank,
-                            const Environment& environment);
+// Probes this node: hostname and address, cores and memory, free ports, and the capacity of the
+// filesystem for HDFS data. None of it depends on the rank, so every rank probes before MPI_Init
+// and no rank then waits, spinning in MPI, for another that is still probing.
+NodeReport probe_local_node(const Options& options, const Environment& environment);
 
-// probe_local_node for the rendezvous: a mistake the user can fix is carried in the report's
+// The rank's part, once MPI has told it: the node-local work dir, and on rank 0 --leader-ip
+// (checked to be an address of this node).
+void assign_rank(NodeReport& report, const Options& options, std::uint32_t job_id, unsigned rank,
+                 const Environment& environment);
+
+// The two above for the rendezvous: a mistake the user can fix is carried in the report's
 // `problem` (the leader then stops every rank with one message) instead of ending this rank
 // alone, which would leave the others waiting in the rendezvous.
-NodeReport report_for_rendezvous(const Options& options, std::uint32_t job_id, unsigned rank,
-                                 const Environment& environment);
+NodeReport report_for_rendezvous(const Options& options, const Environment& environment);
+void assign_rank_for_rendezvous(NodeReport& report, const Options& options, std::uint32_t job_id,
+                                unsigned rank, const Environment& environment);
 
 // On the leader, with every rank's report: refuses on any rank's problem, else plans the cluster
-// with a fresh per-job secret.
-Plan plan_on_leader(const Options& options, const Allocation& allocation,
+// with a fresh per-job secret. `requeueable` is the job's flag, which the leader alone asks
+// slurmctld for; the workers learn it from the plan.
+Plan plan_on_leader(const Options& options, const Allocation& allocation, bool requeueable,
                     std::vector<NodeReport> reports);
 
 // 256 bits from the kernel's CSPRNG, hex encoded.

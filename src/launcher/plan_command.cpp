@@ -16,18 +16,18 @@ namespace spark_slurm {
 
 namespace {
 
-std::string render(const Options& options, const Plan& plan, unsigned rank) {
+void print_plan(const Options& options, const Plan& plan, unsigned rank) {
     if (options.json) {
-        auto json = plan_to_json(plan, SecretHandling::Fingerprint);
-        json["rank"] = rank;
-        return json.dump() + "\n";
+        write_plan_json(std::cout, plan, SecretHandling::Fingerprint, {{"rank", rank}});
+        std::cout << '\n';
+    } else {
+        std::cout << describe_plan(plan);
     }
-    return describe_plan(plan);
+    std::cout << std::flush;
 }
 
-}  // namespace
-
-std::string preview_plan_text(const Options& options, const Environment& environment) {
+// The preview for --nodes N: synthetic reports, no MPI, no Slurm.
+void print_preview_plan(const Options& options, const Environment& environment) {
     NodeResources per_node;
     if (options.preview_cores_per_node && options.preview_memory_per_node) {
         per_node = {*options.preview_cores_per_node, *options.preview_memory_per_node};
@@ -52,12 +52,14 @@ std::string preview_plan_text(const Options& options, const Environment& environ
         report.work_dir = fmt::format("{}/spark-slurm-JOBID-{}", work_base, rank);
         inputs.nodes.push_back(std::move(report));
     }
-    return render(options, make_plan(inputs), 0);
+    print_plan(options, make_plan(inputs), 0);
 }
+
+}  // namespace
 
 int plan_command(const Options& options, const Environment& environment, int* argc, char*** argv) {
     if (options.preview_nodes) {
-        std::cout << preview_plan_text(options, environment) << std::flush;
+        print_preview_plan(options, environment);
         return 0;
     }
     if (!inside_allocation(environment)) {
@@ -67,18 +69,19 @@ int plan_command(const Options& options, const Environment& environment, int* ar
             "--ntasks-per-node=1 --mpi=pmix spark-slurm plan'");
     }
     SlurmLibrary slurm;
-    Allocation allocation = read_allocation(slurm, environment);
+    Allocation allocation = read_allocation(environment);
+    NodeReport mine = report_for_rendezvous(options, environment);
     MpiSession mpi(argc, argv);
-    NodeReport mine = report_for_rendezvous(options, allocation.job_id, mpi.rank(), environment);
+    assign_rank_for_rendezvous(mine, options, allocation.job_id, mpi.rank(), environment);
     log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
     Plan plan = rendezvous(
         mpi, mine,
         [&](std::vector<NodeReport> reports) {
-            return plan_on_leader(options, allocation, std::move(reports));
+            return plan_on_leader(options, allocation, job_is_requeueable(slurm, allocation.job_id),
+                                  std::move(reports));
         },
         std::chrono::seconds(options.ready_timeout_seconds));
-    if (options.json || mpi.rank() == 0)
-        std::cout << render(options, plan, mine.rank) << std::flush;
+    if (mpi.rank() == 0 || options.every_rank) print_plan(options, plan, mine.rank);
     return 0;
 }
 

@@ -5,10 +5,8 @@
 
 namespace spark_slurm {
 
-// Returns the exit status. Inside an allocation this takes part in the rendezvous like `run`.
+// Returns the exit status. Inside an allocation this takes part in the rendezvous like `run` (a dry
+// run of it: no daemon is started) and the leader prints the plan.
 int plan_command(const Options& options, const Environment& environment, int* argc, char*** argv);
-
-// The preview for --nodes N: synthetic reports, no MPI, no Slurm.
-std::string preview_plan_text(const Options& options, const Environment& environment);
 
 }  // namespace spark_slurm

@@ -278,7 +278,7 @@ class Leader {
         start_ = Clock::now();
         const auto deadline = start_ + std::chrono::seconds(plan_.ready_timeout_seconds);
         log::info("cluster of {} worker(s); daemon logs in {}", plan_.worker_count, plan_.log_dir);
-        if (!allocation_.requeueable) {
+        if (!plan_.requeueable) {
             log::warn(
                 "job {} cannot be requeued (no --requeue): if its leader node is preempted or "
                 "lost, "
@@ -286,6 +286,11 @@ class Leader {
                 allocation_.job_id);
         }
 
+        try {
+            load_http_client();
+        } catch (const LaunchError& error) {
+            return fail(error.what());
+        }
         // The master does not depend on HDFS: it boots while the namespace is formatted.
         start_local(Daemon::SparkMaster);
         if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
@@ -478,8 +483,9 @@ class Leader {
         unsigned workers = master->matching_workers(plan_.worker_cores, plan_.worker_memory >> 20);
         if (workers != last_workers_) {
             last_workers_ = workers;
-            log::info("workers {}/{} registered ({} cores, {} MiB each)", workers,
-                      plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
+            log::info("workers {}/{} registered ({} cores, {} MiB each) at {:.1f} s", workers,
+                      plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20,
+                      seconds_since(start_));
         }
         bool hdfs_ready = true;
         if (plan_.hdfs) {
@@ -487,7 +493,8 @@ class Leader {
             if (!namenode) return false;
             if (namenode->live_datanodes != last_datanodes_) {
                 last_datanodes_ = namenode->live_datanodes;
-                log::info("datanodes {}/{} live", namenode->live_datanodes, plan_.worker_count);
+                log::info("datanodes {}/{} live at {:.1f} s", namenode->live_datanodes,
+                          plan_.worker_count, seconds_since(start_));
             }
             hdfs_ready =
                 namenode->live_datanodes >= plan_.worker_count && !namenode->in_safe_mode();
@@ -604,7 +611,7 @@ class Leader {
                                                 allocation_.restart_count);
         log::info("{}", describe(termination));
         if (termination != Termination::Preempted) return;
-        if (!allocation_.requeueable) {
+        if (!plan_.requeueable) {
             log::warn(
                 "the job cannot be requeued (it was submitted without --requeue); it ends here");
             return;
@@ -696,8 +703,8 @@ class Leader {
 class Worker {
   public:
     Worker(const Plan& plan, const NodePlan& node, const Runtime& runtime,
-           const SlurmLibrary& slurm, bool requeueable)
-        : plan_(plan), node_(node), slurm_(slurm), requeueable_(requeueable), daemons_(runtime) {}
+           const SlurmLibrary& slurm)
+        : plan_(plan), node_(node), slurm_(slurm), daemons_(runtime) {}
 
     int run() {
         auto deadline = Clock::now() + kLeaderConnectLimit;
@@ -796,7 +803,7 @@ class Worker {
             log::info("{}", describe(termination));
             return;
         }
-        if (!requeueable_) {
+        if (!plan_.requeueable) {
             log::warn("the job cannot be requeued (no --requeue); it ends here");
             return;
         }
@@ -812,7 +819,6 @@ class Worker {
     const Plan& plan_;
     const NodePlan& node_;
     const SlurmLibrary& slurm_;
-    bool requeueable_;
     NodeDaemons daemons_;
     SignalFd signals_;
     Connection leader_{-1};
@@ -909,11 +915,13 @@ int run_command(const Options& options, const Environment& environment, int* arg
     // Problems the user can fix are found before MPI, so every rank fails the same way at once.
     RuntimeSettings runtime_settings = resolve_runtime(options, environment);
     SlurmLibrary slurm;
-    Allocation allocation = read_allocation(slurm, environment);
+    Allocation allocation = read_allocation(environment);
+
+    NodeReport mine = report_for_rendezvous(options, environment);
 
     become_supervisor();
     MpiSession mpi(argc, argv);
-    NodeReport mine = report_for_rendezvous(options, allocation.job_id, mpi.rank(), environment);
+    assign_rank_for_rendezvous(mine, options, allocation.job_id, mpi.rank(), environment);
     if (mpi.rank() == 0 && mine.problem.empty())
         mine.problem = image_problem(runtime_settings, options.hdfs);
     log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
@@ -924,7 +932,9 @@ int run_command(const Options& options, const Environment& environment, int* arg
     Plan plan = rendezvous(
         mpi, mine,
         [&](std::vector<NodeReport> reports) {
-            Plan plan = plan_on_leader(options, allocation, std::move(reports));
+            Plan plan =
+                plan_on_leader(options, allocation, job_is_requeueable(slurm, allocation.job_id),
+                               std::move(reports));
             if (options.state_dir) claim_state_dir(slurm, *options.state_dir, allocation.job_id);
             return plan;
         },
@@ -940,7 +950,7 @@ int run_command(const Options& options, const Environment& environment, int* arg
     prepare_node(plan, node);
     auto runtime = make_runtime(runtime_settings);
     if (node.runs_leader()) return Leader(plan, *runtime, options, slurm, allocation).run();
-    return Worker(plan, node, *runtime, slurm, allocation.requeueable).run();
+    return Worker(plan, node, *runtime, slurm).run();
 }
 
 }  // namespace spark_slurm

@@ -84,6 +84,9 @@ constexpr OptionSpec kOptionTable[] = {
     {"ready-timeout", "SPARK_SLURM_READY_TIMEOUT", Kind::Count, kAll, "SEC", "300",
      "give up when the cluster is not ready after this many seconds"},
     {"json", nullptr, Kind::Flag, kPlan, nullptr, nullptr, "print the plan as JSON"},
+    {"every-rank", nullptr, Kind::Flag, kPlan, nullptr, nullptr,
+     "in an allocation, every rank prints the plan it received (default: the leader only), to "
+     "check that all agree; use 'srun -o plan-%t.json' to keep them apart"},
     {"nodes", nullptr, Kind::Count, kPlan, "N", "the allocation's",
      "preview: plan for N nodes without an allocation"},
     {"cores-per-node", nullptr, Kind::Count, kPlan, "N", "this machine's",
@@ -134,7 +137,8 @@ std::string command_help(Command command) {
     } else {
         out << "Print the cluster plan (roles, cores, memory, ports, directories) without\n"
                "starting anything. Inside an allocation, run it like 'run' (srun ... spark-slurm\n"
-               "plan) to see what 'run' would do; anywhere else, preview with --nodes N.\n\n";
+               "plan): a dry run of 'run' that probes every node, meets through MPI and prints\n"
+               "what 'run' would do, once, on the leader. Anywhere else, preview with --nodes N.\n\n";
     }
     out << describe(command, true);
     return out.str();
@@ -290,6 +294,7 @@ Options validated(Command command, const po::variables_map& values,
     }
     if (command == Command::Plan) {
         options.json = flag("json");
+        options.every_rank = flag("every-rank");
         if (has("nodes"))
             options.preview_nodes =
                 positive_count(command, "nodes", text_value(values, "nodes"), "1000");
@@ -300,6 +305,11 @@ Options validated(Command command, const po::variables_map& values,
         if (has("memory-per-node")) {
             options.preview_memory_per_node =
                 positive_size(command, "memory-per-node", text_value(values, "memory-per-node"));
+        }
+        if (options.every_rank && options.preview_nodes) {
+            reject(command,
+                   "--every-rank is for a plan made inside an allocation; a --nodes preview is "
+                   "printed once");
         }
         if ((options.preview_cores_per_node || options.preview_memory_per_node) &&
             !options.preview_nodes) {

@@ -45,8 +45,10 @@ struct Options {
     std::optional<std::string> job_dir;    // shared: logs and what the driver is told
     unsigned ready_timeout_seconds = 300;
 
-    // `plan` only: print JSON, and preview a cluster without an allocation.
+    // `plan` only: print JSON (on the leader, or on every rank), and preview a cluster without an
+    // allocation.
     bool json = false;
+    bool every_rank = false;
     std::optional<unsigned> preview_nodes;
     std::optional<unsigned> preview_cores_per_node;
     std::optional<std::uint64_t> preview_memory_per_node;

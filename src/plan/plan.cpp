@@ -97,6 +97,7 @@ Plan make_plan(const PlanInputs& inputs) {
     Plan plan;
     plan.job_id = inputs.job_id;
     plan.restart_count = inputs.restart_count;
+    plan.requeueable = inputs.requeueable;
     plan.hdfs = options.hdfs;
     plan.secret = inputs.secret;
     plan.worker_count = workers;

@@ -46,6 +46,7 @@ struct PlanInputs {
     Options options;
     std::uint32_t job_id = 0;
     unsigned restart_count = 0;
+    bool requeueable = false;       // the job may be requeued (asked of slurmctld by the leader)
     std::string job_dir;            // shared: logs; the leader's view
     std::string secret;             // per-job, from a CSPRNG on the leader
     std::vector<NodeReport> nodes;  // indexed by rank; rank 0 is the leader
@@ -79,6 +80,7 @@ struct NodePlan {
 struct Plan {
     std::uint32_t job_id = 0;
     unsigned restart_count = 0;
+    bool requeueable = false;
     bool hdfs = true;
     std::string leader_hostname;
     std::string leader_address;

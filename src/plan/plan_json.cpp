@@ -57,29 +57,41 @@ NodeReport report_from_json(const json& j) {
     return report;
 }
 
-json plan_to_json(const Plan& plan, SecretHandling secret) {
-    json nodes = json::array();
-    for (const NodePlan& node : plan.nodes) {
-        nodes.push_back({{"rank", node.rank},
-                         {"hostname", node.hostname},
-                         {"address", node.address},
-                         {"role", to_string(node.role)},
-                         {"detected_cpus", node.detected.cpus},
-                         {"detected_memory", node.detected.memory},
-                         {"worker_cores", node.worker_cores},
-                         {"worker_memory", node.worker_memory},
-                         {"datanode_reserved", node.datanode_reserved},
-                         {"ports", json(node.ports)},
-                         {"work_dir", node.work_dir},
-                         {"conf_dir", node.conf_dir},
-                         {"tmp_dir", node.tmp_dir},
-                         {"spark_local_dir", node.spark_local_dir},
-                         {"spark_worker_dir", node.spark_worker_dir},
-                         {"namenode_dir", node.namenode_dir},
-                         {"datanode_dir", node.datanode_dir}});
-    }
+namespace {
+
+// Fills `out` in place, so that one document can be reused for every node of a large plan
+// (assigning into existing members reuses their storage).
+void fill_node_json(json& out, const NodePlan& node) {
+    out["rank"] = node.rank;
+    out["hostname"] = node.hostname;
+    out["address"] = node.address;
+    out["role"] = to_string(node.role);
+    out["detected_cpus"] = node.detected.cpus;
+    out["detected_memory"] = node.detected.memory;
+    out["worker_cores"] = node.worker_cores;
+    out["worker_memory"] = node.worker_memory;
+    out["datanode_reserved"] = node.datanode_reserved;
+    out["ports"] = node.ports;
+    out["work_dir"] = node.work_dir;
+    out["conf_dir"] = node.conf_dir;
+    out["tmp_dir"] = node.tmp_dir;
+    out["spark_local_dir"] = node.spark_local_dir;
+    out["spark_worker_dir"] = node.spark_worker_dir;
+    out["namenode_dir"] = node.namenode_dir;
+    out["datanode_dir"] = node.datanode_dir;
+}
+
+json node_to_json(const NodePlan& node) {
+    json out = json::object();
+    fill_node_json(out, node);
+    return out;
+}
+
+// Everything but the nodes.
+json plan_header_json(const Plan& plan, SecretHandling secret) {
     json out = {{"job_id", plan.job_id},
                 {"restart_count", plan.restart_count},
+                {"requeueable", plan.requeueable},
                 {"hdfs", plan.hdfs},
                 {"leader_hostname", plan.leader_hostname},
                 {"leader_address", plan.leader_address},
@@ -98,16 +110,61 @@ json plan_to_json(const Plan& plan, SecretHandling secret) {
                 {"state_dir", plan.state_dir},
                 {"recovery_dir", plan.recovery_dir},
                 {"checkpoint_dir", plan.checkpoint_dir},
-                {"ready_timeout_seconds", plan.ready_timeout_seconds},
-                {"nodes", nodes}};
+                {"ready_timeout_seconds", plan.ready_timeout_seconds}};
     if (secret == SecretHandling::Include) out["secret"] = plan.secret;
     return out;
+}
+
+}  // namespace
+
+json plan_to_json(const Plan& plan, SecretHandling secret) {
+    json out = plan_header_json(plan, secret);
+    json& nodes = out["nodes"] = json::array();
+    for (const NodePlan& node : plan.nodes) nodes.push_back(node_to_json(node));
+    return out;
+}
+
+void write_plan_json(std::ostream& out, const Plan& plan, SecretHandling secret,
+                     const json& extra_fields) {
+    json header = plan_header_json(plan, secret);
+    header.update(extra_fields);
+    // A placeholder keeps "nodes" where dump() would put it (keys are sorted).
+    header["nodes"] = nullptr;
+    // Written in blocks: many small writes to a stream synced with stdio cost more than the JSON.
+    constexpr std::size_t kBlock = 1 << 20;
+    std::string text = "{";
+    bool first_field = true;
+    for (const auto& [key, value] : header.items()) {
+        if (!first_field) text += ',';
+        first_field = false;
+        text += json(key).dump();
+        text += ':';
+        if (key != "nodes") {
+            text += value.dump();
+            continue;
+        }
+        text += '[';
+        json node_document = json::object();
+        for (std::size_t index = 0; index < plan.nodes.size(); ++index) {
+            if (index > 0) text += ',';
+            fill_node_json(node_document, plan.nodes[index]);
+            text += node_document.dump();
+            if (text.size() >= kBlock) {
+                out.write(text.data(), static_cast<std::streamsize>(text.size()));
+                text.clear();
+            }
+        }
+        text += ']';
+    }
+    text += '}';
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
 Plan plan_from_json(const json& j) {
     Plan plan;
     j.at("job_id").get_to(plan.job_id);
     j.at("restart_count").get_to(plan.restart_count);
+    j.at("requeueable").get_to(plan.requeueable);
     j.at("hdfs").get_to(plan.hdfs);
     j.at("leader_hostname").get_to(plan.leader_hostname);
     j.at("leader_address").get_to(plan.leader_address);

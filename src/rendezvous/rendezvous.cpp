@@ -3,7 +3,11 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -54,38 +58,94 @@ void check(int status, const char* what) {
         throw LaunchError(std::string("while ") + what + ": MPI error " + std::to_string(status));
 }
 
+// Two collectives, not four: a report travels in a fixed-size slot of one gather and the plan in a
+// fixed-size first block of one broadcast, each with its length in front, so no sizes are
+// exchanged first. With many ranks per core (and on slow networks) every collective costs a round
+// of waiting on all ranks. What does not fit follows point to point (a report) or in a second
+// broadcast; both sides know that from the length. The block is sized for a typical plan of that
+// many nodes (about 800 bytes a node), so only plans with very long paths need the second one.
+constexpr std::size_t kReportSlot = 1024;
+std::size_t plan_block_size(unsigned ranks) {
+    return std::clamp<std::size_t>(4096 + std::size_t{1024} * ranks, 4096, 8 << 20);
+}
+constexpr int kReportRestTag = 1;
+
+using Length = std::uint64_t;
+constexpr std::size_t kHeader = sizeof(Length);
+
+std::string with_length(const std::string& text, std::size_t block) {
+    std::string packed(block, '\0');
+    const Length length = text.size();
+    std::memcpy(packed.data(), &length, kHeader);
+    text.copy(packed.data() + kHeader, std::min(text.size(), block - kHeader));
+    return packed;
+}
+
+Length length_of(const char* packed) {
+    Length length = 0;
+    std::memcpy(&length, packed, kHeader);
+    return length;
+}
+
+int as_count(std::size_t size, const char* what) {
+    if (size > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+        throw LaunchError(std::string("while ") + what + ": more than 2 GiB");
+    return static_cast<int>(size);
+}
+
 // Rank 0 receives every rank's text, in rank order.
 std::vector<std::string> gather_text(const MpiSession& mpi, const std::string& mine) {
-    int length = static_cast<int>(mine.size());
-    std::vector<int> lengths(mpi.rank() == 0 ? mpi.size() : 0);
-    check(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD),
-          "gathering report sizes");
-    std::vector<int> offsets(lengths.size());
-    int total = 0;
-    for (std::size_t i = 0; i < lengths.size(); ++i) {
-        offsets[i] = total;
-        total += lengths[i];
+    constexpr std::size_t kInline = kReportSlot - kHeader;
+    const std::string slot = with_length(mine, kReportSlot);
+    std::string slots(mpi.rank() == 0 ? mpi.size() * kReportSlot : 0, '\0');
+    check(MPI_Gather(slot.data(), kReportSlot, MPI_BYTE, slots.data(), kReportSlot, MPI_BYTE, 0,
+                     MPI_COMM_WORLD),
+          "gathering the node reports");
+    if (mpi.rank() != 0) {
+        if (mine.size() > kInline) {
+            check(
+                MPI_Send(mine.data() + kInline, as_count(mine.size() - kInline, "sending a report"),
+                         MPI_BYTE, 0, kReportRestTag, MPI_COMM_WORLD),
+                "sending the rest of a long node report");
+        }
+        return {};
     }
-    std::string buffer(static_cast<std::size_t>(total), '\0');
-    check(MPI_Gatherv(mine.data(), length, MPI_CHAR, buffer.data(), lengths.data(), offsets.data(),
-                      MPI_CHAR, 0, MPI_COMM_WORLD),
-          "gathering reports");
-    std::vector<std::string> texts;
-    for (std::size_t i = 0; i < lengths.size(); ++i) {
-        texts.push_back(buffer.substr(static_cast<std::size_t>(offsets[i]),
-                                      static_cast<std::size_t>(lengths[i])));
+    std::vector<std::string> texts(mpi.size());
+    for (unsigned rank = 0; rank < mpi.size(); ++rank) {
+        const char* packed = slots.data() + std::size_t{rank} * kReportSlot;
+        const Length length = length_of(packed);
+        std::string& text = texts[rank];
+        text.assign(packed + kHeader, std::min<Length>(length, kInline));
+        if (length <= kInline) continue;
+        if (rank == 0) {
+            text = mine;
+            continue;
+        }
+        text.resize(length);
+        check(MPI_Recv(text.data() + kInline, as_count(length - kInline, "receiving a report"),
+                       MPI_BYTE, static_cast<int>(rank), kReportRestTag, MPI_COMM_WORLD,
+                       MPI_STATUS_IGNORE),
+              "receiving the rest of a long node report");
     }
     return texts;
 }
 
-std::string broadcast_text(const MpiSession& mpi, std::string text) {
-    unsigned long long length = text.size();
-    check(MPI_Bcast(&length, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD),
-          "broadcasting the plan size");
-    if (mpi.rank() != 0) text.assign(length, '\0');
-    check(MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD),
+std::string broadcast_text(const MpiSession& mpi, const std::string& text) {
+    const std::size_t block_size = plan_block_size(mpi.size());
+    const std::size_t inline_size = block_size - kHeader;
+    std::string block =
+        mpi.rank() == 0 ? with_length(text, block_size) : std::string(block_size, '\0');
+    check(MPI_Bcast(block.data(), as_count(block_size, "broadcasting the plan"), MPI_BYTE, 0,
+                    MPI_COMM_WORLD),
           "broadcasting the plan");
-    return text;
+    const Length length = length_of(block.data());
+    if (length <= inline_size) return block.substr(kHeader, length);
+    std::string rest =
+        mpi.rank() == 0 ? text.substr(inline_size) : std::string(length - inline_size, '\0');
+    check(MPI_Bcast(rest.data(), as_count(rest.size(), "broadcasting the plan"), MPI_BYTE, 0,
+                    MPI_COMM_WORLD),
+          "broadcasting the rest of the plan");
+    return block.substr(kHeader) + rest;
 }
 
 }  // namespace
@@ -134,7 +194,7 @@ Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
             payload = json{{"failed", kExitFailure}}.dump();
         }
     }
-    payload = broadcast_text(mpi, std::move(payload));
+    payload = broadcast_text(mpi, payload);
     // Every rank reached the broadcast, so every rank can reach finalize now.
     mpi.finalize();
 

@@ -1,6 +1,7 @@
 #include "resources/resources.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -65,10 +66,35 @@ std::optional<std::uint64_t> read_limit_file(const std::filesystem::path& path) 
     return value;
 }
 
+// hwloc dlopen()s its plugins (OpenGL, OpenCL, PCI and libxml2, with libX11 and ICU behind them)
+// when the process's first topology is created. None of them finds anything the launcher asks
+// for (CPUs and memory), and loading them was two thirds of the time a rank spent probing its
+// node. Unless the user chose plugins, they are skipped for the launcher's own topology only:
+// the variable is gone again before MPI_Init creates its topology.
+class WithoutHwlocPlugins {
+  public:
+    WithoutHwlocPlugins() : set_(std::getenv(kVariable) == nullptr) {
+        if (set_) ::setenv(kVariable, "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml", 0);
+    }
+    ~WithoutHwlocPlugins() {
+        if (set_) ::unsetenv(kVariable);
+    }
+    WithoutHwlocPlugins(const WithoutHwlocPlugins&) = delete;
+    WithoutHwlocPlugins& operator=(const WithoutHwlocPlugins&) = delete;
+
+  private:
+    static constexpr const char* kVariable = "HWLOC_PLUGINS_BLACKLIST";
+    bool set_;
+};
+
 }  // namespace
 
 Topology Topology::of_this_machine() {
+    WithoutHwlocPlugins without_plugins;
     hwloc_topology_t topology = new_topology();
+    // Only CPUs and memory are counted: caches (a dozen sysfs files per CPU) are not read.
+    hwloc_topology_set_cache_types_filter(topology, HWLOC_TYPE_FILTER_KEEP_NONE);
+    hwloc_topology_set_icache_types_filter(topology, HWLOC_TYPE_FILTER_KEEP_NONE);
     if (hwloc_topology_load(topology) != 0) {
         hwloc_topology_destroy(topology);
         throw LaunchError("while loading this machine's hwloc topology");

@@ -1,9 +1,13 @@
 #include "services/probes.hpp"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <fmt/format.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
+
+#include "common/errors.hpp"
 
 namespace spark_slurm {
 
@@ -54,13 +58,65 @@ std::optional<NamenodeState> parse_namenode_jmx(const std::string& text) {
 
 namespace {
 
-struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-    ~CurlGlobal() { curl_global_cleanup(); }
+// libcurl is loaded on first use instead of being linked. Only the leader probes, and only after
+// the MPI rendezvous has finalized; linked, libcurl and its TLS, Kerberos and LDAP dependencies
+// (5.5 MiB of mapped pages) sat in every rank's memory from exec on, and were the largest part of
+// the launcher's peak RSS (reached during MPI_Init). See benchmarks/README.md.
+class LibCurl {
+  public:
+    static const LibCurl& instance() {
+        static const LibCurl library;
+        return library;
+    }
+    LibCurl(const LibCurl&) = delete;
+    LibCurl& operator=(const LibCurl&) = delete;
+    ~LibCurl() {
+        global_cleanup();
+        // Not dlclose()d: libcurl's TLS libraries register atexit handlers of their own.
+    }
+
+    decltype(&curl_global_init) global_init = nullptr;
+    decltype(&curl_global_cleanup) global_cleanup = nullptr;
+    decltype(&curl_easy_init) easy_init = nullptr;
+    decltype(&curl_easy_setopt) easy_setopt = nullptr;
+    decltype(&curl_easy_perform) easy_perform = nullptr;
+    decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
+    decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
+
+  private:
+    static constexpr const char* kSoname = "libcurl.so.4";
+
+    LibCurl() {
+        handle_ = dlopen(kSoname, RTLD_NOW | RTLD_LOCAL);
+        if (!handle_) fail(dlerror());
+        bind(global_init, "curl_global_init");
+        bind(global_cleanup, "curl_global_cleanup");
+        bind(easy_init, "curl_easy_init");
+        bind(easy_setopt, "curl_easy_setopt");
+        bind(easy_perform, "curl_easy_perform");
+        bind(easy_getinfo, "curl_easy_getinfo");
+        bind(easy_cleanup, "curl_easy_cleanup");
+        if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) fail("curl_global_init failed");
+    }
+
+    template <typename Function>
+    void bind(Function& function, const char* name) {
+        function = reinterpret_cast<Function>(dlsym(handle_, name));
+        if (!function) fail(dlerror());
+    }
+
+    [[noreturn]] static void fail(const char* why) {
+        throw LaunchError(fmt::format(
+            "spark-slurm: cannot load {} ({}); the launcher probes the daemons' HTTP endpoints "
+            "with it: install libcurl (Debian/Ubuntu: libcurl4, RHEL: libcurl)",
+            kSoname, why ? why : "unknown error"));
+    }
+
+    void* handle_ = nullptr;
 };
 
 struct CurlFree {
-    void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+    void operator()(CURL* handle) const { LibCurl::instance().easy_cleanup(handle); }
 };
 
 std::size_t append(char* data, std::size_t size, std::size_t count, void* buffer) {
@@ -70,21 +126,23 @@ std::size_t append(char* data, std::size_t size, std::size_t count, void* buffer
 
 }  // namespace
 
+void load_http_client() { LibCurl::instance(); }
+
 std::optional<std::string> http_get(const std::string& url) {
-    static CurlGlobal global;
-    std::unique_ptr<CURL, CurlFree> handle(curl_easy_init());
+    const LibCurl& curl = LibCurl::instance();
+    std::unique_ptr<CURL, CurlFree> handle(curl.easy_init());
     if (!handle) return {};
     std::string body;
-    curl_easy_setopt(handle.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(handle.get(), CURLOPT_WRITEFUNCTION, append);
-    curl_easy_setopt(handle.get(), CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(handle.get(), CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-    curl_easy_setopt(handle.get(), CURLOPT_TIMEOUT_MS, 3000L);
-    curl_easy_setopt(handle.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(handle.get(), CURLOPT_NOPROXY, "*");
-    if (curl_easy_perform(handle.get()) != CURLE_OK) return {};
+    curl.easy_setopt(handle.get(), CURLOPT_URL, url.c_str());
+    curl.easy_setopt(handle.get(), CURLOPT_WRITEFUNCTION, append);
+    curl.easy_setopt(handle.get(), CURLOPT_WRITEDATA, &body);
+    curl.easy_setopt(handle.get(), CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+    curl.easy_setopt(handle.get(), CURLOPT_TIMEOUT_MS, 3000L);
+    curl.easy_setopt(handle.get(), CURLOPT_NOSIGNAL, 1L);
+    curl.easy_setopt(handle.get(), CURLOPT_NOPROXY, "*");
+    if (curl.easy_perform(handle.get()) != CURLE_OK) return {};
     long code = 0;
-    curl_easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &code);
+    curl.easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &code);
     if (code != 200) return {};
     return body;
 }

@@ -34,6 +34,10 @@ struct NamenodeState {
 std::optional<SparkMasterState> parse_master_json(const std::string& text);
 std::optional<NamenodeState> parse_namenode_jmx(const std::string& text);
 
+// Loads libcurl now (it is otherwise loaded by the first http_get); throws LaunchError, naming the
+// package to install, when it cannot be loaded.
+void load_http_client();
+
 // GET with a short timeout; nullopt when nothing answers (not up yet, or gone).
 std::optional<std::string> http_get(const std::string& url);
 

@@ -23,8 +23,22 @@ TEST(Allocation, HostlistsAreExpandedByLibslurm) {
 TEST(Allocation, OutsideAJobIsAUsageError) {
     EXPECT_FALSE(inside_allocation({}));
     EXPECT_TRUE(inside_allocation({{"SLURM_JOB_ID", "5"}, {"SLURM_JOB_NODELIST", "node1"}}));
-    SlurmLibrary slurm;
-    EXPECT_THROW(read_allocation(slurm, {}), UsageError);
+    EXPECT_THROW(read_allocation({}), UsageError);
+}
+
+// Every rank reads its allocation from the environment alone: N ranks starting at once must not
+// send slurmctld N requests (this test runs with no slurmctld at all).
+TEST(Allocation, ReadFromTheEnvironmentAlone) {
+    auto allocation = read_allocation({{"SLURM_JOB_ID", "42"},
+                                       {"SLURM_JOB_NODELIST", "node[1-3]"},
+                                       {"SLURMD_NODENAME", "node2"},
+                                       {"SLURM_RESTART_COUNT", "2"},
+                                       {"SLURM_SUBMIT_DIR", "/home/me"}});
+    EXPECT_EQ(allocation.job_id, 42u);
+    EXPECT_THAT(allocation.nodes, ElementsAre("node1", "node2", "node3"));
+    EXPECT_EQ(allocation.this_node, "node2");
+    EXPECT_EQ(allocation.restart_count, 2u);
+    EXPECT_EQ(allocation.submit_dir, "/home/me");
 }
 
 // The records below are what a job step saw at SIGTERM (shared/facts/test-cluster.md).

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "common/errors.hpp"
 #include "common/sizes.hpp"
 #include "fixtures.hpp"
@@ -153,6 +155,23 @@ TEST(Plan, PrintedPlansCarryAFingerprintNotTheSecret) {
     EXPECT_EQ(printed.find(plan.secret), std::string::npos);
     EXPECT_THAT(printed, HasSubstr(secret_fingerprint(plan.secret)));
     EXPECT_EQ(describe_plan(plan).find(plan.secret), std::string::npos);
+}
+
+TEST(Plan, StreamedJsonIsTheDocumentsText) {
+    auto plan = make_plan(inputs_for(5));
+    plan.job_dir = "/shared/a \"quoted\" \\ dir";
+    auto document = plan_to_json(plan, SecretHandling::Fingerprint);
+    document["rank"] = 4;
+    std::ostringstream streamed;
+    write_plan_json(streamed, plan, SecretHandling::Fingerprint, {{"rank", 4}});
+    EXPECT_EQ(streamed.str(), document.dump());
+}
+
+TEST(Plan, StreamedJsonOfNoNodesIsValid) {
+    Plan plan;
+    std::ostringstream streamed;
+    write_plan_json(streamed, plan, SecretHandling::Include);
+    EXPECT_EQ(streamed.str(), plan_to_json(plan, SecretHandling::Include).dump());
 }
 
 TEST(Plan, ReportRoundTrip) {
