@@ -1,5 +1,6 @@
 #include "rendezvous/rendezvous.hpp"
 
+#include <malloc.h>
 #include <mpi.h>
 #include <unistd.h>
 
@@ -169,6 +170,8 @@ void MpiSession::finalize() {
     if (finalized_) return;
     finalized_ = true;
     MPI_Finalize();
+    // What MPI allocated is free now; the launcher lives on for the whole job, so give it back.
+    ::malloc_trim(0);
 }
 
 Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
