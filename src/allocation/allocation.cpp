@@ -79,11 +79,8 @@ Allocation read_allocation(const Environment& environment) {
 }
 
 bool job_is_requeueable(const SlurmLibrary& slurm, std::uint32_t job_id) {
-    slurm.ensure_initialized();
-    job_info_msg_t* raw = nullptr;
-    if (slurm_load_job(&raw, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !raw) return false;
-    std::unique_ptr<job_info_msg_t, JobInfoFree> message(raw);
-    return message->record_count > 0 && message->job_array[0].requeue != 0;
+    auto status = load_job_status(slurm, job_id);
+    return status && status->requeueable;
 }
 
 std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_t job_id) {
@@ -99,6 +96,7 @@ std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_
     status.restart_count = job.restart_cnt;
     status.state_reason = job.state_reason;
     status.end_time = static_cast<std::int64_t>(job.end_time);
+    status.requeueable = job.requeue != 0;
     return status;
 }
 

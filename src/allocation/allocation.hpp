@@ -27,6 +27,7 @@ struct JobStatus {
     std::uint32_t restart_count = 0;
     std::uint32_t state_reason = 0;
     std::int64_t end_time = 0;
+    bool requeueable = false;  // --requeue, or the site's default
 };
 
 // Owns libslurm's global state for the process (slurm_init .. slurm_fini). slurm_init reads

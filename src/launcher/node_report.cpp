@@ -47,13 +47,7 @@ NodeReport report_with_problem(const UsageError& error) {
 NodeReport probe_local_node(const Options& options, const Environment& environment) {
     NodeReport report;
     report.hostname = this_hostname();
-    report.address = resolve_address(report.hostname);
-    if (report.address.empty() && !options.leader_ip) {
-        throw LaunchError(fmt::format(
-            "while finding the address of node {}: its hostname resolves to no non-loopback "
-            "IPv4 address; fix the node's /etc/hosts or DNS, or pass --leader-ip",
-            report.hostname));
-    }
+    report.address = resolve_address(report.hostname);  // checked in assign_rank
     report.resources = usable_resources(probe_this_node(environment));
 
     std::set<std::uint16_t> taken;
@@ -89,8 +83,8 @@ void assign_rank(NodeReport& report, const Options& options, std::uint32_t job_i
     } else if (report.address.empty()) {
         throw LaunchError(fmt::format(
             "while finding the address of node {}: its hostname resolves to no non-loopback "
-            "IPv4 address; fix the node's /etc/hosts or DNS (--leader-ip only sets the leader's)",
-            report.hostname));
+            "IPv4 address; fix the node's /etc/hosts or DNS{}",
+            report.hostname, rank == 0 ? ", or pass --leader-ip" : ""));
     }
     report.work_dir = (std::filesystem::path(work_dir_base(options, environment)) /
                        fmt::format("spark-slurm-{}-{}", job_id, rank))
