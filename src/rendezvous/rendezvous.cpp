@@ -59,12 +59,13 @@ void check(int status, const char* what) {
         throw LaunchError(std::string("while ") + what + ": MPI error " + std::to_string(status));
 }
 
-// Two collectives, not four: a report travels in a fixed-size slot of one gather and the plan in a
-// fixed-size first block of one broadcast, each with its length in front, so no sizes are
-// exchanged first. With many ranks per core (and on slow networks) every collective costs a round
-// of waiting on all ranks. What does not fit follows point to point (a report) or in a second
-// broadcast; both sides know that from the length. The block is sized for a typical plan of that
-// many nodes (about 800 bytes a node), so only plans with very long paths need the second one.
+// Two collectives, not four: a report travels in a fixed-size slot of one gather and the plan in
+// the first block of one broadcast, each with its length in front, so no sizes are exchanged
+// first. With many ranks per core (and on slow networks) every collective costs a round of
+// waiting on all ranks. What does not fit follows point to point (a report) or in a second
+// broadcast; both sides know that from the length. Every rank derives the block's size from the
+// rank count, sized for a typical plan (about 800 bytes a node): only plans with very long paths
+// need the second broadcast.
 constexpr std::size_t kReportSlot = 1024;
 std::size_t plan_block_size(unsigned ranks) {
     return std::clamp<std::size_t>(4096 + std::size_t{1024} * ranks, 4096, 8 << 20);

@@ -1,8 +1,8 @@
 // The one moment all ranks talk through MPI: every rank reports its node to the leader (one
 // gather), the leader plans, and the plan goes back to everyone (one broadcast). Both are
-// collectives, so the cost grows with log(ranks); a long report or a plan of many nodes adds a
-// message or a second broadcast. MPI is finalized right after: collectives are
-// not fault tolerant, and nothing later may wait on a peer without a deadline.
+// collectives, so the cost grows with log(ranks); an unusually long report or plan adds a message
+// or a second broadcast. MPI is finalized right after: collectives are not fault tolerant, and
+// nothing later may wait on a peer without a deadline.
 #pragma once
 
 #include <chrono>

@@ -1,12 +1,13 @@
 #!/bin/bash
 # `srun --mpi=pmix spark-slurm plan --json --every-rank` on the 3-node cluster: every rank prints
-# the plan it received; all must agree on one leader, one port set and one secret, with the right roles, and
-# the cores/memory each node reports must be what that node really has inside the job step.
+# the plan it received; all must agree on one leader, one port set and one secret, with the right
+# roles, and the cores/memory each node reports must be what that node really has inside the step.
 SMOKE_NAME=plan_agreement
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cpus=$SPARK_SLURM_TEST_CPUS_PER_NODE
-# Work and job dirs so long (3.5 KB) that every report overflows its slot in the gather and the
-# plan its first broadcast block: the rendezvous' point-to-point and second-broadcast paths.
+# Work and job dirs so long (3.5 KB) that every report overflows its 1 KiB slot in the gather and
+# the plan (> 64 KiB) its first broadcast block (7 KiB for 3 ranks): the rendezvous'
+# point-to-point and second-broadcast paths.
 long_dir=/tmp/$(python3 -c 'print("/".join(["w" * 250] * 14))')
 write_script job.sh <<JOB
 #!/bin/bash
