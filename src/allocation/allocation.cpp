@@ -128,6 +128,10 @@ const char* describe(Termination termination) {
     return "?";
 }
 
+bool is_running(const JobStatus& status) {
+    return status.state == JOB_RUNNING && !status.completing;
+}
+
 bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id) {
     auto status = load_job_status(slurm, job_id);
     if (!status) return false;

@@ -72,6 +72,9 @@ Termination classify_termination(const std::optional<JobStatus>& status,
                                  unsigned restart_count_at_start);
 const char* describe(Termination termination);
 
+// True while the job runs and nobody is ending it (not completing).
+bool is_running(const JobStatus& status);
+
 // True while the job is pending, running, suspended or completing (it may still use its state).
 bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id);
 

@@ -16,6 +16,12 @@ struct LaunchError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A rank that must stop because another rank failed (the leader failed to plan, or a rank found
+// a problem the leader reported): that rank already said why, so this one exits quietly.
+struct PeerFailed {
+    int exit_code;
+};
+
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitFailure = 1;
 

@@ -1,21 +1,26 @@
-// The leader and worker launchers talk over TCP after the rendezvous, one JSON object per line:
-// the leader says when to start and stop and sends a heartbeat; workers say hello (with a token
-// derived from the job's secret), report daemons that exit, and confirm they have stopped. Every
-// wait on it has a deadline: a peer that dies or vanishes is noticed, never waited for forever.
+// The transport of the control channel (control_protocol.hpp has the messages): TCP, one line per
+// message, non-blocking. Every wait on it has a deadline: a peer that dies or vanishes is noticed,
+// never waited for forever. Reads are bounded: a peer that sends a line longer than a message can
+// be is cut off, so nobody can make the launcher hold unbounded input.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
+
+#include "launcher/control_protocol.hpp"
 
 namespace spark_slurm {
 
+using Received = std::variant<control::Message, control::ParseFailure>;
+
 class Connection {
   public:
-    explicit Connection(int fd);
+    Connection() = default;
+    Connection(int fd, std::string peer);
     Connection(Connection&& other) noexcept;
     Connection& operator=(Connection&& other) noexcept;
     Connection(const Connection&) = delete;
@@ -23,38 +28,50 @@ class Connection {
     ~Connection();
 
     int fd() const { return fd_; }
-    bool closed() const { return closed_; }
-    // Best effort: a peer that is gone makes the connection closed.
-    void send(const nlohmann::json& message);
-    // Reads what is available without blocking; marks the connection closed at EOF or error.
-    std::vector<nlohmann::json> receive();
+    bool closed() const { return fd_ < 0 || closed_; }
+    // Who is at the other end ("10.0.0.2:41234"), for logs.
+    const std::string& peer() const { return peer_; }
+    // Best effort: a peer that is gone (or does not read for 2 s) makes the connection closed.
+    void send(const control::Message& message);
+    // Reads what is available without blocking; marks the connection closed at EOF, on an error
+    // or on an over-long line (reported as a ParseFailure).
+    std::vector<Received> receive();
+    void close();
     std::chrono::steady_clock::time_point last_heard() const { return last_heard_; }
+    std::chrono::steady_clock::time_point opened() const { return opened_; }
 
   private:
     int fd_ = -1;
     bool closed_ = false;
+    std::string peer_;
     std::string buffer_;
-    std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_heard_ = opened_;
 };
 
+// The leader's listening socket. Every rank opens one on a port the kernel picks, before the
+// rendezvous, so the port is held from the moment it is reported: two jobs on one node cannot
+// be given the same control port. Only the leader keeps it.
 class ControlServer {
   public:
-    explicit ControlServer(std::uint16_t port);
+    ControlServer();
     ~ControlServer();
+    ControlServer(ControlServer&& other) noexcept;
+    ControlServer& operator=(ControlServer&& other) noexcept;
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
     int fd() const { return fd_; }
+    std::uint16_t port() const { return port_; }
     std::optional<Connection> accept();
+    void close();
 
   private:
     int fd_ = -1;
+    std::uint16_t port_ = 0;
 };
 
 // Connects to the leader, retrying until `deadline`; nullopt if it never answers.
 std::optional<Connection> connect_to_leader(const std::string& address, std::uint16_t port,
                                             std::chrono::steady_clock::time_point deadline);
-
-// What a worker proves it belongs to this job with.
-std::string hello_token(const std::string& secret, unsigned rank);
 
 }  // namespace spark_slurm

@@ -1,12 +1,12 @@
 #include "launcher/node_report.hpp"
 
 #include <fmt/format.h>
-#include <sys/random.h>
 #include <sys/statvfs.h>
 
 #include <filesystem>
 
 #include "common/errors.hpp"
+#include "common/random.hpp"
 #include "network/network.hpp"
 #include "resources/resources.hpp"
 
@@ -39,29 +39,34 @@ std::string work_dir_base(const Options& options, const Environment& environment
 NodeReport report_with_problem(const UsageError& error) {
     NodeReport report;
     report.problem = error.what();
+    try {
+        report.hostname = this_hostname();
+    } catch (const LaunchError&) {
+        report.hostname = "?";
+    }
     return report;
 }
 
 }  // namespace
 
-NodeReport probe_local_node(const Options& options, const Environment& environment) {
+NodeReport probe_local_node(const Options& options, const Environment& environment,
+                            PortClaims& claims) {
     NodeReport report;
     report.hostname = this_hostname();
     report.address = resolve_address(report.hostname);  // checked in assign_rank
     report.resources = usable_resources(probe_this_node(environment));
 
-    std::set<std::uint16_t> taken;
+    // The control port is the caller's listening socket (run_command sets it).
     PortSet defaults;
-    report.ports.control = pick_free_port(0, taken);
-    report.ports.spark_master = pick_free_port(defaults.spark_master, taken);
-    report.ports.spark_master_webui = pick_free_port(defaults.spark_master_webui, taken);
-    report.ports.namenode_rpc = pick_free_port(defaults.namenode_rpc, taken);
-    report.ports.namenode_http = pick_free_port(defaults.namenode_http, taken);
-    report.ports.spark_worker = pick_free_port(0, taken);
-    report.ports.spark_worker_webui = pick_free_port(defaults.spark_worker_webui, taken);
-    report.ports.datanode_data = pick_free_port(defaults.datanode_data, taken);
-    report.ports.datanode_http = pick_free_port(defaults.datanode_http, taken);
-    report.ports.datanode_ipc = pick_free_port(defaults.datanode_ipc, taken);
+    report.ports.spark_master = claims.claim(defaults.spark_master);
+    report.ports.spark_master_webui = claims.claim(defaults.spark_master_webui);
+    report.ports.namenode_rpc = claims.claim(defaults.namenode_rpc);
+    report.ports.namenode_http = claims.claim(defaults.namenode_http);
+    report.ports.spark_worker = claims.claim(0);
+    report.ports.spark_worker_webui = claims.claim(defaults.spark_worker_webui);
+    report.ports.datanode_data = claims.claim(defaults.datanode_data);
+    report.ports.datanode_http = claims.claim(defaults.datanode_http);
+    report.ports.datanode_ipc = claims.claim(defaults.datanode_ipc);
 
     // The work dir does not exist yet: this is the capacity of the filesystem it will be on.
     report.scratch_capacity = filesystem_capacity(
@@ -91,9 +96,10 @@ void assign_rank(NodeReport& report, const Options& options, std::uint32_t job_i
                           .string();
 }
 
-NodeReport report_for_rendezvous(const Options& options, const Environment& environment) {
+NodeReport report_for_rendezvous(const Options& options, const Environment& environment,
+                                 PortClaims& claims) {
     try {
-        return probe_local_node(options, environment);
+        return probe_local_node(options, environment, claims);
     } catch (const UsageError& error) {
         return report_with_problem(error);
     }
@@ -116,7 +122,11 @@ void assign_rank_for_rendezvous(NodeReport& report, const Options& options, std:
 Plan plan_on_leader(const Options& options, const Allocation& allocation, bool requeueable,
                     std::vector<NodeReport> reports) {
     for (const auto& report : reports) {
-        if (!report.problem.empty()) throw UsageError(report.problem);
+        if (report.problem.empty()) continue;
+        // The leader's own problems are everyone's (the same options); another node's is named.
+        if (report.rank == 0) throw UsageError(report.problem);
+        throw UsageError(
+            fmt::format("on {} (rank {}): {}", report.hostname, report.rank, report.problem));
     }
     PlanInputs inputs;
     inputs.options = options;
@@ -129,21 +139,7 @@ Plan plan_on_leader(const Options& options, const Allocation& allocation, bool r
     return make_plan(inputs);
 }
 
-std::string generate_secret() {
-    unsigned char bytes[32];
-    std::size_t filled = 0;
-    while (filled < sizeof bytes) {
-        ssize_t n = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw LaunchError("while generating the job's secret: getrandom failed");
-        }
-        filled += static_cast<std::size_t>(n);
-    }
-    std::string hex;
-    for (unsigned char byte : bytes) hex += fmt::format("{:02x}", byte);
-    return hex;
-}
+std::string generate_secret() { return random_hex(32); }
 
 std::string default_job_dir(const Options& options, const Allocation& allocation) {
     if (options.job_dir) return *options.job_dir;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "allocation/allocation.hpp"
+#include "network/network.hpp"
 #include "options/options.hpp"
 #include "plan/plan.hpp"
 
@@ -12,7 +13,9 @@ namespace spark_slurm {
 // Probes this node: hostname and address, cores and memory, free ports, and the capacity of the
 // filesystem for HDFS data. None of it depends on the rank, so every rank probes before MPI_Init
 // and no rank then waits, spinning in MPI, for another that is still probing.
-NodeReport probe_local_node(const Options& options, const Environment& environment);
+// The ports it reports are claimed in `claims`, which the caller holds for the job's lifetime.
+NodeReport probe_local_node(const Options& options, const Environment& environment,
+                            PortClaims& claims);
 
 // The rank's part, once MPI has told it: the node-local work dir, and on rank 0 --leader-ip
 // (checked to be an address of this node).
@@ -22,7 +25,8 @@ void assign_rank(NodeReport& report, const Options& options, std::uint32_t job_i
 // The two above for the rendezvous: a mistake the user can fix is carried in the report's
 // `problem` (the leader then stops every rank with one message) instead of ending this rank
 // alone, which would leave the others waiting in the rendezvous.
-NodeReport report_for_rendezvous(const Options& options, const Environment& environment);
+NodeReport report_for_rendezvous(const Options& options, const Environment& environment,
+                                 PortClaims& claims);
 void assign_rank_for_rendezvous(NodeReport& report, const Options& options, std::uint32_t job_id,
                                 unsigned rank, const Environment& environment);
 

@@ -70,7 +70,8 @@ int plan_command(const Options& options, const Environment& environment, int* ar
     }
     SlurmLibrary slurm;
     Allocation allocation = read_allocation(environment);
-    NodeReport mine = report_for_rendezvous(options, environment);
+    PortClaims claims;
+    NodeReport mine = report_for_rendezvous(options, environment, claims);
     MpiSession mpi(argc, argv);
     assign_rank_for_rendezvous(mine, options, allocation.job_id, mpi.rank(), environment);
     log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));

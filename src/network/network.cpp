@@ -5,8 +5,10 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 #include <memory>
 
@@ -95,19 +97,74 @@ bool is_local_address(const std::string& address) {
     return false;
 }
 
-std::uint16_t pick_free_port(std::uint16_t preferred, std::set<std::uint16_t>& taken) {
-    if (preferred != 0 && !taken.count(preferred) && try_bind(preferred) == preferred) {
-        taken.insert(preferred);
-        return preferred;
+namespace {
+
+// The claim on `port`: an abstract socket ("\0spark-slurm/port/N"), or -1 when another
+// launcher on this node holds it.
+int claim_socket(std::uint16_t port) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string name = "spark-slurm/port/" + std::to_string(port);
+    std::memcpy(address.sun_path + 1, name.data(), name.size());
+    const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+        ::close(fd);
+        return -1;
     }
+    return fd;
+}
+
+}  // namespace
+
+PortClaims::~PortClaims() { release(); }
+
+PortClaims::PortClaims(PortClaims&& other) noexcept
+    : fds_(std::move(other.fds_)), ports_(std::move(other.ports_)) {
+    other.fds_.clear();
+}
+
+PortClaims& PortClaims::operator=(PortClaims&& other) noexcept {
+    if (this != &other) {
+        release();
+        fds_ = std::move(other.fds_);
+        ports_ = std::move(other.ports_);
+        other.fds_.clear();
+    }
+    return *this;
+}
+
+void PortClaims::release() {
+    for (int fd : fds_) ::close(fd);
+    fds_.clear();
+    ports_.clear();
+}
+
+std::uint16_t PortClaims::claim(std::uint16_t preferred) {
+    auto take = [&](std::uint16_t port) {
+        if (port == 0 || ports_.count(port)) return false;
+        int fd = claim_socket(port);
+        if (fd < 0) return false;
+        if (try_bind(port) != port) {
+            ::close(fd);
+            return false;
+        }
+        fds_.push_back(fd);
+        ports_.insert(port);
+        return true;
+    };
+    if (take(preferred)) return preferred;
     for (int attempt = 0; attempt < 100; ++attempt) {
         std::uint16_t port = try_bind(0);
-        if (port != 0 && !taken.count(port)) {
-            taken.insert(port);
-            return port;
-        }
+        if (take(port)) return port;
     }
     throw LaunchError("while looking for a free TCP port on " + this_hostname() + ": none found");
+}
+
+bool is_ipv4_address(const std::string& address) {
+    in_addr parsed{};
+    return ::inet_pton(AF_INET, address.c_str(), &parsed) == 1;
 }
 
 }  // namespace spark_slurm

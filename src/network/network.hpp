@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace spark_slurm {
 
@@ -16,9 +17,34 @@ std::string resolve_address(const std::string& hostname);
 // True when `address` is assigned to an interface of this node.
 bool is_local_address(const std::string& address);
 
-// `preferred` when nothing listens on it here, else a free ephemeral port; never one in `taken`.
-// Checking and later binding are not atomic: another process may take the port in between, and
-// the daemon then fails to start, which the launcher reports with the daemon's log.
-std::uint16_t pick_free_port(std::uint16_t preferred, std::set<std::uint16_t>& taken);
+// The ports this launcher took for its node's daemons, held until it exits. Two launchers on one
+// node (jobs sharing nodes, job arrays) probe at the same moment and would both find the
+// defaults free; a claim is an abstract Unix socket named after the port, which exists only
+// while its holder lives and lives in the same network namespace as the port itself, so a port
+// claimed by one launcher is never handed to another, and nothing is left on disk. A process
+// other than a launcher may still take a port between the check and the daemon's bind: the
+// daemon then fails to start and the launcher reports it with the daemon's log.
+class PortClaims {
+  public:
+    PortClaims() = default;
+    ~PortClaims();
+    PortClaims(PortClaims&& other) noexcept;
+    PortClaims& operator=(PortClaims&& other) noexcept;
+    PortClaims(const PortClaims&) = delete;
+    PortClaims& operator=(const PortClaims&) = delete;
+
+    // `preferred` when no launcher claimed it and nothing listens on it here, else a free
+    // ephemeral port; claimed either way. Throws LaunchError when none can be found.
+    std::uint16_t claim(std::uint16_t preferred);
+    const std::set<std::uint16_t>& ports() const { return ports_; }
+
+  private:
+    void release();
+    std::vector<int> fds_;
+    std::set<std::uint16_t> ports_;
+};
+
+// True when `address` is an IPv4 address in dotted form.
+bool is_ipv4_address(const std::string& address);
 
 }  // namespace spark_slurm

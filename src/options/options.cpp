@@ -83,6 +83,9 @@ constexpr OptionSpec kOptionTable[] = {
      "shared directory for the daemons' logs"},
     {"ready-timeout", "SPARK_SLURM_READY_TIMEOUT", Kind::Count, kAll, "SEC", "300",
      "give up when the cluster is not ready after this many seconds"},
+    {"events", "SPARK_SLURM_EVENTS", Kind::Text, kRun, "FILE", nullptr,
+     "the leader appends one JSON object per line to FILE as the job goes (phases, daemons up, "
+     "workers and datanodes counted, restarts, the driver's exit): for scripts and benchmarks"},
     {"json", nullptr, Kind::Flag, kPlan, nullptr, nullptr, "print the plan as JSON"},
     {"every-rank", nullptr, Kind::Flag, kPlan, nullptr, nullptr,
      "in an allocation, every rank prints the plan it received (default: the leader only), to "
@@ -138,7 +141,8 @@ std::string command_help(Command command) {
         out << "Print the cluster plan (roles, cores, memory, ports, directories) without\n"
                "starting anything. Inside an allocation, run it like 'run' (srun ... spark-slurm\n"
                "plan): a dry run of 'run' that probes every node, meets through MPI and prints\n"
-               "what 'run' would do, once, on the leader. Anywhere else, preview with --nodes N.\n\n";
+               "what 'run' would do, once, on the leader. Anywhere else, preview with --nodes "
+               "N.\n\n";
     }
     out << describe(command, true);
     return out.str();
@@ -232,11 +236,16 @@ Options validated(Command command, const po::variables_map& values,
     if (has("leader-ip")) {
         std::string address = text_value(values, "leader-ip");
         unsigned char buffer[16];
-        if (inet_pton(AF_INET, address.c_str(), buffer) != 1 &&
-            inet_pton(AF_INET6, address.c_str(), buffer) != 1) {
+        if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) {
             reject(command, "--leader-ip '" + address +
-                                "' is not an IP address; give one of the leader node's addresses, "
+                                "' is an IPv6 address; the cluster's daemons and launchers talk "
+                                "over IPv4 only: give one of the leader node's IPv4 addresses, "
                                 "e.g. --leader-ip 10.1.2.3");
+        }
+        if (inet_pton(AF_INET, address.c_str(), buffer) != 1) {
+            reject(command, "--leader-ip '" + address +
+                                "' is not an IP address; give one of the leader node's IPv4 "
+                                "addresses, e.g. --leader-ip 10.1.2.3");
         }
         options.leader_ip = address;
     }
@@ -292,6 +301,7 @@ Options validated(Command command, const po::variables_map& values,
         options.ready_timeout_seconds =
             positive_count(command, "ready-timeout", text_value(values, "ready-timeout"), "300");
     }
+    if (has("events")) options.events_file = text_value(values, "events");
     if (command == Command::Plan) {
         options.json = flag("json");
         options.every_rank = flag("every-rank");

@@ -44,6 +44,7 @@ struct Options {
     std::optional<std::string> state_dir;  // durable, shared
     std::optional<std::string> job_dir;    // shared: logs and what the driver is told
     unsigned ready_timeout_seconds = 300;
+    std::optional<std::string> events_file;  // `run`: the leader's JSON-lines account of the job
 
     // `plan` only: print JSON (on the leader, or on every rank), and preview a cluster without an
     // allocation.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/errors.hpp"
 #include "plan/plan.hpp"
 
 namespace spark_slurm {
@@ -30,11 +31,6 @@ class MpiSession {
     unsigned rank_ = 0;
     unsigned size_ = 1;
     bool finalized_ = false;
-};
-
-// A rank that must stop because the leader failed to plan: the leader already said why.
-struct PeerFailed {
-    int exit_code;
 };
 
 // Gathers every rank's report on rank 0, calls `plan_on_leader` there, and broadcasts the

@@ -1,6 +1,7 @@
 #include "supervisor/process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,8 +47,8 @@ std::string resolve_program(const std::string& program,
 
 // In the child, between fork and exec: only async-signal-safe calls. Reports errno on `error_fd`.
 [[noreturn]] void exec_child(const char* program, char* const* argv, char* const* envp,
-                             const char* working_dir, const char* output_file, bool own_terminal_io,
-                             pid_t parent, int error_fd) {
+                             const char* working_dir, const char* output_file, int output_fd,
+                             bool own_terminal_io, pid_t parent, int error_fd) {
     auto die = [&](int error) {
         (void)!::write(error_fd, &error, sizeof error);
         ::_exit(127);
@@ -60,12 +61,22 @@ std::string resolve_program(const std::string& program,
         if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
     }
     ::sigprocmask(SIG_SETMASK, &original_signal_mask(), nullptr);
+    // A child gets stdin, stdout and stderr and nothing else the launcher holds or inherited
+    // (slurmstepd's sockets, the control port, the janitor's pipe): every other descriptor is
+    // closed at exec. The error pipe stays usable until then.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        const long limit = ::sysconf(_SC_OPEN_MAX);
+        for (int fd = 3; fd < (limit > 0 ? limit : 65536); ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
     if (!own_terminal_io) {
-        int null = ::open("/dev/null", O_RDONLY);
+        int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) die(errno);
     }
-    if (output_file) {
-        int out = ::open(output_file, O_WRONLY | O_CREAT | O_APPEND, 0640);
+    if (output_fd >= 0) {
+        if (::dup2(output_fd, STDOUT_FILENO) < 0 || ::dup2(output_fd, STDERR_FILENO) < 0)
+            die(errno);
+    } else if (output_file) {
+        int out = ::open(output_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (out < 0 || ::dup2(out, STDOUT_FILENO) < 0 || ::dup2(out, STDERR_FILENO) < 0) die(errno);
     }
     if (working_dir && ::chdir(working_dir) != 0) die(errno);
@@ -111,9 +122,12 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
         exec_child(program.c_str(), argv.data(), envp.data(),
                    request.working_dir.empty() ? nullptr : request.working_dir.c_str(),
                    request.output_file.empty() ? nullptr : request.output_file.c_str(),
-                   request.own_terminal_io, parent, error_pipe[1]);
+                   request.output_fd, request.own_terminal_io, parent, error_pipe[1]);
     }
     ::close(error_pipe[1]);
+    // A pid is reused once reaped: whatever was recorded for an earlier process with this pid
+    // is not this one's status.
+    reaped().erase(pid);
     // Also set the group from here, so that signalling it cannot race the child's own setpgid.
     ::setpgid(pid, pid);
     janitor_watch(pid);
@@ -132,22 +146,42 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     return Process(pid, std::move(label));
 }
 
-Process::Process(Process&& other) noexcept : pid_(other.pid_), label_(std::move(other.label_)) {
+Process::Process(Process&& other) noexcept
+    : pid_(other.pid_),
+      label_(std::move(other.label_)),
+      kill_at_(other.kill_at_),
+      give_up_at_(other.give_up_at_),
+      killed_(other.killed_) {
     other.pid_ = -1;
 }
 
 Process& Process::operator=(Process&& other) noexcept {
     if (this != &other) {
-        if (pid_ > 0) stop(std::chrono::milliseconds(0));
+        forget();
         pid_ = other.pid_;
         label_ = std::move(other.label_);
+        kill_at_ = other.kill_at_;
+        give_up_at_ = other.give_up_at_;
+        killed_ = other.killed_;
         other.pid_ = -1;
     }
     return *this;
 }
 
-Process::~Process() {
-    if (pid_ > 0) stop(std::chrono::milliseconds(0));
+Process::~Process() { forget(); }
+
+// Kills what is left of the group and drops its recorded status, so that a later process that
+// gets the same pid is not taken for this one.
+void Process::forget() {
+    if (pid_ <= 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    signal_group(SIGKILL);
+    kill_at_ = now;
+    give_up_at_ = now + std::chrono::milliseconds(2000);
+    killed_ = true;
+    while (!gone()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    reaped().erase(pid_);
+    pid_ = -1;
 }
 
 std::optional<int> Process::exit_status() const {
@@ -165,32 +199,77 @@ void Process::stop(std::chrono::milliseconds grace) {
     stop_all({self}, grace);
 }
 
+void Process::request_stop(std::chrono::milliseconds grace) {
+    if (pid_ <= 0 || kill_at_) return;
+    const auto now = std::chrono::steady_clock::now();
+    kill_at_ = now + grace;
+    give_up_at_ = *kill_at_ + std::max(grace, std::chrono::milliseconds(2000));
+    killed_ = grace.count() == 0;
+    signal_group(killed_ ? SIGKILL : SIGTERM);
+}
+
+bool Process::gone() {
+    if (pid_ <= 0) return true;
+    reap_children();
+    if (exited() && !group_alive(pid_)) return true;
+    if (!kill_at_) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (!killed_ && now >= *kill_at_) {
+        signal_group(SIGKILL);
+        killed_ = true;
+    }
+    return now >= give_up_at_;
+}
+
 void stop_all(std::vector<Process*> processes, std::chrono::milliseconds grace) {
-    using clock = std::chrono::steady_clock;
-    for (Process* process : processes) {
-        if (process->pid() > 0) process->signal_group(grace.count() > 0 ? SIGTERM : SIGKILL);
-    }
+    for (Process* process : processes) process->request_stop(grace);
     auto all_gone = [&] {
-        reap_children();
-        for (Process* process : processes) {
-            if (process->pid() <= 0) continue;
-            if (!process->exited() || group_alive(process->pid())) return false;
-        }
-        return true;
+        bool gone = true;
+        for (Process* process : processes) gone = process->gone() && gone;
+        return gone;
     };
-    const auto kill_at = clock::now() + grace;
-    const auto give_up_at = kill_at + std::max(grace, std::chrono::milliseconds(2000));
-    bool killed = grace.count() == 0;
-    while (!all_gone()) {
-        auto now = clock::now();
-        if (!killed && now >= kill_at) {
-            for (Process* process : processes) process->signal_group(SIGKILL);
-            killed = true;
-        }
-        if (now >= give_up_at) break;
-        // Polling the group's existence: the kernel gives no event for "a process group is empty".
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Polling the groups' existence: the kernel gives no event for "a process group is empty".
+    while (!all_gone()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
+                         std::chrono::milliseconds timeout, std::size_t limit) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+        throw LaunchError("while starting " + label + ": pipe failed");
+    SpawnRequest captured = request;
+    captured.output_fd = pipe_fds[1];
+    captured.output_file.clear();
+    std::optional<Process> process;
+    try {
+        process = Process::spawn(captured, label);
+    } catch (...) {
+        ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);
+        throw;
     }
+    ::close(pipe_fds[1]);
+    ::fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+    CapturedRun result;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char chunk[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd readable{pipe_fds[0], POLLIN, 0};
+        ::poll(&readable, 1, 50);
+        ssize_t n = ::read(pipe_fds[0], chunk, sizeof chunk);
+        if (n > 0) {
+            const std::size_t room = limit - std::min(limit, result.output.size());
+            result.output.append(chunk, std::min(static_cast<std::size_t>(n), room));
+            continue;
+        }
+        reap_children();
+        // EOF, or the command is done and what it wrote has been read (a descendant it left
+        // behind may still hold the pipe).
+        if (n == 0 || process->exited()) break;
+    }
+    ::close(pipe_fds[0]);
+    result.status = process->exit_status();
+    return result;  // the Process's destructor kills what is left of it
 }
 
 void reap_children() {

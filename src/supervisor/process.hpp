@@ -20,6 +20,7 @@ struct SpawnRequest {
     std::string working_dir;                         // empty: inherit
     std::string output_file;       // stdout+stderr appended here; empty: inherit the launcher's
     bool own_terminal_io = false;  // keep stdin too (the driver); daemons get /dev/null
+    int output_fd = -1;            // when set: stdout+stderr go to this descriptor instead
 };
 
 class Process {
@@ -46,15 +47,35 @@ class Process {
     // no process of the group remains (or `grace` twice over has passed).
     void stop(std::chrono::milliseconds grace);
 
+    // The same without waiting, for event loops: request_stop() sends SIGTERM (SIGKILL for a zero
+    // grace) once; gone() reaps, sends SIGKILL when the grace is over, and is true once nothing of
+    // the group is left (or the give-up bound has passed).
+    void request_stop(std::chrono::milliseconds grace);
+    bool stop_requested() const { return kill_at_.has_value(); }
+    bool gone();
+
   private:
     Process(pid_t pid, std::string label) : pid_(pid), label_(std::move(label)) {}
+    void forget();
     pid_t pid_ = -1;
     std::string label_;
+    std::optional<std::chrono::steady_clock::time_point> kill_at_;
+    std::chrono::steady_clock::time_point give_up_at_{};
+    bool killed_ = false;
 };
 
 // Stops several processes in parallel: SIGTERM to all, one shared grace period, SIGKILL to the
 // rest. Teardown time is then the slowest daemon's, not the sum.
 void stop_all(std::vector<Process*> processes, std::chrono::milliseconds grace);
+
+// Runs a short command to completion with its output captured (at most `limit` bytes are kept),
+// for checks: nothing is written to disk. Gives up, killing it, at `timeout`.
+struct CapturedRun {
+    std::optional<int> status;  // nullopt: did not finish in time
+    std::string output;
+};
+CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
+                         std::chrono::milliseconds timeout, std::size_t limit = 64 * 1024);
 
 // Marks this process a child subreaper and blocks the signals the launcher handles (so that
 // signalfd sees them). Children get the original mask back.

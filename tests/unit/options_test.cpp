@@ -191,6 +191,7 @@ TEST(Options, RejectsContradictions) {
                 HasSubstr("takes no image"));
     EXPECT_THAT(rejection({"run", "--leader-ip", "node1", "--", "x"}),
                 HasSubstr("not an IP address"));
+    EXPECT_THAT(rejection({"run", "--leader-ip", "fd00::1", "--", "x"}), HasSubstr("IPv4 only"));
     EXPECT_THAT(rejection({"run", "--work-dir", "relative", "--", "x"}),
                 HasSubstr("absolute path"));
     EXPECT_THAT(rejection({"plan", "--cores-per-node", "4"}), HasSubstr("--nodes"));

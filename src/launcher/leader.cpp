@@ -1,0 +1,425 @@
+#include "launcher/leader.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+
+#include <cstring>
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "launcher/driver.hpp"
+#include "launcher/requeue_policy.hpp"
+#include "services/probes.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// How long a failing leader waits for workers that have not said hello yet, to tell them to stop.
+constexpr auto kLateWorkerGrace = 5s;
+// How long the leader waits for workers to confirm their teardown.
+constexpr auto kWorkerStopLimit = kDaemonStopGrace + 5s;
+constexpr auto kProbeInterval = 250ms;
+// Each dfsadmin step of saving the namespace gets this long.
+constexpr auto kSaveStepLimit = 60s;
+// Slurm signals every process of the step at once: a driver killed by it may be reaped a moment
+// before the launcher's own SIGTERM is read. Look this long before deciding it just ended.
+constexpr auto kDriverExitSettle = 100ms;
+
+bool is_termination(int signal) {
+    return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
+}
+
+}  // namespace
+
+const char* to_string(Leader::Phase phase) {
+    switch (phase) {
+        case Leader::Phase::FormattingNamespace:
+            return "formatting_namespace";
+        case Leader::Phase::StartingDaemons:
+            return "starting_daemons";
+        case Leader::Phase::WaitingForWorkers:
+            return "waiting_for_workers";
+        case Leader::Phase::DriverRunning:
+            return "driver_running";
+        case Leader::Phase::SavingNamespace:
+            return "saving_namespace";
+        case Leader::Phase::Stopping:
+            return "stopping";
+        case Leader::Phase::Done:
+            return "done";
+    }
+    return "?";
+}
+
+Leader::Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string> driver_command,
+               const SlurmLibrary& slurm, ControlServer server, EventLog& events,
+               std::chrono::steady_clock::time_point start)
+    : plan_(plan),
+      node_(plan.leader()),
+      runtime_(runtime),
+      driver_command_(std::move(driver_command)),
+      slurm_(slurm),
+      events_(events),
+      start_(start),
+      deadline_(start + std::chrono::seconds(plan.ready_timeout_seconds)),
+      links_(plan, std::move(server), events),
+      daemons_(runtime),
+      readiness_(plan, events, start) {}
+
+double Leader::elapsed() const {
+    return std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
+int Leader::run() {
+    log::info("cluster of {} worker(s); daemon logs in {}", plan_.worker_count, plan_.log_dir);
+    if (!plan_.requeueable) {
+        log::warn(
+            "job {} cannot be requeued (no --requeue): if its leader node is preempted or lost, "
+            "the job fails instead of coming back; submit with --requeue to allow that",
+            plan_.job_id);
+    }
+    try {
+        load_http_client();
+        // The master does not depend on HDFS: it boots while the namespace is formatted.
+        start_local(Daemon::SparkMaster);
+        if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
+            log::info("formatting a new HDFS namespace in {}", node_.namenode_dir);
+            helper_spec_ = namenode_format_spec(plan_, node_);
+            helper_ = start_helper(runtime_, helper_spec_);
+            helper_deadline_ = deadline_;
+            enter(Phase::FormattingNamespace);
+        } else {
+            if (plan_.hdfs) start_hdfs();
+            enter(Phase::StartingDaemons);
+        }
+    } catch (const LaunchError& error) {
+        fail(error.what());
+    }
+    while (phase_ != Phase::Done) {
+        service(100ms);
+        step();
+    }
+    events_.write("exit", {{"code", exit_code_}});
+    return exit_code_;
+}
+
+void Leader::enter(Phase phase) {
+    phase_ = phase;
+    events_.write("phase", {{"phase", to_string(phase)}});
+}
+
+void Leader::service(std::chrono::milliseconds timeout) {
+    std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}};
+    links_.add_poll_fds(fds);
+    ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
+
+    while (int signal = signals_.read_signal()) on_signal(signal);
+    reap_children();
+    for (const auto& news : links_.service(phase_ < Phase::Stopping)) on_news(news);
+    for (const auto& event : daemons_.poll(ready_ && phase_ < Phase::Stopping))
+        on_daemon_event(event);
+    links_.heartbeat();
+}
+
+void Leader::step() {
+    const auto now = Clock::now();
+    if (helper_) {
+        if (auto status = helper_->exit_status()) {
+            const bool report = !helper_abandoned_;
+            helper_.reset();
+            helper_abandoned_ = false;
+            if (report) on_helper_exit(*status);
+        } else if (now >= helper_deadline_ && !helper_abandoned_) {
+            helper_->request_stop(kDaemonStopGrace);
+            helper_abandoned_ = true;
+            on_helper_exit(-1);
+        }
+    }
+    switch (phase_) {
+        case Phase::FormattingNamespace:
+        case Phase::StartingDaemons:
+        case Phase::WaitingForWorkers:
+            if (now >= deadline_) {
+                if (phase_ == Phase::FormattingNamespace) {
+                    fail("formatting the namenode did not finish within --ready-timeout");
+                } else {
+                    fail(readiness_.timeout_message(
+                        [this](unsigned rank) { return links_.admitted(rank); }));
+                }
+                return;
+            }
+            if (now - last_probe_ < kProbeInterval) return;
+            last_probe_ = now;
+            if (!readiness_.leader_daemons_up()) {
+                if (readiness_.probe_leader_daemons()) on_master_up();
+                if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
+                    enter(Phase::WaitingForWorkers);
+            } else if (phase_ == Phase::WaitingForWorkers && readiness_.probe_cluster()) {
+                on_ready();
+            }
+            return;
+        case Phase::DriverRunning:
+            if (auto status = driver_->exit_status()) {
+                if (!driver_exit_seen_) driver_exit_seen_ = now;
+                if (now - *driver_exit_seen_ >= kDriverExitSettle) on_driver_exit(*status);
+            }
+            return;
+        case Phase::SavingNamespace:
+            return;  // on_helper_exit moves on
+        case Phase::Stopping:
+            step_stopping();
+            return;
+        case Phase::Done:
+            return;
+    }
+}
+
+void Leader::on_signal(int signal) {
+    if (!is_termination(signal) || phase_ >= Phase::Stopping) return;
+    log::info("received {}; stopping the cluster", ::strsignal(signal));
+    events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
+    if (phase_ == Phase::SavingNamespace) {
+        // The driver has finished: its result stands, and the job is not requeued.
+        begin_stopping(driver_code_, false);
+        return;
+    }
+    requeue_if_needed(slurm_, RequeueCause::LeaderSignalled, plan_.job_id, plan_.restart_count,
+                      plan_.requeueable, plan_.state_dir);
+    begin_stopping(128 + signal, false);
+}
+
+void Leader::on_news(const WorkerNews& news) {
+    const std::string& host = plan_.nodes[news.rank].hostname;
+    switch (news.kind) {
+        case WorkerNews::Kind::Joined:
+            if (phase_ >= Phase::Stopping) return;
+            if (namenode_started_) links_.start_daemon(news.rank, Daemon::Datanode);
+            if (readiness_.master_up()) links_.start_daemon(news.rank, Daemon::SparkWorker);
+            return;
+        case WorkerNews::Kind::DaemonRestarting:
+            log::warn("the {} on {} stopped ({}); it is being restarted (attempt {})", news.daemon,
+                      host, news.status, news.attempt);
+            events_.write("daemon_restart", {{"daemon", news.daemon},
+                                             {"node", host},
+                                             {"status", news.status},
+                                             {"attempt", news.attempt}});
+            return;
+        case WorkerNews::Kind::DaemonExited: {
+            if (phase_ >= Phase::Stopping) return;
+            events_.write("daemon_exited",
+                          {{"daemon", news.daemon}, {"node", host}, {"status", news.status}});
+            std::string what = fmt::format("the {} on {} stopped ({}); last lines of its log:\n{}",
+                                           news.daemon, host, news.status, news.text);
+            if (!ready_) return fail(what);
+            log::warn("{}; the cluster goes on without it", what);
+            return;
+        }
+        case WorkerNews::Kind::StartFailed:
+            if (!ready_) fail(fmt::format("on {}: {}", host, news.text));
+            return;
+        case WorkerNews::Kind::Stopped:
+            return;
+        case WorkerNews::Kind::Lost: {
+            std::string what =
+                fmt::format("the launcher on {} (rank {}): {}", host, news.rank, news.text);
+            if (!ready_) return fail(what);
+            log::warn("{}; the cluster goes on without that node", what);
+            return;
+        }
+    }
+}
+
+void Leader::on_daemon_event(const DaemonEvent& event) {
+    if (phase_ >= Phase::Stopping) return;
+    const char* daemon = file_name(event.spec.daemon);
+    switch (event.kind) {
+        case DaemonEvent::Kind::RestartScheduled:
+            events_.write("daemon_restart", {{"daemon", daemon},
+                                             {"node", node_.hostname},
+                                             {"status", describe_wait_status(event.status)},
+                                             {"attempt", event.attempt}});
+            [[fallthrough]];
+        case DaemonEvent::Kind::Restarted:
+            log_restart(node_.hostname, event);
+            return;
+        case DaemonEvent::Kind::Stopped: {
+            events_.write("daemon_exited", {{"daemon", daemon},
+                                            {"node", node_.hostname},
+                                            {"status", describe_wait_status(event.status)}});
+            const bool leader_daemon =
+                event.spec.daemon == Daemon::SparkMaster || event.spec.daemon == Daemon::Namenode;
+            std::string what = exit_message(node_.hostname, event.spec, event.status);
+            // Without its master or namenode the cluster cannot go on.
+            if (!ready_ || leader_daemon) {
+                return fail(
+                    what + (ready_ ? fmt::format("gave up after {} restarts", event.attempt) : ""));
+            }
+            log::warn("{}; the cluster goes on without it", what);
+            return;
+        }
+    }
+}
+
+void Leader::fail(const std::string& message) {
+    if (phase_ >= Phase::Stopping) return;
+    const bool driver_running = phase_ == Phase::DriverRunning;
+    log::write_line(log::origin() + ": error: " + message +
+                    (driver_running ? "; stopping the driver" : ""));
+    events_.write("failed", {{"phase", to_string(phase_)}});
+    // A start can fail before every worker has connected (a daemon that dies at once): give them
+    // a moment to say hello, so that they hear the stop instead of waiting to connect.
+    begin_stopping(kExitFailure, !ready_);
+}
+
+void Leader::begin_stopping(int code, bool wait_for_late_workers) {
+    exit_code_ = code;
+    enter(Phase::Stopping);
+    late_workers_until_ = Clock::now() + (wait_for_late_workers ? kLateWorkerGrace : 0s);
+}
+
+void Leader::step_stopping() {
+    const auto now = Clock::now();
+    if (!stop_sent_) {
+        if (now < late_workers_until_ && links_.admitted_count() < expected_workers()) return;
+        stop_sent_ = true;
+        stop_started_ = now;
+        links_.broadcast(control::Stop{});
+        daemons_.request_stop();
+        if (driver_ && !driver_->exited()) driver_->request_stop(kDaemonStopGrace);
+        if (helper_) helper_->request_stop(kDaemonStopGrace);
+        return;
+    }
+    // Workers stop theirs in parallel; wait for each to confirm, or to be gone, with a bound.
+    bool local_gone = daemons_.stopped();
+    if (driver_) local_gone = driver_->gone() && local_gone;
+    if (helper_) local_gone = helper_->gone() && local_gone;
+    const unsigned outstanding = links_.awaiting_stop();
+    if (!local_gone || (outstanding > 0 && now < stop_started_ + kWorkerStopLimit)) return;
+    if (outstanding > 0)
+        log::warn("{} worker(s) did not confirm their teardown in time", outstanding);
+    const double seconds = std::chrono::duration<double>(now - stop_started_).count();
+    log::info("cluster stopped in {:.1f} s", seconds);
+    events_.write("stopped", {{"seconds", seconds}});
+    phase_ = Phase::Done;
+}
+
+void Leader::start_local(Daemon daemon) {
+    for (const auto& spec : daemons_for(plan_, node_)) {
+        if (spec.daemon == daemon) daemons_.start(spec);
+    }
+}
+
+void Leader::start_hdfs() {
+    start_local(Daemon::Namenode);
+    namenode_started_ = true;
+    // A datanode keeps retrying its namenode by itself, so it can start right away.
+    start_local(Daemon::Datanode);
+    for (unsigned rank : links_.admitted_ranks()) links_.start_daemon(rank, Daemon::Datanode);
+}
+
+void Leader::on_master_up() {
+    // A Spark worker that finds no master retries only 5-15 s later: start the workers when the
+    // master answers, not before.
+    try {
+        start_local(Daemon::SparkWorker);
+    } catch (const LaunchError& error) {
+        return fail(error.what());
+    }
+    for (unsigned rank : links_.admitted_ranks()) links_.start_daemon(rank, Daemon::SparkWorker);
+}
+
+void Leader::on_ready() {
+    ready_ = true;
+    links_.broadcast(control::ClusterReady{});
+    log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB", elapsed(),
+              plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
+    log::info("spark master {}  web UI {}", plan_.master_url, plan_.master_webui_url);
+    if (plan_.hdfs) log::info("hdfs {}  web UI {}", plan_.hdfs_url, plan_.namenode_webui_url);
+    events_.write("ready", {{"seconds", elapsed()},
+                            {"workers", plan_.worker_count},
+                            {"cores", plan_.worker_cores},
+                            {"memory_mib", plan_.worker_memory >> 20},
+                            {"master_url", plan_.master_url},
+                            {"master_webui_url", plan_.master_webui_url},
+                            {"hdfs_url", plan_.hdfs_url},
+                            {"namenode_webui_url", plan_.namenode_webui_url}});
+    try {
+        driver_ = start_driver(plan_, driver_command_, runtime_);
+    } catch (const LaunchError& error) {
+        ready_ = false;  // nothing ran: a failed start, not a failed run
+        return fail(error.what());
+    }
+    enter(Phase::DriverRunning);
+    events_.write("driver_started");
+}
+
+void Leader::on_driver_exit(int status) {
+    driver_code_ = exit_code_of(status);
+    log::info("driver finished ({})", describe_wait_status(status));
+    events_.write("driver_exited",
+                  {{"status", describe_wait_status(status)}, {"code", driver_code_}});
+    if (!plan_.hdfs || plan_.state_dir.empty()) return begin_stopping(driver_code_, false);
+    // A clean end checkpoints the namespace (fsimage) into the state dir, so the next job that
+    // uses it starts from the image instead of replaying the edit log.
+    enter(Phase::SavingNamespace);
+    save_steps_ = {{"-safemode", "enter"}, {"-saveNamespace"}};
+    stop_started_ = Clock::now();
+    start_save_step();
+}
+
+void Leader::start_save_step() {
+    if (save_steps_.empty()) {
+        const double seconds = std::chrono::duration<double>(Clock::now() - stop_started_).count();
+        log::info("saved the HDFS namespace in {:.1f} s", seconds);
+        events_.write("namespace_saved", {{"seconds", seconds}});
+        return begin_stopping(driver_code_, false);
+    }
+    helper_spec_ = dfsadmin_spec(plan_, node_, save_steps_.front());
+    try {
+        helper_ = start_helper(runtime_, helper_spec_);
+        helper_deadline_ = Clock::now() + kSaveStepLimit;
+    } catch (const LaunchError& error) {
+        log::warn("could not save the HDFS namespace: {}; the edit log still has it", error.what());
+        begin_stopping(driver_code_, false);
+    }
+}
+
+void Leader::on_helper_exit(int status) {
+    if (phase_ == Phase::FormattingNamespace) {
+        if (status == 0) {
+            try {
+                start_hdfs();
+            } catch (const LaunchError& error) {
+                return fail(error.what());
+            }
+            return enter(Phase::StartingDaemons);
+        }
+        return fail(
+            status < 0
+                ? std::string("formatting the namenode did not finish within --ready-timeout")
+                : exit_message(node_.hostname, helper_spec_, status));
+    }
+    if (phase_ != Phase::SavingNamespace) return;
+    if (status != 0) {
+        log::warn(
+            "could not save the HDFS namespace (hdfs dfsadmin {}: {}); the edit log still "
+            "has it",
+            fmt::join(save_steps_.front(), " "),
+            status < 0 ? "did not finish" : describe_wait_status(status));
+        return begin_stopping(driver_code_, false);
+    }
+    save_steps_.erase(save_steps_.begin());
+    start_save_step();
+}
+
+unsigned Leader::expected_workers() const {
+    unsigned count = 0;
+    for (const auto& node : plan_.nodes) count += node.rank != 0 && node.role != Role::Idle;
+    return count;
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,101 @@
+// The leader launcher (rank 0): runs the Spark master and HDFS namenode, tells the workers when
+// to start their daemons, decides when the cluster is ready, runs the driver, and tears it all
+// down. One event loop serves everything — signals, the control channel, the daemons, and the
+// helper commands (format, saveNamespace) and driver, which run as child processes — so no step,
+// however slow, keeps the leader from answering its workers.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "allocation/allocation.hpp"
+#include "launcher/events.hpp"
+#include "launcher/node_daemons.hpp"
+#include "launcher/readiness.hpp"
+#include "launcher/worker_links.hpp"
+#include "plan/plan.hpp"
+#include "runtime/runtime.hpp"
+#include "supervisor/process.hpp"
+#include "supervisor/signals.hpp"
+
+namespace spark_slurm {
+
+class Leader {
+  public:
+    enum class Phase {
+        FormattingNamespace,  // the master boots meanwhile
+        StartingDaemons,      // until the master and namenode answer
+        WaitingForWorkers,    // until every worker registered and every datanode is live
+        DriverRunning,
+        SavingNamespace,  // after the driver, with a state dir
+        Stopping,
+        Done,
+    };
+
+    Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string> driver_command,
+           const SlurmLibrary& slurm, ControlServer server, EventLog& events,
+           std::chrono::steady_clock::time_point start);
+
+    // Returns the job's exit code: the driver's, 128 + a signal, or 1 for a failed start.
+    int run();
+
+  private:
+    void enter(Phase phase);
+    void service(std::chrono::milliseconds timeout);
+    void step();
+    void on_signal(int signal);
+    void on_news(const WorkerNews& news);
+    void on_daemon_event(const DaemonEvent& event);
+    void fail(const std::string& message);
+    void begin_stopping(int code, bool wait_for_late_workers);
+    void step_stopping();
+
+    void start_local(Daemon daemon);
+    void start_hdfs();
+    void on_master_up();
+    void on_ready();
+    void on_driver_exit(int status);
+    void on_helper_exit(int status);
+    void start_save_step();
+    unsigned expected_workers() const;
+    double elapsed() const;
+
+    const Plan& plan_;
+    const NodePlan& node_;
+    const Runtime& runtime_;
+    std::vector<std::string> driver_command_;
+    const SlurmLibrary& slurm_;
+    EventLog& events_;
+    std::chrono::steady_clock::time_point start_;
+    std::chrono::steady_clock::time_point deadline_;
+
+    SignalFd signals_;
+    WorkerLinks links_;
+    NodeDaemons daemons_;
+    Readiness readiness_;
+
+    Phase phase_ = Phase::StartingDaemons;
+    bool ready_ = false;
+    bool namenode_started_ = false;
+    int exit_code_ = 0;
+    int driver_code_ = 0;
+    std::chrono::steady_clock::time_point last_probe_{};
+
+    std::optional<Process> driver_;
+    std::optional<std::chrono::steady_clock::time_point> driver_exit_seen_;
+    std::optional<Process> helper_;  // the format or a dfsadmin step
+    DaemonSpec helper_spec_{};
+    std::chrono::steady_clock::time_point helper_deadline_{};
+    bool helper_abandoned_ = false;  // past its deadline: being stopped, its exit is not news
+    std::vector<std::vector<std::string>> save_steps_;  // dfsadmin steps still to run
+
+    bool stop_sent_ = false;
+    std::chrono::steady_clock::time_point late_workers_until_{};
+    std::chrono::steady_clock::time_point stop_started_{};
+};
+
+const char* to_string(Leader::Phase phase);
+
+}  // namespace spark_slurm

@@ -1,0 +1,115 @@
+#include "launcher/node_daemons.hpp"
+
+#include <fmt/format.h>
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+
+namespace spark_slurm {
+
+using Clock = std::chrono::steady_clock;
+
+void NodeDaemons::start(const DaemonSpec& spec) {
+    if (started(spec.daemon)) return;
+    daemons_.push_back({spec, spawn(spec), 0, {}, false});
+    log::info("started {} (log: {})", display_name(spec.daemon), spec.log_file);
+}
+
+bool NodeDaemons::started(Daemon daemon) const {
+    for (const auto& running : daemons_) {
+        if (running.spec.daemon == daemon) return true;
+    }
+    return false;
+}
+
+std::vector<DaemonEvent> NodeDaemons::poll(bool restart) {
+    std::vector<DaemonEvent> events;
+    for (auto& daemon : daemons_) {
+        if (daemon.done) continue;
+        if (daemon.restart_at) {
+            if (Clock::now() < *daemon.restart_at) continue;
+            daemon.restart_at.reset();
+            try {
+                daemon.process = spawn(daemon.spec);
+                events.push_back(
+                    {DaemonEvent::Kind::Restarted, daemon.spec, 0, daemon.restarts, {}});
+            } catch (const LaunchError&) {
+                daemon.done = true;
+                events.push_back(
+                    {DaemonEvent::Kind::Stopped, daemon.spec, 127 << 8, daemon.restarts, {}});
+            }
+            continue;
+        }
+        auto status = daemon.process ? daemon.process->exit_status() : std::nullopt;
+        if (!status) continue;
+        daemon.process.reset();
+        if (restart && daemon.restarts < kMaxRestarts) {
+            std::chrono::seconds delay(1u << daemon.restarts);
+            ++daemon.restarts;
+            daemon.restart_at = Clock::now() + delay;
+            events.push_back({DaemonEvent::Kind::RestartScheduled, daemon.spec, *status,
+                              daemon.restarts, delay});
+        } else {
+            daemon.done = true;
+            events.push_back(
+                {DaemonEvent::Kind::Stopped, daemon.spec, *status, daemon.restarts, {}});
+        }
+    }
+    return events;
+}
+
+void NodeDaemons::request_stop() {
+    for (auto& daemon : daemons_) {
+        daemon.restart_at.reset();
+        if (daemon.process) daemon.process->request_stop(kDaemonStopGrace);
+    }
+}
+
+bool NodeDaemons::stopped() {
+    bool all = true;
+    for (auto& daemon : daemons_) {
+        if (daemon.process) all = daemon.process->gone() && all;
+    }
+    return all;
+}
+
+void NodeDaemons::stop_all_daemons() {
+    std::vector<Process*> processes;
+    for (auto& daemon : daemons_) {
+        daemon.restart_at.reset();
+        if (daemon.process) processes.push_back(&*daemon.process);
+    }
+    stop_all(processes, kDaemonStopGrace);
+}
+
+Process NodeDaemons::spawn(const DaemonSpec& spec) {
+    Execution execution = runtime_.prepare(spec.invocation);
+    SpawnRequest request{execution.argv, execution.environment, execution.working_dir,
+                         spec.log_file, false};
+    return Process::spawn(request, display_name(spec.daemon));
+}
+
+Process start_helper(const Runtime& runtime, const DaemonSpec& spec) {
+    Execution execution = runtime.prepare(spec.invocation);
+    return Process::spawn(
+        {execution.argv, execution.environment, execution.working_dir, spec.log_file, false},
+        fmt::format("{} {}", spec.invocation.tool, fmt::join(spec.invocation.args, " ")));
+}
+
+std::string exit_message(const std::string& host, const DaemonSpec& spec, int status) {
+    return fmt::format("the {} on {} stopped ({}); last lines of {}:\n{}",
+                       display_name(spec.daemon), host, describe_wait_status(status), spec.log_file,
+                       tail_of_file(spec.log_file, kLogTailLines));
+}
+
+void log_restart(const std::string& host, const DaemonEvent& event) {
+    if (event.kind == DaemonEvent::Kind::RestartScheduled) {
+        log::warn("{}; restarting it in {} s (attempt {} of {})",
+                  exit_message(host, event.spec, event.status), event.delay.count(), event.attempt,
+                  NodeDaemons::kMaxRestarts);
+    } else {
+        log::info("restarted {} (attempt {})", display_name(event.spec.daemon), event.attempt);
+    }
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,75 @@
+// The daemons of one node, supervised: started through the runtime, each in its own process
+// group; once the cluster is running, a daemon that exits is restarted in place, a bounded number
+// of times with a growing delay (HDFS and Spark recovery, with --state-dir, let it pick up its
+// state). Also the short helper commands the leader runs (format, dfsadmin), started here and
+// watched from the caller's event loop, so that nothing blocks the control channel.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/runtime.hpp"
+#include "services/services.hpp"
+#include "supervisor/process.hpp"
+
+namespace spark_slurm {
+
+inline constexpr std::chrono::seconds kDaemonStopGrace{10};
+inline constexpr std::size_t kLogTailLines = 15;
+
+// What happened to a daemon since the last look.
+struct DaemonEvent {
+    enum class Kind { Stopped, RestartScheduled, Restarted } kind;
+    DaemonSpec spec;
+    int status = 0;        // the wait status, for Stopped and RestartScheduled
+    unsigned attempt = 0;  // for RestartScheduled and Restarted
+    std::chrono::seconds delay{0};
+};
+
+class NodeDaemons {
+  public:
+    static constexpr unsigned kMaxRestarts = 3;
+
+    explicit NodeDaemons(const Runtime& runtime) : runtime_(runtime) {}
+
+    // Starts it unless a daemon of that kind was started already. Throws LaunchError.
+    void start(const DaemonSpec& spec);
+    bool started(Daemon daemon) const;
+
+    // Exits since the last call, restarts scheduled or done. With `restart` false an exit is final.
+    std::vector<DaemonEvent> poll(bool restart);
+
+    // Stopping without blocking: SIGTERM to every daemon now, SIGKILL after kDaemonStopGrace;
+    // stopped() is true once nothing of them is left.
+    void request_stop();
+    bool stopped();
+    // Both, waiting (for a worker, whose leader waits for its confirmation anyway).
+    void stop_all_daemons();
+
+  private:
+    struct Running {
+        DaemonSpec spec;
+        std::optional<Process> process;
+        unsigned restarts = 0;
+        std::optional<std::chrono::steady_clock::time_point> restart_at;
+        bool done = false;  // exited for good: reported, not restarted
+    };
+    Process spawn(const DaemonSpec& spec);
+
+    const Runtime& runtime_;
+    std::vector<Running> daemons_;
+};
+
+// A short-lived command of the install (the namenode format, dfsadmin), started now; the caller
+// watches its exit_status() from its event loop. Throws LaunchError.
+Process start_helper(const Runtime& runtime, const DaemonSpec& spec);
+
+// "the hdfs namenode on node1 stopped (exit status 1); last lines of LOG:\n..."
+std::string exit_message(const std::string& host, const DaemonSpec& spec, int status);
+
+// This node's log line for a restart that is scheduled or done (the leader and workers alike).
+void log_restart(const std::string& host, const DaemonEvent& event);
+
+}  // namespace spark_slurm

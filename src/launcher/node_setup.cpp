@@ -1,0 +1,115 @@
+#include "launcher/node_setup.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/errors.hpp"
+#include "supervisor/janitor.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr auto kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
+
+void make_private_dir(const std::string& path) {
+    if (path.empty()) return;
+    std::error_code error;
+    fs::create_directories(path, error);
+    // HDFS refuses data directories other users could read (dfs.datanode.data.dir.perm = 700).
+    if (!error) fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace, error);
+    if (error) {
+        throw LaunchError(fmt::format(
+            "while creating the private directory {}: {}; choose a writable directory you own "
+            "(--work-dir for node-local scratch, --state-dir for durable state)",
+            path, error.message()));
+    }
+}
+
+void write_private_file(const std::string& path, const std::string& text) {
+    std::ofstream file(path, std::ios::trunc);
+    std::error_code error;
+    if (file) fs::permissions(path, kPrivateFile, fs::perm_options::replace, error);
+    if (!file || error) throw LaunchError("while writing " + path + ": cannot create it 0600");
+    file << text;
+    file.close();
+    if (!file) throw LaunchError("while writing " + path + ": write failed (disk full?)");
+}
+
+}  // namespace
+
+WorkDirectory::WorkDirectory(std::string path) : path_(std::move(path)) { start_janitor(path_); }
+
+WorkDirectory::~WorkDirectory() {
+    std::error_code error;
+    fs::remove_all(path_, error);
+    dismiss_janitor();
+}
+
+void prepare_node(const Plan& plan, const NodePlan& node) {
+    for (const auto& dir : {node.work_dir, node.conf_dir, node.tmp_dir, node.spark_local_dir,
+                            node.spark_worker_dir, node.namenode_dir, node.datanode_dir}) {
+        make_private_dir(dir);
+    }
+    std::error_code error;
+    fs::create_directories(plan.log_dir, error);
+    if (error) {
+        throw LaunchError("while creating the log directory " + plan.log_dir + ": " +
+                          error.message() + " (choose a writable shared directory with --job-dir)");
+    }
+    if (node.runs_leader()) {
+        make_private_dir(plan.recovery_dir);
+        if (!plan.checkpoint_dir.empty()) {
+            fs::create_directories(plan.checkpoint_dir, error);
+            if (error) {
+                throw LaunchError(fmt::format(
+                    "while creating the checkpoint directory {}: {}; give --state-dir a writable "
+                    "directory on a shared filesystem",
+                    plan.checkpoint_dir, error.message()));
+            }
+        }
+    }
+    ConfigFiles files = render_configs(plan, node);
+    write_private_file(node.conf_dir + "/spark-defaults.conf", files.spark_defaults);
+    write_private_file(node.conf_dir + "/spark-env.sh", files.spark_env);
+    if (plan.hdfs) {
+        write_private_file(node.conf_dir + "/core-site.xml", files.core_site);
+        write_private_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site);
+    }
+    // Log4j output of the daemons goes to their stderr, which is their log file.
+}
+
+void claim_state_dir(const SlurmLibrary& slurm, const std::string& state_dir,
+                     std::uint32_t job_id) {
+    std::error_code error;
+    fs::create_directories(state_dir, error);
+    if (error) {
+        throw UsageError("spark-slurm run: cannot create the state directory " + state_dir + ": " +
+                         error.message() +
+                         "; give --state-dir a writable directory on a shared filesystem");
+    }
+    const fs::path owner_file = fs::path(state_dir) / "owner";
+    std::ifstream owner(owner_file);
+    std::string word;
+    std::uint32_t owner_job = 0;
+    if (owner >> word >> owner_job && word == "job" && owner_job != job_id &&
+        job_is_active(slurm, owner_job)) {
+        throw UsageError(fmt::format(
+            "spark-slurm run: the state directory {} is in use by job {}, which is still "
+            "active; wait for it to end, or give this job another --state-dir",
+            state_dir, owner_job));
+    }
+    std::ofstream claim(owner_file, std::ios::trunc);
+    claim << "job " << job_id << "\n";
+    claim.close();
+    if (!claim) {
+        throw UsageError("spark-slurm run: cannot write " + owner_file.string() +
+                         "; give --state-dir a writable directory on a shared filesystem");
+    }
+}
+
+}  // namespace spark_slurm

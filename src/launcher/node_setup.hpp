@@ -1,0 +1,36 @@
+// A node's ground before its daemons start: the node-local work directory (removed on every way
+// out, by the janitor when the launcher is killed), the configuration files, and on the leader
+// the claim on a state directory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "allocation/allocation.hpp"
+#include "plan/plan.hpp"
+
+namespace spark_slurm {
+
+// Owns the node-local work directory: starts the janitor that removes it if the launcher is
+// killed, and removes it itself on destruction.
+class WorkDirectory {
+  public:
+    explicit WorkDirectory(std::string path);
+    ~WorkDirectory();
+    WorkDirectory(const WorkDirectory&) = delete;
+    WorkDirectory& operator=(const WorkDirectory&) = delete;
+
+  private:
+    std::string path_;
+};
+
+// Directories and configuration files of this node; the secret goes only into 0600 files inside
+// 0700 directories. Throws LaunchError naming the path and the fix.
+void prepare_node(const Plan& plan, const NodePlan& node);
+
+// A state dir serves one job at a time. The owner file names the job using it; it is taken over
+// when that job is this one (a requeued run) or no longer active (an unclean end), so no stale
+// marker ever blocks a restart. Throws UsageError when another active job holds it.
+void claim_state_dir(const SlurmLibrary& slurm, const std::string& state_dir, std::uint32_t job_id);
+
+}  // namespace spark_slurm
