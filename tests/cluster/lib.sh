@@ -5,10 +5,16 @@ _ssc_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$_ssc_dir/env"
 
 SSC_LOGDIR=$SPARK_SLURM_TEST_ROOT/log
+# SC2034: these five are for up and down, which source this file.
+# shellcheck disable=SC2034
 SSC_NODEDIR=$SPARK_SLURM_TEST_ROOT/nodes
+# shellcheck disable=SC2034
 SSC_CTLD_STATE=$SPARK_SLURM_TEST_ROOT/slurmctld
+# shellcheck disable=SC2034
 SSC_CTLD_PID=$SPARK_SLURM_TEST_STATE/slurmctld.pid
+# shellcheck disable=SC2034
 SSC_MUNGED_PID=$SPARK_SLURM_TEST_STATE/munged.pid
+# shellcheck disable=SC2034
 SSC_SLURM_CONF=/etc/slurm/slurm.conf
 SSC_HOSTS_BEGIN="# BEGIN spark-slurm test cluster (tests/cluster/up; removed by tests/cluster/down)"
 SSC_HOSTS_END="# END spark-slurm test cluster"

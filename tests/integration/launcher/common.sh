@@ -96,6 +96,7 @@ kill_launcher() {
     pid=$(launcher_pid "$1")
     [[ -n $pid ]] || fail "no launcher of rank $1 found"
     kill -9 "$pid"
+    # shellcheck disable=SC2034 # for the caller (leader_lost.sh, worker_launcher_killed.sh)
     killed_at=$SECONDS
 }
 

@@ -21,6 +21,7 @@ job_script job.sh -N3 --exclusive --requeue -p "$SPARK_SLURM_TEST_CANCEL_PARTITI
 submit job.sh
 batch_job=$JOBID
 wait_for_file "$WORK/written.marker" 400 "the first run never wrote its data"
+# shellcheck disable=SC2016 # $(hostname) is the job's, on its node
 submit -p urgent --exclusive -N3 -t 2 -o urgent-%j.out --wrap 'echo urgent ran on $(hostname)'
 wait_state "$JOBID" 300 COMPLETED
 wait_done "$batch_job" 600

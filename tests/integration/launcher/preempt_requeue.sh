@@ -28,6 +28,7 @@ job_script job.sh -N3 --exclusive --requeue -p batch -t 15 "-o job-%j.out" "--op
 submit job.sh
 batch_job=$JOBID
 wait_for_file "$WORK/written.marker" 400 "the first run never wrote its data"
+# shellcheck disable=SC2016 # $(hostname) is the job's, on its node
 submit -p urgent --exclusive -N3 -t 2 -o urgent-%j.out --wrap 'echo urgent ran on $(hostname)'
 urgent_job=$JOBID
 wait_state "$urgent_job" 300 COMPLETED

@@ -21,7 +21,8 @@ submit job.sh
 wait_for_file "$WORK/ready.marker" 400 "the driver never started"
 victims=$(daemon_pids "$(node_address node2)")
 [[ $(wc -w <<<"$victims") == 2 ]] || fail "expected node2's spark worker and datanode, found: $victims"
-kill -9 $victims
+mapfile -t victim_pids <<<"$victims"
+kill -9 "${victim_pids[@]}"
 wait_file_match "$WORK/job-$JOBID.out" 'node2\]: restarted spark worker' 120
 wait_file_match "$WORK/job-$JOBID.out" 'node2\]: restarted hdfs datanode' 120
 touch "$WORK/killed.marker"

@@ -47,6 +47,7 @@ fail() {
     echo "[$SSC_ME] FAIL: $* (work dir kept: $WORK)" >&2
     exit 1
 }
+# shellcheck disable=SC2120 # the note is optional: most tests call plain `pass`
 pass() {
     rm -rf "$WORK"
     echo "[$SSC_ME] PASS in $((SECONDS - smoke_start))s${1:+: $1}"
@@ -64,6 +65,7 @@ write_script() {
 # submit SBATCH_ARGS... : sbatch as the job user with cwd = work dir; sets JOBID
 submit() {
     local out
+    # shellcheck disable=SC2016 # $1 and $@ are the inner bash's arguments
     out=$("$RUN_AS_USER" bash -c 'cd "$1" && shift && exec sbatch --parsable "$@"' sh "$WORK" "$@" 2>&1) ||
         fail "sbatch $* failed: $out"
     JOBID=${out%%;*}

@@ -17,13 +17,13 @@ out=$WORK/out.txt
 hosts=$(sed -n 's/^TASK .* host=\([^ ]*\) .*/\1/p' "$out" | sort -u)
 addrs=$(sed -n 's/^TASK .* ifaddr=\([^ ]*\) .*/\1/p' "$out" | sort -u)
 tmps=$(sed -n 's/^TASK .* tmp=\([^ ]*\)$/\1/p' "$out" | sort -u)
-[[ $(wc -l <<<"$hosts") == 3 ]] || fail "expected 3 distinct hostnames, got: $(echo $hosts)"
-[[ $(wc -l <<<"$addrs") == 3 ]] || fail "expected 3 distinct addresses, got: $(echo $addrs)"
-[[ $(wc -l <<<"$tmps") == 3 ]] || fail "expected 3 distinct (node-private) /tmp, got inodes: $(echo $tmps)"
+[[ $(wc -l <<<"$hosts") == 3 ]] || fail "expected 3 distinct hostnames, got: ${hosts//$'\n'/ }"
+[[ $(wc -l <<<"$addrs") == 3 ]] || fail "expected 3 distinct addresses, got: ${addrs//$'\n'/ }"
+[[ $(wc -l <<<"$tmps") == 3 ]] || fail "expected 3 distinct (node-private) /tmp, got inodes: ${tmps//$'\n'/ }"
 # each task's interface address is the one its hostname resolves to
 while read -r line; do
     a=$(sed -n 's/.* addr=\([^ ]*\) .*/\1/p' <<<"$line")
     i=$(sed -n 's/.* ifaddr=\([^ ]*\) .*/\1/p' <<<"$line")
     [[ -n $a && $a == "$i" ]] || fail "hostname resolves to '$a' but the task's address is '$i': $line"
 done < <(grep '^TASK ' "$out")
-pass "hosts $(echo $hosts), addresses $(echo $addrs)"
+pass "hosts ${hosts//$'\n'/ }, addresses ${addrs//$'\n'/ }"
