@@ -143,6 +143,8 @@ std::variant<Message, ParseFailure> from_json(const json& object) {
 
 std::variant<Message, ParseFailure> parse_message(std::string_view line) {
     if (line.size() > kMaxLineBytes) return ParseFailure{"line too long"};
+    // The JSON reader would stop at a NUL and take what came before it for the whole line.
+    if (line.find('\0') != std::string_view::npos) return ParseFailure{"NUL byte in the line"};
     // No exceptions from the parser (allow_exceptions = false), and every field is checked for
     // its type before it is read, so nothing below can throw on what a peer sent; the catch is
     // for allocation failure alone.

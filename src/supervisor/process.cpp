@@ -268,6 +268,11 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
         if (n == 0 || process->exited()) break;
     }
     ::close(pipe_fds[0]);
+    // EOF comes when the command closes its output, a moment before it can be reaped.
+    while (!process->exited() && std::chrono::steady_clock::now() < deadline) {
+        reap_children();
+        if (!process->exited()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     result.status = process->exit_status();
     return result;  // the Process's destructor kills what is left of it
 }

@@ -1,0 +1,87 @@
+// The supervisor's children, for real: they get stdin, stdout and stderr and no other descriptor
+// of the launcher's; a status is never taken for another process's; a stop that does not block
+// still ends the whole process group.
+#include "supervisor/process.hpp"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <thread>
+
+namespace spark_slurm {
+namespace {
+
+using namespace std::chrono_literals;
+
+SpawnRequest shell(const std::string& script) {
+    return {{"/bin/sh", "-c", script}, {{"PATH", "/usr/bin:/bin"}}, "", "", false};
+}
+
+TEST(Process, ChildrenGetOnlyTheStandardDescriptors) {
+    // A descriptor the launcher inherited without close-on-exec (as from slurmstepd).
+    int inherited = ::open("/dev/null", O_RDONLY);
+    ASSERT_GE(inherited, 3);
+    // The shell checks which descriptors it holds without opening any (no `ls`, no glob).
+    auto run = run_captured(
+        shell("i=0; while [ $i -lt 64 ]; do [ -e /proc/$$/fd/$i ] && echo $i; i=$((i+1)); done"),
+        "fd listing", 10s);
+    ::close(inherited);
+    ASSERT_EQ(run.status, 0);
+    EXPECT_EQ(run.output, "0\n1\n2\n");
+}
+
+TEST(Process, CapturesOutputAndExitStatus) {
+    auto run = run_captured(shell("echo hello; echo oops >&2; exit 3"), "echo", 10s);
+    ASSERT_TRUE(run.status.has_value());
+    EXPECT_EQ(exit_code_of(*run.status), 3);
+    EXPECT_EQ(run.output, "hello\noops\n");
+}
+
+TEST(Process, ACheckThatHangsIsKilledAtItsTimeout) {
+    const auto started = std::chrono::steady_clock::now();
+    auto run = run_captured(shell("echo started; exec sleep 60"), "hang", 300ms);
+    EXPECT_FALSE(run.status.has_value());
+    EXPECT_EQ(run.output, "started\n");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+}
+
+TEST(Process, RequestStopEndsTheWholeGroupWithoutBlocking) {
+    become_supervisor();
+    // A child that ignores SIGTERM and leaves a grandchild behind.
+    Process process =
+        Process::spawn(shell("trap '' TERM; sleep 60 & wait"), "stubborn");
+    const pid_t group = process.pid();
+    process.request_stop(200ms);
+    EXPECT_TRUE(process.stop_requested());
+    EXPECT_FALSE(process.gone());  // returns at once
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!process.gone() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    EXPECT_TRUE(process.gone());
+    EXPECT_TRUE(process.exited());
+    EXPECT_NE(::kill(-group, 0), 0) << "something of the group survived";
+}
+
+TEST(Process, ADestroyedProcessLeavesNoStatusForItsPid) {
+    become_supervisor();
+    pid_t pid;
+    {
+        Process process = Process::spawn(shell("exit 7"), "short");
+        pid = process.pid();
+        while (!process.exited()) {
+            reap_children();
+            std::this_thread::sleep_for(5ms);
+        }
+        EXPECT_EQ(exit_code_of(*process.exit_status()), 7);
+    }
+    // A later process that the kernel gives the same pid must not look exited from birth; the
+    // record is gone with its owner. (Checked through a new spawn: it is either another pid, or
+    // the same one without a status.)
+    Process next = Process::spawn(shell("exec sleep 30"), "next");
+    EXPECT_FALSE(next.exited()) << "pid " << pid << " reused with a stale status";
+}
+
+}  // namespace
+}  // namespace spark_slurm
