@@ -179,17 +179,22 @@ void Leader::step() {
 }
 
 void Leader::on_signal(int signal) {
-    if (!is_termination(signal) || phase_ >= Phase::Stopping) return;
+    if (!is_termination(signal) || terminated_ || phase_ == Phase::Done) return;
+    terminated_ = true;
     log::info("received {}; stopping the cluster", ::strsignal(signal));
     events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
-    if (phase_ == Phase::SavingNamespace) {
+    if (driver_finished_) {
         // The driver has finished: its result stands, and the job is not requeued.
-        begin_stopping(driver_code_, false);
+        if (phase_ < Phase::Stopping) begin_stopping(driver_code_, false);
         return;
     }
+    // Slurm signals every step of the job at once: a worker may have exited already, and the
+    // leader be stopping for that, when its own SIGTERM is read. It is still a termination.
     requeue_if_needed(slurm_, RequeueCause::LeaderSignalled, plan_.job_id, plan_.restart_count,
                       plan_.requeueable, plan_.state_dir);
-    begin_stopping(128 + signal, false);
+    if (phase_ < Phase::Stopping) return begin_stopping(128 + signal, false);
+    exit_code_ = 128 + signal;
+    late_workers_until_ = Clock::now();
 }
 
 void Leader::on_news(const WorkerNews& news) {
@@ -358,6 +363,7 @@ void Leader::on_ready() {
 }
 
 void Leader::on_driver_exit(int status) {
+    driver_finished_ = true;
     driver_code_ = exit_code_of(status);
     log::info("driver finished ({})", describe_wait_status(status));
     events_.write("driver_exited",

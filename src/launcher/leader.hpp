@@ -81,6 +81,8 @@ class Leader {
     bool namenode_started_ = false;
     int exit_code_ = 0;
     int driver_code_ = 0;
+    bool driver_finished_ = false;
+    bool terminated_ = false;  // a termination signal was handled
     std::chrono::steady_clock::time_point last_probe_{};
 
     std::optional<Process> driver_;

@@ -24,13 +24,13 @@ RequeueDecision requeue_if_needed(const SlurmLibrary& slurm, RequeueCause cause,
                                   bool requeueable, const std::string& state_dir) {
     const auto status = load_job_status(slurm, job_id);
     const auto decision = decide_requeue(cause, status, restart_count_at_start, requeueable);
+    // Why the leader was signalled, or that Slurm already brings the job back.
+    const auto termination = classify_termination(status, restart_count_at_start);
+    if (cause == RequeueCause::LeaderSignalled || termination == Termination::RequeuedBySlurm)
+        log::info("{}", describe(termination));
     switch (decision) {
         case RequeueDecision::SlurmRequeues:
-            log::info("{}", describe(Termination::RequeuedBySlurm));
-            break;
         case RequeueDecision::NoRequeue:
-            if (cause == RequeueCause::LeaderSignalled)
-                log::info("{}", describe(classify_termination(status, restart_count_at_start)));
             break;
         case RequeueDecision::NotRequeueable:
             log::warn(

@@ -1,0 +1,51 @@
+#!/bin/bash
+# A stranger's bytes on the leader's control port, sent from another host (the test host) while
+# a job runs, must never stop, stall or requeue it: every attempt is dropped and logged, the job
+# then computes its result and ends COMPLETED with Restarts=0. The same job checks that the
+# driver inherited no descriptor but stdin, stdout and stderr.
+SMOKE_NAME=control_port_hostile
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+clean_node_scratch
+write_script sum.py <<'PY'
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("sum").getOrCreate()
+print("SUM", spark.sparkContext.parallelize(range(1000), 4).sum())
+spark.stop()
+PY
+write_script driver.sh <<'DRIVER'
+#!/bin/bash
+set -euo pipefail
+# Descriptors above 2 that a child of the driver inherits (bash's own script fd is close-on-exec).
+sh -c 'i=3; while [ $i -lt 1024 ]; do [ -e /proc/$$/fd/$i ] && echo $i; i=$((i+1)); done; true' >driver-fds.txt
+touch running.marker
+until [[ -e proceed.marker ]]; do sleep 0.5; done
+echo "still here" | hdfs dfs -put -f - /after-probing
+hdfs dfs -cat /after-probing
+spark-submit sum.py
+DRIVER
+job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+    run --runtime none --ready-timeout 240 -- ./driver.sh
+submit job.sh
+wait_for_file "$WORK/running.marker" 400 "the driver never started"
+
+pid=$(launcher_pid 0)
+[[ -n $pid ]] || fail "no leader launcher found"
+port=$(nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp |
+    awk -v p="pid=$pid," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
+[[ $port =~ ^[0-9]+$ ]] || fail "could not find the leader's control port"
+echo "[$SSC_ME] leader launcher $pid listens on node1:$port; probing it from the host"
+python3 "$(dirname "${BASH_SOURCE[0]}")/../tools/hostile-client.py" node1 "$port" ||
+    fail "a hostile connection was not dropped"
+[[ -n $(launcher_pid 0) ]] || fail "the leader's launcher died under hostile input"
+install -m 0644 -o "$SPARK_SLURM_TEST_USER" /dev/null "$WORK/proceed.marker"
+
+wait_done "$JOBID" 400
+[[ $(ssc_job_field "$JOBID" Restarts) == 0 ]] || fail "the job was requeued"
+out=$(job_output "$JOBID")
+grep -q '^SUM 499500$' <<<"$out" || fail "the Spark job's result is missing or wrong"
+grep -q '^still here$' <<<"$out" || fail "HDFS did not round-trip after the probing"
+grep -q 'control port: dropped' <<<"$out" || fail "the leader did not log what it dropped"
+if grep -Eq 'lost the leader|requeued job' <<<"$out"; then fail "a worker lost its leader or the job was requeued"; fi
+[[ ! -s $WORK/driver-fds.txt ]] || fail "the driver inherited descriptors: $(tr '\n' ' ' <"$WORK/driver-fds.txt")"
+assert_nothing_left
+pass
