@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/job_environment.hpp"
 #include "common/log.hpp"
 #include "launcher/plan_command.hpp"
 #include "launcher/run_command.hpp"
@@ -13,10 +14,11 @@
 
 int main(int argc, char** argv) {
     using namespace spark_slurm;
+    JobEnvironment environment;
     try {
-        auto environment = current_environment();
-        auto parsed =
-            parse_command_line(std::vector<std::string>(argv + 1, argv + argc), environment);
+        environment = read_job_environment(current_environment());
+        auto parsed = parse_command_line(std::vector<std::string>(argv + 1, argv + argc),
+                                         environment.variables);
         if (parsed.action == ParsedCommandLine::Action::PrintText) {
             std::cout << parsed.text << std::flush;
             return 0;
@@ -27,8 +29,7 @@ int main(int argc, char** argv) {
         return run_command(parsed.options, environment, &argc, &argv);
     } catch (const UsageError& error) {
         // Every rank finds the same mistake; one message is enough.
-        const char* rank = std::getenv("SLURM_PROCID");
-        if (!rank || std::string(rank) == "0") log::write_line(error.what());
+        if (environment.slurm.procid.value_or(0) == 0) log::write_line(error.what());
         return kExitUsage;
     } catch (const PeerFailed& failed) {
         return failed.exit_code;

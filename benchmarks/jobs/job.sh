@@ -21,6 +21,7 @@ if [[ $method == launcher ]]; then
     ev t_start "$(now)"
     srun --ntasks-per-node=1 --cpus-per-task="$SLURM_CPUS_ON_NODE" --mpi=pmix \
         "$jobs/rank-wrap.sh" "$PWD" spark-slurm run --runtime none --workers "$workers" --ready-timeout 240 \
+        --events "$PWD/launcher-events.jsonl" \
         -- "$jobs/driver.sh" "$workloads" "$pi_samples" "$dfsio_mb"
     ev srun_rc $?
     ev t_end "$(now)"

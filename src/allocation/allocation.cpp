@@ -7,7 +7,6 @@
 #include <type_traits>
 
 #include "common/errors.hpp"
-#include "common/sizes.hpp"
 
 namespace spark_slurm {
 
@@ -20,11 +19,6 @@ struct HostlistDestroy {
 struct JobInfoFree {
     void operator()(job_info_msg_t* message) const { slurm_free_job_info_msg(message); }
 };
-
-std::string get(const Environment& environment, const char* name) {
-    auto it = environment.find(name);
-    return it == environment.end() ? "" : it->second;
-}
 
 std::string slurm_error_text() { return slurm_strerror(slurm_get_errno()); }
 
@@ -52,29 +46,25 @@ std::vector<std::string> expand_hostlist(const std::string& expression) {
     return hosts;
 }
 
-bool inside_allocation(const Environment& environment) {
-    return !get(environment, "SLURM_JOB_ID").empty() &&
-           !get(environment, "SLURM_JOB_NODELIST").empty();
+bool inside_allocation(const SlurmFacts& slurm) {
+    return !slurm.job_id_text.empty() && !slurm.nodelist.empty();
 }
 
-Allocation read_allocation(const Environment& environment) {
-    if (!inside_allocation(environment)) {
+Allocation read_allocation(const SlurmFacts& slurm) {
+    if (!inside_allocation(slurm)) {
         throw UsageError(
             "spark-slurm run: not inside a Slurm allocation (SLURM_JOB_ID is not set); start it "
             "from a batch script or salloc with 'srun --ntasks-per-node=1 --mpi=pmix spark-slurm "
             "run -- COMMAND', or preview with 'spark-slurm plan --nodes N'");
     }
+    if (!slurm.job_id)
+        throw LaunchError("SLURM_JOB_ID '" + slurm.job_id_text + "' is not a job id");
     Allocation allocation;
-    auto job_id = parse_count(get(environment, "SLURM_JOB_ID"));
-    if (!job_id)
-        throw LaunchError("SLURM_JOB_ID '" + get(environment, "SLURM_JOB_ID") +
-                          "' is not a job id");
-    allocation.job_id = static_cast<std::uint32_t>(*job_id);
-    allocation.nodes = expand_hostlist(get(environment, "SLURM_JOB_NODELIST"));
-    allocation.this_node = get(environment, "SLURMD_NODENAME");
-    allocation.restart_count =
-        static_cast<unsigned>(parse_count(get(environment, "SLURM_RESTART_COUNT")).value_or(0));
-    allocation.submit_dir = get(environment, "SLURM_SUBMIT_DIR");
+    allocation.job_id = *slurm.job_id;
+    allocation.nodes = expand_hostlist(slurm.nodelist);
+    allocation.this_node = slurm.node_name;
+    allocation.restart_count = slurm.restart_count;
+    allocation.submit_dir = slurm.submit_dir;
     return allocation;
 }
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "options/options.hpp"
+#include "common/job_environment.hpp"
 
 namespace spark_slurm {
 
@@ -48,12 +48,12 @@ class SlurmLibrary {
 // Expands a Slurm hostlist expression ("node[1-3],gpu07") with libslurm.
 std::vector<std::string> expand_hostlist(const std::string& expression);
 
-// True when the environment says we are inside a job step (or a batch script).
-bool inside_allocation(const Environment& environment);
+// True when Slurm's variables say we are inside a job step (or a batch script).
+bool inside_allocation(const SlurmFacts& slurm);
 
 // From the environment Slurm gives every task: no call to slurmctld, so that N ranks starting at
 // once do not send it N requests. Throws UsageError when not inside an allocation.
-Allocation read_allocation(const Environment& environment);
+Allocation read_allocation(const SlurmFacts& slurm);
 
 // Whether the job may be requeued (--requeue, or the site's default): one request to slurmctld,
 // made by the leader only. False when slurmctld cannot tell.

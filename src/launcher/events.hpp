@@ -1,14 +1,19 @@
 // The leader's machine-readable account of a job (--events FILE): one JSON object per line,
 // appended and flushed as things happen, so that benchmarks, `status` and people's scripts read
 // facts instead of scraping log lines. Every line has "event", "time" (Unix seconds) and
-// "elapsed" (seconds since the launcher started); the rest depends on the event:
-//   rendezvous {ranks, seconds}            phase {phase}
-//   daemon_up {daemon, node}               workers {registered, expected}
-//   datanodes {live, expected, safe_mode}  ready {workers, cores, memory_mib, master_url,
-//                                                 master_webui_url, hdfs_url, namenode_webui_url}
+// "elapsed" (seconds since this launcher started); "seconds" is since the leader began starting
+// daemons (or a duration, where it says so). The events and their other fields:
+//   rendezvous {ranks, seconds: its duration}
+//   phase {phase: formatting_namespace, starting_daemons, waiting_for_workers, driver_running,
+//          saving_namespace, stopping}
+//   daemon_up {daemon, node, seconds}       workers {registered, expected, seconds}
+//   datanodes {live, expected, safe_mode, seconds}
+//   ready {seconds, workers, cores, memory_mib, master_url, master_webui_url, hdfs_url,
+//          namenode_webui_url}
 //   daemon_restart {daemon, node, status, attempt}   daemon_exited {daemon, node, status}
-//   driver_started {}  driver_exited {status, code}  namespace_saved {seconds}
-//   control_rejected {peer, reason}        stopped {seconds}   exit {code, reason}
+//   driver_started {}   driver_exited {status, code}   namespace_saved {seconds: duration}
+//   signal {signal, phase}   failed {phase}   control_rejected {peer, reason}
+//   stopped {seconds: the teardown's duration}   exit {code}
 // Nothing secret is ever written here.
 #pragma once
 

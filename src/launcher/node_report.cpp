@@ -29,10 +29,9 @@ std::uint64_t filesystem_capacity(const std::string& path) {
     return static_cast<std::uint64_t>(info.f_bavail) * info.f_frsize;
 }
 
-std::string work_dir_base(const Options& options, const Environment& environment) {
+std::string work_dir_base(const Options& options, const JobEnvironment& environment) {
     if (options.work_dir) return *options.work_dir;
-    if (auto it = environment.find("TMPDIR"); it != environment.end() && !it->second.empty())
-        return it->second;
+    if (!environment.tmpdir.empty()) return environment.tmpdir;
     return "/tmp";
 }
 
@@ -49,12 +48,12 @@ NodeReport report_with_problem(const UsageError& error) {
 
 }  // namespace
 
-NodeReport probe_local_node(const Options& options, const Environment& environment,
+NodeReport probe_local_node(const Options& options, const JobEnvironment& environment,
                             PortClaims& claims) {
     NodeReport report;
     report.hostname = this_hostname();
     report.address = resolve_address(report.hostname);  // checked in assign_rank
-    report.resources = usable_resources(probe_this_node(environment));
+    report.resources = usable_resources(probe_this_node(environment.slurm));
 
     // The control port is the caller's listening socket (run_command sets it).
     PortSet defaults;
@@ -75,7 +74,7 @@ NodeReport probe_local_node(const Options& options, const Environment& environme
 }
 
 void assign_rank(NodeReport& report, const Options& options, std::uint32_t job_id, unsigned rank,
-                 const Environment& environment) {
+                 const JobEnvironment& environment) {
     report.rank = rank;
     if (rank == 0 && options.leader_ip) {
         if (!is_local_address(*options.leader_ip)) {
@@ -96,7 +95,7 @@ void assign_rank(NodeReport& report, const Options& options, std::uint32_t job_i
                           .string();
 }
 
-NodeReport report_for_rendezvous(const Options& options, const Environment& environment,
+NodeReport report_for_rendezvous(const Options& options, const JobEnvironment& environment,
                                  PortClaims& claims) {
     try {
         return probe_local_node(options, environment, claims);
@@ -106,7 +105,7 @@ NodeReport report_for_rendezvous(const Options& options, const Environment& envi
 }
 
 void assign_rank_for_rendezvous(NodeReport& report, const Options& options, std::uint32_t job_id,
-                                unsigned rank, const Environment& environment) {
+                                unsigned rank, const JobEnvironment& environment) {
     if (!report.problem.empty()) {
         report.rank = rank;
         return;

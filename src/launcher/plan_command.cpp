@@ -27,12 +27,12 @@ void print_plan(const Options& options, const Plan& plan, unsigned rank) {
 }
 
 // The preview for --nodes N: synthetic reports, no MPI, no Slurm.
-void print_preview_plan(const Options& options, const Environment& environment) {
+void print_preview_plan(const Options& options, const JobEnvironment& environment) {
     NodeResources per_node;
     if (options.preview_cores_per_node && options.preview_memory_per_node) {
         per_node = {*options.preview_cores_per_node, *options.preview_memory_per_node};
     } else {
-        per_node = usable_resources(probe_this_node(environment));
+        per_node = usable_resources(probe_this_node(environment.slurm));
         if (options.preview_cores_per_node) per_node.cpus = *options.preview_cores_per_node;
         if (options.preview_memory_per_node) per_node.memory = *options.preview_memory_per_node;
     }
@@ -57,19 +57,20 @@ void print_preview_plan(const Options& options, const Environment& environment) 
 
 }  // namespace
 
-int plan_command(const Options& options, const Environment& environment, int* argc, char*** argv) {
+int plan_command(const Options& options, const JobEnvironment& environment, int* argc,
+                 char*** argv) {
     if (options.preview_nodes) {
         print_preview_plan(options, environment);
         return 0;
     }
-    if (!inside_allocation(environment)) {
+    if (!inside_allocation(environment.slurm)) {
         throw UsageError(
             "spark-slurm plan: not inside a Slurm allocation; preview a cluster with --nodes N "
             "(and --cores-per-node C --memory-per-node SIZE), or run it in a job with 'srun "
             "--ntasks-per-node=1 --mpi=pmix spark-slurm plan'");
     }
     SlurmLibrary slurm;
-    Allocation allocation = read_allocation(environment);
+    Allocation allocation = read_allocation(environment.slurm);
     PortClaims claims;
     NodeReport mine = report_for_rendezvous(options, environment, claims);
     MpiSession mpi(argc, argv);

@@ -51,7 +51,9 @@ bool Readiness::probe_cluster() {
         last_workers_ = workers;
         log::info("workers {}/{} registered ({} cores, {} MiB each) at {:.1f} s", workers,
                   plan_.worker_count, plan_.worker_cores, memory_mib, elapsed());
-        events_.write("workers", {{"registered", workers}, {"expected", plan_.worker_count}});
+        events_.write(
+            "workers",
+            {{"registered", workers}, {"expected", plan_.worker_count}, {"seconds", elapsed()}});
     }
     bool hdfs_ready = true;
     if (plan_.hdfs) {
@@ -63,7 +65,8 @@ bool Readiness::probe_cluster() {
                       plan_.worker_count, elapsed());
             events_.write("datanodes", {{"live", namenode->live_datanodes},
                                         {"expected", plan_.worker_count},
-                                        {"safe_mode", namenode->in_safe_mode()}});
+                                        {"safe_mode", namenode->in_safe_mode()},
+                                        {"seconds", elapsed()}});
         }
         const bool all_live = namenode->live_datanodes >= plan_.worker_count;
         hdfs_ready = all_live && !namenode->in_safe_mode();

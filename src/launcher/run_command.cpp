@@ -45,20 +45,21 @@ void note_problem(NodeReport& report, Check check) {
 
 }  // namespace
 
-int run_command(const Options& options, const Environment& environment, int* argc, char*** argv) {
+int run_command(const Options& options, const JobEnvironment& environment, int* argc,
+                char*** argv) {
     const auto started = Clock::now();
     std::optional<RuntimeSettings> runtime_settings;
     std::string runtime_problem;
     try {
-        runtime_settings = resolve_runtime(options, environment);
+        runtime_settings = resolve_runtime(options, environment.variables);
     } catch (const UsageError& error) {
         runtime_problem = error.what();
     }
     // Outside an allocation there are no peers to tell: say it now.
-    if (!runtime_problem.empty() && !inside_allocation(environment))
+    if (!runtime_problem.empty() && !inside_allocation(environment.slurm))
         throw UsageError(runtime_problem);
     SlurmLibrary slurm;
-    Allocation allocation = read_allocation(environment);
+    Allocation allocation = read_allocation(environment.slurm);
 
     // The ports this node reports are held from now on (see PortClaims), the control port as a
     // listening socket: no other job on the node can be handed them.

@@ -5,11 +5,12 @@
 // failed start, a lost peer.
 #pragma once
 
+#include "common/job_environment.hpp"
 #include "options/options.hpp"
 
 namespace spark_slurm {
 
 // Returns the exit status: the driver's on the leader, 0 for a worker after a clean teardown.
-int run_command(const Options& options, const Environment& environment, int* argc, char*** argv);
+int run_command(const Options& options, const JobEnvironment& environment, int* argc, char*** argv);
 
 }  // namespace spark_slurm

@@ -1,5 +1,7 @@
 #include "resources/resources.hpp"
 
+#include <hwloc.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -44,18 +46,6 @@ struct Bitmap {
     hwloc_bitmap_t bitmap;
 };
 
-std::optional<std::uint64_t> env_number(const Environment& environment, const char* name) {
-    auto it = environment.find(name);
-    if (it == environment.end()) return {};
-    // Slurm may append a unit or a count ("4(x2)") to some variables; take the leading number.
-    std::string digits;
-    for (char c : it->second) {
-        if (!std::isdigit(static_cast<unsigned char>(c))) break;
-        digits += c;
-    }
-    return parse_count(digits);
-}
-
 std::optional<std::uint64_t> read_limit_file(const std::filesystem::path& path) {
     std::ifstream file(path);
     std::string text;
@@ -88,6 +78,10 @@ class WithoutHwlocPlugins {
 };
 
 }  // namespace
+
+void Topology::Destroy::operator()(hwloc_topology* topology) const {
+    hwloc_topology_destroy(topology);
+}
 
 Topology Topology::of_this_machine() {
     WithoutHwlocPlugins without_plugins;
@@ -151,14 +145,10 @@ std::string this_process_binding(const Topology& topology) {
     return result;
 }
 
-void apply_slurm_limits(const Environment& environment, ResourceLimits& limits) {
-    if (auto cpus = env_number(environment, "SLURM_CPUS_ON_NODE")) {
-        limits.slurm_cpus_on_node = static_cast<unsigned>(*cpus);
-    }
-    if (auto mb = env_number(environment, "SLURM_MEM_PER_NODE"))
-        limits.slurm_mem_per_node = *mb * kMiB;
-    if (auto mb = env_number(environment, "SLURM_MEM_PER_CPU"))
-        limits.slurm_mem_per_cpu = *mb * kMiB;
+void apply_slurm_limits(const SlurmFacts& slurm, ResourceLimits& limits) {
+    limits.slurm_cpus_on_node = slurm.cpus_on_node;
+    limits.slurm_mem_per_node = slurm.mem_per_node;
+    limits.slurm_mem_per_cpu = slurm.mem_per_cpu;
 }
 
 std::optional<std::uint64_t> this_process_cgroup_memory_limit() {
@@ -188,12 +178,12 @@ std::optional<std::uint64_t> this_process_cgroup_memory_limit() {
     return tightest;
 }
 
-ResourceLimits probe_this_node(const Environment& environment) {
+ResourceLimits probe_this_node(const SlurmFacts& slurm) {
     auto topology = Topology::of_this_machine();
     ResourceLimits limits;
     limits.usable_cpus = count_usable_cpus(topology, this_process_binding(topology));
     limits.machine_memory = total_memory(topology);
-    apply_slurm_limits(environment, limits);
+    apply_slurm_limits(slurm, limits);
     limits.cgroup_memory_limit = this_process_cgroup_memory_limit();
     return limits;
 }

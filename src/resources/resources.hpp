@@ -3,14 +3,16 @@
 // synthetic machines rather than only on the one the tests happen to run on.
 #pragma once
 
-#include <hwloc.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "options/options.hpp"
+#include "common/job_environment.hpp"
+
+// hwloc's own type, kept out of this header: only resources.cpp includes hwloc.h, so hwloc is
+// a private dependency of this library.
+struct hwloc_topology;
 
 namespace spark_slurm {
 
@@ -41,13 +43,13 @@ class Topology {
     static Topology from_xml(const std::string& xml);
     static Topology from_synthetic(const std::string& description);
 
-    hwloc_topology_t get() const { return topology_.get(); }
+    hwloc_topology* get() const { return topology_.get(); }
 
   private:
     struct Destroy {
-        void operator()(hwloc_topology* topology) const { hwloc_topology_destroy(topology); }
+        void operator()(hwloc_topology* topology) const;
     };
-    explicit Topology(hwloc_topology_t topology) : topology_(topology) {}
+    explicit Topology(hwloc_topology* topology) : topology_(topology) {}
     std::unique_ptr<hwloc_topology, Destroy> topology_;
 };
 
@@ -56,8 +58,8 @@ unsigned count_usable_cpus(const Topology& topology, const std::string& binding)
 
 std::uint64_t total_memory(const Topology& topology);
 
-// Reads SLURM_CPUS_ON_NODE, SLURM_MEM_PER_NODE and SLURM_MEM_PER_CPU (megabytes).
-void apply_slurm_limits(const Environment& environment, ResourceLimits& limits);
+// SLURM_CPUS_ON_NODE, SLURM_MEM_PER_NODE and SLURM_MEM_PER_CPU, as the job's bounds.
+void apply_slurm_limits(const SlurmFacts& slurm, ResourceLimits& limits);
 
 // The binding of this process as a cpu list, e.g. "0-1".
 std::string this_process_binding(const Topology& topology);
@@ -66,6 +68,6 @@ std::string this_process_binding(const Topology& topology);
 std::optional<std::uint64_t> this_process_cgroup_memory_limit();
 
 // All probes for the node this process runs on.
-ResourceLimits probe_this_node(const Environment& environment);
+ResourceLimits probe_this_node(const SlurmFacts& slurm);
 
 }  // namespace spark_slurm

@@ -21,19 +21,25 @@ TEST(Allocation, HostlistsAreExpandedByLibslurm) {
 }
 
 TEST(Allocation, OutsideAJobIsAUsageError) {
-    EXPECT_FALSE(inside_allocation({}));
-    EXPECT_TRUE(inside_allocation({{"SLURM_JOB_ID", "5"}, {"SLURM_JOB_NODELIST", "node1"}}));
-    EXPECT_THROW(read_allocation({}), UsageError);
+    EXPECT_FALSE(inside_allocation(SlurmFacts{}));
+    EXPECT_TRUE(inside_allocation(
+        read_job_environment({{"SLURM_JOB_ID", "5"}, {"SLURM_JOB_NODELIST", "node1"}}).slurm));
+    EXPECT_THROW(read_allocation(SlurmFacts{}), UsageError);
+    EXPECT_THROW(
+        read_allocation(
+            read_job_environment({{"SLURM_JOB_ID", "x"}, {"SLURM_JOB_NODELIST", "node1"}}).slurm),
+        LaunchError);
 }
 
 // Every rank reads its allocation from the environment alone: N ranks starting at once must not
 // send slurmctld N requests (this test runs with no slurmctld at all).
 TEST(Allocation, ReadFromTheEnvironmentAlone) {
-    auto allocation = read_allocation({{"SLURM_JOB_ID", "42"},
-                                       {"SLURM_JOB_NODELIST", "node[1-3]"},
-                                       {"SLURMD_NODENAME", "node2"},
-                                       {"SLURM_RESTART_COUNT", "2"},
-                                       {"SLURM_SUBMIT_DIR", "/home/me"}});
+    auto allocation = read_allocation(read_job_environment({{"SLURM_JOB_ID", "42"},
+                                                            {"SLURM_JOB_NODELIST", "node[1-3]"},
+                                                            {"SLURMD_NODENAME", "node2"},
+                                                            {"SLURM_RESTART_COUNT", "2"},
+                                                            {"SLURM_SUBMIT_DIR", "/home/me"}})
+                                          .slurm);
     EXPECT_EQ(allocation.job_id, 42u);
     EXPECT_THAT(allocation.nodes, ElementsAre("node1", "node2", "node3"));
     EXPECT_EQ(allocation.this_node, "node2");

@@ -60,19 +60,28 @@ TEST(ControlProtocol, TheLineThatCrashedALeaderIsAParseFailure) {
 }
 
 TEST(ControlProtocol, RejectsWrongTypesMissingAndExtraFields) {
-    for (const char* line : {
-             "", "not json", "[1,2]", "42", "null", R"({"type":7})", R"({"type":"launch"})",
-             R"({"type":"hello","rank":"1","nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","mac":"x"})",
-             R"({"type":"hello","rank":-1,"nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","mac":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"})",
-             R"({"type":"hello","rank":1.5,"nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","mac":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"})",
-             R"({"type":"hello","rank":99999999999,"nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","mac":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"})",
-             R"({"type":"hello","rank":1,"nonce":"AAAA","mac":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"})",
-             R"({"type":"hello","rank":1,"nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})",
-             R"({"type":"challenge","nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","extra":1})",
-             R"({"type":"stop","now":true})", R"({"type":"start","daemon":["x"]})",
-             R"({"type":"daemon_restarting","daemon":"x","status":"y","attempt":"2"})",
-             R"({"type":"daemon_exited","daemon":"x","status":"y"})",
-             R"({"type":"start_failed","reason":null})", R"({"type":"heartbeat")"}) {
+    for (
+        const char* line :
+        {"",
+         "not json",
+         "[1,2]",
+         "42",
+         "null",
+         R"({"type":7})",
+         R"({"type":"launch"})",
+         R"({"type":"hello","rank":"1","nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","mac":"x"})",
+         R"({"type":"hello","rank":-1,"nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","mac":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"})",
+         R"({"type":"hello","rank":1.5,"nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","mac":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"})",
+         R"({"type":"hello","rank":99999999999,"nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","mac":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"})",
+         R"({"type":"hello","rank":1,"nonce":"AAAA","mac":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"})",
+         R"({"type":"hello","rank":1,"nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})",
+         R"({"type":"challenge","nonce":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","extra":1})",
+         R"({"type":"stop","now":true})",
+         R"({"type":"start","daemon":["x"]})",
+         R"({"type":"daemon_restarting","daemon":"x","status":"y","attempt":"2"})",
+         R"({"type":"daemon_exited","daemon":"x","status":"y"})",
+         R"({"type":"start_failed","reason":null})",
+         R"({"type":"heartbeat")"}) {
         EXPECT_TRUE(is_failure(line)) << line;
     }
     const std::string with_nul("{\"type\":\"stop\"}\0garbage", 24);
@@ -80,16 +89,16 @@ TEST(ControlProtocol, RejectsWrongTypesMissingAndExtraFields) {
 }
 
 TEST(ControlProtocol, RefusesLinesLongerThanAMessageCanBe) {
-    std::string line = R"({"type":"start_failed","reason":")" + std::string(kMaxLineBytes, 'x') +
-                       "\"}";
+    std::string line =
+        R"({"type":"start_failed","reason":")" + std::string(kMaxLineBytes, 'x') + "\"}";
     auto parsed = parse_message(line);
     ASSERT_TRUE(std::holds_alternative<ParseFailure>(parsed));
     EXPECT_THAT(std::get<ParseFailure>(parsed).reason, HasSubstr("too long"));
 }
 
 TEST(ControlProtocol, LongLogTailsAreCutToFitALine) {
-    std::string line = serialize(DaemonExited{"spark-worker", "exit status 1",
-                                              std::string(10 * kMaxLineBytes, 'y')});
+    std::string line = serialize(
+        DaemonExited{"spark-worker", "exit status 1", std::string(10 * kMaxLineBytes, 'y')});
     line.pop_back();
     EXPECT_LT(line.size(), kMaxLineBytes);
     EXPECT_TRUE(std::holds_alternative<Message>(parse_message(line)));

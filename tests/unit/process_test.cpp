@@ -50,8 +50,7 @@ TEST(Process, ACheckThatHangsIsKilledAtItsTimeout) {
 TEST(Process, RequestStopEndsTheWholeGroupWithoutBlocking) {
     become_supervisor();
     // A child that ignores SIGTERM and leaves a grandchild behind.
-    Process process =
-        Process::spawn(shell("trap '' TERM; sleep 60 & wait"), "stubborn");
+    Process process = Process::spawn(shell("trap '' TERM; sleep 60 & wait"), "stubborn");
     const pid_t group = process.pid();
     process.request_stop(200ms);
     EXPECT_TRUE(process.stop_requested());

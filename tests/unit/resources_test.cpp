@@ -12,6 +12,8 @@
 namespace spark_slurm {
 namespace {
 
+SlurmFacts slurm(Environment variables) { return read_job_environment(std::move(variables)).slurm; }
+
 // 2 sockets x 64 cores x 2 hardware threads, 256 GiB in two NUMA nodes.
 constexpr const char* kBigSmtNode = "pack:2 [numa(memory=137438953472)] core:64 pu:2";
 constexpr const char* kBigNode = "pack:2 [numa(memory=137438953472)] core:64 pu:1";
@@ -38,7 +40,7 @@ TEST(Resources, SlurmCpusOnNodeBoundsTheCpuset) {
     ResourceLimits limits;
     limits.usable_cpus = 256;
     limits.machine_memory = 256 * kGiB;
-    apply_slurm_limits({{"SLURM_CPUS_ON_NODE", "32"}}, limits);
+    apply_slurm_limits(slurm({{"SLURM_CPUS_ON_NODE", "32"}}), limits);
     EXPECT_EQ(usable_resources(limits).cpus, 32u);
     // ...but never raises it: a binding to 8 CPUs wins over a larger Slurm count.
     limits.usable_cpus = 8;
@@ -49,7 +51,7 @@ TEST(Resources, AMemoryLimitedJobGetsItsLimit) {
     ResourceLimits limits;
     limits.usable_cpus = 128;
     limits.machine_memory = 256 * kGiB;
-    apply_slurm_limits({{"SLURM_MEM_PER_NODE", "65536"}}, limits);
+    apply_slurm_limits(slurm({{"SLURM_MEM_PER_NODE", "65536"}}), limits);
     EXPECT_EQ(usable_resources(limits).memory, 64 * kGiB);
 }
 
@@ -57,7 +59,7 @@ TEST(Resources, MemoryPerCpuScalesWithTheUsableCpus) {
     ResourceLimits limits;
     limits.usable_cpus = 16;
     limits.machine_memory = 256 * kGiB;
-    apply_slurm_limits({{"SLURM_MEM_PER_CPU", "2048"}, {"SLURM_CPUS_ON_NODE", "8"}}, limits);
+    apply_slurm_limits(slurm({{"SLURM_MEM_PER_CPU", "2048"}, {"SLURM_CPUS_ON_NODE", "8"}}), limits);
     auto resources = usable_resources(limits);
     EXPECT_EQ(resources.cpus, 8u);
     EXPECT_EQ(resources.memory, 16 * kGiB);
@@ -74,7 +76,7 @@ TEST(Resources, TheCgroupLimitIsTheTightest) {
 
 TEST(Resources, SlurmValuesWithUnitsOrCountsTakeTheLeadingNumber) {
     ResourceLimits limits;
-    apply_slurm_limits({{"SLURM_CPUS_ON_NODE", "4(x2)"}}, limits);
+    apply_slurm_limits(slurm({{"SLURM_CPUS_ON_NODE", "4(x2)"}}), limits);
     EXPECT_EQ(limits.slurm_cpus_on_node, 4u);
 }
 
@@ -90,7 +92,7 @@ TEST(Resources, ARecordedMachine) {
 }
 
 TEST(Resources, ThisMachineCanBeProbed) {
-    auto limits = probe_this_node({});
+    auto limits = probe_this_node(SlurmFacts{});
     EXPECT_GE(limits.usable_cpus, 1u);
     EXPECT_GT(limits.machine_memory, 0u);
 }

@@ -33,7 +33,8 @@ class WorkerLinksTest : public ::testing::Test {
     ~WorkerLinksTest() override { std::filesystem::remove(events_path_); }
 
     Connection connect() {
-        auto connection = connect_to_leader("127.0.0.1", port_, Clock::now() + std::chrono::seconds(5));
+        auto connection =
+            connect_to_leader("127.0.0.1", port_, Clock::now() + std::chrono::seconds(5));
         EXPECT_TRUE(connection.has_value());
         return std::move(*connection);
     }
@@ -126,7 +127,8 @@ TEST_F(WorkerLinksTest, AForgedHelloIsDropped) {
     Connection client = connect();
     const std::string leader_nonce = challenge_of(client);
     const std::string nonce = control::fresh_nonce();
-    client.send(control::Hello{1, nonce, control::hello_mac("not the secret", 1, leader_nonce, nonce)});
+    client.send(
+        control::Hello{1, nonce, control::hello_mac("not the secret", 1, leader_nonce, nonce)});
     expect_dropped(client);
 }
 
