@@ -88,9 +88,9 @@ int Leader::run() {
         start_local(Daemon::SparkMaster);
         if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
             log::info("formatting a new HDFS namespace in {}", node_.namenode_dir);
-            helper_spec_ = namenode_format_spec(plan_, node_);
-            helper_ = start_helper(runtime_, helper_spec_);
-            helper_deadline_ = deadline_;
+            helpers_.emplace(
+                runtime_, std::vector{namenode_format_spec(plan_, node_)},
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()));
             enter(Phase::FormattingNamespace);
         } else {
             if (plan_.hdfs) start_hdfs();
@@ -127,17 +127,8 @@ void Leader::service(std::chrono::milliseconds timeout) {
 
 void Leader::step() {
     const auto now = Clock::now();
-    if (helper_) {
-        if (auto status = helper_->exit_status()) {
-            const bool report = !helper_abandoned_;
-            helper_.reset();
-            helper_abandoned_ = false;
-            if (report) on_helper_exit(*status);
-        } else if (now >= helper_deadline_ && !helper_abandoned_) {
-            helper_->request_stop(kDaemonStopGrace);
-            helper_abandoned_ = true;
-            on_helper_exit(-1);
-        }
+    if (helpers_ && phase_ < Phase::Stopping) {
+        if (auto outcome = helpers_->poll()) on_helpers_done(*outcome);
     }
     switch (phase_) {
         case Phase::FormattingNamespace:
@@ -169,7 +160,7 @@ void Leader::step() {
             }
             return;
         case Phase::SavingNamespace:
-            return;  // on_helper_exit moves on
+            return;  // on_helpers_done moves on
         case Phase::Stopping:
             step_stopping();
             return;
@@ -295,13 +286,13 @@ void Leader::step_stopping() {
         links_.broadcast(control::Stop{});
         daemons_.request_stop();
         if (driver_ && !driver_->exited()) driver_->request_stop(kDaemonStopGrace);
-        if (helper_) helper_->request_stop(kDaemonStopGrace);
+        if (helpers_) helpers_->request_stop();
         return;
     }
     // Workers stop theirs in parallel; wait for each to confirm, or to be gone, with a bound.
     bool local_gone = daemons_.stopped();
     if (driver_) local_gone = driver_->gone() && local_gone;
-    if (helper_) local_gone = helper_->gone() && local_gone;
+    if (helpers_) local_gone = helpers_->gone() && local_gone;
     const unsigned outstanding = links_.awaiting_stop();
     if (!local_gone || (outstanding > 0 && now < stop_started_ + kWorkerStopLimit)) return;
     if (outstanding > 0)
@@ -372,54 +363,40 @@ void Leader::on_driver_exit(int status) {
     // A clean end checkpoints the namespace (fsimage) into the state dir, so the next job that
     // uses it starts from the image instead of replaying the edit log.
     enter(Phase::SavingNamespace);
-    save_steps_ = {{"-safemode", "enter"}, {"-saveNamespace"}};
-    stop_started_ = Clock::now();
-    start_save_step();
+    save_started_ = Clock::now();
+    helpers_.emplace(runtime_,
+                     std::vector{dfsadmin_spec(plan_, node_, {"-safemode", "enter"}),
+                                 dfsadmin_spec(plan_, node_, {"-saveNamespace"})},
+                     kSaveStepLimit);
 }
 
-void Leader::start_save_step() {
-    if (save_steps_.empty()) {
-        const double seconds = std::chrono::duration<double>(Clock::now() - stop_started_).count();
-        log::info("saved the HDFS namespace in {:.1f} s", seconds);
-        events_.write("namespace_saved", {{"seconds", seconds}});
-        return begin_stopping(driver_code_, false);
-    }
-    helper_spec_ = dfsadmin_spec(plan_, node_, save_steps_.front());
-    try {
-        helper_ = start_helper(runtime_, helper_spec_);
-        helper_deadline_ = Clock::now() + kSaveStepLimit;
-    } catch (const LaunchError& error) {
-        log::warn("could not save the HDFS namespace: {}; the edit log still has it", error.what());
-        begin_stopping(driver_code_, false);
-    }
-}
-
-void Leader::on_helper_exit(int status) {
+void Leader::on_helpers_done(const HelperSteps::Outcome& outcome) {
     if (phase_ == Phase::FormattingNamespace) {
-        if (status == 0) {
-            try {
-                start_hdfs();
-            } catch (const LaunchError& error) {
-                return fail(error.what());
-            }
-            return enter(Phase::StartingDaemons);
+        if (!outcome.ok) {
+            return fail(outcome.status
+                            ? exit_message(node_.hostname, *outcome.failed_step, *outcome.status)
+                            : "formatting the namenode did not finish within --ready-timeout");
         }
-        return fail(
-            status < 0
-                ? std::string("formatting the namenode did not finish within --ready-timeout")
-                : exit_message(node_.hostname, helper_spec_, status));
+        try {
+            start_hdfs();
+        } catch (const LaunchError& error) {
+            return fail(error.what());
+        }
+        return enter(Phase::StartingDaemons);
     }
     if (phase_ != Phase::SavingNamespace) return;
-    if (status != 0) {
+    if (outcome.ok) {
+        const double seconds = std::chrono::duration<double>(Clock::now() - save_started_).count();
+        log::info("saved the HDFS namespace in {:.1f} s", seconds);
+        events_.write("namespace_saved", {{"seconds", seconds}});
+    } else {
         log::warn(
             "could not save the HDFS namespace (hdfs dfsadmin {}: {}); the edit log still "
             "has it",
-            fmt::join(save_steps_.front(), " "),
-            status < 0 ? "did not finish" : describe_wait_status(status));
-        return begin_stopping(driver_code_, false);
+            fmt::join(outcome.failed_step->invocation.args, " "),
+            outcome.status ? describe_wait_status(*outcome.status) : "did not finish");
     }
-    save_steps_.erase(save_steps_.begin());
-    start_save_step();
+    begin_stopping(driver_code_, false);
 }
 
 unsigned Leader::expected_workers() const {

@@ -57,8 +57,7 @@ class Leader {
     void on_master_up();
     void on_ready();
     void on_driver_exit(int status);
-    void on_helper_exit(int status);
-    void start_save_step();
+    void on_helpers_done(const HelperSteps::Outcome& outcome);
     unsigned expected_workers() const;
     double elapsed() const;
 
@@ -87,11 +86,8 @@ class Leader {
 
     std::optional<Process> driver_;
     std::optional<std::chrono::steady_clock::time_point> driver_exit_seen_;
-    std::optional<Process> helper_;  // the format or a dfsadmin step
-    DaemonSpec helper_spec_{};
-    std::chrono::steady_clock::time_point helper_deadline_{};
-    bool helper_abandoned_ = false;  // past its deadline: being stopped, its exit is not news
-    std::vector<std::vector<std::string>> save_steps_;  // dfsadmin steps still to run
+    std::optional<HelperSteps> helpers_;  // the format, or the steps of saving the namespace
+    std::chrono::steady_clock::time_point save_started_{};
 
     bool stop_sent_ = false;
     std::chrono::steady_clock::time_point late_workers_until_{};

@@ -89,12 +89,53 @@ Process NodeDaemons::spawn(const DaemonSpec& spec) {
     return Process::spawn(request, display_name(spec.daemon));
 }
 
-Process start_helper(const Runtime& runtime, const DaemonSpec& spec) {
-    Execution execution = runtime.prepare(spec.invocation);
-    return Process::spawn(
-        {execution.argv, execution.environment, execution.working_dir, spec.log_file, false},
-        fmt::format("{} {}", spec.invocation.tool, fmt::join(spec.invocation.args, " ")));
+HelperSteps::HelperSteps(const Runtime& runtime, std::vector<DaemonSpec> steps,
+                         std::chrono::milliseconds limit_per_step)
+    : runtime_(runtime), steps_(std::move(steps)), limit_(limit_per_step) {}
+
+std::optional<HelperSteps::Outcome> HelperSteps::start_next() {
+    if (next_ == steps_.size()) {
+        finished_ = true;
+        return Outcome{true, nullptr, 0};
+    }
+    const DaemonSpec& spec = steps_[next_++];
+    Execution execution = runtime_.prepare(spec.invocation);
+    try {
+        running_ = Process::spawn(
+            {execution.argv, execution.environment, execution.working_dir, spec.log_file, false},
+            fmt::format("{} {}", spec.invocation.tool, fmt::join(spec.invocation.args, " ")));
+    } catch (const LaunchError&) {
+        finished_ = true;
+        return Outcome{false, &spec, 127 << 8};
+    }
+    deadline_ = Clock::now() + limit_;
+    return {};
 }
+
+std::optional<HelperSteps::Outcome> HelperSteps::poll() {
+    if (finished_) return {};
+    if (!running_) return start_next();
+    const DaemonSpec& spec = steps_[next_ - 1];
+    if (auto status = running_->exit_status()) {
+        running_.reset();
+        if (*status != 0) {
+            finished_ = true;
+            return Outcome{false, &spec, *status};
+        }
+        return start_next();
+    }
+    if (Clock::now() < deadline_) return {};
+    finished_ = true;
+    running_->request_stop(kDaemonStopGrace);
+    return Outcome{false, &spec, std::nullopt};
+}
+
+void HelperSteps::request_stop() {
+    finished_ = true;
+    if (running_) running_->request_stop(kDaemonStopGrace);
+}
+
+bool HelperSteps::gone() { return !running_ || running_->gone(); }
 
 std::string exit_message(const std::string& host, const DaemonSpec& spec, int status) {
     return fmt::format("the {} on {} stopped ({}); last lines of {}:\n{}",

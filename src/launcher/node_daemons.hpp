@@ -62,9 +62,35 @@ class NodeDaemons {
     std::vector<Running> daemons_;
 };
 
-// A short-lived command of the install (the namenode format, dfsadmin), started now; the caller
-// watches its exit_status() from its event loop. Throws LaunchError.
-Process start_helper(const Runtime& runtime, const DaemonSpec& spec);
+// Short-lived commands of the install (the namenode format; dfsadmin steps), run one after
+// another, each with a time limit, and watched from the caller's event loop: nothing blocks.
+class HelperSteps {
+  public:
+    struct Outcome {
+        bool ok = false;
+        const DaemonSpec* failed_step = nullptr;  // when not ok
+        std::optional<int> status;                // its wait status; nullopt: out of time
+    };
+    HelperSteps(const Runtime& runtime, std::vector<DaemonSpec> steps,
+                std::chrono::milliseconds limit_per_step);
+
+    // Starts the next step once the one before succeeded; the outcome once every step
+    // succeeded or one failed or ran out of time (then it is being stopped).
+    std::optional<Outcome> poll();
+    // Stops what runs; gone() once nothing of it is left.
+    void request_stop();
+    bool gone();
+
+  private:
+    std::optional<Outcome> start_next();
+    const Runtime& runtime_;
+    std::vector<DaemonSpec> steps_;
+    std::chrono::milliseconds limit_;
+    std::size_t next_ = 0;
+    std::optional<Process> running_;
+    std::chrono::steady_clock::time_point deadline_{};
+    bool finished_ = false;
+};
 
 // "the hdfs namenode on node1 stopped (exit status 1); last lines of LOG:\n..."
 std::string exit_message(const std::string& host, const DaemonSpec& spec, int status);

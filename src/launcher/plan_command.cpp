@@ -73,6 +73,8 @@ int plan_command(const Options& options, const JobEnvironment& environment, int*
     Allocation allocation = read_allocation(environment.slurm);
     PortClaims claims;
     NodeReport mine = report_for_rendezvous(options, environment, claims);
+    // `run` listens on a port the kernel picks; the dry run shows one picked the same way.
+    mine.ports.control = claims.claim(0);
     MpiSession mpi(argc, argv);
     assign_rank_for_rendezvous(mine, options, allocation.job_id, mpi.rank(), environment);
     log::set_origin(fmt::format("spark-slurm[{} {}]", mpi.rank(), mine.hostname));
