@@ -103,10 +103,19 @@ void check_pythons(const Options& options, const PlanInputs& inputs,
         if (!different) different = &executor;
     }
     if (!different) return;
+    if (different->what == driver.what) {
+        reject(options,
+               fmt::format("the Python ({}) is {} on {} but {} on {}, where the driver runs; "
+                           "PySpark needs the same minor version for the driver and the "
+                           "executors: give one that is the same on every node with --python "
+                           "PATH (e.g. a venv on a shared filesystem)",
+                           driver.what, different->version, join_names(differing), driver.version,
+                           leader.hostname));
+    }
     reject(options,
            fmt::format("the executors' Python ({}) is {} on {}, but the driver's ({}) is {} on "
-                       "{}; PySpark needs the same minor version for both: use one Python on "
-                       "every node, e.g. --python /shared/venv/bin/python",
+                       "{}; PySpark needs the same minor version for both: use one Python for "
+                       "the driver and the executors with --python PATH",
                        different->what, different->version, join_names(differing), driver.what,
                        driver.version, leader.hostname));
 }

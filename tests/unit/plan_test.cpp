@@ -224,9 +224,14 @@ TEST(Plan, AnExecutorPythonOfAnotherMinorVersionNamesTheNode) {
     for (auto& node : inputs.nodes) node.driver_python = node.executor_python = python("3.11.2");
     inputs.nodes[2].executor_python = python("3.10.12");
     auto message = rejection(inputs);
-    EXPECT_THAT(message, HasSubstr("is 3.10.12 on cn3, but the driver's "
-                                   "(--python /shared/venv/bin/python) is 3.11.2 on cn1"));
+    EXPECT_THAT(message, HasSubstr("the Python (--python /shared/venv/bin/python) is 3.10.12 on "
+                                   "cn3 but 3.11.2 on cn1, where the driver runs;"));
     EXPECT_THAT(message, HasSubstr("same minor version"));
+    inputs.nodes[2].executor_python.what = "PYSPARK_PYTHON=/p";
+    inputs.nodes[1].executor_python = inputs.nodes[2].executor_python;
+    EXPECT_THAT(rejection(inputs),
+                HasSubstr("the executors' Python (PYSPARK_PYTHON=/p) is 3.10.12 on cn2 and cn3, "
+                          "but the driver's (--python /shared/venv/bin/python) is 3.11.2 on cn1;"));
 }
 
 TEST(Plan, AChosenPythonThatDoesNotRunNamesTheNode) {
@@ -253,7 +258,7 @@ TEST(Plan, TheLeadersExecutorsCountWhenItRunsAWorker) {
     inputs.options.worker_on_leader = true;
     inputs.nodes[0].driver_python = python("3.11.2");
     inputs.nodes[0].executor_python = python("3.9.2");
-    EXPECT_THAT(rejection(inputs), HasSubstr("is 3.9.2 on cn1"));
+    EXPECT_THAT(rejection(inputs), HasSubstr("is 3.9.2 on cn1 but 3.11.2 on cn1"));
 }
 
 TEST(Plan, LargePlansStayReadable) {
