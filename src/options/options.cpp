@@ -54,7 +54,8 @@ constexpr OptionSpec kOptionTable[] = {
      "the address the leader's hostname resolves to",
      "address the leader advertises to the workers; must belong to the leader node"},
     {"no-hdfs", "SPARK_SLURM_NO_HDFS", Kind::Flag, kAll, nullptr, nullptr,
-     "run Spark only, no HDFS namenode or datanodes"},
+     "run Spark only, no HDFS namenode or datanodes: for data on a shared filesystem, read "
+     "and written as file:// paths (see docs/data-and-python.md)"},
     {"worker-on-leader", "SPARK_SLURM_WORKER_ON_LEADER", Kind::Flag, kAll, nullptr, nullptr,
      "also run a worker + datanode on the leader node (for small allocations)"},
     {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAll, "NAME",

@@ -219,7 +219,9 @@ std::vector<std::string> container_binds(const Options& options, const Environme
         return !path.empty() && path.front() == '/' && fs::is_directory(path, error);
     };
     for (const char* name : {"SLURM_SUBMIT_DIR", "HOME"}) {
-        if (auto dir = get(environment, name); is_directory(dir)) binds.push_back(dir);
+        // "/" would hide the image itself: everything else is seen at its own path.
+        auto dir = get(environment, name);
+        if (is_directory(dir) && fs::path(dir).lexically_normal() != "/") binds.push_back(dir);
     }
     for (const auto& bind : options.binds) binds.push_back(bind.spec());
     auto choice = choose_python(options, environment);

@@ -276,6 +276,11 @@ TEST(ContainerBinds, WhatExistsHereAndEveryBindAsked) {
                                         scratch / "venv", scratch / "base"));
 }
 
+TEST(ContainerBinds, NeverTheRootDirectory) {
+    EXPECT_THAT(container_binds({}, {{"HOME", "/"}, {"SLURM_SUBMIT_DIR", "//"}}),
+                ::testing::IsEmpty());
+}
+
 TEST(ContainerBinds, APythonThatIsNotHereIsOneInTheImage) {
     Options options;
     options.python = "/opt/conda-in-image/bin/python";
