@@ -380,7 +380,8 @@ std::string describe_plan(const Plan& plan) {
         out += fmt::format("hdfs         {}   web UI {}   replication {}\n", plan.hdfs_url,
                            plan.namenode_webui_url, plan.replication);
     } else {
-        out += "hdfs         off (--no-hdfs)\n";
+        out +=
+            "hdfs         off (--no-hdfs): read and write file:// paths on a shared filesystem\n";
     }
     out += fmt::format("logs         {}\n", plan.log_dir);
     out += fmt::format("state        {}\n",

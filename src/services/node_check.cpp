@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,7 +76,9 @@ Outcome run_captured(const Execution& execution, std::chrono::seconds limit) {
     }
     if (pid == 0) {
         ::setpgid(0, 0);
-        int null = ::open("/dev/null", O_RDONLY);
+        // A launcher killed meanwhile must not leave the check behind.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null >= 0) ::dup2(null, STDIN_FILENO);
         ::dup2(pipe_fds[1], STDOUT_FILENO);
         ::dup2(pipe_fds[1], STDERR_FILENO);

@@ -261,6 +261,13 @@ TEST(Plan, TheLeadersExecutorsCountWhenItRunsAWorker) {
     EXPECT_THAT(rejection(inputs), HasSubstr("is 3.9.2 on cn1 but 3.11.2 on cn1"));
 }
 
+TEST(Plan, WithoutHdfsThePlanSaysWhereDataLives) {
+    auto inputs = inputs_for(3);
+    inputs.options.hdfs = false;
+    EXPECT_THAT(describe_plan(make_plan(inputs)),
+                HasSubstr("hdfs         off (--no-hdfs): read and write file:// paths"));
+}
+
 TEST(Plan, LargePlansStayReadable) {
     auto plan = make_plan(inputs_for(1000));
     auto text = describe_plan(plan);

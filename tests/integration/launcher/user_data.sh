@@ -100,6 +100,7 @@ PY
         grep -qx "SITEBIND $mode lines=41" <<<"$out" || fail "$mode: the executors did not see APPTAINER_BIND"
     fi
 done
+grep -qx 'RELATIVE no-hdfs lines=20000' <<<"$out" || fail "no-hdfs: a relative path did not read the submit dir's input"
 grep -q 'datanodes 2/2 live' <<<"$out" || fail "the first cluster had no HDFS"
 [[ $(grep -c 'cluster ready in' <<<"$out") == 2 ]] || fail "expected two clusters to become ready"
 assert_nothing_left

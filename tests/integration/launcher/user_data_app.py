@@ -50,6 +50,9 @@ print(f"EXECUTORS {mode} hosts={hosts} python={pythons} version={versions} "
 print(f"DRIVER {mode} python={sys.executable} version={sys.version_info[0]}.{sys.version_info[1]} "
       f"spark_home={os.environ.get('SPARK_HOME', '')}", flush=True)
 print(f"BIND {mode} lines={sc.textFile('file://' + extra_file).count()}", flush=True)
+if mode == "no-hdfs":
+    # Without HDFS a path without a scheme is local, relative to the driver's working directory.
+    print(f"RELATIVE {mode} lines={sc.textFile('input.txt').count()}", flush=True)
 if site_file != "-":
     print(f"SITEBIND {mode} lines={sc.textFile('file://' + site_file).count()}", flush=True)
 spark.stop()
