@@ -31,20 +31,22 @@ chown "$SPARK_SLURM_TEST_USER" "$WORK/input.txt"
 copy_in "$LAUNCHER_HERE/user_data_app.py" "$LAUNCHER_HERE/user_data_driver.sh"
 
 # Directories outside the submit dir (so a container sees them only when bound), kept with the
-# work dir on failure.
+# work dir on failure, like the venv below.
 extra=$WORK-bind
 site=$WORK-site
 install -d -o "$SPARK_SLURM_TEST_USER" "$extra" "$site"
 seq 1 37 >"$extra/extra.txt"
 seq 1 41 >"$site/site.txt"
 
-# The user's venv on the shared filesystem, with a package nothing else has.
-as_user "/usr/bin/python3 -m venv --system-site-packages --without-pip venv &&
-    purelib=\$(venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])') &&
+# The user's venv on the shared filesystem, with a package nothing else has; outside the submit
+# dir, so that a container sees it only because it holds the chosen Python.
+venv_dir=$WORK-venv
+as_user "/usr/bin/python3 -m venv --system-site-packages --without-pip $venv_dir &&
+    purelib=\$($venv_dir/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])') &&
     mkdir -p \"\$purelib/tinypkg\" &&
     printf 'def double(x):\n    return 2 * x\n' > \"\$purelib/tinypkg/__init__.py\"" ||
     fail "could not make the venv"
-as_user "venv/bin/python -c 'import tinypkg'" || fail "tinypkg is not importable from the venv"
+as_user "$venv_dir/bin/python -c 'import tinypkg'" || fail "tinypkg is not importable from the venv"
 for python in /usr/bin/python3 "$SPARK_SLURM_TEST_PYSPARK_PYTHON"; do
     as_user "$python -c 'import tinypkg' 2>/dev/null" && fail "tinypkg is importable from $python too"
 done
@@ -52,7 +54,7 @@ done
 install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/tools" "$WORK/tools/bin" "$WORK/tools/lib"
 printf '#!/bin/sh\necho ok\n' | write_script tools/bin/mytool
 
-venv=$WORK/venv/bin/python
+venv=$venv_dir/bin/python
 site_file=-
 [[ $runtime == apptainer ]] && site_file=/site-data/site.txt
 srun_line="srun --ntasks-per-node=1 --cpus-per-task=$SPARK_SLURM_TEST_CPUS_PER_NODE --mpi=pmix spark-slurm run --runtime $runtime --ready-timeout 240"
@@ -104,5 +106,5 @@ grep -qx 'RELATIVE no-hdfs lines=20000' <<<"$out" || fail "no-hdfs: a relative p
 grep -q 'datanodes 2/2 live' <<<"$out" || fail "the first cluster had no HDFS"
 [[ $(grep -c 'cluster ready in' <<<"$out") == 2 ]] || fail "expected two clusters to become ready"
 assert_nothing_left
-rm -rf "$extra" "$site"
+rm -rf "$extra" "$site" "$venv_dir"
 pass "$(grep -Eo 'cluster ready in [0-9.]+ s' <<<"$out" | paste -sd' ')"
