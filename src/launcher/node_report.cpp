@@ -9,6 +9,7 @@
 #include "common/random.hpp"
 #include "network/network.hpp"
 #include "resources/resources.hpp"
+#include "services/node_check.hpp"
 
 namespace spark_slurm {
 
@@ -70,6 +71,8 @@ NodeReport probe_local_node(const Options& options, const JobEnvironment& enviro
     // The work dir does not exist yet: this is the capacity of the filesystem it will be on.
     report.scratch_capacity = filesystem_capacity(
         options.state_dir ? *options.state_dir : work_dir_base(options, environment));
+    // Bind sources and the Pythons as this node sees them; the leader compares (make_plan).
+    check_this_node(report, options, environment);
     return report;
 }
 

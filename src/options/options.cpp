@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -20,7 +21,8 @@ namespace spark_slurm {
 
 namespace {
 
-enum class Kind { Flag, Count, Size, Text, Choice };
+// List: repeatable; values from the command line, the config file and the environment add up.
+enum class Kind { Flag, Count, Size, Text, Choice, List };
 enum Scope : unsigned { kRun = 1, kPlan = 2, kAll = kRun | kPlan };
 
 // One row per option: the single place where its name, environment variable, default and help
@@ -52,7 +54,8 @@ constexpr OptionSpec kOptionTable[] = {
      "the address the leader's hostname resolves to",
      "address the leader advertises to the workers; must belong to the leader node"},
     {"no-hdfs", "SPARK_SLURM_NO_HDFS", Kind::Flag, kAll, nullptr, nullptr,
-     "run Spark only, no HDFS namenode or datanodes"},
+     "run Spark only, no HDFS namenode or datanodes: for data on a shared filesystem, read "
+     "and written as file:// paths (see docs/data-and-python.md)"},
     {"worker-on-leader", "SPARK_SLURM_WORKER_ON_LEADER", Kind::Flag, kAll, nullptr, nullptr,
      "also run a worker + datanode on the leader node (for small allocations)"},
     {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAll, "NAME",
@@ -73,6 +76,14 @@ constexpr OptionSpec kOptionTable[] = {
     {"hadoop-home", "SPARK_SLURM_HADOOP_HOME", Kind::Text, kAll, "DIR",
      "$HADOOP_HOME (the image's, in a container)",
      "the Hadoop install to run; inside an image, a path in the image"},
+    {"bind", "SPARK_SLURM_BIND", Kind::List, kAll, "SRC[:DST[:ro]],...", nullptr,
+     "also show these directories to every daemon, executor and the driver (Apptainer's "
+     "syntax; repeatable; added to the submit dir, $HOME, the job and state dirs and "
+     "APPTAINER_BIND, which they see anyway); each source must exist on every node"},
+    {"python", "SPARK_SLURM_PYTHON", Kind::Text, kAll, "PATH",
+     "$PYSPARK_DRIVER_PYTHON/$PYSPARK_PYTHON, else the image's Python or python3",
+     "the Python of the driver and every executor, e.g. a venv on a shared filesystem (bound "
+     "into containers); every node's is checked against the driver's before anything starts"},
     {"work-dir", "SPARK_SLURM_WORK_DIR", Kind::Text, kAll, "DIR",
      "$TMPDIR/spark-slurm-JOBID (node-local, removed at the end)",
      "node-local scratch for configs, Spark shuffle and ephemeral HDFS data"},
@@ -112,6 +123,11 @@ po::options_description describe(Command command, bool for_help) {
         if (spec.environment) help += std::string(" [env: ") + spec.environment + "]";
         if (spec.kind == Kind::Flag) {
             description.add_options()(spec.name, po::bool_switch(), help.c_str());
+        } else if (spec.kind == Kind::List) {
+            description.add_options()(
+                spec.name,
+                po::value<std::vector<std::string>>()->composing()->value_name(spec.value_name),
+                help.c_str());
         } else {
             description.add_options()(
                 spec.name, po::value<std::string>()->value_name(spec.value_name), help.c_str());
@@ -284,6 +300,21 @@ Options validated(Command command, const po::variables_map& values,
         options.spark_image.reset();
         options.hadoop_image.reset();
     }
+    if (has("bind")) {
+        for (const auto& text : values["bind"].as<std::vector<std::string>>()) {
+            auto binds = parse_bind_list(text, "--bind", command);
+            options.binds.insert(options.binds.end(), binds.begin(), binds.end());
+        }
+    }
+    if (has("python")) {
+        std::string python = text_value(values, "python");
+        if (python.empty() || (python.front() != '/' && python.find('/') != std::string::npos)) {
+            reject(command, "--python '" + python +
+                                "' must be an absolute path (the same on every node) or a "
+                                "command on PATH, e.g. --python /shared/me/venv/bin/python");
+        }
+        options.python = python;
+    }
     for (auto [name, field] :
          {std::pair{"spark-home", &options.spark_home},
           std::pair{"hadoop-home", &options.hadoop_home}, std::pair{"work-dir", &options.work_dir},
@@ -370,6 +401,62 @@ const char* to_string(RuntimeChoice runtime) {
             return "none";
     }
     return "?";
+}
+
+std::string BindMount::spec() const {
+    std::string text = source;
+    if (destination != source || read_only) text += ":" + destination;
+    if (read_only) text += ":ro";
+    return text;
+}
+
+std::vector<BindMount> parse_bind_list(const std::string& text, const std::string& option,
+                                       Command command) {
+    auto bad = [&](const std::string& entry, const std::string& why) {
+        reject(command, option + " '" + entry + "' " + why +
+                            "; write SRC[:DST[:ro]] with absolute paths, comma-separated, e.g. " +
+                            option + " /scratch/me/data or " + option +
+                            " /scratch/me/data:/data:ro");
+    };
+    auto absolute = [](const std::string& path) {
+        std::string normal = std::filesystem::path(path).lexically_normal().string();
+        if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+        return normal;
+    };
+    std::vector<BindMount> binds;
+    std::stringstream entries(text);
+    std::string entry;
+    while (std::getline(entries, entry, ',')) {
+        if (entry.empty()) continue;
+        std::vector<std::string> fields;
+        std::stringstream parts(entry);
+        std::string field;
+        while (std::getline(parts, field, ':')) fields.push_back(field);
+        if (entry.back() == ':') fields.push_back("");
+        if (fields.size() > 3) bad(entry, "has more than three ':'-separated fields");
+        BindMount bind;
+        if (fields[0].empty() || fields[0].front() != '/')
+            bad(entry, "does not start with an absolute source path");
+        bind.source = absolute(fields[0]);
+        bind.destination = bind.source;
+        if (fields.size() >= 2) {
+            if (fields[1].empty() || fields[1].front() != '/')
+                bad(entry, "has a destination that is not an absolute path");
+            bind.destination = absolute(fields[1]);
+        }
+        if (fields.size() == 3) {
+            if (fields[2] == "ro") {
+                bind.read_only = true;
+            } else if (fields[2] != "rw") {
+                bad(entry, "has the option '" + fields[2] + "' (only ro and rw are supported)");
+            }
+        }
+        binds.push_back(bind);
+    }
+    if (binds.empty())
+        reject(command,
+               option + " is empty; name a directory, e.g. " + option + " /scratch/me/data");
+    return binds;
 }
 
 std::string version_text() { return std::string("spark-slurm ") + kSparkSlurmVersion + "\n"; }

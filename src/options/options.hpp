@@ -18,6 +18,22 @@ enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
 const char* to_string(Command command);
 const char* to_string(RuntimeChoice runtime);
 
+// One directory a container sees, in Apptainer's syntax SRC[:DST[:ro|rw]] (DST defaults to SRC).
+struct BindMount {
+    std::string source;
+    std::string destination;
+    bool read_only = false;
+
+    // Back in Apptainer's syntax, for `--bind`.
+    std::string spec() const;
+    bool operator==(const BindMount&) const = default;
+};
+
+// Parses Apptainer's comma-separated bind list. Throws UsageError naming `option` and the fix
+// for an entry that is not SRC[:DST[:ro|rw]] with absolute paths.
+std::vector<BindMount> parse_bind_list(const std::string& text, const std::string& option,
+                                       Command command);
+
 struct Options {
     Command command = Command::Run;
 
@@ -38,6 +54,12 @@ struct Options {
     std::optional<std::string> hadoop_image;
     std::optional<std::string> spark_home;   // overrides SPARK_HOME (host, or inside the image)
     std::optional<std::string> hadoop_home;  // overrides HADOOP_HOME
+
+    // What the programs see and run: directories every daemon, executor and the driver see
+    // (--bind, added to those the launcher binds itself), and the Python of the driver and the
+    // executors (--python; unset: PYSPARK_PYTHON / PYSPARK_DRIVER_PYTHON, else the default).
+    std::vector<BindMount> binds;
+    std::optional<std::string> python;
 
     // Where things go.
     std::optional<std::string> work_dir;   // node-local scratch

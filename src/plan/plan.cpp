@@ -34,6 +34,92 @@ std::vector<unsigned> worker_candidates(std::size_t node_count, bool worker_on_l
     return candidates;
 }
 
+// "3.11.2" -> "3.11"
+std::string minor_version(const std::string& version) {
+    auto first = version.find('.');
+    if (first == std::string::npos) return version;
+    return version.substr(0, version.find('.', first + 1));
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+    std::string text;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) text += i + 1 == names.size() ? " and " : ", ";
+        text += names[i];
+    }
+    return text;
+}
+
+// Every bind source must exist on every node that takes part: name the first missing one and
+// the nodes that lack it.
+void check_binds(const Options& options, const PlanInputs& inputs,
+                 const std::vector<bool>& takes_part) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> missing;
+    for (std::size_t rank = 0; rank < inputs.nodes.size(); ++rank) {
+        if (!takes_part[rank]) continue;
+        for (const auto& source : inputs.nodes[rank].missing_binds) {
+            auto it = std::find_if(missing.begin(), missing.end(),
+                                   [&](const auto& entry) { return entry.first == source; });
+            if (it == missing.end()) it = missing.insert(missing.end(), {source, {}});
+            it->second.push_back(inputs.nodes[rank].hostname);
+        }
+    }
+    if (missing.empty()) return;
+    reject(options,
+           fmt::format("the bind source {} does not exist on {}{}; every node of the job must "
+                       "have it: create it there, fix the path, or drop the bind",
+                       missing.front().first, join_names(missing.front().second),
+                       missing.size() > 1 ? fmt::format(" ({} more bind source(s) are missing too)",
+                                                        missing.size() - 1)
+                                          : ""));
+}
+
+// The driver's Python and every worker's executors' must run (when the user chose them) and
+// agree in their minor version, or PySpark fails at the first task.
+void check_pythons(const Options& options, const PlanInputs& inputs,
+                   const std::vector<bool>& is_worker) {
+    const NodeReport& leader = inputs.nodes.front();
+    const PythonReport& driver = leader.driver_python;
+    auto does_not_run = [&](const char* whose, const PythonReport& python,
+                            const std::string& host) {
+        reject(options, fmt::format("the {} Python ({}) does not run on {}: {}; give a Python "
+                                    "that exists on every node with --python PATH",
+                                    whose, python.what, host, python.error));
+    };
+    if (driver.chosen && !driver.error.empty()) does_not_run("driver's", driver, leader.hostname);
+    std::vector<std::string> differing;
+    const PythonReport* different = nullptr;
+    for (std::size_t rank = 0; rank < inputs.nodes.size(); ++rank) {
+        if (!is_worker[rank]) continue;
+        const NodeReport& node = inputs.nodes[rank];
+        const PythonReport& executor = node.executor_python;
+        if (executor.chosen && !executor.error.empty())
+            does_not_run("executors'", executor, node.hostname);
+        if (driver.version.empty() || executor.version.empty() ||
+            minor_version(executor.version) == minor_version(driver.version)) {
+            continue;
+        }
+        differing.push_back(node.hostname);
+        if (!different) different = &executor;
+    }
+    if (!different) return;
+    if (different->what == driver.what) {
+        reject(options,
+               fmt::format("the Python ({}) is {} on {} but {} on {}, where the driver runs; "
+                           "PySpark needs the same minor version for the driver and the "
+                           "executors: give one that is the same on every node with --python "
+                           "PATH (e.g. a venv on a shared filesystem)",
+                           driver.what, different->version, join_names(differing), driver.version,
+                           leader.hostname));
+    }
+    reject(options,
+           fmt::format("the executors' Python ({}) is {} on {}, but the driver's ({}) is {} on "
+                       "{}; PySpark needs the same minor version for both: use one Python for "
+                       "the driver and the executors with --python PATH",
+                       different->what, different->version, join_names(differing), driver.what,
+                       driver.version, leader.hostname));
+}
+
 std::string property(const std::string& name, const std::string& value) {
     return fmt::format("  <property>\n    <name>{}</name>\n    <value>{}</value>\n  </property>\n",
                        name, value);
@@ -126,6 +212,10 @@ Plan make_plan(const PlanInputs& inputs) {
 
     std::vector<bool> is_worker(node_count, false);
     for (unsigned i = 0; i < workers; ++i) is_worker[candidates[i]] = true;
+    std::vector<bool> takes_part = is_worker;
+    takes_part[0] = true;
+    check_binds(options, inputs, takes_part);
+    check_pythons(options, inputs, is_worker);
 
     // Every worker offers the same cores and memory, so executors fit anywhere: the smallest
     // node among the workers decides, unless the user said otherwise.
@@ -290,7 +380,8 @@ std::string describe_plan(const Plan& plan) {
         out += fmt::format("hdfs         {}   web UI {}   replication {}\n", plan.hdfs_url,
                            plan.namenode_webui_url, plan.replication);
     } else {
-        out += "hdfs         off (--no-hdfs)\n";
+        out +=
+            "hdfs         off (--no-hdfs): read and write file:// paths on a shared filesystem\n";
     }
     out += fmt::format("logs         {}\n", plan.log_dir);
     out += fmt::format("state        {}\n",

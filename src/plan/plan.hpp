@@ -29,6 +29,15 @@ struct PortSet {
     bool operator==(const PortSet&) const = default;
 };
 
+// What running a Python on a node showed (services/node_check.hpp runs it).
+struct PythonReport {
+    std::string what;     // which Python, for messages: "--python /x/bin/python", "python3"...
+    bool chosen = false;  // the user chose it: one that does not run is an error
+    std::string version;  // "3.11.2"; empty when it was not run or did not run
+    std::string error;    // why it did not run
+    bool operator==(const PythonReport&) const = default;
+};
+
 // What one rank tells the leader at the rendezvous.
 struct NodeReport {
     unsigned rank = 0;
@@ -39,6 +48,12 @@ struct NodeReport {
     std::string work_dir;                // node-local scratch for this job
     std::uint64_t scratch_capacity = 0;  // bytes of the filesystem holding HDFS data
     std::string problem;  // why this node cannot take part (a usage error found here), if any
+    // Checked on the node before anything starts (services/node_check.hpp): the sources of the
+    // user's and the site's binds that do not exist here ("/data (--bind)"), and the Pythons
+    // the driver (if this node were the leader) and the executors would run here.
+    std::vector<std::string> missing_binds;
+    PythonReport driver_python;
+    PythonReport executor_python;
     bool operator==(const NodeReport&) const = default;
 };
 
@@ -108,7 +123,9 @@ struct Plan {
 // Memory kept back on a node for the OS and the daemons' own JVMs.
 std::uint64_t memory_reserve(std::uint64_t node_memory, Role role, bool hdfs);
 
-// Throws UsageError when the request cannot fit the allocation (e.g. more workers than nodes).
+// Throws UsageError when the request cannot fit the allocation (e.g. more workers than nodes),
+// when a bind source is missing on a node, or when an executor's Python differs from the
+// driver's in its minor version (or a chosen one does not run) — naming the node.
 Plan make_plan(const PlanInputs& inputs);
 
 struct ConfigFiles {

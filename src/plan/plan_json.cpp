@@ -8,6 +8,7 @@ namespace spark_slurm {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PortSet, control, spark_master, spark_master_webui, namenode_rpc,
                                    namenode_http, spark_worker, spark_worker_webui, datanode_data,
                                    datanode_http, datanode_ipc)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PythonReport, what, chosen, version, error)
 
 using nlohmann::json;
 
@@ -40,7 +41,10 @@ json report_to_json(const NodeReport& report) {
             {"ports", json(report.ports)},
             {"work_dir", report.work_dir},
             {"scratch_capacity", report.scratch_capacity},
-            {"problem", report.problem}};
+            {"problem", report.problem},
+            {"missing_binds", report.missing_binds},
+            {"driver_python", json(report.driver_python)},
+            {"executor_python", json(report.executor_python)}};
 }
 
 NodeReport report_from_json(const json& j) {
@@ -54,6 +58,9 @@ NodeReport report_from_json(const json& j) {
     j.at("work_dir").get_to(report.work_dir);
     j.at("scratch_capacity").get_to(report.scratch_capacity);
     report.problem = j.value("problem", "");
+    report.missing_binds = j.value("missing_binds", std::vector<std::string>{});
+    report.driver_python = j.value("driver_python", PythonReport{});
+    report.executor_python = j.value("executor_python", PythonReport{});
     return report;
 }
 

@@ -41,6 +41,12 @@ class HostRuntime : public Runtime {
         if (!settings_.hadoop_home.empty()) path += ":" + settings_.hadoop_home + "/bin";
         if (auto old = get(settings_.inherited, "PATH"); !old.empty()) path += ":" + old;
         command.environment["PATH"] = path;
+        if (invocation.user_program) {
+            if (!settings_.executor_python.empty())
+                command.environment["PYSPARK_PYTHON"] = settings_.executor_python;
+            if (!settings_.driver_python.empty())
+                command.environment["PYSPARK_DRIVER_PYTHON"] = settings_.driver_python;
+        }
         for (const auto& [name, value] : invocation.environment) command.environment[name] = value;
         if (invocation.command.empty()) {
             const std::string& home =
@@ -58,9 +64,19 @@ class HostRuntime : public Runtime {
     RuntimeSettings settings_;
 };
 
+// Where a bind spec SRC[:DST[:opts]] appears in the container.
+std::string bind_destination(const std::string& spec) {
+    auto first = spec.find(':');
+    if (first == std::string::npos) return spec;
+    auto second = spec.find(':', first + 1);
+    return spec.substr(first + 1,
+                       second == std::string::npos ? std::string::npos : second - first - 1);
+}
+
 // apptainer/singularity exec --cleanenv: the image's own environment (JAVA_HOME, SPARK_HOME,
 // HADOOP_HOME, PATH; see singularity/README.md) plus exactly the invocation's variables, passed
-// as APPTAINERENV_/SINGULARITYENV_ variables so that no value appears on a command line.
+// as APPTAINERENV_/SINGULARITYENV_ variables so that no value appears on a command line. The
+// user's program also gets the user's PATH (after the image's) and LD_LIBRARY_PATH.
 class ContainerRuntime : public Runtime {
   public:
     explicit ContainerRuntime(RuntimeSettings settings) : settings_(std::move(settings)) {}
@@ -72,10 +88,30 @@ class ContainerRuntime : public Runtime {
         Execution command;
         const std::string prefix =
             settings_.kind == RuntimeChoice::Singularity ? "SINGULARITYENV_" : "APPTAINERENV_";
-        // The runtime itself needs to find its helpers and the user's identity.
-        for (const char* name : {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM"}) {
+        // The runtime itself needs to find its helpers and the user's identity; the binds a
+        // site or the user set for every container are read by the runtime itself.
+        for (const char* name :
+             {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "APPTAINER_BIND",
+              "APPTAINER_BINDPATH", "SINGULARITY_BIND", "SINGULARITY_BINDPATH"}) {
             if (auto value = get(settings_.inherited, name); !value.empty())
                 command.environment[name] = value;
+        }
+        if (invocation.user_program) {
+            if (auto path = get(settings_.inherited, "PATH"); !path.empty())
+                command.environment[prefix + "APPEND_PATH"] = path;
+            if (auto libraries = get(settings_.inherited, "LD_LIBRARY_PATH"); !libraries.empty())
+                command.environment[prefix + "LD_LIBRARY_PATH"] = libraries;
+            // An install named inside the image comes first on PATH, as its SPARK_HOME does.
+            std::string own_bins;
+            for (const auto* home : {&settings_.spark_home, &settings_.hadoop_home}) {
+                if (home->empty()) continue;
+                own_bins += (own_bins.empty() ? "" : ":") + *home + "/bin";
+            }
+            if (!own_bins.empty()) command.environment[prefix + "PREPEND_PATH"] = own_bins;
+            if (!settings_.executor_python.empty())
+                command.environment[prefix + "PYSPARK_PYTHON"] = settings_.executor_python;
+            if (!settings_.driver_python.empty())
+                command.environment[prefix + "PYSPARK_DRIVER_PYTHON"] = settings_.driver_python;
         }
         for (const auto& [name, value] : invocation.environment)
             command.environment[prefix + name] = value;
@@ -96,7 +132,11 @@ class ContainerRuntime : public Runtime {
         command.argv.push_back("exec");
         command.argv.push_back("--cleanenv");
         std::vector<std::string> binds = invocation.binds;
-        std::sort(binds.begin(), binds.end());
+        binds.insert(binds.end(), settings_.binds.begin(), settings_.binds.end());
+        // Parents before children (a bind inside another is mounted after it), each once.
+        std::stable_sort(binds.begin(), binds.end(), [](const auto& a, const auto& b) {
+            return std::pair(bind_destination(a), a) < std::pair(bind_destination(b), b);
+        });
         binds.erase(std::unique(binds.begin(), binds.end()), binds.end());
         for (const auto& bind : binds) {
             if (bind.empty()) continue;
@@ -142,6 +182,64 @@ std::string check_image(const std::string& option, const std::string& path) {
 
 }  // namespace
 
+PythonChoice choose_python(const Options& options, const Environment& environment) {
+    PythonChoice choice;
+    if (options.python) {
+        choice.driver = choice.executor = *options.python;
+        choice.driver_origin = choice.executor_origin = "--python";
+        return choice;
+    }
+    if (auto executor = get(environment, "PYSPARK_PYTHON"); !executor.empty()) {
+        choice.executor = choice.driver = executor;
+        choice.executor_origin = choice.driver_origin = "PYSPARK_PYTHON";
+    }
+    if (auto driver = get(environment, "PYSPARK_DRIVER_PYTHON"); !driver.empty()) {
+        choice.driver = driver;
+        choice.driver_origin = "PYSPARK_DRIVER_PYTHON";
+    }
+    return choice;
+}
+
+std::string python_prefix(const std::string& python) {
+    if (python.empty() || python.front() != '/') return "";
+    fs::path dir = fs::path(python).lexically_normal().parent_path();
+    if (dir.filename() == "bin") dir = dir.parent_path();
+    const std::string prefix = dir.string();
+    for (const char* system : {"/", "/usr", "/usr/local", "/bin", "/sbin", "/lib", "/lib64",
+                               "/usr/lib", "/usr/lib64", "/usr/libexec", "/etc", "/opt"}) {
+        if (prefix == system) return "";
+    }
+    return prefix;
+}
+
+std::vector<std::string> container_binds(const Options& options, const Environment& environment) {
+    std::vector<std::string> binds;
+    auto is_directory = [](const std::string& path) {
+        std::error_code error;
+        return !path.empty() && path.front() == '/' && fs::is_directory(path, error);
+    };
+    for (const char* name : {"SLURM_SUBMIT_DIR", "HOME"}) {
+        // "/" would hide the image itself: everything else is seen at its own path.
+        auto dir = get(environment, name);
+        if (is_directory(dir) && fs::path(dir).lexically_normal() != "/") binds.push_back(dir);
+    }
+    for (const auto& bind : options.binds) binds.push_back(bind.spec());
+    auto choice = choose_python(options, environment);
+    for (const auto& python : {choice.driver, choice.executor}) {
+        std::error_code error;
+        if (python_prefix(python).empty() || !fs::exists(python, error)) continue;
+        // A venv's bin/python links to the interpreter it was made from, which must be seen too
+        // unless the image has its own there (a system location).
+        for (const auto& path : {fs::path(python), fs::canonical(python, error)}) {
+            if (auto prefix = python_prefix(path.string()); is_directory(prefix))
+                binds.push_back(prefix);
+        }
+    }
+    std::sort(binds.begin(), binds.end());
+    binds.erase(std::unique(binds.begin(), binds.end()), binds.end());
+    return binds;
+}
+
 bool looks_like_sif(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
     char header[41] = {};
@@ -168,6 +266,9 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
     settings.inherited = environment;
     settings.sudo = options.sudo;
     settings.kind = options.runtime;
+    auto python = choose_python(options, environment);
+    settings.driver_python = python.driver;
+    settings.executor_python = python.executor;
     if (settings.kind == RuntimeChoice::Auto) {
         if (!find_on_path("apptainer", environment).empty()) {
             settings.kind = RuntimeChoice::Apptainer;
@@ -178,6 +279,15 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
         }
     }
     if (settings.kind == RuntimeChoice::None) {
+        for (const auto& bind : options.binds) {
+            if (bind.destination == bind.source) continue;
+            throw UsageError("spark-slurm " + std::string(to_string(options.command)) +
+                             ": --bind " + bind.spec() +
+                             " shows a directory at another path, which only a container can "
+                             "do; with --runtime none every program sees the host's paths: "
+                             "use " +
+                             bind.source + " itself, or --runtime apptainer");
+        }
         settings.spark_home = options.spark_home.value_or(get(environment, "SPARK_HOME"));
         settings.hadoop_home = options.hadoop_home.value_or(get(environment, "HADOOP_HOME"));
         settings.java_home = get(environment, "JAVA_HOME");
@@ -207,6 +317,7 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
         return settings;
     }
     // Inside an image the homes are the image's unless named: paths in the image, not checked here.
+    settings.binds = container_binds(options, environment);
     settings.spark_home = options.spark_home.value_or("");
     settings.hadoop_home = options.hadoop_home.value_or("");
     const char* binary = settings.kind == RuntimeChoice::Singularity ? "singularity" : "apptainer";

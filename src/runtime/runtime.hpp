@@ -27,6 +27,9 @@ struct Invocation {
     std::map<std::string, std::string> environment;  // what the program needs besides the install
     std::vector<std::string> binds;                  // host directories seen at the same path
     std::string working_dir;
+    // The user's program (the driver, or a check of its Python): it also gets the user's PATH
+    // and LD_LIBRARY_PATH and the chosen Python (PYSPARK_PYTHON, PYSPARK_DRIVER_PYTHON).
+    bool user_program = false;
 };
 
 struct Execution {
@@ -54,16 +57,43 @@ struct RuntimeSettings {
     std::string hadoop_home;
     std::string java_home;
     Environment inherited;  // the launcher's own environment
+    // Bind specs every container of this job gets besides an invocation's own: the submit dir
+    // and $HOME (where they exist), --bind, and where a chosen Python lives (container_binds).
+    std::vector<std::string> binds;
+    // The chosen Pythons; empty: the default (the image's PYSPARK_PYTHON, else python3).
+    std::string driver_python;
+    std::string executor_python;
 };
+
+// Which Python the driver and the executors run, and who chose it: --python for both, else
+// PYSPARK_DRIVER_PYTHON (then PYSPARK_PYTHON) for the driver and PYSPARK_PYTHON for the
+// executors, as Spark itself reads them. Empty: not chosen.
+struct PythonChoice {
+    std::string driver;
+    std::string executor;
+    std::string driver_origin;  // "--python", "PYSPARK_DRIVER_PYTHON", "PYSPARK_PYTHON" or ""
+    std::string executor_origin;
+};
+PythonChoice choose_python(const Options& options, const Environment& environment);
+
+// The directory a Python interpreter at `python` lives in (its venv, conda env or install: the
+// parent of its bin/), which a container must see for it to run; empty for a command name or
+// a system location every image has its own of (/, /usr, /usr/local, /bin, /lib...).
+std::string python_prefix(const std::string& python);
+
+// The job-wide binds of a container runtime, as this node sees them: $SLURM_SUBMIT_DIR and
+// $HOME if they exist here, every --bind, and the prefixes of the chosen Pythons (and of the
+// interpreters they link to) if they exist here (otherwise they are paths inside the image).
+std::vector<std::string> container_binds(const Options& options, const Environment& environment);
 
 std::unique_ptr<Runtime> make_runtime(const RuntimeSettings& settings);
 
 // Looks `program` up on PATH; empty when absent.
 std::string find_on_path(const std::string& program, const Environment& environment);
 
-// Resolves --runtime/--image/... against what is installed. Throws UsageError (nothing started)
-// for a runtime that is not installed, a missing image, a file that is not a SIF, or a host
-// install that lacks Spark or Hadoop.
+// Resolves --runtime/--image/--python/--bind against what is installed. Throws UsageError
+// (nothing started) for a runtime that is not installed, a missing image, a file that is not a
+// SIF, a host install that lacks Spark or Hadoop, or a --bind SRC:DST without a container.
 RuntimeSettings resolve_runtime(const Options& options, const Environment& environment);
 
 // True when the file starts like a SIF image (the launch script, then "SIF_MAGIC").

@@ -51,7 +51,8 @@ const char* file_name(Daemon daemon) {
 }
 
 std::vector<std::string> node_binds(const Plan& plan, const NodePlan& node) {
-    std::vector<std::string> binds{node.work_dir, plan.log_dir};
+    // The job dir holds the logs; the runtime adds the job-wide binds (submit dir, $HOME, --bind).
+    std::vector<std::string> binds{node.work_dir, plan.job_dir};
     if (!plan.state_dir.empty()) binds.push_back(plan.state_dir);
     return binds;
 }
@@ -153,6 +154,7 @@ Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& c
     Invocation invocation;
     invocation.install = Install::Spark;
     invocation.command = command;
+    invocation.user_program = true;
     invocation.working_dir = working_dir;
     invocation.binds = node_binds(plan, leader);
     invocation.binds.push_back(working_dir);

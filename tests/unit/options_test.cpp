@@ -206,6 +206,42 @@ TEST(Options, RejectsConfigFilesThatDoNotParse) {
                 HasSubstr("cannot read"));
 }
 
+TEST(Options, BindsInApptainersSyntaxAddUpFromEverySource) {
+    TempFile config("bind = /from/config\n");
+    auto options = parse({"run", "--config", config.path(), "--bind", "/data/",
+                          "--bind=/scratch/me:/scratch:ro,/proj/x:/x:rw", "--", "x"},
+                         {{"SPARK_SLURM_BIND", "/from/env"}});
+    std::vector<std::string> specs;
+    for (const auto& bind : options.binds) specs.push_back(bind.spec());
+    EXPECT_THAT(specs, ::testing::UnorderedElementsAre("/data", "/scratch/me:/scratch:ro",
+                                                       "/proj/x:/x", "/from/config", "/from/env"));
+    EXPECT_EQ(options.binds[0], (BindMount{"/data", "/data", false}));
+    EXPECT_EQ(options.binds[1], (BindMount{"/scratch/me", "/scratch", true}));
+}
+
+TEST(Options, RejectsBindsOutsideApptainersSyntax) {
+    EXPECT_THAT(rejection({"run", "--bind", "data", "--", "x"}),
+                HasSubstr("--bind 'data' does not start with an absolute source path; write "
+                          "SRC[:DST[:ro]]"));
+    EXPECT_THAT(rejection({"run", "--bind", "/a:b", "--", "x"}), HasSubstr("destination"));
+    EXPECT_THAT(rejection({"run", "--bind", "/a:", "--", "x"}), HasSubstr("destination"));
+    EXPECT_THAT(rejection({"run", "--bind", "/a:/b:rx", "--", "x"}), HasSubstr("option 'rx'"));
+    EXPECT_THAT(rejection({"run", "--bind", "/a:/b:ro:x", "--", "x"}), HasSubstr("three"));
+    EXPECT_THAT(rejection({"run", "--bind", ",", "--", "x"}), HasSubstr("--bind is empty"));
+    EXPECT_THAT(rejection({"run", "--", "x"}, {{"SPARK_SLURM_BIND", "rel"}}),
+                HasSubstr("--bind 'rel'"));
+}
+
+TEST(Options, PythonIsAnAbsolutePathOrACommand) {
+    EXPECT_EQ(parse({"run", "--python", "/shared/venv/bin/python", "--", "x"}).python,
+              "/shared/venv/bin/python");
+    EXPECT_EQ(parse({"run", "--", "x"}, {{"SPARK_SLURM_PYTHON", "python3.11"}}).python,
+              "python3.11");
+    EXPECT_FALSE(parse({"run", "--", "x"}).python);
+    EXPECT_THAT(rejection({"run", "--python", "venv/bin/python", "--", "x"}),
+                HasSubstr("--python 'venv/bin/python' must be an absolute path"));
+}
+
 TEST(Options, PlanPreview) {
     auto options = parse({"plan", "--nodes", "1000", "--cores-per-node", "64", "--memory-per-node",
                           "256G", "--json"});

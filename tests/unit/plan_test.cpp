@@ -177,7 +177,95 @@ TEST(Plan, StreamedJsonOfNoNodesIsValid) {
 TEST(Plan, ReportRoundTrip) {
     auto report = inputs_for(1).nodes[0];
     report.problem = "broken";
+    report.missing_binds = {"/data (--bind)", "/site (APPTAINER_BIND)"};
+    report.driver_python = {"--python /v/bin/python", true, "3.11.2", ""};
+    report.executor_python = {"PYSPARK_PYTHON=/p", true, "", "not found"};
     EXPECT_EQ(report_from_json(report_to_json(report)), report);
+}
+
+TEST(Plan, AReportWithoutTheNodeChecksIsRead) {
+    auto json = report_to_json(inputs_for(1).nodes[0]);
+    for (const char* field : {"missing_binds", "driver_python", "executor_python"})
+        json.erase(field);
+    EXPECT_EQ(report_from_json(json), inputs_for(1).nodes[0]);
+}
+
+TEST(Plan, ABindSourceMissingOnANodeNamesTheNode) {
+    auto inputs = inputs_for(3);
+    inputs.nodes[2].missing_binds = {"/scratch/data (--bind)"};
+    auto message = rejection(inputs);
+    EXPECT_THAT(message,
+                HasSubstr("the bind source /scratch/data (--bind) does not exist on cn3;"));
+    EXPECT_THAT(message, HasSubstr("create it there"));
+    inputs.nodes[0].missing_binds = {"/scratch/data (--bind)", "/other (--bind)"};
+    EXPECT_THAT(rejection(inputs), HasSubstr("does not exist on cn1 and cn3 (1 more"));
+}
+
+TEST(Plan, AnIdleNodeNeedsNoBinds) {
+    auto inputs = inputs_for(3);
+    inputs.options.workers = 1;
+    inputs.nodes[2].missing_binds = {"/scratch/data (--bind)"};
+    EXPECT_EQ(make_plan(inputs).nodes[2].role, Role::Idle);
+}
+
+PythonReport python(const std::string& version, const std::string& error = "") {
+    return {"--python /shared/venv/bin/python", true, version, error};
+}
+
+TEST(Plan, ExecutorsWithTheDriversMinorVersionPass) {
+    auto inputs = inputs_for(3);
+    for (auto& node : inputs.nodes) node.driver_python = node.executor_python = python("3.11.2");
+    inputs.nodes[2].executor_python = python("3.11.9");
+    EXPECT_NO_THROW(make_plan(inputs));
+}
+
+TEST(Plan, AnExecutorPythonOfAnotherMinorVersionNamesTheNode) {
+    auto inputs = inputs_for(3);
+    for (auto& node : inputs.nodes) node.driver_python = node.executor_python = python("3.11.2");
+    inputs.nodes[2].executor_python = python("3.10.12");
+    auto message = rejection(inputs);
+    EXPECT_THAT(message, HasSubstr("the Python (--python /shared/venv/bin/python) is 3.10.12 on "
+                                   "cn3 but 3.11.2 on cn1, where the driver runs;"));
+    EXPECT_THAT(message, HasSubstr("same minor version"));
+    inputs.nodes[2].executor_python.what = "PYSPARK_PYTHON=/p";
+    inputs.nodes[1].executor_python = inputs.nodes[2].executor_python;
+    EXPECT_THAT(rejection(inputs),
+                HasSubstr("the executors' Python (PYSPARK_PYTHON=/p) is 3.10.12 on cn2 and cn3, "
+                          "but the driver's (--python /shared/venv/bin/python) is 3.11.2 on cn1;"));
+}
+
+TEST(Plan, AChosenPythonThatDoesNotRunNamesTheNode) {
+    auto inputs = inputs_for(3);
+    for (auto& node : inputs.nodes) node.driver_python = node.executor_python = python("3.11.2");
+    inputs.nodes[1].executor_python = python("", "sh: 1: exec: /shared/venv/bin/python: not found");
+    EXPECT_THAT(rejection(inputs),
+                HasSubstr("the executors' Python (--python /shared/venv/bin/python) does not run "
+                          "on cn2: sh: 1: exec: /shared/venv/bin/python: not found;"));
+    inputs.nodes[1].executor_python = python("3.11.2");
+    inputs.nodes[0].driver_python = python("", "not found");
+    EXPECT_THAT(rejection(inputs), HasSubstr("the driver's Python"));
+}
+
+TEST(Plan, ADefaultPythonThatDoesNotRunIsNoError) {
+    auto inputs = inputs_for(3);
+    for (auto& node : inputs.nodes) node.driver_python = {"python3", false, "3.11.2", ""};
+    inputs.nodes[1].executor_python = {"python3", false, "", "not found"};
+    EXPECT_NO_THROW(make_plan(inputs));
+}
+
+TEST(Plan, TheLeadersExecutorsCountWhenItRunsAWorker) {
+    auto inputs = inputs_for(2);
+    inputs.options.worker_on_leader = true;
+    inputs.nodes[0].driver_python = python("3.11.2");
+    inputs.nodes[0].executor_python = python("3.9.2");
+    EXPECT_THAT(rejection(inputs), HasSubstr("is 3.9.2 on cn1 but 3.11.2 on cn1"));
+}
+
+TEST(Plan, WithoutHdfsThePlanSaysWhereDataLives) {
+    auto inputs = inputs_for(3);
+    inputs.options.hdfs = false;
+    EXPECT_THAT(describe_plan(make_plan(inputs)),
+                HasSubstr("hdfs         off (--no-hdfs): read and write file:// paths"));
 }
 
 TEST(Plan, LargePlansStayReadable) {

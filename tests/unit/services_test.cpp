@@ -2,9 +2,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "common/sizes.hpp"
 #include "fixtures.hpp"
+#include "services/node_check.hpp"
 
 namespace spark_slurm {
 namespace {
@@ -84,6 +89,97 @@ TEST(Services, TheDriverIsToldWhereTheClusterIs) {
     EXPECT_EQ(invocation.environment.at("SPARK_SLURM_JOB_DIR"), "/home/alice/spark-slurm-4242");
     EXPECT_EQ(invocation.working_dir, "/home/alice/work");
     EXPECT_THAT(invocation.binds, Contains("/home/alice/work"));
+    EXPECT_TRUE(invocation.user_program);
+}
+
+TEST(Services, EveryProgramSeesTheJobDirAndItsNodesScratch) {
+    auto plan = small_plan();
+    plan.state_dir = "/shared/state";
+    EXPECT_THAT(
+        node_binds(plan, plan.nodes[1]),
+        ElementsAre("/tmp/spark-slurm-4242-1", "/home/alice/spark-slurm-4242", "/shared/state"));
+    EXPECT_FALSE(daemon_spec(plan, plan.nodes[1], Daemon::SparkWorker).invocation.user_program);
+}
+
+TEST(NodeCheck, ThePythonVersionIsTheLastVersionLine) {
+    EXPECT_EQ(python_version_in("3.11.2\n"), "3.11.2");
+    EXPECT_EQ(python_version_in("WARNING: something\n 3.10.12 \n"), "3.10.12");
+    EXPECT_EQ(python_version_in("sh: 1: exec: /x: not found\n"), "");
+    EXPECT_EQ(python_version_in(""), "");
+}
+
+TEST(NodeCheck, BindSourcesAsEachRuntimeReadsThem) {
+    Options options;
+    options.binds = {{"/data", "/data", false}, {"/scratch/me", "/scratch", true}};
+    Environment environment{{"APPTAINER_BIND", "/site/a:/a,relative,/site/b"},
+                            {"SINGULARITY_BIND", "/ignored/by/apptainer"},
+                            {"SINGULARITY_BINDPATH", "/site/c:/c:ro"}};
+    using Source = std::pair<std::string, std::string>;
+    EXPECT_THAT(
+        required_bind_sources(options, RuntimeChoice::Apptainer, environment),
+        ElementsAre(Source{"/data", "--bind"}, Source{"/scratch/me", "--bind"},
+                    Source{"/site/a", "APPTAINER_BIND"}, Source{"/site/b", "APPTAINER_BIND"},
+                    Source{"/site/c", "SINGULARITY_BINDPATH"}));
+    EXPECT_THAT(required_bind_sources(options, RuntimeChoice::Singularity, environment),
+                ElementsAre(Source{"/data", "--bind"}, Source{"/scratch/me", "--bind"},
+                            Source{"/ignored/by/apptainer", "SINGULARITY_BIND"},
+                            Source{"/site/c", "SINGULARITY_BINDPATH"}));
+    EXPECT_THAT(required_bind_sources(options, RuntimeChoice::None, environment),
+                ElementsAre(Source{"/data", "--bind"}, Source{"/scratch/me", "--bind"}));
+}
+
+// A host "install" and a fake Python in a scratch directory: the whole check, run for real.
+class NodeCheckOnThisMachine : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        namespace fs = std::filesystem;
+        fs::create_directories(dir_ + "/spark/bin");
+        fs::create_directories(dir_ + "/venv/bin");
+        executable(dir_ + "/spark/bin/spark-class", "#!/bin/sh\nexit 1\n");
+        executable(dir_ + "/venv/bin/python", "#!/bin/sh\necho 3.10.4\n");
+        options_.runtime = RuntimeChoice::None;
+        options_.hdfs = false;
+        environment_ = {
+            {"PATH", "/usr/bin:/bin"}, {"SPARK_HOME", dir_ + "/spark"}, {"JAVA_HOME", dir_}};
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    static void executable(const std::string& path, const std::string& text) {
+        std::ofstream(path) << text;
+        std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+    }
+
+    std::string dir_ = "/tmp/spark-slurm-node-check-" + std::to_string(::getpid());
+    Options options_;
+    Environment environment_;
+};
+
+TEST_F(NodeCheckOnThisMachine, RunsTheChosenPython) {
+    options_.python = dir_ + "/venv/bin/python";
+    NodeReport report;
+    check_this_node(report, options_, environment_);
+    EXPECT_EQ(report.executor_python.version, "3.10.4");
+    EXPECT_EQ(report.executor_python.what, "--python " + dir_ + "/venv/bin/python");
+    EXPECT_TRUE(report.executor_python.chosen);
+    EXPECT_EQ(report.driver_python, report.executor_python);
+    EXPECT_THAT(report.missing_binds, ::testing::IsEmpty());
+}
+
+TEST_F(NodeCheckOnThisMachine, TheDriversOwnPythonIsRunToo) {
+    environment_["PYSPARK_PYTHON"] = dir_ + "/venv/bin/python";
+    environment_["PYSPARK_DRIVER_PYTHON"] = dir_ + "/missing/python";
+    NodeReport report;
+    check_this_node(report, options_, environment_);
+    EXPECT_EQ(report.executor_python.version, "3.10.4");
+    EXPECT_EQ(report.driver_python.version, "");
+    EXPECT_THAT(report.driver_python.error, ::testing::HasSubstr("missing/python"));
+    EXPECT_EQ(report.driver_python.what, "PYSPARK_DRIVER_PYTHON=" + dir_ + "/missing/python");
+}
+
+TEST_F(NodeCheckOnThisMachine, MissingBindSourcesAreListed) {
+    options_.binds = {{dir_, dir_, false}, {"/no/such/dir", "/no/such/dir", false}};
+    NodeReport report;
+    check_this_node(report, options_, environment_);
+    EXPECT_THAT(report.missing_binds, ElementsAre("/no/such/dir (--bind)"));
 }
 
 }  // namespace
