@@ -72,7 +72,7 @@ NodeReport probe_local_node(const Options& options, const JobEnvironment& enviro
     report.scratch_capacity = filesystem_capacity(
         options.state_dir ? *options.state_dir : work_dir_base(options, environment));
     // Bind sources and the Pythons as this node sees them; the leader compares (make_plan).
-    check_this_node(report, options, environment);
+    check_this_node(report, options, environment.variables);
     return report;
 }
 

@@ -39,10 +39,9 @@ RequeueDecision requeue_if_needed(const SlurmLibrary& slurm, RequeueCause cause,
         case RequeueDecision::Requeue:
             try {
                 requeue_job(slurm, job_id);
-                log::info(
-                    "requeued job {} ({}); it restarts from {}", job_id,
-                    cause == RequeueCause::LeaderLost ? "the leader was lost" : "it was preempted",
-                    state_dir.empty() ? "scratch (no --state-dir)" : state_dir);
+                log::info("requeued job {}{}; it restarts from {}", job_id,
+                          cause == RequeueCause::LeaderLost ? " after losing the leader" : "",
+                          state_dir.empty() ? "scratch (no --state-dir)" : state_dir);
             } catch (const LaunchError& error) {
                 log::info("{} (another rank may have requeued it already)", error.what());
             }

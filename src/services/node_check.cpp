@@ -1,12 +1,5 @@
 #include "services/node_check.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <regex>
@@ -14,6 +7,7 @@
 
 #include "common/errors.hpp"
 #include "runtime/runtime.hpp"
+#include "supervisor/process.hpp"
 
 namespace spark_slurm {
 
@@ -38,92 +32,6 @@ std::string get(const Environment& environment, const std::string& name) {
     return it == environment.end() ? "" : it->second;
 }
 
-struct Outcome {
-    bool finished = false;
-    int status = 0;
-    std::string output;  // stdout and stderr
-};
-
-// Runs `execution` with its output captured, killing it after `limit`.
-Outcome run_captured(const Execution& execution, std::chrono::seconds limit) {
-    std::vector<char*> argv;
-    for (const auto& arg : execution.argv) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    std::vector<std::string> storage;
-    for (const auto& [name, value] : execution.environment) storage.push_back(name + "=" + value);
-    std::vector<char*> envp;
-    for (auto& entry : storage) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    // Looked up on the PATH the child gets.
-    std::string program = execution.argv.front();
-    if (program.find('/') == std::string::npos) {
-        std::string found = find_on_path(program, execution.environment);
-        if (!found.empty()) program = found;
-    }
-
-    Outcome outcome;
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        outcome.output = "pipe failed";
-        return outcome;
-    }
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(pipe_fds[0]);
-        ::close(pipe_fds[1]);
-        outcome.output = "fork failed";
-        return outcome;
-    }
-    if (pid == 0) {
-        ::setpgid(0, 0);
-        // A launcher killed meanwhile must not leave the check behind.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (null >= 0) ::dup2(null, STDIN_FILENO);
-        ::dup2(pipe_fds[1], STDOUT_FILENO);
-        ::dup2(pipe_fds[1], STDERR_FILENO);
-        if (!execution.working_dir.empty() && ::chdir(execution.working_dir.c_str()) != 0)
-            ::_exit(127);
-        ::execve(program.c_str(), argv.data(), envp.data());
-        const char message[] = "cannot execute the runtime\n";
-        (void)!::write(STDERR_FILENO, message, sizeof message - 1);
-        ::_exit(127);
-    }
-    ::setpgid(pid, pid);
-    ::close(pipe_fds[1]);
-    ::fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
-    // Until the program exits (something it started may keep the output open) or the limit.
-    const auto deadline = Clock::now() + limit;
-    char buffer[4096];
-    int status = 0;
-    bool end_of_output = false;
-    auto drain = [&] {
-        ssize_t n;
-        while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) {
-            if (outcome.output.size() < 64 * 1024)
-                outcome.output.append(buffer, static_cast<std::size_t>(n));
-        }
-        if (n == 0) end_of_output = true;
-    };
-    while (Clock::now() < deadline) {
-        pollfd fd{pipe_fds[0], POLLIN, 0};
-        ::poll(end_of_output ? nullptr : &fd, end_of_output ? 0 : 1, end_of_output ? 10 : 50);
-        drain();
-        if (::waitpid(pid, &status, WNOHANG) == pid) {
-            outcome.finished = true;
-            outcome.status = status;
-            drain();
-            break;
-        }
-    }
-    ::close(pipe_fds[0]);
-    if (!outcome.finished) {
-        ::kill(-pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-    }
-    return outcome;
-}
-
 // The last non-empty line of `text`, shortened: the runtime's or the shell's own message.
 std::string last_line(const std::string& text) {
     std::istringstream lines(text);
@@ -144,18 +52,19 @@ PythonReport check_python(const Runtime& runtime, const char* script, const std:
     invocation.install = Install::Spark;
     invocation.command = {"/bin/sh", "-c", script};
     invocation.user_program = true;
-    Outcome outcome = run_captured(runtime.prepare(invocation), kPythonCheckLimit);
-    report.version = python_version_in(outcome.output);
+    const Execution execution = runtime.prepare(invocation);
+    // Killed with the launcher (the parent-death signal every child gets), so a launcher killed
+    // meanwhile leaves no check behind.
+    const CapturedRun run =
+        run_captured({execution.argv, execution.environment, execution.working_dir, "", false},
+                     "the Python check", kPythonCheckLimit);
+    report.version = python_version_in(run.output);
     if (!report.version.empty()) return report;
-    if (!outcome.finished) {
+    if (!run.status) {
         report.error = "no answer within " + std::to_string(kPythonCheckLimit.count()) + " s";
     } else {
-        report.error = last_line(outcome.output);
-        if (report.error.empty()) {
-            report.error = WIFEXITED(outcome.status)
-                               ? "exit status " + std::to_string(WEXITSTATUS(outcome.status))
-                               : "killed by signal " + std::to_string(WTERMSIG(outcome.status));
-        }
+        report.error = last_line(run.output);
+        if (report.error.empty()) report.error = describe_wait_status(*run.status);
     }
     return report;
 }
