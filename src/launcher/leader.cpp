@@ -221,7 +221,7 @@ void Leader::on_news(const WorkerNews& news) {
             return;
         case WorkerNews::Kind::Lost: {
             std::string what =
-                fmt::format("the launcher on {} (rank {}): {}", host, news.rank, news.text);
+                fmt::format("the launcher on {} (rank {}) {}", host, news.rank, news.text);
             if (!ready_) return fail(what);
             log::warn("{}; the cluster goes on without that node", what);
             return;

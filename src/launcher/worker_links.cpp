@@ -152,8 +152,8 @@ std::vector<WorkerNews> WorkerLinks::service(bool watch) {
                             {},
                             {},
                             0,
-                            link.connection.closed() ? "its launcher exited or lost its connection"
-                                                     : "no heartbeat"});
+                            link.connection.closed() ? "exited or lost its connection"
+                                                     : "sent no heartbeat for 15 s"});
         }
     }
     // Closed strangers are forgotten; admitted links stay (their rank and state matter).

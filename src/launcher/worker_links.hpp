@@ -31,7 +31,8 @@ struct WorkerNews {
     std::string daemon;  // DaemonRestarting, DaemonExited
     std::string status;  // DaemonRestarting, DaemonExited
     unsigned attempt = 0;
-    std::string text;  // DaemonExited: the log tail; StartFailed: the reason; Lost: what happened
+    // DaemonExited: the log tail; StartFailed: the reason; Lost: what happened ("exited or ...").
+    std::string text;
 };
 
 class WorkerLinks {

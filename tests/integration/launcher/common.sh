@@ -10,6 +10,10 @@ LAUNCHER_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ -x $SPARK_SLURM_TEST_PREFIX/bin/spark-slurm ]] ||
     fail "$SPARK_SLURM_TEST_PREFIX/bin/spark-slurm is missing; run cmake --install build --prefix $SPARK_SLURM_TEST_PREFIX"
 
+# The word-count tests' input and reference count (made without Spark).
+# shellcheck disable=SC2034 # for the tests that source this file
+WORDCOUNTS=$LAUNCHER_HERE/../tools/wordcounts.py
+
 # copy_in FILE... : copy test inputs into the work dir, readable by the job user
 copy_in() {
     local f

@@ -19,14 +19,7 @@ clean_node_scratch
 as_user() { "$RUN_AS_USER" bash -c "cd '$WORK' && $1"; }
 
 # The input: 20,000 generated lines over a 500-word vocabulary, deterministic.
-python3 - "$WORK/input.txt" <<'PY'
-import random, sys
-rng = random.Random(20261127)
-vocabulary = [f"w{i:03d}" for i in range(500)]
-with open(sys.argv[1], "w") as out:
-    for _ in range(20000):
-        out.write(" ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 12))) + "\n")
-PY
+"$WORDCOUNTS" make "$WORK/input.txt" --seed 20261127
 chown "$SPARK_SLURM_TEST_USER" "$WORK/input.txt"
 copy_in "$LAUNCHER_HERE/user_data_app.py" "$LAUNCHER_HERE/user_data_driver.sh"
 
@@ -76,21 +69,8 @@ out=$(job_output "$JOBID")
 
 if [[ $runtime == apptainer ]]; then spark_home=/opt/spark; else spark_home=$SPARK_SLURM_TEST_SPARK_HOME; fi
 for mode in hdfs no-hdfs; do
-    python3 - "$WORK/input.txt" "$WORK/out-$mode" <<'PY' || fail "$mode: the word counts written to file:// differ from the reference count"
-import collections, glob, os, sys
-expected = collections.Counter(open(sys.argv[1]).read().split())
-assert os.path.exists(os.path.join(sys.argv[2], "_SUCCESS")), "no _SUCCESS in the output"
-actual = {}
-for part in glob.glob(os.path.join(sys.argv[2], "part-*")):
-    for line in open(part):
-        word, count = line.rstrip("\n").split("\t")
-        assert word not in actual, f"{word} counted in two parts"
-        actual[word] = int(count)
-if actual != dict(expected):
-    wrong = [w for w in expected if actual.get(w) != expected[w]][:5]
-    sys.exit(f"{len(set(expected) ^ set(actual))} words only on one side, wrong counts e.g. {wrong}")
-print(f"word counts match: {len(actual)} words, {sum(actual.values())} occurrences")
-PY
+    "$WORDCOUNTS" check "$WORK/input.txt" "$WORK/out-$mode" ||
+        fail "$mode: the word counts written to file:// differ from the reference count"
     grep -qx "EXECUTORS $mode hosts=node2,node3 python=$venv version=3.11 spark_home=$spark_home tinypkg=ok" <<<"$out" ||
         fail "$mode: the executors on node2 and node3 did not import tinypkg from the venv with SPARK_HOME $spark_home"
     grep -qx "DRIVER $mode python=$venv version=3.11 spark_home=$spark_home" <<<"$out" ||

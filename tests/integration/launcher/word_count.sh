@@ -12,14 +12,7 @@ fi
 clean_node_scratch
 
 # A generated text: 20,000 lines over a 500-word vocabulary, deterministic.
-python3 - "$WORK/input.txt" <<'PY'
-import random, sys
-rng = random.Random(20261125)
-vocabulary = [f"w{i:03d}" for i in range(500)]
-with open(sys.argv[1], "w") as out:
-    for _ in range(20000):
-        out.write(" ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 12))) + "\n")
-PY
+"$WORDCOUNTS" make "$WORK/input.txt" --seed 20261125
 chown "$SPARK_SLURM_TEST_USER" "$WORK/input.txt"
 copy_in "$LAUNCHER_HERE/../../../slurm/examples/wordcount.py" "$LAUNCHER_HERE/../../../slurm/examples/wordcount-driver.sh"
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
@@ -29,16 +22,7 @@ wait_done "$JOBID" 600
 out=$(job_output "$JOBID")
 
 grep -q 'TOIL-CHECK ok' <<<"$out" || fail "Toil's count() check did not pass"
-python3 - "$WORK/input.txt" "$WORK/counts.tsv" <<'PY' || fail "the word counts differ from the reference count"
-import collections, sys
-expected = collections.Counter(open(sys.argv[1]).read().split())
-actual = {w: int(c) for w, c in (line.split("\t") for line in open(sys.argv[2]))}
-if actual != dict(expected):
-    missing = set(expected) ^ set(actual)
-    wrong = [w for w in expected if actual.get(w) != expected[w]][:5]
-    sys.exit(f"differences: {len(missing)} words only on one side, wrong counts e.g. {wrong}")
-print(f"word counts match: {len(actual)} words, {sum(actual.values())} occurrences")
-PY
+"$WORDCOUNTS" check "$WORK/input.txt" "$WORK/counts.tsv" || fail "the word counts differ from the reference count"
 grep -Eq 'workers 2/2 registered \([0-9]+ cores, [0-9]+ MiB each\)' <<<"$out" || fail "the leader did not report 2/2 workers"
 grep -q 'datanodes 2/2 live' <<<"$out" || fail "the leader did not report 2/2 datanodes"
 grep -Eq 'cluster ready in [0-9.]+ s' <<<"$out" || fail "no time-to-ready reported"
