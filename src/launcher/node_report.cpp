@@ -130,9 +130,9 @@ Plan plan_on_leader(const Options& options, const Allocation& allocation, bool r
         // "spark-slurm run: X" becomes "spark-slurm run: on node3 (rank 2): X".
         const std::string prefix = fmt::format("spark-slurm {}: ", to_string(options.command));
         const bool has_prefix = report.problem.starts_with(prefix);
-        throw UsageError(fmt::format("{}on {} (rank {}): {}", prefix, report.hostname, report.rank,
-                                     has_prefix ? report.problem.substr(prefix.size())
-                                                : report.problem));
+        throw UsageError(
+            fmt::format("{}on {} (rank {}): {}", prefix, report.hostname, report.rank,
+                        has_prefix ? report.problem.substr(prefix.size()) : report.problem));
     }
     PlanInputs inputs;
     inputs.options = options;
