@@ -3,7 +3,7 @@
 // facts instead of scraping log lines. Every line has "event", "time" (Unix seconds) and
 // "elapsed" (seconds since this launcher started); "seconds" is since the leader began starting
 // daemons (or a duration, where it says so). The events and their other fields:
-//   rendezvous {ranks, seconds: its duration}
+//   rendezvous {ranks, seconds: its duration, control_port: where the leader's launcher listens}
 //   phase {phase: formatting_namespace, starting_daemons, waiting_for_workers, driver_running,
 //          saving_namespace, stopping}
 //   daemon_up {daemon, node, seconds}       workers {registered, expected, seconds}

@@ -96,8 +96,9 @@ int run_command(const Options& options, const JobEnvironment& environment, int* 
     const NodePlan& node = plan.nodes.at(mine.rank);
     if (leader_rank) {
         log::info("rendezvous done in {:.2f} s", seconds_since(rendezvous_start));
-        events->write("rendezvous",
-                      {{"ranks", mpi.size()}, {"seconds", seconds_since(rendezvous_start)}});
+        events->write("rendezvous", {{"ranks", mpi.size()},
+                                     {"seconds", seconds_since(rendezvous_start)},
+                                     {"control_port", plan.control_port}});
     }
     if (node.role == Role::Idle) {
         log::info("not needed by this cluster (--workers {}); exiting", plan.worker_count);

@@ -24,15 +24,18 @@ hdfs dfs -cat /after-probing
 spark-submit sum.py
 DRIVER
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-    run --runtime none --ready-timeout 240 -- ./driver.sh
+    run --runtime none --events "$WORK/events.jsonl" --ready-timeout 240 -- ./driver.sh
 submit job.sh
 wait_for_file "$WORK/running.marker" 400 "the driver never started"
 
 pid=$(launcher_pid 0)
 [[ -n $pid ]] || fail "no leader launcher found"
-port=$(nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp |
-    awk -v p="pid=$pid," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
-[[ $port =~ ^[0-9]+$ ]] || fail "could not find the leader's control port"
+port=$(python3 -c 'import json, sys
+print(next(e["control_port"] for e in map(json.loads, open(sys.argv[1])) if e["event"] == "rendezvous"))' \
+    "$WORK/events.jsonl") || fail "no control port in the events file"
+# It is the leader launcher's own listening socket.
+nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp "sport = :$port" | grep -q "pid=$pid," ||
+    fail "the leader's launcher (pid $pid) does not listen on the reported control port $port"
 echo "[$SSC_ME] leader launcher $pid listens on node1:$port; probing it from the host"
 python3 "$(dirname "${BASH_SOURCE[0]}")/../tools/hostile-client.py" node1 "$port" ||
     fail "a hostile connection was not dropped"
