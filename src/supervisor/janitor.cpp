@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -71,6 +72,11 @@ void start_janitor(const std::string& work_dir) {
     }
     if (pid == 0) {
         ::close(fds[1]);
+        // The janitor keeps its pipe and nothing else of the launcher's: not the control port,
+        // not the sockets the launcher inherited from slurmstepd.
+        const auto keep = static_cast<unsigned>(fds[0]);
+        if (keep > 3) ::close_range(3, keep - 1, 0);
+        ::close_range(std::max(keep + 1, 3u), ~0U, 0);
         ::prctl(PR_SET_NAME, "spark-slurm-jan");
         // Signals meant for the launcher (Slurm's SIGTERM to the step) must not stop the janitor
         // before it has done its work; the step's final SIGKILL still ends it.

@@ -36,6 +36,10 @@ print(next(e["control_port"] for e in map(json.loads, open(sys.argv[1])) if e["e
 # It is the leader launcher's own listening socket.
 nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp "sport = :$port" | grep -q "pid=$pid," ||
     fail "the leader's launcher (pid $pid) does not listen on the reported control port $port"
+# The janitor (a fork of the launcher) holds none of the launcher's sockets.
+if nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp | grep -q spark-slurm-jan; then
+    fail "the janitor holds a listening socket"
+fi
 echo "[$SSC_ME] leader launcher $pid listens on node1:$port; probing it from the host"
 python3 "$(dirname "${BASH_SOURCE[0]}")/../tools/hostile-client.py" node1 "$port" ||
     fail "a hostile connection was not dropped"
