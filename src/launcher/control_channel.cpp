@@ -116,21 +116,24 @@ std::vector<Received> Connection::receive() {
     return received;
 }
 
-ControlServer::ControlServer() {
+ControlServer::ControlServer(const std::string& listen_address) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = 0;
+    if (::inet_pton(AF_INET, listen_address.c_str(), &address.sin_addr) != 1)
+        throw LaunchError("while opening the control port: '" + listen_address +
+                          "' is not an IPv4 address");
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0)
         throw LaunchError(std::string("while opening the control port: ") + std::strerror(errno));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_ANY);
-    address.sin_port = 0;
     socklen_t length = sizeof address;
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(fd_, 128) != 0 ||
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
         int error = errno;
         close();
-        throw LaunchError(std::string("while opening the control port: ") + std::strerror(error));
+        throw LaunchError("while opening the control port on " + listen_address + ": " +
+                          std::strerror(error));
     }
     port_ = ntohs(address.sin_port);
 }

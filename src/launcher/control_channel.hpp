@@ -51,10 +51,12 @@ class Connection {
 
 // The leader's listening socket. Every rank opens one on a port the kernel picks, before the
 // rendezvous, so the port is held from the moment it is reported: two jobs on one node cannot
-// be given the same control port. Only the leader keeps it.
+// be given the same control port. Only the leader keeps it. It listens on the one IPv4 address
+// the workers are told to use, not on every interface.
 class ControlServer {
   public:
-    ControlServer();
+    // Throws LaunchError when `address` is not an IPv4 address of this node.
+    explicit ControlServer(const std::string& address);
     ~ControlServer();
     ControlServer(ControlServer&& other) noexcept;
     ControlServer& operator=(ControlServer&& other) noexcept;

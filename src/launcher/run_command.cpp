@@ -62,11 +62,19 @@ int run_command(const Options& options, const JobEnvironment& environment, int* 
     Allocation allocation = read_allocation(environment.slurm);
 
     // The ports this node reports are held from now on (see PortClaims), the control port as a
-    // listening socket: no other job on the node can be handed them.
+    // listening socket on the address the workers will be told: no other job on the node can be
+    // handed them. Only the leader's is used; which rank leads is known after MPI_Init.
     PortClaims claims;
-    ControlServer control;
     NodeReport mine = report_for_rendezvous(options, environment, claims);
-    mine.ports.control = control.port();
+    std::optional<ControlServer> control;
+    std::string control_problem;
+    try {
+        const bool given_here = options.leader_ip && is_local_address(*options.leader_ip);
+        control.emplace(given_here ? *options.leader_ip : mine.address);
+        mine.ports.control = control->port();
+    } catch (const LaunchError& error) {
+        control_problem = error.what();
+    }
     if (mine.problem.empty()) mine.problem = runtime_problem;
 
     become_supervisor();
@@ -78,6 +86,8 @@ int run_command(const Options& options, const JobEnvironment& environment, int* 
     note_problem(mine, [&] {
         events.emplace(leader_rank ? options.events_file.value_or("") : "", started);
     });
+    // Reported through the rendezvous, like a usage error, so that no rank waits for this one.
+    if (leader_rank && mine.problem.empty()) mine.problem = control_problem;
     if (leader_rank && mine.problem.empty())
         mine.problem = image_problem(*runtime_settings, options.hdfs);
     if (leader_rank) log::info("job {}: rendezvous of {} rank(s)", allocation.job_id, mpi.size());
@@ -104,13 +114,13 @@ int run_command(const Options& options, const JobEnvironment& environment, int* 
         log::info("not needed by this cluster (--workers {}); exiting", plan.worker_count);
         return 0;
     }
-    if (!node.runs_leader()) control.close();
+    if (!node.runs_leader()) control.reset();
 
     WorkDirectory work_directory(node.work_dir);
     prepare_node(plan, node);
     auto runtime = make_runtime(*runtime_settings);
     if (node.runs_leader()) {
-        return Leader(plan, *runtime, options.driver, slurm, std::move(control), *events,
+        return Leader(plan, *runtime, options.driver, slurm, std::move(*control), *events,
                       Clock::now())
             .run();
     }

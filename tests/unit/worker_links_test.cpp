@@ -27,7 +27,7 @@ class WorkerLinksTest : public ::testing::Test {
           events_path_(std::filesystem::temp_directory_path() /
                        ("worker-links-test-" + std::to_string(::getpid()) + ".jsonl")),
           events_(events_path_.string(), Clock::now()),
-          server_(),
+          server_("127.0.0.1"),
           port_(server_.port()),
           links_(plan_, std::move(server_), events_) {}
     ~WorkerLinksTest() override { std::filesystem::remove(events_path_); }

@@ -36,6 +36,9 @@ print(next(e["control_port"] for e in map(json.loads, open(sys.argv[1])) if e["e
 # It is the leader launcher's own listening socket.
 nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp "sport = :$port" | grep -q "pid=$pid," ||
     fail "the leader's launcher (pid $pid) does not listen on the reported control port $port"
+# It listens on the node's address only, not on every interface (loopback included).
+listen=$(nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltn "sport = :$port" | awk '{ print $4 }')
+[[ $listen == "$(node_address node1):$port" ]] || fail "the control port listens on $listen, not on node1's address"
 # The janitor (a fork of the launcher) holds none of the launcher's sockets.
 if nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp | grep -q spark-slurm-jan; then
     fail "the janitor holds a listening socket"
