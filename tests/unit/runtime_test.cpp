@@ -13,6 +13,14 @@
 namespace spark_slurm {
 namespace {
 
+// The user's program (the driver), as the launcher asks the runtime to run it.
+Invocation user_program(std::vector<std::string> command) {
+    Invocation invocation;
+    invocation.command = std::move(command);
+    invocation.user_program = true;
+    return invocation;
+}
+
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Not;
@@ -214,9 +222,7 @@ TEST(ContainerRuntime, TheUsersProgramGetsTheirPathLibrariesAndPython) {
     settings.inherited["LD_LIBRARY_PATH"] = "/sw/tool/lib";
     settings.driver_python = "/shared/venv/bin/python";
     settings.executor_python = "/shared/venv/bin/python";
-    Invocation driver;
-    driver.command = {"spark-submit", "app.py"};
-    driver.user_program = true;
+    Invocation driver = user_program({"spark-submit", "app.py"});
     auto execution = make_runtime(settings)->prepare(driver);
     EXPECT_EQ(execution.environment.at("APPTAINERENV_APPEND_PATH"), "/sw/tool/bin:/usr/bin");
     EXPECT_EQ(execution.environment.at("APPTAINERENV_LD_LIBRARY_PATH"), "/sw/tool/lib");
@@ -235,9 +241,7 @@ TEST(ContainerRuntime, TheUsersProgramGetsTheirPathLibrariesAndPython) {
 TEST(ContainerRuntime, AnInstallNamedInTheImageIsFirstOnTheDriversPath) {
     auto settings = apptainer_settings();
     settings.spark_home = "/usr/local/spark-3.5";
-    Invocation driver;
-    driver.command = {"spark-submit"};
-    driver.user_program = true;
+    Invocation driver = user_program({"spark-submit"});
     EXPECT_EQ(make_runtime(settings)->prepare(driver).environment.at("APPTAINERENV_PREPEND_PATH"),
               "/usr/local/spark-3.5/bin");
 }
@@ -246,9 +250,7 @@ TEST(HostRuntime, TheChosenPythonReachesTheDriverOnly) {
     auto settings = host_settings();
     settings.driver_python = "/shared/venv/bin/python";
     settings.executor_python = "/shared/venv/bin/python";
-    Invocation driver;
-    driver.command = {"spark-submit", "app.py"};
-    driver.user_program = true;
+    Invocation driver = user_program({"spark-submit", "app.py"});
     auto execution = make_runtime(settings)->prepare(driver);
     EXPECT_EQ(execution.environment.at("PYSPARK_PYTHON"), "/shared/venv/bin/python");
     EXPECT_EQ(execution.environment.at("PYSPARK_DRIVER_PYTHON"), "/shared/venv/bin/python");
