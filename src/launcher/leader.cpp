@@ -28,6 +28,8 @@ constexpr auto kSaveStepLimit = 60s;
 // Slurm signals every process of the step at once: a driver killed by it may be reaped a moment
 // before the launcher's own SIGTERM is read. Look this long before deciding it just ended.
 constexpr auto kDriverExitSettle = 100ms;
+// The same for a worker that goes away before the cluster is ready.
+constexpr auto kSignalSettle = 500ms;
 
 bool is_termination(int signal) {
     return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
@@ -130,6 +132,8 @@ void Leader::step() {
     if (helpers_ && phase_ < Phase::Stopping) {
         if (auto outcome = helpers_->poll()) on_helpers_done(*outcome);
     }
+    if (worker_lost_ && now >= worker_lost_->second && phase_ < Phase::Stopping)
+        return fail(worker_lost_->first);
     switch (phase_) {
         case Phase::FormattingNamespace:
         case Phase::StartingDaemons:
@@ -222,8 +226,10 @@ void Leader::on_news(const WorkerNews& news) {
         case WorkerNews::Kind::Lost: {
             std::string what =
                 fmt::format("the launcher on {} (rank {}) {}", host, news.rank, news.text);
-            if (!ready_) return fail(what);
-            log::warn("{}; the cluster goes on without that node", what);
+            if (ready_) return log::warn("{}; the cluster goes on without that node", what);
+            // Slurm signals every step at once: a worker that exited may have had its SIGTERM a
+            // moment before this launcher. Wait that moment, so a termination is told as one.
+            if (!worker_lost_) worker_lost_ = {what, Clock::now() + kSignalSettle};
             return;
         }
     }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "allocation/allocation.hpp"
@@ -82,6 +83,8 @@ class Leader {
     int driver_code_ = 0;
     bool driver_finished_ = false;
     bool terminated_ = false;  // a termination signal was handled
+    // A worker lost before the cluster was ready: the failure, and when to report it.
+    std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> worker_lost_;
     std::chrono::steady_clock::time_point last_probe_{};
 
     std::optional<Process> driver_;
