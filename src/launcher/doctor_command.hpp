@@ -1,0 +1,61 @@
+// `spark-slurm doctor`: checks what the launcher needs on this machine — Slurm reachable and its
+// version, the PMIx/PMI2 MPI plugins, the requeue setting, the container runtime and whether
+// unprivileged users can run it, the image's contract, the host's Java/Spark/Hadoop, the default
+// ports, node-local scratch — and prints one line per check with what to fix.
+//
+// The pure part (a command's output → a check result) is declared here so that the unit tests
+// feed it recorded outputs; doctor_command() runs the commands (argv, each with a deadline,
+// through run_captured) and prints.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/job_environment.hpp"
+#include "options/options.hpp"
+#include "supervisor/process.hpp"
+
+namespace spark_slurm {
+
+enum class CheckStatus { Ok, Warn, Fail };
+
+struct CheckResult {
+    std::string name;  // "slurm", "mpi", ...
+    CheckStatus status = CheckStatus::Ok;
+    std::string detail;  // what was found; for warn/FAIL also what to fix
+};
+
+// "ok    slurm        Slurm 22.05.8" — status padded, one line, no newline.
+std::string format_check(const CheckResult& result);
+
+// 1 when any check failed, else 0.
+int doctor_exit_code(const std::vector<CheckResult>& results);
+
+// `scontrol --version` ("slurm 22.05.8"); nullopt status: did not run or finish in time.
+CheckResult slurm_version_check(const CapturedRun& run);
+// `scontrol ping` ("Slurmctld(primary) at host is UP").
+CheckResult slurm_ping_check(const CapturedRun& run);
+// `srun --mpi=list`: pmix (what the README's srun line uses) ok, pmi2 only warn, neither FAIL.
+CheckResult mpi_plugins_check(const CapturedRun& run);
+// `scontrol show config`: JobRequeue = 1 ok, 0 warn (jobs need --requeue to resume).
+CheckResult requeue_check(const CapturedRun& run);
+// `apptainer --version` for the runtime named `runtime` ("apptainer", "singularity").
+CheckResult runtime_version_check(const std::string& runtime, const CapturedRun& run);
+// /proc/sys/user/max_user_namespaces (nullopt: unreadable); `sudo`: the runtime runs via sudo.
+CheckResult user_namespaces_check(const std::optional<std::string>& max_user_namespaces, bool sudo);
+// The first line of $SPARK_HOME/RELEASE ("Spark 4.0.5 built for Hadoop 3.4.1"), or nullopt.
+CheckResult spark_release_check(const std::string& spark_home,
+                                const std::optional<std::string>& release_text);
+// `java -version` (it prints to stderr: run_captured keeps both).
+CheckResult java_version_check(const CapturedRun& run);
+// The default ports that could not be bound here.
+CheckResult ports_check(const std::vector<unsigned>& taken);
+// Node-local scratch: writable, and how much is free.
+CheckResult scratch_check(const std::string& dir, bool writable, std::uint64_t free_bytes);
+
+// Runs every check, prints one line each to stdout; returns doctor_exit_code.
+int doctor_command(const Options& options, const JobEnvironment& environment);
+
+}  // namespace spark_slurm
