@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <regex>
@@ -77,6 +78,19 @@ std::optional<std::string> read_text(const std::string& path) {
     std::ostringstream text;
     text << file.rdbuf();
     return text.str();
+}
+
+// The names of the *.jar files under `dir` (a few levels deep), for the versions they carry.
+std::vector<std::string> jar_names(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> names;
+    std::error_code error;
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, error);
+    for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+        if (it.depth() > 3) it.disable_recursion_pending();
+        if (it->path().extension() == ".jar") names.push_back(it->path().filename().string());
+    }
+    return names;
 }
 
 bool port_free(unsigned port) {
@@ -208,14 +222,32 @@ CheckResult user_namespaces_check(const std::optional<std::string>& max_user_nam
                 "the setuid starter (apptainer-suid)");
 }
 
-CheckResult spark_release_check(const std::string& spark_home,
-                                const std::optional<std::string>& release_text) {
-    if (!release_text) {
-        return warn("spark", spark_home +
-                                 "/RELEASE is missing: cannot tell the Spark version; "
-                                 "spark-slurm is tested with Spark 4.0");
+CheckResult spark_version_check(const std::string& spark_home,
+                                const std::optional<std::string>& release_text,
+                                const std::vector<std::string>& jar_names) {
+    if (release_text && !first_line(*release_text).empty())
+        return ok("spark", first_line(*release_text) + " (" + spark_home + ")");
+    std::smatch match;
+    for (const auto& name : jar_names) {
+        if (std::regex_match(name, match, std::regex(R"(spark-core_[\d.]+-(\d[\w.-]*)\.jar)")))
+            return ok("spark", "Spark " + match[1].str() + " (" + spark_home + ")");
     }
-    return ok("spark", first_line(*release_text) + " (" + spark_home + ")");
+    return warn("spark", "cannot tell the Spark version of " + spark_home +
+                             " (no RELEASE, no jars/spark-core_*.jar); spark-slurm is tested with "
+                             "Spark 4.0");
+}
+
+CheckResult hadoop_version_check(const std::string& hadoop_home,
+                                 const std::vector<std::string>& jar_names) {
+    std::smatch match;
+    for (const auto& name : jar_names) {
+        if (std::regex_match(name, match, std::regex(R"(hadoop-common-(\d[\w.-]*)\.jar)")) &&
+            match[1].str().find("tests") == std::string::npos)
+            return ok("hadoop", "Hadoop " + match[1].str() + " (" + hadoop_home + ")");
+    }
+    return warn("hadoop", "cannot tell the Hadoop version of " + hadoop_home +
+                              " (no hadoop-common-*.jar under share/); spark-slurm is tested with "
+                              "Hadoop 3.4");
 }
 
 CheckResult java_version_check(const CapturedRun& run) {
@@ -223,7 +255,7 @@ CheckResult java_version_check(const CapturedRun& run) {
     if (succeeded(run) &&
         std::regex_search(run.output, match, std::regex(R"(version \"(\d+)[^\"]*\")"))) {
         int major = std::stoi(match[1]);
-        std::string found = "Java " + first_line(run.output.substr(match.position(0)));
+        std::string found = "Java " + match.str(0).substr(9, match.length(0) - 10);
         if (major >= 17) return ok("java", found);
         return fail("java", found +
                                 " is older than 17, which Spark 4 needs; load a Java 17 "
@@ -319,8 +351,13 @@ int doctor_command(const Options& options, const JobEnvironment& environment) {
     } else if (settings) {
         report(ok("install", "host install: SPARK_HOME=" + settings->spark_home +
                                  (options.hdfs ? ", HADOOP_HOME=" + settings->hadoop_home : "")));
-        report(spark_release_check(settings->spark_home,
-                                   read_text(settings->spark_home + "/RELEASE")));
+        report(spark_version_check(settings->spark_home,
+                                   read_text(settings->spark_home + "/RELEASE"),
+                                   jar_names(settings->spark_home + "/jars")));
+        if (options.hdfs) {
+            report(hadoop_version_check(settings->hadoop_home,
+                                        jar_names(settings->hadoop_home + "/share")));
+        }
         std::string java = settings->java_home.empty() ? "java" : settings->java_home + "/bin/java";
         report(java_version_check(run_check({java, "-version"}, variables)));
     }

@@ -45,9 +45,14 @@ CheckResult requeue_check(const CapturedRun& run);
 CheckResult runtime_version_check(const std::string& runtime, const CapturedRun& run);
 // /proc/sys/user/max_user_namespaces (nullopt: unreadable); `sudo`: the runtime runs via sudo.
 CheckResult user_namespaces_check(const std::optional<std::string>& max_user_namespaces, bool sudo);
-// The first line of $SPARK_HOME/RELEASE ("Spark 4.0.5 built for Hadoop 3.4.1"), or nullopt.
-CheckResult spark_release_check(const std::string& spark_home,
-                                const std::optional<std::string>& release_text);
+// The Spark version: the first line of $SPARK_HOME/RELEASE ("Spark 4.0.5 built for Hadoop
+// 3.4.1"), else the version in the name of jars/spark-core_SCALA-VERSION.jar; warn when neither.
+CheckResult spark_version_check(const std::string& spark_home,
+                                const std::optional<std::string>& release_text,
+                                const std::vector<std::string>& jar_names);
+// The Hadoop version from the name of a hadoop-common-VERSION.jar under $HADOOP_HOME/share.
+CheckResult hadoop_version_check(const std::string& hadoop_home,
+                                 const std::vector<std::string>& jar_names);
 // `java -version` (it prints to stderr: run_captured keeps both).
 CheckResult java_version_check(const CapturedRun& run);
 // The default ports that could not be bound here.

@@ -69,13 +69,24 @@ TEST(Doctor, RuntimeAndUserNamespaces) {
 }
 
 TEST(Doctor, HostInstall) {
-    auto spark = spark_release_check("/opt/spark", "Spark 4.0.5 built for Hadoop 3.4.1\nBuild\n");
+    auto spark =
+        spark_version_check("/opt/spark", "Spark 4.0.5 built for Hadoop 3.4.1\nBuild\n", {});
     EXPECT_EQ(spark.status, CheckStatus::Ok);
     EXPECT_EQ(spark.detail, "Spark 4.0.5 built for Hadoop 3.4.1 (/opt/spark)");
-    EXPECT_EQ(spark_release_check("/opt/spark", std::nullopt).status, CheckStatus::Warn);
+    auto from_jar = spark_version_check("/opt/spark", std::nullopt,
+                                        {"scala-library-2.13.16.jar", "spark-core_2.13-4.0.5.jar"});
+    EXPECT_EQ(from_jar.status, CheckStatus::Ok);
+    EXPECT_EQ(from_jar.detail, "Spark 4.0.5 (/opt/spark)");
+    EXPECT_EQ(spark_version_check("/opt/spark", std::nullopt, {}).status, CheckStatus::Warn);
+    auto hadoop = hadoop_version_check(
+        "/opt/hadoop", {"hadoop-common-3.4.1-tests.jar", "hadoop-common-3.4.1.jar"});
+    EXPECT_EQ(hadoop.status, CheckStatus::Ok);
+    EXPECT_EQ(hadoop.detail, "Hadoop 3.4.1 (/opt/hadoop)");
+    EXPECT_EQ(hadoop_version_check("/opt/hadoop", {"guava-27.jar"}).status, CheckStatus::Warn);
     auto java17 = java_version_check(
         ran(0, "openjdk version \"17.0.13\" 2024-10-15\nOpenJDK Runtime Environment\n"));
     EXPECT_EQ(java17.status, CheckStatus::Ok);
+    EXPECT_EQ(java17.detail, "Java 17.0.13");
     auto java11 = java_version_check(ran(0, "openjdk version \"11.0.2\" 2019-01-15\n"));
     EXPECT_EQ(java11.status, CheckStatus::Fail);
     EXPECT_NE(java11.detail.find("older than 17"), std::string::npos);
