@@ -165,6 +165,16 @@ CheckResult slurm_ping_check(const CapturedRun& run) {
                                  "; start slurmctld, or check SLURM_CONF and munge on this host");
 }
 
+CheckResult libslurm_check(std::uint32_t job_id, const std::optional<JobStatus>& status) {
+    if (!status) {
+        return fail("libslurm", "libslurm could not read job " + std::to_string(job_id) +
+                                    " from slurmctld; check that the libslurm spark-slurm was "
+                                    "built against matches the running Slurm, and SLURM_CONF");
+    }
+    return ok("libslurm", "read job " + std::to_string(job_id) + " from slurmctld (requeueable: " +
+                              (status->requeueable ? "yes" : "no") + ")");
+}
+
 CheckResult mpi_plugins_check(const CapturedRun& run) {
     if (!succeeded(run)) {
         return fail("mpi", no_answer(run, "srun --mpi=list") +
@@ -300,6 +310,15 @@ int doctor_command(const Options& options, const JobEnvironment& environment) {
 
     report(slurm_version_check(run_check({"scontrol", "--version"}, variables)));
     report(slurm_ping_check(run_check({"scontrol", "ping"}, variables)));
+    if (inside_allocation(environment.slurm) && environment.slurm.job_id) {
+        SlurmLibrary slurm;
+        std::optional<JobStatus> status;
+        try {
+            status = load_job_status(slurm, *environment.slurm.job_id);
+        } catch (const std::exception&) {
+        }
+        report(libslurm_check(*environment.slurm.job_id, status));
+    }
     report(mpi_plugins_check(run_check({"srun", "--mpi=list"}, variables)));
     report(requeue_check(run_check({"scontrol", "show", "config"}, variables)));
 

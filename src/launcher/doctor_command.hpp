@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "allocation/allocation.hpp"
 #include "common/job_environment.hpp"
 #include "options/options.hpp"
 #include "supervisor/process.hpp"
@@ -37,6 +38,8 @@ int doctor_exit_code(const std::vector<CheckResult>& results);
 CheckResult slurm_version_check(const CapturedRun& run);
 // `scontrol ping` ("Slurmctld(primary) at host is UP").
 CheckResult slurm_ping_check(const CapturedRun& run);
+// Inside an allocation: what libslurm read about this job from slurmctld (nullopt: nothing).
+CheckResult libslurm_check(std::uint32_t job_id, const std::optional<JobStatus>& status);
 // `srun --mpi=list`: pmix (what the README's srun line uses) ok, pmi2 only warn, neither FAIL.
 CheckResult mpi_plugins_check(const CapturedRun& run);
 // `scontrol show config`: JobRequeue = 1 ok, 0 warn (jobs need --requeue to resume).

@@ -32,6 +32,15 @@ TEST(Doctor, PingNeedsUp) {
     EXPECT_NE(down.detail.find("exit status 1"), std::string::npos);
 }
 
+TEST(Doctor, LibslurmReadsTheJob) {
+    JobStatus status;
+    status.requeueable = true;
+    auto read = libslurm_check(42, status);
+    EXPECT_EQ(read.status, CheckStatus::Ok);
+    EXPECT_EQ(read.detail, "read job 42 from slurmctld (requeueable: yes)");
+    EXPECT_EQ(libslurm_check(42, std::nullopt).status, CheckStatus::Fail);
+}
+
 TEST(Doctor, MpiPluginsPmixOkPmi2WarnNeitherFails) {
     const char* slurm22 =
         "MPI plugin types are...\n\tnone\n\tcray_shasta\n\tpmi2\n\tpmix\nspecific pmix plugin "

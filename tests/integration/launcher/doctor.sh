@@ -45,6 +45,7 @@ submit in_job.sh
 wait_done "$JOBID" 200
 cat "$WORK/in_job-$JOBID.out"
 grep -Eq '^ok    scratch ' "$WORK/in_job-$JOBID.out" || fail "in a job: scratch not ok"
+grep -Eq "^ok    libslurm +read job $JOBID from slurmctld" "$WORK/in_job-$JOBID.out" || fail "in a job: libslurm not checked"
 grep -q '^FAIL' "$WORK/in_job-$JOBID.out" && fail "in a job: a check failed"
 
 # Broken 1: an image without Spark (a real SIF of a busybox root filesystem, as in bad_image.sh).
