@@ -44,9 +44,7 @@ std::string first_line(const std::string& text) {
 
 // Why a command did not give an answer, for a FAIL line.
 std::string no_answer(const CapturedRun& run, const std::string& command) {
-    if (!run.status) {
-        return run.output.empty() ? command + " gave no answer within the deadline" : run.output;
-    }
+    if (!run.status) return run.output;  // run_check said why
     if (*run.status == 0)
         return command + " printed something unexpected: " + first_line(run.output);
     std::string said = first_line(run.output);
@@ -56,8 +54,8 @@ std::string no_answer(const CapturedRun& run, const std::string& command) {
 
 bool succeeded(const CapturedRun& run) { return run.status && *run.status == 0; }
 
-// Runs argv with the user's environment; a program that is missing gives nullopt status and
-// says so in the output.
+// Runs argv with the user's environment. When there is no exit status (the program is missing,
+// cannot start, or gives no answer in time), the output says which, for no_answer().
 CapturedRun run_check(const std::vector<std::string>& argv, const Environment& environment) {
     if (find_on_path(argv.front(), environment).empty() &&
         argv.front().find('/') == std::string::npos)
@@ -65,11 +63,17 @@ CapturedRun run_check(const std::vector<std::string>& argv, const Environment& e
     SpawnRequest request;
     request.argv = argv;
     request.environment = environment;
+    CapturedRun run;
     try {
-        return run_captured(request, argv.front(), kCommandTimeout);
+        run = run_captured(request, argv.front(), kCommandTimeout);
     } catch (const std::exception& error) {
         return {std::nullopt, error.what()};
     }
+    if (!run.status) {
+        run.output = argv.front() + " gave no answer within " +
+                     std::to_string(kCommandTimeout.count()) + " s";
+    }
+    return run;
 }
 
 std::optional<std::string> read_text(const std::string& path) {
