@@ -5,12 +5,13 @@
 //
 // The pure part (a command's output → a check result) is declared here so that the unit tests
 // feed it recorded outputs; doctor_command() runs the commands (argv, each with a deadline,
-// through run_captured) and prints.
+// through run_captured) and prints (doctor_command.cpp).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "allocation/allocation.hpp"
@@ -28,6 +29,17 @@ struct CheckResult {
     std::string detail;  // what was found; for warn/FAIL also what to fix
 };
 
+inline CheckResult check_ok(std::string name, std::string detail) {
+    return {std::move(name), CheckStatus::Ok, std::move(detail)};
+}
+inline CheckResult check_warn(std::string name, std::string detail) {
+    return {std::move(name), CheckStatus::Warn, std::move(detail)};
+}
+inline CheckResult check_fail(std::string name, std::string detail) {
+    return {std::move(name), CheckStatus::Fail, std::move(detail)};
+}
+
+// The pure part (doctor_checks.cpp).
 // "ok    slurm        Slurm 22.05.8" — status padded, one line, no newline.
 std::string format_check(const CheckResult& result);
 
@@ -63,7 +75,7 @@ CheckResult ports_check(const std::vector<unsigned>& taken);
 // Node-local scratch: writable, and how much is free.
 CheckResult scratch_check(const std::string& dir, bool writable, std::uint64_t free_bytes);
 
-// Runs every check, prints one line each to stdout; returns doctor_exit_code.
+// doctor_command.cpp: runs every check, prints one line each to stdout; returns doctor_exit_code.
 int doctor_command(const Options& options, const JobEnvironment& environment);
 
 }  // namespace spark_slurm
