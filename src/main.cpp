@@ -7,6 +7,7 @@
 #include "common/errors.hpp"
 #include "common/job_environment.hpp"
 #include "common/log.hpp"
+#include "launcher/doctor_command.hpp"
 #include "launcher/plan_command.hpp"
 #include "launcher/run_command.hpp"
 #include "options/options.hpp"
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
         if (parsed.action == ParsedCommandLine::Action::PrintText) {
             std::cout << parsed.text << std::flush;
             return 0;
+        }
+        if (parsed.options.command == Command::Doctor) {
+            return doctor_command(parsed.options, environment);
         }
         if (parsed.options.command == Command::Plan) {
             return plan_command(parsed.options, environment, &argc, &argv);

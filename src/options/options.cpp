@@ -23,7 +23,14 @@ namespace {
 
 // List: repeatable; values from the command line, the config file and the environment add up.
 enum class Kind { Flag, Count, Size, Text, Choice, List };
-enum Scope : unsigned { kRun = 1, kPlan = 2, kAll = kRun | kPlan };
+// kAny: also `doctor`, which checks what the runtime and scratch options name.
+enum Scope : unsigned {
+    kRun = 1,
+    kPlan = 2,
+    kDoctor = 4,
+    kAll = kRun | kPlan,
+    kAny = kAll | kDoctor
+};
 
 // One row per option: the single place where its name, environment variable, default and help
 // live. Values are taken as text and validated here, so every rejection names the option.
@@ -40,7 +47,7 @@ struct OptionSpec {
 // SPARK_SLURM_WORKERS, SPARK_SLURM_JOB_DIR, ... are what the driver is *given*; they are not
 // read back as options, so a nested spark-slurm call cannot pick them up by accident.
 constexpr OptionSpec kOptionTable[] = {
-    {"config", "SPARK_SLURM_CONFIG", Kind::Text, kAll, "FILE", nullptr,
+    {"config", "SPARK_SLURM_CONFIG", Kind::Text, kAny, "FILE", nullptr,
      "read options from an INI file (one 'name = value' per line, names as the long options)"},
     {"workers", "SPARK_SLURM_NUM_WORKERS", Kind::Count, kAll, "N", "every node but the leader",
      "number of Spark worker + HDFS datanode nodes (>= 1)"},
@@ -53,27 +60,27 @@ constexpr OptionSpec kOptionTable[] = {
     {"leader-ip", "SPARK_SLURM_LEADER_IP", Kind::Text, kAll, "ADDR",
      "the address the leader's hostname resolves to",
      "address the leader advertises to the workers; must belong to the leader node"},
-    {"no-hdfs", "SPARK_SLURM_NO_HDFS", Kind::Flag, kAll, nullptr, nullptr,
+    {"no-hdfs", "SPARK_SLURM_NO_HDFS", Kind::Flag, kAny, nullptr, nullptr,
      "run Spark only, no HDFS namenode or datanodes: for data on a shared filesystem, read "
      "and written as file:// paths (see docs/data-and-python.md)"},
     {"worker-on-leader", "SPARK_SLURM_WORKER_ON_LEADER", Kind::Flag, kAll, nullptr, nullptr,
      "also run a worker + datanode on the leader node (for small allocations)"},
-    {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAll, "NAME",
+    {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAny, "NAME",
      "the first installed of apptainer, singularity, none",
      "how daemons run: apptainer, singularity or none (host install from SPARK_HOME, "
      "HADOOP_HOME, JAVA_HOME)"},
-    {"sudo", "SPARK_SLURM_SUDO", Kind::Flag, kAll, nullptr, nullptr,
+    {"sudo", "SPARK_SLURM_SUDO", Kind::Flag, kAny, nullptr, nullptr,
      "run the container runtime through 'sudo -n'"},
-    {"image", "SPARK_SLURM_IMAGE", Kind::Text, kAll, "SIF", nullptr,
+    {"image", "SPARK_SLURM_IMAGE", Kind::Text, kAny, "SIF", nullptr,
      "one SIF image with Spark and Hadoop (see singularity/README.md)"},
-    {"spark-image", "SPARK_SLURM_SPARK_IMAGE", Kind::Text, kAll, "SIF", nullptr,
+    {"spark-image", "SPARK_SLURM_SPARK_IMAGE", Kind::Text, kAny, "SIF", nullptr,
      "SIF image for the Spark master, workers and the driver"},
-    {"hadoop-image", "SPARK_SLURM_HADOOP_IMAGE", Kind::Text, kAll, "SIF", nullptr,
+    {"hadoop-image", "SPARK_SLURM_HADOOP_IMAGE", Kind::Text, kAny, "SIF", nullptr,
      "SIF image for the HDFS namenode and datanodes"},
-    {"spark-home", "SPARK_SLURM_SPARK_HOME", Kind::Text, kAll, "DIR",
+    {"spark-home", "SPARK_SLURM_SPARK_HOME", Kind::Text, kAny, "DIR",
      "$SPARK_HOME (the image's, in a container)",
      "the Spark install to run; inside an image, a path in the image"},
-    {"hadoop-home", "SPARK_SLURM_HADOOP_HOME", Kind::Text, kAll, "DIR",
+    {"hadoop-home", "SPARK_SLURM_HADOOP_HOME", Kind::Text, kAny, "DIR",
      "$HADOOP_HOME (the image's, in a container)",
      "the Hadoop install to run; inside an image, a path in the image"},
     {"bind", "SPARK_SLURM_BIND", Kind::List, kAll, "SRC[:DST[:ro]],...", nullptr,
@@ -84,7 +91,7 @@ constexpr OptionSpec kOptionTable[] = {
      "$PYSPARK_DRIVER_PYTHON/$PYSPARK_PYTHON, else the image's Python or python3",
      "the Python of the driver and every executor, e.g. a venv on a shared filesystem (bound "
      "into containers); every node's is checked against the driver's before anything starts"},
-    {"work-dir", "SPARK_SLURM_WORK_DIR", Kind::Text, kAll, "DIR",
+    {"work-dir", "SPARK_SLURM_WORK_DIR", Kind::Text, kAny, "DIR",
      "$TMPDIR/spark-slurm-JOBID (node-local, removed at the end)",
      "node-local scratch for configs, Spark shuffle and ephemeral HDFS data"},
     {"state-dir", "SPARK_SLURM_STATE_DIR", Kind::Text, kAll, "DIR",
@@ -110,7 +117,15 @@ constexpr OptionSpec kOptionTable[] = {
 };
 
 bool in_scope(const OptionSpec& spec, Command command) {
-    return spec.scope & (command == Command::Run ? kRun : kPlan);
+    switch (command) {
+        case Command::Run:
+            return spec.scope & kRun;
+        case Command::Plan:
+            return spec.scope & kPlan;
+        case Command::Doctor:
+            return spec.scope & kDoctor;
+    }
+    return false;
 }
 
 po::options_description describe(Command command, bool for_help) {
@@ -138,8 +153,15 @@ po::options_description describe(Command command, bool for_help) {
 }
 
 std::string usage_line(Command command) {
-    return command == Command::Run ? "spark-slurm run [OPTIONS] -- COMMAND [ARGS...]"
-                                   : "spark-slurm plan [OPTIONS]";
+    switch (command) {
+        case Command::Run:
+            return "spark-slurm run [OPTIONS] -- COMMAND [ARGS...]";
+        case Command::Plan:
+            return "spark-slurm plan [OPTIONS]";
+        case Command::Doctor:
+            return "spark-slurm doctor [OPTIONS]";
+    }
+    return "";
 }
 
 std::string command_help(Command command) {
@@ -153,12 +175,20 @@ std::string command_help(Command command) {
                "  srun --ntasks-per-node=1 --mpi=pmix spark-slurm run -- spark-submit app.py\n\n"
                "Rank 0 runs the Spark master and HDFS namenode, the other ranks a Spark worker\n"
                "and an HDFS datanode each. The exit status is the driver's.\n\n";
-    } else {
+    } else if (command == Command::Plan) {
         out << "Print the cluster plan (roles, cores, memory, ports, directories) without\n"
                "starting anything. Inside an allocation, run it like 'run' (srun ... spark-slurm\n"
                "plan): a dry run of 'run' that probes every node, meets through MPI and prints\n"
                "what 'run' would do, once, on the leader. Anywhere else, preview with --nodes "
                "N.\n\n";
+    } else {
+        out << "Check that this machine can run spark-slurm: Slurm reachable and its version, the\n"
+               "PMIx/PMI2 MPI plugins, the requeue setting, the container runtime and whether\n"
+               "unprivileged users can run it, the image's contract (with --image), the host's\n"
+               "Java/Spark/Hadoop (with --runtime none), the default ports, node-local scratch.\n"
+               "Run it on a login node or inside a small allocation (srun -N1 spark-slurm\n"
+               "doctor). One line per check: ok, warn or FAIL with what to fix; the exit status\n"
+               "is 1 when a check failed.\n\n";
     }
     out << describe(command, true);
     return out.str();
@@ -169,7 +199,8 @@ std::string general_help() {
            "A private Apache Spark + HDFS cluster inside a Slurm allocation.\n\n"
            "Commands:\n"
            "  run     start the cluster, run a driver command on it, tear it down\n"
-           "  plan    show what 'run' would start, without starting anything\n\n"
+           "  plan    show what 'run' would start, without starting anything\n"
+           "  doctor  check that this machine and the site's setup can run spark-slurm\n\n"
            "Options:\n"
            "  -h, --help     show this help ('spark-slurm COMMAND --help' for a command's "
            "options)\n"
@@ -359,6 +390,8 @@ Options validated(Command command, const po::variables_map& values,
                    "--nodes N");
         }
         if (!driver.empty()) reject(command, "takes no command after '--'");
+    } else if (command == Command::Doctor) {
+        if (!driver.empty()) reject(command, "takes no command after '--'");
     } else {
         if (driver.empty()) {
             reject(command,
@@ -387,7 +420,17 @@ void store_config_file(Command command, const std::string& path,
 
 }  // namespace
 
-const char* to_string(Command command) { return command == Command::Run ? "run" : "plan"; }
+const char* to_string(Command command) {
+    switch (command) {
+        case Command::Run:
+            return "run";
+        case Command::Plan:
+            return "plan";
+        case Command::Doctor:
+            return "doctor";
+    }
+    return "?";
+}
 
 const char* to_string(RuntimeChoice runtime) {
     switch (runtime) {
@@ -476,8 +519,11 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
                                      const Environment& environment) {
     ParsedCommandLine parsed;
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        if (args.size() >= 2 && args[0] == "help" && (args[1] == "run" || args[1] == "plan")) {
-            parsed.text = command_help(args[1] == "run" ? Command::Run : Command::Plan);
+        if (args.size() >= 2 && args[0] == "help" &&
+            (args[1] == "run" || args[1] == "plan" || args[1] == "doctor")) {
+            parsed.text = command_help(args[1] == "run"    ? Command::Run
+                                       : args[1] == "plan" ? Command::Plan
+                                                           : Command::Doctor);
         } else if (args.empty()) {
             throw UsageError(
                 "spark-slurm: no command given; use 'spark-slurm run -- COMMAND' or "
@@ -498,9 +544,11 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         command = Command::Run;
     } else if (args[0] == "plan") {
         command = Command::Plan;
+    } else if (args[0] == "doctor") {
+        command = Command::Doctor;
     } else {
         throw UsageError("spark-slurm: unknown command '" + args[0] +
-                         "'; the commands are run and plan (see spark-slurm --help)");
+                         "'; the commands are run, plan and doctor (see spark-slurm --help)");
     }
 
     std::vector<std::string> own(args.begin() + 1, args.end());

@@ -12,7 +12,7 @@
 
 namespace spark_slurm {
 
-enum class Command { Run, Plan };
+enum class Command { Run, Plan, Doctor };
 enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
 
 const char* to_string(Command command);

@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# Bash completion for spark-slurm: its commands, each command's options, the values of
+# --runtime, files and directories where an option takes one, and after `run ... --` the driver
+# command. Installed as share/bash-completion/completions/spark-slurm (bash-completion loads it
+# on first use; the modulefile puts that share/ on XDG_DATA_DIRS).
+# The option lists below must match `spark-slurm COMMAND --help`: the ctest test
+# completion_matches_help (tests/packaging) compares them.
+
+_spark_slurm_commands="run plan doctor help"
+
+# _spark_slurm_options COMMAND: the long options of COMMAND, as its --help lists them.
+_spark_slurm_options() {
+    local shared="--config --no-hdfs --runtime --sudo --image --spark-image --hadoop-image --spark-home --hadoop-home --work-dir --help"
+    local cluster="--workers --cores --memory --disk --leader-ip --worker-on-leader --bind --python --state-dir --job-dir --ready-timeout"
+    case $1 in
+        run) echo "$shared $cluster --events" ;;
+        plan) echo "$shared $cluster --json --every-rank --nodes --cores-per-node --memory-per-node" ;;
+        doctor) echo "$shared" ;;
+    esac
+}
+
+_spark_slurm() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    local command="" i
+    COMPREPLY=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        if [[ -z $command ]]; then
+            case ${COMP_WORDS[i]} in run | plan | doctor | help) command=${COMP_WORDS[i]} ;; esac
+        elif [[ ${COMP_WORDS[i]} == -- ]]; then
+            # The driver command: its first word is a command, the rest files.
+            if ((i + 1 == COMP_CWORD)); then
+                mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+            else
+                compopt -o default 2>/dev/null
+            fi
+            return 0
+        fi
+    done
+    if [[ -z $command ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$_spark_slurm_commands --help --version" -- "$cur")
+        return 0
+    fi
+    if [[ $command == help ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "run plan doctor" -- "$cur")
+        return 0
+    fi
+    case $prev in
+        --runtime)
+            mapfile -t COMPREPLY < <(compgen -W "apptainer singularity none" -- "$cur")
+            return 0
+            ;;
+        --config | --image | --spark-image | --hadoop-image | --events | --python)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            return 0
+            ;;
+        --spark-home | --hadoop-home | --work-dir | --state-dir | --job-dir | --bind)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+            return 0
+            ;;
+        --workers | --cores | --memory | --disk | --leader-ip | --ready-timeout | --nodes | \
+            --cores-per-node | --memory-per-node)
+            return 0 # a number, a size or an address: nothing to offer
+            ;;
+    esac
+    local words
+    words=$(_spark_slurm_options "$command")
+    [[ $command == run ]] && words+=" --"
+    mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
+}
+
+complete -F _spark_slurm spark-slurm
