@@ -1,0 +1,49 @@
+// The option table: one row per option — its name, environment variable, scope, default and
+// help — and the help texts made from it. options.cpp parses and validates against it; the
+// completion test (tests/packaging) checks the completion against the help it prints.
+// Internal to the options library.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <span>
+#include <string>
+
+#include "options/options.hpp"
+
+namespace spark_slurm::option_table {
+
+// List: repeatable; values from the command line, the config file and the environment add up.
+enum class Kind { Flag, Count, Size, Text, Choice, List };
+// kAny: also `doctor`, which checks what the runtime and scratch options name.
+enum Scope : unsigned {
+    kRun = 1,
+    kPlan = 2,
+    kDoctor = 4,
+    kAll = kRun | kPlan,
+    kAny = kAll | kDoctor
+};
+
+// One row per option: the single place where its name, environment variable, default and help
+// live. Values are taken as text and validated here, so every rejection names the option.
+struct OptionSpec {
+    const char* name;
+    const char* environment;  // nullptr: no environment variable
+    Kind kind;
+    unsigned scope;
+    const char* value_name;
+    const char* default_text;  // shown in --help; nullptr: none
+    const char* help;
+};
+
+std::span<const OptionSpec> all();
+bool in_scope(const OptionSpec& spec, Command command);
+// The options of `command` for boost::program_options (for_help: with their help and defaults).
+boost::program_options::options_description describe(Command command, bool for_help);
+std::string usage_line(Command command);
+std::string command_help(Command command);
+std::string general_help();
+
+// A usage error of `command`: "spark-slurm COMMAND: PROBLEM".
+[[noreturn]] void reject(Command command, const std::string& problem);
+
+}  // namespace spark_slurm::option_table
