@@ -6,12 +6,7 @@ SMOKE_NAME=bad_image
 clean_node_scratch
 echo "not an image" | write_script not-a-sif.sif
 # An image without Spark: a real SIF of a tiny root filesystem (the apptainer smoke test's kind).
-install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/rootfs" "$WORK/rootfs/bin"
-cp /bin/busybox "$WORK/rootfs/bin/busybox"
-ln -s busybox "$WORK/rootfs/bin/sh"
-chown -R "$SPARK_SLURM_TEST_USER" "$WORK/rootfs"
-"$RUN_AS_USER" bash -c "cd '$WORK' && apptainer -s build no-spark.sif rootfs" >/dev/null ||
-    fail "could not build the image without Spark"
+build_image_without_spark
 
 check() {  # check NAME IMAGE REGEX
     local name=$1 image=$2 regex=$3

@@ -14,6 +14,17 @@ LAUNCHER_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # for the tests that source this file
 WORDCOUNTS=$LAUNCHER_HERE/../tools/wordcounts.py
 
+# build_image_without_spark: $WORK/no-spark.sif, a real SIF of a busybox root filesystem (the
+# apptainer smoke test's kind), built by the job user.
+build_image_without_spark() {
+    install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/rootfs" "$WORK/rootfs/bin"
+    cp /bin/busybox "$WORK/rootfs/bin/busybox"
+    ln -s busybox "$WORK/rootfs/bin/sh"
+    chown -R "$SPARK_SLURM_TEST_USER" "$WORK/rootfs"
+    "$RUN_AS_USER" bash -c "cd '$WORK' && apptainer -s build no-spark.sif rootfs" >/dev/null ||
+        fail "could not build the image without Spark"
+}
+
 # copy_in FILE... : copy test inputs into the work dir, readable by the job user
 copy_in() {
     local f

@@ -49,12 +49,7 @@ grep -Eq "^ok    libslurm +read job $JOBID from slurmctld" "$WORK/in_job-$JOBID.
 grep -q '^FAIL' "$WORK/in_job-$JOBID.out" && fail "in a job: a check failed"
 
 # Broken 1: an image without Spark (a real SIF of a busybox root filesystem, as in bad_image.sh).
-install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/rootfs" "$WORK/rootfs/bin"
-cp /bin/busybox "$WORK/rootfs/bin/busybox"
-ln -s busybox "$WORK/rootfs/bin/sh"
-chown -R "$SPARK_SLURM_TEST_USER" "$WORK/rootfs"
-"$RUN_AS_USER" bash -c "cd '$WORK' && apptainer -s build no-spark.sif rootfs" >/dev/null ||
-    fail "could not build the image without Spark"
+build_image_without_spark
 doctor no_spark 1 -- --image "$WORK/no-spark.sif"
 grep -Eq "^FAIL  image +the image $WORK/no-spark.sif does not provide spark" "$WORK/no_spark.out" ||
     fail "the image check did not name the image without Spark"
