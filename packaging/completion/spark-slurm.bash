@@ -6,14 +6,14 @@
 # The option lists below must match `spark-slurm COMMAND --help`: the ctest test
 # completion_matches_help (tests/packaging) compares them.
 
-_spark_slurm_commands="run plan doctor help"
+_spark_slurm_commands="run up plan doctor help"
 
 # _spark_slurm_options COMMAND: the long options of COMMAND, as its --help lists them.
 _spark_slurm_options() {
     local shared="--config --no-hdfs --runtime --sudo --image --spark-image --hadoop-image --spark-home --hadoop-home --work-dir --help"
     local cluster="--workers --cores --memory --disk --leader-ip --worker-on-leader --bind --python --state-dir --job-dir --ready-timeout"
     case $1 in
-        run) echo "$shared $cluster --events" ;;
+        run | up) echo "$shared $cluster --events --connect --no-connect --stop-before-end" ;;
         plan) echo "$shared $cluster --json --every-rank --nodes --cores-per-node --memory-per-node" ;;
         doctor) echo "$shared" ;;
     esac
@@ -25,7 +25,7 @@ _spark_slurm() {
     COMPREPLY=()
     for ((i = 1; i < COMP_CWORD; i++)); do
         if [[ -z $command ]]; then
-            case ${COMP_WORDS[i]} in run | plan | doctor | help) command=${COMP_WORDS[i]} ;; esac
+            case ${COMP_WORDS[i]} in run | up | plan | doctor | help) command=${COMP_WORDS[i]} ;; esac
         elif [[ ${COMP_WORDS[i]} == -- ]]; then
             # The driver command: its first word is a command, the rest files.
             if ((i + 1 == COMP_CWORD)); then
@@ -41,7 +41,7 @@ _spark_slurm() {
         return 0
     fi
     if [[ $command == help ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "run plan doctor" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "run up plan doctor" -- "$cur")
         return 0
     fi
     case $prev in
@@ -59,7 +59,7 @@ _spark_slurm() {
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
             return 0
             ;;
-        --workers | --cores | --memory | --disk | --leader-ip | --ready-timeout | --nodes | \
+        --workers | --cores | --memory | --disk | --leader-ip | --ready-timeout | --stop-before-end | --nodes | \
             --cores-per-node | --memory-per-node)
             return 0 # a number, a size or an address: nothing to offer
             ;;

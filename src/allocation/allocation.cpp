@@ -129,6 +129,19 @@ bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id) {
            status->state == JOB_SUSPENDED;
 }
 
+void set_job_comment(const SlurmLibrary& slurm, std::uint32_t job_id, const std::string& comment) {
+    slurm.ensure_initialized();
+    job_desc_msg_t update;
+    slurm_init_job_desc_msg(&update);
+    update.job_id = job_id;
+    std::string text = comment;  // libslurm takes a char*, and does not keep it
+    update.comment = text.data();
+    if (slurm_update_job(&update) != SLURM_SUCCESS) {
+        throw LaunchError("while setting the comment of job " + std::to_string(job_id) + ": " +
+                          slurm_error_text());
+    }
+}
+
 void requeue_job(const SlurmLibrary& slurm, std::uint32_t job_id) {
     slurm.ensure_initialized();
     if (slurm_requeue(job_id, 0) != SLURM_SUCCESS) {

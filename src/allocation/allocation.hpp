@@ -78,6 +78,9 @@ bool is_running(const JobStatus& status);
 // True while the job is pending, running, suspended or completing (it may still use its state).
 bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id);
 
+// The job's comment (what `squeue -o %k` shows): the owner may set it. Throws LaunchError.
+void set_job_comment(const SlurmLibrary& slurm, std::uint32_t job_id, const std::string& comment);
+
 // slurm_requeue: the job goes back to PENDING and its batch script reruns from the top.
 void requeue_job(const SlurmLibrary& slurm, std::uint32_t job_id);
 

@@ -36,6 +36,8 @@ JobEnvironment read_job_environment(Environment variables) {
     slurm.restart_count =
         static_cast<unsigned>(leading_number(variables, "SLURM_RESTART_COUNT").value_or(0));
     slurm.submit_dir = get(variables, "SLURM_SUBMIT_DIR");
+    if (auto step = leading_number(variables, "SLURM_STEP_ID"))
+        slurm.step_id = static_cast<std::uint32_t>(*step);
     if (auto rank = leading_number(variables, "SLURM_PROCID"))
         slurm.procid = static_cast<unsigned>(*rank);
     if (auto cpus = leading_number(variables, "SLURM_CPUS_ON_NODE"))

@@ -24,6 +24,7 @@ struct SlurmFacts {
     unsigned restart_count = 0;                 // SLURM_RESTART_COUNT (0 on the first run)
     std::string submit_dir;                     // SLURM_SUBMIT_DIR
     std::optional<unsigned> procid;             // SLURM_PROCID: this task's rank
+    std::optional<std::uint32_t> step_id;       // SLURM_STEP_ID: the launchers' step
     std::optional<unsigned> cpus_on_node;       // SLURM_CPUS_ON_NODE
     std::optional<std::uint64_t> mem_per_node;  // SLURM_MEM_PER_NODE
     std::optional<std::uint64_t> mem_per_cpu;   // SLURM_MEM_PER_CPU

@@ -4,11 +4,14 @@
 #include <poll.h>
 
 #include <cstring>
+#include <ctime>
+#include <filesystem>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "launcher/driver.hpp"
 #include "launcher/requeue_policy.hpp"
+#include "network/network.hpp"
 #include "services/probes.hpp"
 
 namespace spark_slurm {
@@ -35,6 +38,18 @@ bool is_termination(int signal) {
     return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
 }
 
+// `spark-slurm down` sends SIGUSR2 to the step; SIGUSR1 is what sites use for the walltime
+// warning (sbatch --signal=USR1@120). A held cluster stops cleanly on either.
+bool is_stop_request(int signal) { return signal == SIGUSR1 || signal == SIGUSR2; }
+
+// The gateway is this program: a hidden command of the same executable.
+std::string own_executable() {
+    std::error_code error;
+    auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error) throw LaunchError("cannot find the spark-slurm executable: " + error.message());
+    return path.string();
+}
+
 }  // namespace
 
 const char* to_string(Leader::Phase phase) {
@@ -45,8 +60,12 @@ const char* to_string(Leader::Phase phase) {
             return "starting_daemons";
         case Leader::Phase::WaitingForWorkers:
             return "waiting_for_workers";
+        case Leader::Phase::StartingConnect:
+            return "starting_connect";
         case Leader::Phase::DriverRunning:
             return "driver_running";
+        case Leader::Phase::Holding:
+            return "holding";
         case Leader::Phase::SavingNamespace:
             return "saving_namespace";
         case Leader::Phase::Stopping:
@@ -59,7 +78,7 @@ const char* to_string(Leader::Phase phase) {
 
 Leader::Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string> driver_command,
                const SlurmLibrary& slurm, ControlServer server, EventLog& events,
-               std::chrono::steady_clock::time_point start)
+               PublicationFacts publication, std::chrono::steady_clock::time_point start)
     : plan_(plan),
       node_(plan.leader()),
       runtime_(runtime),
@@ -70,7 +89,8 @@ Leader::Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string
       deadline_(start + std::chrono::seconds(plan.ready_timeout_seconds)),
       links_(plan, std::move(server), events),
       daemons_(runtime),
-      readiness_(plan, events, start) {}
+      readiness_(plan, events, start),
+      publication_(plan, std::move(publication), slurm) {}
 
 double Leader::elapsed() const {
     return std::chrono::duration<double>(Clock::now() - start_).count();
@@ -157,6 +177,29 @@ void Leader::step() {
                 on_ready();
             }
             return;
+        case Phase::StartingConnect:
+            if (now - connect_started_ >= std::chrono::seconds(plan_.ready_timeout_seconds)) {
+                return fail(fmt::format(
+                    "the Spark Connect server did not answer within --ready-timeout ({} s); see "
+                    "its log {}",
+                    plan_.ready_timeout_seconds,
+                    log_path(plan_, node_, file_name(Daemon::ConnectServer))));
+            }
+            if (gateway_ && gateway_->exited()) {
+                return fail("the Spark Connect gateway stopped (" +
+                            describe_wait_status(*gateway_->exit_status()) + "); see " +
+                            log_path(plan_, node_, "connect-gateway"));
+            }
+            if (now - last_probe_ < kProbeInterval) return;
+            last_probe_ = now;
+            if (accepts_connections("127.0.0.1", node_.ports.connect_server, 200ms) &&
+                accepts_connections(node_.address, node_.ports.connect_gateway, 200ms)) {
+                on_connect_ready();
+            }
+            return;
+        case Phase::Holding:
+            step_holding();
+            return;
         case Phase::DriverRunning:
             if (auto status = driver_->exit_status()) {
                 if (!driver_exit_seen_) driver_exit_seen_ = now;
@@ -174,6 +217,17 @@ void Leader::step() {
 }
 
 void Leader::on_signal(int signal) {
+    if (is_stop_request(signal) && plan_.interactive && !terminated_ && phase_ < Phase::Stopping) {
+        const std::string why =
+            fmt::format("received {} (spark-slurm down, or the walltime warning)",
+                        ::strsignal(signal));
+        events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
+        if (phase_ == Phase::Holding) return finish_holding(why);
+        // Not ready yet: there is nothing to save, and no reason to requeue.
+        log::info("{}; stopping the cluster", why);
+        driver_finished_ = true;
+        return begin_stopping(0, false);
+    }
     if (!is_termination(signal) || terminated_ || phase_ == Phase::Done) return;
     terminated_ = true;
     log::info("received {}; stopping the cluster", ::strsignal(signal));
@@ -255,8 +309,10 @@ void Leader::on_daemon_event(const DaemonEvent& event) {
             const bool leader_daemon =
                 event.spec.daemon == Daemon::SparkMaster || event.spec.daemon == Daemon::Namenode;
             std::string what = exit_message(node_.hostname, event.spec, event.status);
-            // Without its master or namenode the cluster cannot go on.
-            if (!ready_ || leader_daemon) {
+            // Without its master or namenode the cluster cannot go on, nor start without the
+            // Connect server it was asked for.
+            const bool starting_connect = phase_ == Phase::StartingConnect;
+            if (!ready_ || leader_daemon || starting_connect) {
                 return fail(
                     what + (ready_ ? fmt::format("gave up after {} restarts", event.attempt) : ""));
             }
@@ -293,12 +349,14 @@ void Leader::step_stopping() {
         daemons_.request_stop();
         if (driver_ && !driver_->exited()) driver_->request_stop(kDaemonStopGrace);
         if (helpers_) helpers_->request_stop();
+        if (gateway_ && !gateway_->exited()) gateway_->request_stop(kDaemonStopGrace);
         return;
     }
     // Workers stop theirs in parallel; wait for each to confirm, or to be gone, with a bound.
     bool local_gone = daemons_.stopped();
     if (driver_) local_gone = driver_->gone() && local_gone;
     if (helpers_) local_gone = helpers_->gone() && local_gone;
+    if (gateway_) local_gone = gateway_->gone() && local_gone;
     const unsigned outstanding = links_.awaiting_stop();
     if (!local_gone || (outstanding > 0 && now < stop_started_ + kWorkerStopLimit)) return;
     if (outstanding > 0)
@@ -306,6 +364,7 @@ void Leader::step_stopping() {
     const double seconds = std::chrono::duration<double>(now - stop_started_).count();
     log::info("cluster stopped in {:.1f} s", seconds);
     events_.write("stopped", {{"seconds", seconds}});
+    publication_.withdraw();
     phase_ = Phase::Done;
 }
 
@@ -349,6 +408,61 @@ void Leader::on_ready() {
                             {"master_webui_url", plan_.master_webui_url},
                             {"hdfs_url", plan_.hdfs_url},
                             {"namenode_webui_url", plan_.namenode_webui_url}});
+    if (plan_.connect) return start_connect();
+    on_serving();
+}
+
+void Leader::start_connect() {
+    try {
+        const GatewayFiles files = publication_.prepare_connect();
+        daemons_.start(daemon_spec(plan_, node_, Daemon::ConnectServer));
+        const std::vector<std::string> argv{
+            own_executable(),
+            "connect-gateway",
+            "--listen",
+            fmt::format("{}:{}", node_.address, node_.ports.connect_gateway),
+            "--backend-port",
+            std::to_string(node_.ports.connect_server),
+            "--cert",
+            files.certificate,
+            "--key",
+            files.private_key};
+        gateway_ = Process::spawn(
+            {argv, {{"PATH", "/usr/bin:/bin"}}, node_.work_dir,
+             log_path(plan_, node_, "connect-gateway"), false},
+            "connect gateway");
+    } catch (const LaunchError& error) {
+        ready_ = false;  // nothing ran: a failed start, not a failed run
+        return fail(error.what());
+    }
+    connect_started_ = Clock::now();
+    enter(Phase::StartingConnect);
+}
+
+void Leader::on_connect_ready() {
+    const double seconds = std::chrono::duration<double>(Clock::now() - connect_started_).count();
+    log::info("spark connect ready in {:.1f} s at {}", seconds, plan_.connect_url);
+    events_.write("connect_ready", {{"seconds", seconds}, {"connect_url", plan_.connect_url}});
+    on_serving();
+}
+
+void Leader::on_serving() {
+    try {
+        publication_.publish();
+    } catch (const LaunchError& error) {
+        // Without its record an interactive cluster cannot be found; a driver does not need it.
+        if (plan_.interactive) {
+            ready_ = false;
+            return fail(error.what());
+        }
+        log::warn("{}; spark-slurm env/status will not find this cluster", error.what());
+    }
+    if (plan_.interactive) {
+        enter(Phase::Holding);
+        events_.write("holding");
+        schedule_walltime_stop();
+        return;
+    }
     try {
         driver_ = start_driver(plan_, driver_command_, runtime_);
     } catch (const LaunchError& error) {
@@ -359,12 +473,56 @@ void Leader::on_ready() {
     events_.write("driver_started");
 }
 
+// Slurm kills the job at its time limit; a held cluster stops --stop-before-end ahead of it, so
+// that HDFS is saved and every daemon stops on its own terms. The limit is read again when the
+// moment comes: it may have been extended (scontrol update TimeLimit=...).
+void Leader::schedule_walltime_stop() {
+    stop_at_set_ = false;
+    auto status = load_job_status(slurm_, plan_.job_id);
+    if (!status || status->end_time <= 0) return;
+    const std::int64_t left = status->end_time - static_cast<std::int64_t>(std::time(nullptr));
+    std::int64_t until_stop = left - plan_.stop_before_end_seconds;
+    if (until_stop < 0) {
+        log::warn(
+            "the job's time limit is {} s away, less than --stop-before-end {}: the cluster stops "
+            "10 s before it",
+            left, plan_.stop_before_end_seconds);
+        until_stop = std::max<std::int64_t>(0, left - 10);
+    }
+    stop_at_ = Clock::now() + std::chrono::seconds(until_stop);
+    stop_at_set_ = true;
+    log::info("holding the cluster; it stops by itself {} s before the job's time limit, in {} s",
+              plan_.stop_before_end_seconds, until_stop);
+}
+
+void Leader::step_holding() {
+    if (!stop_at_set_ || Clock::now() < stop_at_) return;
+    const auto previous = stop_at_;
+    schedule_walltime_stop();
+    if (stop_at_set_ && stop_at_ > previous + 5s) return;  // the limit was extended
+    finish_holding(fmt::format("the job's time limit is {} s away (--stop-before-end)",
+                               plan_.stop_before_end_seconds));
+}
+
+void Leader::finish_holding(const std::string& why) {
+    log::info("{}; stopping the cluster", why);
+    events_.write("stop_requested", {{"reason", why}});
+    // From here a SIGTERM does not requeue: the cluster was asked to end.
+    driver_finished_ = true;
+    driver_code_ = 0;
+    after_work();
+}
+
 void Leader::on_driver_exit(int status) {
     driver_finished_ = true;
     driver_code_ = exit_code_of(status);
     log::info("driver finished ({})", describe_wait_status(status));
     events_.write("driver_exited",
                   {{"status", describe_wait_status(status)}, {"code", driver_code_}});
+    after_work();
+}
+
+void Leader::after_work() {
     if (!plan_.hdfs || plan_.state_dir.empty()) return begin_stopping(driver_code_, false);
     // A clean end checkpoints the namespace (fsimage) into the state dir, so the next job that
     // uses it starts from the image instead of replaying the edit log.

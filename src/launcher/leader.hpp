@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "allocation/allocation.hpp"
+#include "launcher/cluster_publication.hpp"
 #include "launcher/events.hpp"
 #include "launcher/node_daemons.hpp"
 #include "launcher/readiness.hpp"
@@ -29,7 +30,9 @@ class Leader {
         FormattingNamespace,  // the master boots meanwhile
         StartingDaemons,      // until the master and namenode answer
         WaitingForWorkers,    // until every worker registered and every datanode is live
+        StartingConnect,      // until the Spark Connect server and its gateway answer
         DriverRunning,
+        Holding,  // `up`: until `spark-slurm down`, the walltime warning or --stop-before-end
         SavingNamespace,  // after the driver, with a state dir
         Stopping,
         Done,
@@ -37,7 +40,7 @@ class Leader {
 
     Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string> driver_command,
            const SlurmLibrary& slurm, ControlServer server, EventLog& events,
-           std::chrono::steady_clock::time_point start);
+           PublicationFacts publication, std::chrono::steady_clock::time_point start);
 
     // Returns the job's exit code: the driver's, 128 + a signal, or 1 for a failed start.
     int run();
@@ -57,7 +60,14 @@ class Leader {
     void start_hdfs();
     void on_master_up();
     void on_ready();
+    void start_connect();
+    void on_connect_ready();
+    void on_serving();
+    void schedule_walltime_stop();
+    void step_holding();
+    void finish_holding(const std::string& why);
     void on_driver_exit(int status);
+    void after_work();
     void on_helpers_done(const HelperSteps::Outcome& outcome);
     unsigned expected_workers() const;
     double elapsed() const;
@@ -86,6 +96,12 @@ class Leader {
     // A worker lost before the cluster was ready: the failure, and when to report it.
     std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> worker_lost_;
     std::chrono::steady_clock::time_point last_probe_{};
+
+    ClusterPublication publication_;
+    std::optional<Process> gateway_;  // the Spark Connect TLS gateway
+    std::chrono::steady_clock::time_point connect_started_{};
+    std::chrono::steady_clock::time_point stop_at_{};  // `up`: --stop-before-end the walltime
+    bool stop_at_set_ = false;
 
     std::optional<Process> driver_;
     std::optional<std::chrono::steady_clock::time_point> driver_exit_seen_;

@@ -67,6 +67,10 @@ NodeReport probe_local_node(const Options& options, const JobEnvironment& enviro
     report.ports.datanode_data = claims.claim(defaults.datanode_data);
     report.ports.datanode_http = claims.claim(defaults.datanode_http);
     report.ports.datanode_ipc = claims.claim(defaults.datanode_ipc);
+    if (options.connect) {
+        report.ports.connect_gateway = claims.claim(defaults.connect_gateway);
+        report.ports.connect_server = claims.claim(0);
+    }
 
     // The work dir does not exist yet: this is the capacity of the filesystem it will be on.
     report.scratch_capacity = filesystem_capacity(
@@ -141,6 +145,7 @@ Plan plan_on_leader(const Options& options, const Allocation& allocation, bool r
     inputs.requeueable = requeueable;
     inputs.job_dir = default_job_dir(options, allocation);
     inputs.secret = generate_secret();
+    if (options.connect) inputs.connect_token = generate_secret();
     inputs.nodes = std::move(reports);
     return make_plan(inputs);
 }

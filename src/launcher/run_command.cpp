@@ -120,8 +120,18 @@ int run_command(const Options& options, const JobEnvironment& environment, int* 
     prepare_node(plan, node);
     auto runtime = make_runtime(*runtime_settings);
     if (node.runs_leader()) {
+        PublicationFacts facts;
+        facts.step_id = environment.slurm.step_id.value_or(0);
+        facts.nodes = allocation.nodes;
+        facts.runtime = to_string(runtime_settings->kind);
+        facts.image = runtime_settings->spark_image;
+        facts.spark_home = runtime_settings->spark_home;
+        facts.hadoop_home = runtime_settings->hadoop_home;
+        if (auto host = environment.variables.find("SLURM_SUBMIT_HOST");
+            host != environment.variables.end())
+            facts.submit_host = host->second;
         return Leader(plan, *runtime, options.driver, slurm, std::move(*control), *events,
-                      Clock::now())
+                      std::move(facts), Clock::now())
             .run();
     }
     return Worker(plan, node, *runtime, slurm).run();

@@ -2,6 +2,8 @@
 // whether an address is one of ours, and which ports are free.
 #pragma once
 
+#include <chrono>
+
 #include <cstdint>
 #include <set>
 #include <string>
@@ -46,5 +48,10 @@ class PortClaims {
 
 // True when `address` is an IPv4 address in dotted form.
 bool is_ipv4_address(const std::string& address);
+
+// True when a TCP connection to ADDRESS:PORT (IPv4) is accepted within `timeout`; it is closed
+// at once, nothing is sent.
+bool accepts_connections(const std::string& address, std::uint16_t port,
+                         std::chrono::milliseconds timeout);
 
 }  // namespace spark_slurm

@@ -70,6 +70,15 @@ constexpr OptionSpec kOptionTable[] = {
     {"events", "SPARK_SLURM_EVENTS", Kind::Text, kRun, "FILE", nullptr,
      "the leader appends one JSON object per line to FILE as the job goes (phases, daemons up, "
      "workers and datanodes counted, restarts, the driver's exit): for scripts and benchmarks"},
+    {"connect", "SPARK_SLURM_CONNECT", Kind::Flag, kRun, nullptr, "on with 'up'",
+     "also start a Spark Connect server on the leader, with a per-job token, behind a TLS "
+     "gateway (see docs/interactive.md)"},
+    {"no-connect", "SPARK_SLURM_NO_CONNECT", Kind::Flag, kRun, nullptr, nullptr,
+     "up: no Spark Connect server (for a Spark without it); spark-submit, pyspark and hdfs "
+     "still reach the cluster after 'spark-slurm env'"},
+    {"stop-before-end", "SPARK_SLURM_STOP_BEFORE_END", Kind::Count, kRun, "SEC", "90",
+     "up: stop the cluster cleanly (saving HDFS with --state-dir) this many seconds before the "
+     "allocation's time limit, instead of being killed at it"},
     {"json", nullptr, Kind::Flag, kPlan, nullptr, nullptr, "print the plan as JSON"},
     {"every-rank", nullptr, Kind::Flag, kPlan, nullptr, nullptr,
      "in an allocation, every rank prints the plan it received (default: the leader only), to "
@@ -89,6 +98,7 @@ std::span<const OptionSpec> all() { return kOptionTable; }
 bool in_scope(const OptionSpec& spec, Command command) {
     switch (command) {
         case Command::Run:
+        case Command::Up:
             return spec.scope & kRun;
         case Command::Plan:
             return spec.scope & kPlan;
@@ -126,6 +136,8 @@ std::string usage_line(Command command) {
     switch (command) {
         case Command::Run:
             return "spark-slurm run [OPTIONS] -- COMMAND [ARGS...]";
+        case Command::Up:
+            return "spark-slurm up [OPTIONS]";
         case Command::Plan:
             return "spark-slurm plan [OPTIONS]";
         case Command::Doctor:
@@ -145,6 +157,19 @@ std::string command_help(Command command) {
                "  srun --ntasks-per-node=1 --mpi=pmix spark-slurm run -- spark-submit app.py\n\n"
                "Rank 0 runs the Spark master and HDFS namenode, the other ranks a Spark worker\n"
                "and an HDFS datanode each. The exit status is the driver's.\n\n";
+    } else if (command == Command::Up) {
+        out << "Start the same cluster as 'run', with a Spark Connect server, and hold it for\n"
+               "interactive work until 'spark-slurm down', scancel, or shortly before the job's\n"
+               "time limit (--stop-before-end). Start one launcher per node, as for 'run':\n\n"
+               "  srun --ntasks-per-node=1 --mpi=pmix spark-slurm up\n\n"
+               "Then, from any shell of yours (the login node too):\n\n"
+               "  spark-slurm list                 your running clusters\n"
+               "  eval \"$(spark-slurm env)\"        spark-submit, pyspark, hdfs dfs and\n"
+               "                                   SPARK_REMOTE (Spark Connect) use the cluster\n"
+               "  spark-slurm status               workers, datanodes, applications, time left\n"
+               "  spark-slurm down                 stop it; the job step ends as COMPLETED\n\n"
+               "The connection details are kept in ~/.spark-slurm/clusters/JOBID/ (mode 0700),\n"
+               "readable by you only.\n\n";
     } else if (command == Command::Plan) {
         out << "Print the cluster plan (roles, cores, memory, ports, directories) without\n"
                "starting anything. Inside an allocation, run it like 'run' (srun ... spark-slurm\n"
@@ -169,6 +194,7 @@ std::string general_help() {
            "A private Apache Spark + HDFS cluster inside a Slurm allocation.\n\n"
            "Commands:\n"
            "  run     start the cluster, run a driver command on it, tear it down\n"
+           "  up      start the cluster and hold it for interactive work (Spark Connect)\n"
            "  plan    show what 'run' would start, without starting anything\n"
            "  doctor  check that this machine and the site's setup can run spark-slurm\n\n"
            "Options:\n"

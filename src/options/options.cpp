@@ -182,6 +182,17 @@ Options validated(Command command, const po::variables_map& values,
             positive_count(command, "ready-timeout", text_value(values, "ready-timeout"), "300");
     }
     if (has("events")) options.events_file = text_value(values, "events");
+    if (command == Command::Run || command == Command::Up) {
+        if (command == Command::Run && flag("no-connect"))
+            reject(command, "--no-connect is for 'up'; 'run' starts Spark Connect only with --connect");
+        if (command == Command::Up && flag("no-connect") && flag("connect"))
+            reject(command, "--connect and --no-connect contradict each other; choose one");
+        options.connect = command == Command::Up ? !flag("no-connect") : flag("connect");
+        if (has("stop-before-end")) {
+            options.stop_before_end_seconds = positive_count(
+                command, "stop-before-end", text_value(values, "stop-before-end"), "120");
+        }
+    }
     if (command == Command::Plan) {
         options.json = flag("json");
         options.every_rank = flag("every-rank");
@@ -210,6 +221,13 @@ Options validated(Command command, const po::variables_map& values,
         if (!driver.empty()) reject(command, "takes no command after '--'");
     } else if (command == Command::Doctor) {
         if (!driver.empty()) reject(command, "takes no command after '--'");
+    } else if (command == Command::Up) {
+        if (!driver.empty()) {
+            reject(command,
+                   "takes no command after '--': it holds the cluster for interactive use; to "
+                   "run a driver on it use 'spark-slurm run -- COMMAND', or submit to the held "
+                   "cluster after eval \"$(spark-slurm env)\"");
+        }
     } else {
         if (driver.empty()) {
             reject(command,
@@ -242,6 +260,8 @@ const char* to_string(Command command) {
     switch (command) {
         case Command::Run:
             return "run";
+        case Command::Up:
+            return "up";
         case Command::Plan:
             return "plan";
         case Command::Doctor:
@@ -282,8 +302,9 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
     ParsedCommandLine parsed;
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         if (args.size() >= 2 && args[0] == "help" &&
-            (args[1] == "run" || args[1] == "plan" || args[1] == "doctor")) {
+            (args[1] == "run" || args[1] == "up" || args[1] == "plan" || args[1] == "doctor")) {
             parsed.text = command_help(args[1] == "run"    ? Command::Run
+                                       : args[1] == "up"   ? Command::Up
                                        : args[1] == "plan" ? Command::Plan
                                                            : Command::Doctor);
         } else if (args.empty()) {
@@ -304,13 +325,15 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
     Command command;
     if (args[0] == "run") {
         command = Command::Run;
+    } else if (args[0] == "up") {
+        command = Command::Up;
     } else if (args[0] == "plan") {
         command = Command::Plan;
     } else if (args[0] == "doctor") {
         command = Command::Doctor;
     } else {
         throw UsageError("spark-slurm: unknown command '" + args[0] +
-                         "'; the commands are run, plan and doctor (see spark-slurm --help)");
+                         "'; the commands are run, up, plan and doctor (see spark-slurm --help)");
     }
 
     std::vector<std::string> own(args.begin() + 1, args.end());

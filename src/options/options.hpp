@@ -12,7 +12,7 @@
 
 namespace spark_slurm {
 
-enum class Command { Run, Plan, Doctor };
+enum class Command { Run, Up, Plan, Doctor };
 enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
 
 const char* to_string(Command command);
@@ -68,6 +68,11 @@ struct Options {
     unsigned ready_timeout_seconds = 300;
     std::optional<std::string> events_file;  // `run`: the leader's JSON-lines account of the job
 
+    // Spark Connect on the leader (always with `up`; with `run --connect`).
+    bool connect = false;
+    // `up`: stop cleanly this long before the allocation's end, instead of being killed at it.
+    unsigned stop_before_end_seconds = 90;
+
     // `plan` only: print JSON (on the leader, or on every rank), and preview a cluster without an
     // allocation.
     bool json = false;
@@ -76,7 +81,7 @@ struct Options {
     std::optional<unsigned> preview_cores_per_node;
     std::optional<std::uint64_t> preview_memory_per_node;
 
-    // `run`: the driver command after "--".
+    // `run`: the driver command after "--" (`up` has none: it holds the cluster).
     std::vector<std::string> driver;
 };
 

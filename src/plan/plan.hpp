@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "options/options.hpp"
@@ -26,6 +27,8 @@ struct PortSet {
     std::uint16_t datanode_data = 9866;
     std::uint16_t datanode_http = 9864;
     std::uint16_t datanode_ipc = 9867;
+    std::uint16_t connect_gateway = 15002;  // Spark Connect's public port: the TLS gateway
+    std::uint16_t connect_server = 0;       // the Connect server itself, on the leader's loopback
     bool operator==(const PortSet&) const = default;
 };
 
@@ -64,6 +67,7 @@ struct PlanInputs {
     bool requeueable = false;       // the job may be requeued (asked of slurmctld by the leader)
     std::string job_dir;            // shared: logs; the leader's view
     std::string secret;             // per-job, from a CSPRNG on the leader
+    std::string connect_token;      // likewise, for Spark Connect clients (with options.connect)
     std::vector<NodeReport> nodes;  // indexed by rank; rank 0 is the leader
 };
 
@@ -105,6 +109,14 @@ struct Plan {
     std::string hdfs_url;            // hdfs://ADDR:PORT (empty with --no-hdfs)
     std::string namenode_webui_url;  // http://ADDR:PORT
     std::string secret;
+    // `up` holds the cluster instead of running a driver.
+    bool interactive = false;
+    // Spark Connect (with `up`, or `run --connect`): clients reach the TLS gateway at
+    // connect_url; the server listens on the leader's loopback only.
+    bool connect = false;
+    std::string connect_url;  // sc://ADDR:PORT/;use_ssl=true (the token is not part of it)
+    std::string connect_token;
+    unsigned stop_before_end_seconds = 90;
     unsigned worker_count = 0;
     unsigned worker_cores = 0;        // per worker (all workers get the same)
     std::uint64_t worker_memory = 0;  // per worker
@@ -136,6 +148,20 @@ struct ConfigFiles {
 };
 
 ConfigFiles render_configs(const Plan& plan, const NodePlan& node);
+
+// What a client outside the job (a login-node shell after `spark-slurm env`) needs: the master,
+// the job's secret and HDFS, but no driver address or directories of the leader's.
+struct ClientConfigFiles {
+    std::string spark_defaults;  // holds the secret: write it 0600
+    std::string core_site;       // empty without HDFS
+    std::string hdfs_site;
+};
+ClientConfigFiles render_client_configs(const Plan& plan);
+
+// The Spark configuration of the Connect server (spark-submit --conf pairs): bound to the
+// leader's loopback, and with executors given back when idle, so that a held cluster's Connect
+// server does not keep the cores from applications submitted next to it.
+std::vector<std::pair<std::string, std::string>> connect_server_settings(const Plan& plan);
 
 // Human-readable summary for `spark-slurm plan`; the secret is never shown.
 std::string describe_plan(const Plan& plan);

@@ -7,7 +7,7 @@ namespace spark_slurm {
 // Field names on the wire are the member names.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PortSet, control, spark_master, spark_master_webui, namenode_rpc,
                                    namenode_http, spark_worker, spark_worker_webui, datanode_data,
-                                   datanode_http, datanode_ipc)
+                                   datanode_http, datanode_ipc, connect_gateway, connect_server)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PythonReport, what, chosen, version, error)
 
 using nlohmann::json;
@@ -117,8 +117,15 @@ json plan_header_json(const Plan& plan, SecretHandling secret) {
                 {"state_dir", plan.state_dir},
                 {"recovery_dir", plan.recovery_dir},
                 {"checkpoint_dir", plan.checkpoint_dir},
-                {"ready_timeout_seconds", plan.ready_timeout_seconds}};
-    if (secret == SecretHandling::Include) out["secret"] = plan.secret;
+                {"ready_timeout_seconds", plan.ready_timeout_seconds},
+                {"interactive", plan.interactive},
+                {"connect", plan.connect},
+                {"connect_url", plan.connect_url},
+                {"stop_before_end_seconds", plan.stop_before_end_seconds}};
+    if (secret == SecretHandling::Include) {
+        out["secret"] = plan.secret;
+        out["connect_token"] = plan.connect_token;
+    }
     return out;
 }
 
@@ -191,6 +198,11 @@ Plan plan_from_json(const json& j) {
     j.at("recovery_dir").get_to(plan.recovery_dir);
     j.at("checkpoint_dir").get_to(plan.checkpoint_dir);
     j.at("ready_timeout_seconds").get_to(plan.ready_timeout_seconds);
+    j.at("interactive").get_to(plan.interactive);
+    j.at("connect").get_to(plan.connect);
+    j.at("connect_url").get_to(plan.connect_url);
+    j.at("stop_before_end_seconds").get_to(plan.stop_before_end_seconds);
+    if (j.contains("connect_token")) j.at("connect_token").get_to(plan.connect_token);
     for (const json& n : j.at("nodes")) {
         NodePlan node;
         n.at("rank").get_to(node.rank);

@@ -32,6 +32,8 @@ const char* display_name(Daemon daemon) {
             return "hdfs namenode";
         case Daemon::Datanode:
             return "hdfs datanode";
+        case Daemon::ConnectServer:
+            return "spark connect server";
     }
     return "?";
 }
@@ -46,6 +48,8 @@ const char* file_name(Daemon daemon) {
             return "hdfs-namenode";
         case Daemon::Datanode:
             return "hdfs-datanode";
+        case Daemon::ConnectServer:
+            return "spark-connect";
     }
     return "?";
 }
@@ -108,6 +112,18 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
             invocation.tool = "hdfs";
             invocation.args = {"datanode"};
             invocation.environment["HADOOP_OPTS"] = "-Xmx512m -XX:-UsePerfData";
+            break;
+        case Daemon::ConnectServer:
+            invocation.install = Install::Spark;
+            invocation.tool = "spark-submit";
+            invocation.args = {"--class", "org.apache.spark.sql.connect.service.SparkConnectServer"};
+            for (const auto& [key, value] : connect_server_settings(plan))
+                invocation.args.insert(invocation.args.end(), {"--conf", key + "=" + value});
+            invocation.args.push_back("spark-internal");
+            // The server reads its token from here: never on a command line (/proc is public).
+            invocation.environment["SPARK_CONNECT_AUTHENTICATE_TOKEN"] = plan.connect_token;
+            // Its Python UDFs run in the chosen Python, as the driver's would.
+            invocation.user_program = true;
             break;
     }
     return spec;

@@ -12,7 +12,9 @@
 
 namespace spark_slurm {
 
-enum class Daemon { SparkMaster, Namenode, SparkWorker, Datanode };
+// ConnectServer: Spark Connect on the leader (with `up` or `run --connect`); it is a Spark
+// application, so it starts once the cluster is ready.
+enum class Daemon { SparkMaster, Namenode, SparkWorker, Datanode, ConnectServer };
 
 // "spark master", "hdfs namenode", ... for messages; "spark-master", ... for log file names.
 const char* display_name(Daemon daemon);

@@ -1,0 +1,62 @@
+// What the leader tells its owner about a ready cluster, and takes back at teardown: the
+// connection record (cluster/cluster_record.hpp) with the clients' configuration, the Spark
+// Connect token and the gateway's certificate; the job's Slurm comment (addresses only: anyone
+// can read it); and a banner in the job's output with what to type next.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "allocation/allocation.hpp"
+#include "plan/plan.hpp"
+
+namespace spark_slurm {
+
+// What the record says beyond the plan.
+struct PublicationFacts {
+    std::uint32_t step_id = 0;
+    std::vector<std::string> nodes;
+    std::string runtime;  // "none", "apptainer", "singularity"
+    std::string image;
+    std::string spark_home;
+    std::string hadoop_home;
+    std::string submit_host;  // SLURM_SUBMIT_HOST: the login node, for the ssh tunnel lines
+};
+
+// The files of the Connect TLS gateway: its certificate (also in the record, for clients to
+// trust) and its private key (node-local, never in the record).
+struct GatewayFiles {
+    std::string certificate;
+    std::string private_key;
+};
+
+class ClusterPublication {
+  public:
+    ClusterPublication(const Plan& plan, PublicationFacts facts, const SlurmLibrary& slurm);
+    ~ClusterPublication();
+    ClusterPublication(const ClusterPublication&) = delete;
+    ClusterPublication& operator=(const ClusterPublication&) = delete;
+
+    // Makes the record directory and a fresh TLS identity for the gateway. Throws LaunchError.
+    GatewayFiles prepare_connect();
+
+    // Once the cluster (and Connect) answers: the record, the comment, the banner. Throws
+    // LaunchError when the record cannot be written.
+    void publish();
+
+    // At teardown: the record goes, the comment says the cluster stopped. Never throws.
+    void withdraw() noexcept;
+
+  private:
+    const Plan& plan_;
+    PublicationFacts facts_;
+    const SlurmLibrary& slurm_;
+    std::string directory_;
+    bool published_ = false;
+};
+
+// The comment `squeue -o %k` shows for a ready cluster: addresses only, never a secret.
+std::string cluster_comment(const Plan& plan);
+
+}  // namespace spark_slurm

@@ -1,0 +1,107 @@
+#!/bin/bash
+# interactive_up.sh RUNTIME: `spark-slurm up` on the 3-node test cluster, used from the host as
+# from a login node by the job's owner, with daemons from the host install (none) or the image
+# (apptainer). As the job user, from the host: `list` shows the cluster; after
+# eval "$(spark-slurm env --job J)", spark-submit with no --master computes a known sum on both
+# workers, `hdfs dfs -put`/`-cat` round-trips a file, a pyspark-client program (a venv with no
+# JVM) runs a groupBy through SPARK_REMOTE, a notebook runs through jupyter-execute, and
+# `status --json` counts 2 workers and 2 datanodes. Another user gets no connection details and
+# is refused by Connect with a wrong token or none. `down` ends the job COMPLETED with nothing
+# left on any node, and no secret in the job's output.
+runtime=$1
+SMOKE_NAME=interactive_up_$runtime
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+if [[ $runtime == apptainer && ! -f $SPARK_SLURM_TEST_IMAGE ]]; then
+    fail "the test image $SPARK_SLURM_TEST_IMAGE is missing (singularity/make-offline-archive builds it)"
+fi
+client=${SPARK_SLURM_TEST_CONNECT_CLIENT:-/opt/spark-slurm-deps/connect-client}
+[[ -x $client/bin/python ]] || fail "the Connect client venv $client is missing (scripts/install-connect-client)"
+clean_node_scratch
+
+as_user() { "$RUN_AS_USER" bash -c "$1"; }
+as_other() { SPARK_SLURM_TEST_USER=$SPARK_SLURM_TEST_OTHER_USER "$RUN_AS_USER" bash -c "$1"; }
+home=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)
+
+copy_in "$LAUNCHER_HERE/interactive_sum.py" "$LAUNCHER_HERE/../tools/connect_groupby.py" \
+    "$LAUNCHER_HERE/../../../slurm/examples/connect-notebook.ipynb"
+job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- up --runtime "$runtime" --ready-timeout 240
+submit job.sh
+record=$home/.spark-slurm/clusters/$JOBID/cluster.json
+deadline=$((SECONDS + 400))
+until [[ -f $record ]]; do
+    state=$(ssc_job_field "$JOBID" JobState)
+    [[ $state == PENDING || $state == RUNNING ]] || fail "job $JOBID ended ($state) before its cluster was up"
+    ((SECONDS < deadline)) || fail "no connection record $record within 400 s"
+    sleep 1
+done
+ready_after=$((SECONDS - smoke_start))
+
+# The record is the owner's alone.
+[[ $(stat -c %a "$home/.spark-slurm/clusters/$JOBID") == 700 ]] || fail "the record directory is not 0700"
+for f in "$record" "$home/.spark-slurm/clusters/$JOBID/connect-token" \
+    "$home/.spark-slurm/clusters/$JOBID/spark-conf/spark-defaults.conf"; do
+    [[ $(stat -c %a "$f") == 600 ]] || fail "$f is not 0600"
+done
+squeue -h -j "$JOBID" -o %k | grep -q "spark-slurm: master spark://" || fail "squeue -o %k does not show the master"
+squeue -h -j "$JOBID" -o %k | grep -Eq '[0-9a-f]{64}' && fail "the job's comment holds a secret"
+
+as_user "spark-slurm list" >"$WORK/list.txt" || fail "spark-slurm list failed"
+grep -q "^ *$JOBID " "$WORK/list.txt" || fail "spark-slurm list does not show job $JOBID: $(cat "$WORK/list.txt")"
+
+# A driver on the login node: plain spark-submit, no --master.
+n=200000
+want=$(python3 -c "print(sum(i * i for i in range($((n)) + 1)))")
+as_user "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && spark-submit interactive_sum.py $n 2" \
+    >"$WORK/submit.out" 2>"$WORK/submit.err" || fail "spark-submit from the host failed"
+grep -q "INTERACTIVE-SUM $want HOSTS 2 MASTER spark://" "$WORK/submit.out" ||
+    fail "spark-submit did not compute $want on 2 worker hosts: $(cat "$WORK/submit.out")"
+
+# HDFS from the login node.
+head -c 300000 /dev/urandom | base64 >"$WORK/hdfs-in.txt"
+chown "$SPARK_SLURM_TEST_USER" "$WORK/hdfs-in.txt"
+as_user "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && hdfs dfs -put hdfs-in.txt /roundtrip.txt && hdfs dfs -cat /roundtrip.txt >hdfs-out.txt" \
+    2>"$WORK/hdfs.err" || fail "hdfs dfs -put/-cat from the host failed"
+cmp -s "$WORK/hdfs-in.txt" "$WORK/hdfs-out.txt" || fail "the file read back from HDFS differs"
+
+# Spark Connect from a thin client (no JVM), given only the env.
+as_user "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && '$client/bin/python' connect_groupby.py" \
+    >"$WORK/connect.out" 2>"$WORK/connect.err" || fail "the Connect client failed"
+grep -q 'CONNECT-GROUPBY ok' "$WORK/connect.out" || fail "the Connect groupBy was wrong"
+# The notebook example, executed as Jupyter would (its kernel is the client venv's Python).
+as_user "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && '$client/bin/jupyter-execute' connect-notebook.ipynb" \
+    >"$WORK/notebook.out" 2>&1 || fail "the notebook did not run against the cluster"
+
+as_user "spark-slurm status --job $JOBID --json" >"$WORK/status.json" || fail "spark-slurm status failed"
+python3 - "$WORK/status.json" <<'PY' || fail "status --json does not show 2 alive workers and 2 live datanodes"
+import json, sys
+status = json.load(open(sys.argv[1]))
+alive = [w for w in status["workers"] if w.get("state") == "ALIVE"]
+assert len(alive) == 2, status["workers"]
+assert status["datanodes_live"] == 2, status["datanodes_live"]
+assert status["connect_url"].startswith("sc://"), status["connect_url"]
+PY
+
+# Another user: no connection details, and Connect refuses a wrong token and a missing one
+# (given the gateway's certificate, which anyone can read off the TLS handshake anyway).
+if as_other "spark-slurm env --job $JOBID" >"$WORK/other-env.out" 2>"$WORK/other-env.err"; then
+    fail "another user got connection details: $(cat "$WORK/other-env.out")"
+fi
+grep -q "belongs to $SPARK_SLURM_TEST_USER" "$WORK/other-env.err" ||
+    fail "the refusal does not say whose job it is: $(cat "$WORK/other-env.err")"
+install -m 0644 "$home/.spark-slurm/clusters/$JOBID/connect-ca.pem" "$WORK/public-cert.pem"
+connect_url=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['connect_url'])" "$record")
+for attempt in ";token=0000000000000000000000000000000000000000000000000000000000000000" ""; do
+    as_other "cd /tmp && GRPC_DEFAULT_SSL_ROOTS_FILE_PATH='$WORK/public-cert.pem' '$client/bin/python' '$WORK/connect_groupby.py' --expect-refused '$connect_url$attempt'" \
+        >"$WORK/other-connect.out" 2>&1 || fail "another user's Connect client was not refused: $(tail -5 "$WORK/other-connect.out")"
+    grep -q 'CONNECT-REFUSED' "$WORK/other-connect.out" || fail "no refusal seen: $(tail -5 "$WORK/other-connect.out")"
+done
+
+as_user "spark-slurm down --job $JOBID" >"$WORK/down.out" 2>&1 || fail "spark-slurm down failed: $(cat "$WORK/down.out")"
+wait_done "$JOBID" 120
+[[ ! -e $home/.spark-slurm/clusters/$JOBID ]] || fail "the connection record outlived the cluster"
+out=$(job_output "$JOBID")
+grep -Eq 'cluster stopped in [0-9.]+ s' <<<"$out" || fail "no teardown reported"
+secret_leaks=$(grep -rlE '[0-9a-f]{64}' "$WORK" 2>/dev/null | grep -v -e other-connect.out || true)
+[[ -z $secret_leaks ]] || fail "a secret appears in $secret_leaks"
+assert_nothing_left
+pass "record after ${ready_after} s; $(grep -Eo 'spark connect ready in [0-9.]+ s' <<<"$out")"

@@ -1,0 +1,39 @@
+#!/bin/bash
+# A cluster held by `spark-slurm up` whose time limit comes stops cleanly before Slurm kills it:
+# --stop-before-end ahead of the limit it saves the HDFS namespace into the state dir and stops
+# every daemon, so the job ends COMPLETED (not TIMEOUT), its connection record is gone, and the
+# next cluster on that state dir finds the file written into HDFS meanwhile.
+SMOKE_NAME=up_walltime
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+clean_node_scratch
+home=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)
+install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/state"
+
+# 3 minutes of walltime, stop 110 s before the end: the cluster holds for a little while.
+job_script job.sh -N3 --exclusive -t 3 "-o job-%j.out" -- \
+    up --runtime none --state-dir "$WORK/state" --stop-before-end 110 --ready-timeout 150
+submit job.sh
+record=$home/.spark-slurm/clusters/$JOBID/cluster.json
+wait_for_file "$record" 200 "the cluster did not come up"
+echo "kept across jobs" >"$WORK/kept.txt"
+chown "$SPARK_SLURM_TEST_USER" "$WORK/kept.txt"
+"$RUN_AS_USER" bash -c "eval \"\$(spark-slurm env --job $JOBID)\" && hdfs dfs -put '$WORK/kept.txt' /kept.txt" ||
+    fail "could not write into the held cluster's HDFS"
+
+wait_state "$JOBID" 240 COMPLETED FAILED TIMEOUT CANCELLED
+[[ $STATE == COMPLETED ]] || fail "the held cluster's job ended $STATE, not COMPLETED"
+out=$(job_output "$JOBID")
+grep -q "time limit is 110 s away" <<<"$out" || fail "the leader did not stop for the time limit"
+grep -Eq 'saved the HDFS namespace in [0-9.]+ s' <<<"$out" || fail "the namespace was not saved"
+[[ ! -e $home/.spark-slurm/clusters/$JOBID ]] || fail "the connection record outlived the cluster"
+assert_nothing_left
+
+# The state dir serves the next cluster: the file is there.
+first=$JOBID
+job_script job2.sh -N3 --exclusive -t 5 "-o job-%j.out" -- \
+    run --runtime none --state-dir "$WORK/state" --ready-timeout 150 -- sh -c 'hdfs dfs -cat /kept.txt'
+submit job2.sh
+wait_done "$JOBID" 300
+grep -q "kept across jobs" <<<"$(job_output "$JOBID")" || fail "the file written into job $first's HDFS is gone"
+assert_nothing_left
+pass
