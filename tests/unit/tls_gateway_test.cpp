@@ -4,252 +4,25 @@
 // signal with a deadline; nothing sleeps for a fixed time.
 #include "connect/tls_gateway.hpp"
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <mutex>
-#include <random>
-#include <thread>
 
-#include "common/errors.hpp"
 #include "connect/gateway_command.hpp"
 #include "connect/tls_certificate.hpp"
+#include "tls_test_peers.hpp"
 
 namespace spark_slurm {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
-
-// Polls `done` until it is true or `limit` has passed.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-        if (done()) return true;
-        ::poll(nullptr, 0, 10);
-    }
-    return done();
-}
-
-std::size_t open_fd_count() {
-    std::size_t count = 0;
-    DIR* dir = ::opendir("/proc/self/fd");
-    while (dir && ::readdir(dir)) ++count;
-    if (dir) ::closedir(dir);
-    return count;
-}
-
-int connect_tcp(std::uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-// True once the peer has closed `fd` (EOF or reset), within `limit`.
-bool closed_by_peer(int fd, std::chrono::milliseconds limit) {
-    char byte;
-    return eventually(
-        [&] {
-            pollfd readable{fd, POLLIN, 0};
-            if (::poll(&readable, 1, 20) <= 0) return false;
-            ssize_t n = ::recv(fd, &byte, 1, MSG_DONTWAIT);
-            return n == 0 || (n < 0 && errno != EAGAIN);
-        },
-        limit);
-}
-
-// Echoes every byte on every connection; ends its side when the client ends its own.
-class EchoServer {
-  public:
-    EchoServer() {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        ::listen(listener_, 64);
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
-        acceptor_ = std::thread([this] { accept_loop(); });
-    }
-    ~EchoServer() {
-        ::shutdown(listener_, SHUT_RDWR);  // wakes accept()
-        acceptor_.join();
-        {
-            std::lock_guard lock(mutex_);
-            for (int fd : open_) ::shutdown(fd, SHUT_RDWR);
-        }
-        for (auto& thread : connections_) thread.join();
-        ::close(listener_);
-    }
-    std::uint16_t port() const { return port_; }
-
-  private:
-    void accept_loop() {
-        while (true) {
-            int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (fd < 0) return;
-            std::lock_guard lock(mutex_);
-            open_.push_back(fd);
-            connections_.emplace_back([this, fd] { echo(fd); });
-        }
-    }
-    void echo(int fd) {
-        char buffer[64 * 1024];
-        ssize_t n;
-        while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0)
-            for (ssize_t sent = 0, m; sent < n; sent += m)
-                if ((m = ::send(fd, buffer + sent, n - sent, MSG_NOSIGNAL)) <= 0) break;
-        ::shutdown(fd, SHUT_WR);
-        std::lock_guard lock(mutex_);
-        std::erase(open_, fd);
-        ::close(fd);
-    }
-
-    int listener_;
-    std::uint16_t port_;
-    std::thread acceptor_;
-    std::mutex mutex_;
-    std::vector<int> open_;
-    std::vector<std::thread> connections_;
-};
-
-// A TLS client that trusts only the job's certificate, with the ALPN list it is given.
-class TlsClient {
-  public:
-    TlsClient(std::uint16_t port, const std::string& certificate_pem, std::string alpn) {
-        context_.reset(SSL_CTX_new(TLS_client_method()));
-        SSL_CTX_set_min_proto_version(context_.get(), TLS1_3_VERSION);
-        SSL_CTX_set_verify(context_.get(), SSL_VERIFY_PEER, nullptr);
-        BIO* bio = BIO_new_mem_buf(certificate_pem.data(), int(certificate_pem.size()));
-        X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-        X509_STORE_add_cert(SSL_CTX_get_cert_store(context_.get()), certificate);
-        X509_free(certificate);
-        BIO_free(bio);
-        fd_ = connect_tcp(port);
-        ssl_.reset(SSL_new(context_.get()));
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), "127.0.0.1");
-        if (!alpn.empty()) {
-            std::string wire = char(alpn.size()) + alpn;
-            SSL_set_alpn_protos(ssl_.get(), reinterpret_cast<const unsigned char*>(wire.data()),
-                                unsigned(wire.size()));
-        }
-        // Blocking with a timeout for the handshake; non-blocking afterwards.
-        timeval limit{10, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-        SSL_set_fd(ssl_.get(), fd_);
-        handshake_ok_ = fd_ >= 0 && SSL_connect(ssl_.get()) == 1;
-        ERR_clear_error();
-        ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
-    }
-    ~TlsClient() {
-        ssl_.reset();
-        if (fd_ >= 0) ::close(fd_);
-    }
-    bool handshake_ok() const { return handshake_ok_; }
-    std::string alpn() const {
-        const unsigned char* protocol = nullptr;
-        unsigned length = 0;
-        SSL_get0_alpn_selected(ssl_.get(), &protocol, &length);
-        return std::string(reinterpret_cast<const char*>(protocol), length);
-    }
-    int version() const { return SSL_version(ssl_.get()); }
-
-    // Sends `data` and reads as many bytes back, interleaving the two so that neither side's
-    // buffers ever need to hold the whole payload. Returns what came back (short on failure).
-    std::string echo(const std::string& data, std::chrono::seconds limit = 30s) {
-        std::string received;
-        std::size_t sent = 0;
-        const auto deadline = Clock::now() + limit;
-        std::vector<char> buffer(64 * 1024);
-        while (received.size() < data.size() && Clock::now() < deadline) {
-            bool progressed = false;
-            if (sent < data.size()) {
-                int n = SSL_write(ssl_.get(), data.data() + sent,
-                                  int(std::min<std::size_t>(data.size() - sent, 64 * 1024)));
-                if (n > 0) sent += std::size_t(n), progressed = true;
-            }
-            int n = SSL_read(ssl_.get(), buffer.data(), int(buffer.size()));
-            if (n > 0) {
-                received.append(buffer.data(), std::size_t(n));
-                progressed = true;
-            } else if (int error = SSL_get_error(ssl_.get(), n);
-                       error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
-                break;
-            }
-            ERR_clear_error();
-            if (!progressed) {
-                pollfd ready{fd_, short(POLLIN | (sent < data.size() ? POLLOUT : 0)), 0};
-                ::poll(&ready, 1, 50);
-            }
-        }
-        return received;
-    }
-
-    // Sends close_notify (our half-close) and waits for the other side's: true when it comes.
-    bool half_close_and_wait_for_end(std::chrono::seconds limit = 10s) {
-        SSL_shutdown(ssl_.get());
-        char byte;
-        return eventually(
-            [&] {
-                int n = SSL_read(ssl_.get(), &byte, 1);
-                int error = SSL_get_error(ssl_.get(), n);
-                ERR_clear_error();
-                return n <= 0 && error == SSL_ERROR_ZERO_RETURN;
-            },
-            limit);
-    }
-
-    // True once the gateway has closed the connection (EOF, reset or a TLS alert).
-    bool dropped(std::chrono::milliseconds limit) {
-        char byte;
-        return eventually(
-            [&] {
-                int n = SSL_read(ssl_.get(), &byte, 1);
-                int error = SSL_get_error(ssl_.get(), n);
-                ERR_clear_error();
-                return n <= 0 && error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE;
-            },
-            limit);
-    }
-
-  private:
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context_{nullptr, SSL_CTX_free};
-    std::unique_ptr<SSL, decltype(&SSL_free)> ssl_{nullptr, SSL_free};
-    int fd_ = -1;
-    bool handshake_ok_ = false;
-};
-
-std::string random_bytes(std::size_t size) {
-    std::mt19937_64 generator(42);
-    std::string data(size, '\0');
-    for (auto& c : data) c = char(generator());
-    return data;
-}
+using namespace spark_slurm::testing;
 
 // A job directory with a fresh certificate, an echo server and a gateway in front of it, served
 // by a thread until the fixture ends.
@@ -261,13 +34,13 @@ class GatewayTest : public ::testing::Test {
         identity_ = make_self_signed_identity({"localhost"}, {"127.0.0.1"}, 1h);
         std::ofstream(directory_ + "/cert.pem") << identity_.certificate_pem;
         std::ofstream(directory_ + "/key.pem") << identity_.private_key_pem;
-        GatewaySettings settings{"127.0.0.1",
-                                 0,
-                                 echo_.port(),
-                                 directory_ + "/cert.pem",
-                                 directory_ + "/key.pem",
-                                 max_connections,
-                                 handshake_limit};
+        GatewaySettings settings{.listen_address = "127.0.0.1",
+                                 .listen_port = 0,
+                                 .backend_port = echo_.port(),
+                                 .certificate_file = directory_ + "/cert.pem",
+                                 .private_key_file = directory_ + "/key.pem",
+                                 .max_connections = max_connections,
+                                 .handshake_limit = handshake_limit};
         gateway_ = std::make_unique<TlsGateway>(settings);
         ASSERT_EQ(::pipe2(stop_, O_CLOEXEC), 0);
         server_ = std::thread([this] { gateway_->serve(stop_[0]); });
@@ -426,41 +199,6 @@ TEST(TlsGatewayProcess, StopsOnSigtermWithStatusZero) {
     EXPECT_TRUE(eventually([&] { return ::waitpid(child, &status, WNOHANG) == child; }, 10s));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     std::filesystem::remove_all(directory);
-}
-
-TEST(GatewayCommand, ParsesItsFourOptions) {
-    auto settings = parse_gateway_arguments(
-        {"--listen", "10.0.0.1:15002", "--backend-port", "40000", "--cert", "c", "--key", "k"});
-    EXPECT_EQ(settings.listen_address, "10.0.0.1");
-    EXPECT_EQ(settings.listen_port, 15002);
-    EXPECT_EQ(settings.backend_port, 40000);
-    EXPECT_EQ(settings.certificate_file, "c");
-    EXPECT_EQ(settings.private_key_file, "k");
-    auto v6 = parse_gateway_arguments(
-        {"--key", "k", "--cert", "c", "--listen", "[fd00::1]:1", "--backend-port", "2"});
-    EXPECT_EQ(v6.listen_address, "fd00::1");
-}
-
-TEST(GatewayCommand, RejectsMalformedCommandLines) {
-    const std::vector<std::string> good = {
-        "--listen", "10.0.0.1:15002", "--backend-port", "40000", "--cert", "c", "--key", "k"};
-    EXPECT_NO_THROW(parse_gateway_arguments(good));
-    EXPECT_THROW(parse_gateway_arguments({}), UsageError);
-    EXPECT_THROW(parse_gateway_arguments({good.begin(), good.end() - 2}), UsageError);  // no key
-    EXPECT_THROW(parse_gateway_arguments({good.begin(), good.end() - 1}), UsageError);  // no value
-    auto with = [&](std::size_t index, const std::string& value) {
-        auto args = good;
-        args[index] = value;
-        return args;
-    };
-    EXPECT_THROW(parse_gateway_arguments(with(1, "10.0.0.1")), UsageError);
-    EXPECT_THROW(parse_gateway_arguments(with(1, "10.0.0.1:70000")), UsageError);
-    EXPECT_THROW(parse_gateway_arguments(with(3, "0")), UsageError);
-    EXPECT_THROW(parse_gateway_arguments(with(3, "12x")), UsageError);
-    EXPECT_THROW(parse_gateway_arguments(with(0, "--bogus")), UsageError);
-    auto twice = good;
-    twice.insert(twice.end(), {"--key", "k2"});
-    EXPECT_THROW(parse_gateway_arguments(twice), UsageError);
 }
 
 }  // namespace
