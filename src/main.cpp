@@ -7,6 +7,7 @@
 #include "common/errors.hpp"
 #include "common/job_environment.hpp"
 #include "common/log.hpp"
+#include "connect/gateway_command.hpp"
 #include "launcher/doctor_command.hpp"
 #include "launcher/plan_command.hpp"
 #include "launcher/run_command.hpp"
@@ -17,6 +18,9 @@ int main(int argc, char** argv) {
     using namespace spark_slurm;
     JobEnvironment environment;
     try {
+        // The leader's internal child command, before (and outside) the user's command line.
+        if (argc > 1 && std::string(argv[1]) == kGatewayCommandName)
+            return gateway_command(std::vector<std::string>(argv + 2, argv + argc));
         environment = read_job_environment(current_environment());
         auto parsed = parse_command_line(std::vector<std::string>(argv + 1, argv + argc),
                                          environment.variables);
