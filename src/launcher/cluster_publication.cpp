@@ -37,8 +37,8 @@ std::uint16_t port_of(const std::string& url) {
 }  // namespace
 
 std::string cluster_comment(const Plan& plan) {
-    std::string comment = fmt::format("spark-slurm: master {} ui {}", plan.master_url,
-                                      plan.master_webui_url);
+    std::string comment =
+        fmt::format("spark-slurm: master {} ui {}", plan.master_url, plan.master_webui_url);
     if (plan.hdfs) comment += fmt::format(" hdfs {} ui {}", plan.hdfs_url, plan.namenode_webui_url);
     if (plan.connect) comment += fmt::format(" connect {}", plan.connect_url);
     return comment;
@@ -58,7 +58,8 @@ GatewayFiles ClusterPublication::prepare_connect() {
     std::vector<std::string> names{leader.hostname, "localhost"};
     std::vector<std::string> addresses{leader.address, "127.0.0.1"};
     TlsIdentity identity = make_self_signed_identity(names, addresses, std::chrono::hours(24 * 30));
-    GatewayFiles files{in(directory_, "connect-ca.pem"), in(leader.conf_dir, "connect-gateway.key")};
+    GatewayFiles files{in(directory_, "connect-ca.pem"),
+                       in(leader.conf_dir, "connect-gateway.key")};
     write_private_file(files.certificate, identity.certificate_pem);
     write_private_file(files.private_key, identity.private_key_pem);
     return files;

@@ -218,9 +218,8 @@ void Leader::step() {
 
 void Leader::on_signal(int signal) {
     if (is_stop_request(signal) && plan_.interactive && !terminated_ && phase_ < Phase::Stopping) {
-        const std::string why =
-            fmt::format("received {} (spark-slurm down, or the walltime warning)",
-                        ::strsignal(signal));
+        const std::string why = fmt::format(
+            "received {} (spark-slurm down, or the walltime warning)", ::strsignal(signal));
         events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
         if (phase_ == Phase::Holding) return finish_holding(why);
         // Not ready yet: there is nothing to save, and no reason to requeue.
@@ -417,20 +416,17 @@ void Leader::start_connect() {
         const GatewayFiles files = publication_.prepare_connect();
         daemons_.start(daemon_spec(plan_, node_, Daemon::ConnectServer));
         const std::vector<std::string> argv{
-            own_executable(),
-            "connect-gateway",
-            "--listen",
-            fmt::format("{}:{}", node_.address, node_.ports.connect_gateway),
-            "--backend-port",
-            std::to_string(node_.ports.connect_server),
-            "--cert",
-            files.certificate,
-            "--key",
-            files.private_key};
-        gateway_ = Process::spawn(
-            {argv, {{"PATH", "/usr/bin:/bin"}}, node_.work_dir,
-             log_path(plan_, node_, "connect-gateway"), false},
-            "connect gateway");
+            own_executable(), "connect-gateway",
+            "--listen",       fmt::format("{}:{}", node_.address, node_.ports.connect_gateway),
+            "--backend-port", std::to_string(node_.ports.connect_server),
+            "--cert",         files.certificate,
+            "--key",          files.private_key};
+        gateway_ = Process::spawn({argv,
+                                   {{"PATH", "/usr/bin:/bin"}},
+                                   node_.work_dir,
+                                   log_path(plan_, node_, "connect-gateway"),
+                                   false},
+                                  "connect gateway");
     } catch (const LaunchError& error) {
         ready_ = false;  // nothing ran: a failed start, not a failed run
         return fail(error.what());

@@ -184,7 +184,8 @@ Options validated(Command command, const po::variables_map& values,
     if (has("events")) options.events_file = text_value(values, "events");
     if (command == Command::Run || command == Command::Up) {
         if (command == Command::Run && flag("no-connect"))
-            reject(command, "--no-connect is for 'up'; 'run' starts Spark Connect only with --connect");
+            reject(command,
+                   "--no-connect is for 'up'; 'run' starts Spark Connect only with --connect");
         if (command == Command::Up && flag("no-connect") && flag("connect"))
             reject(command, "--connect and --no-connect contradict each other; choose one");
         options.connect = command == Command::Up ? !flag("no-connect") : flag("connect");

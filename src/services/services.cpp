@@ -116,7 +116,8 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
         case Daemon::ConnectServer:
             invocation.install = Install::Spark;
             invocation.tool = "spark-submit";
-            invocation.args = {"--class", "org.apache.spark.sql.connect.service.SparkConnectServer"};
+            invocation.args = {"--class",
+                               "org.apache.spark.sql.connect.service.SparkConnectServer"};
             for (const auto& [key, value] : connect_server_settings(plan))
                 invocation.args.insert(invocation.args.end(), {"--conf", key + "=" + value});
             invocation.args.push_back("spark-internal");

@@ -252,5 +252,40 @@ TEST(Options, PlanPreview) {
     EXPECT_TRUE(options.json);
 }
 
+TEST(Options, UpHoldsTheClusterWithSparkConnect) {
+    auto options = parse({"up", "--workers", "2"});
+    EXPECT_EQ(options.command, Command::Up);
+    EXPECT_TRUE(options.connect);
+    EXPECT_TRUE(options.driver.empty());
+    EXPECT_EQ(options.stop_before_end_seconds, 90u);
+    EXPECT_FALSE(parse({"up", "--no-connect"}).connect);
+    EXPECT_EQ(parse({"up", "--stop-before-end", "300"}).stop_before_end_seconds, 300u);
+    EXPECT_EQ(parse({"up"}, {{"SPARK_SLURM_STOP_BEFORE_END", "45"}}).stop_before_end_seconds, 45u);
+}
+
+TEST(Options, RunStartsSparkConnectOnlyWhenAsked) {
+    EXPECT_FALSE(parse({"run", "--", "true"}).connect);
+    EXPECT_TRUE(parse({"run", "--connect", "--", "true"}).connect);
+}
+
+TEST(Options, UpRejectionsNameTheFix) {
+    EXPECT_THAT(rejection({"up", "--", "spark-submit", "app.py"}),
+                HasSubstr("use 'spark-slurm run -- COMMAND'"));
+    EXPECT_THAT(rejection({"run", "--no-connect", "--", "true"}),
+                HasSubstr("--no-connect is for 'up'"));
+    EXPECT_THAT(rejection({"up", "--connect", "--no-connect"}), HasSubstr("choose one"));
+    EXPECT_THAT(rejection({"up", "--stop-before-end", "0"}), HasSubstr("--stop-before-end"));
+    EXPECT_THAT(rejection({"plan", "--stop-before-end", "60"}), HasSubstr("stop-before-end"));
+}
+
+TEST(Options, UpHasItsOwnHelp) {
+    auto parsed = parse_command_line({"up", "--help"}, {});
+    EXPECT_EQ(parsed.action, ParsedCommandLine::Action::PrintText);
+    EXPECT_THAT(parsed.text, HasSubstr("spark-slurm up [OPTIONS]"));
+    EXPECT_THAT(parsed.text, HasSubstr("spark-slurm down"));
+    EXPECT_THAT(parsed.text, HasSubstr("--stop-before-end"));
+    EXPECT_THAT(parse_command_line({"--help"}, {}).text, HasSubstr("up      start the cluster"));
+}
+
 }  // namespace
 }  // namespace spark_slurm

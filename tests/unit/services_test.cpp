@@ -182,5 +182,51 @@ TEST_F(NodeCheckOnThisMachine, MissingBindSourcesAreListed) {
     EXPECT_THAT(report.missing_binds, ElementsAre("/no/such/dir (--bind)"));
 }
 
+Plan connect_plan() {
+    PlanInputs inputs = testing::synthetic_inputs(2, {4, 16 * kGiB});
+    inputs.options.command = Command::Up;
+    inputs.options.connect = true;
+    inputs.options.memory = 2 * kGiB;
+    inputs.connect_token = "connect-token-of-the-job";
+    inputs.nodes[0].ports.connect_gateway = 15002;
+    inputs.nodes[0].ports.connect_server = 41000;
+    return make_plan(inputs);
+}
+
+TEST(Services, TheConnectServerListensOnLoopbackWithTheTokenInItsEnvironment) {
+    auto plan = connect_plan();
+    EXPECT_TRUE(plan.interactive);
+    EXPECT_EQ(plan.connect_url, "sc://10.0.0.1:15002/;use_ssl=true");
+    auto spec = daemon_spec(plan, plan.leader(), Daemon::ConnectServer);
+    const auto& args = spec.invocation.args;
+    EXPECT_EQ(spec.invocation.tool, "spark-submit");
+    EXPECT_THAT(args, Contains("org.apache.spark.sql.connect.service.SparkConnectServer"));
+    EXPECT_THAT(args, Contains("spark.connect.grpc.binding.address=127.0.0.1"));
+    EXPECT_THAT(args, Contains("spark.connect.grpc.binding.port=41000"));
+    EXPECT_THAT(args, Contains("spark.dynamicAllocation.enabled=true"));
+    EXPECT_EQ(args.back(), "spark-internal");
+    for (const auto& arg : args) EXPECT_EQ(arg.find("connect-token-of-the-job"), std::string::npos);
+    EXPECT_EQ(spec.invocation.environment.at("SPARK_CONNECT_AUTHENTICATE_TOKEN"),
+              "connect-token-of-the-job");
+    // Started by the leader once the cluster is ready, never among the daemons of a node.
+    for (const auto& node : plan.nodes) {
+        for (const auto& daemon : daemons_for(plan, node))
+            EXPECT_NE(daemon.daemon, Daemon::ConnectServer);
+    }
+}
+
+TEST(Services, ClientConfigsCarryTheClusterButNothingOfTheLeaderNode) {
+    auto plan = connect_plan();
+    auto configs = render_client_configs(plan);
+    EXPECT_THAT(configs.spark_defaults, ::testing::HasSubstr("spark://10.0.0.1:7077"));
+    EXPECT_THAT(configs.spark_defaults, ::testing::HasSubstr(testing::kTestSecret));
+    EXPECT_THAT(configs.spark_defaults, ::testing::HasSubstr("hdfs://10.0.0.1:8020"));
+    EXPECT_THAT(configs.spark_defaults, ::testing::Not(::testing::HasSubstr("spark.driver.host")));
+    EXPECT_THAT(configs.spark_defaults, ::testing::Not(::testing::HasSubstr("/tmp")));
+    EXPECT_THAT(configs.core_site, ::testing::HasSubstr("hdfs://10.0.0.1:8020"));
+    EXPECT_THAT(configs.spark_defaults,
+                ::testing::Not(::testing::HasSubstr("connect-token-of-the-job")));
+}
+
 }  // namespace
 }  // namespace spark_slurm
