@@ -4,13 +4,15 @@
 // "elapsed" (seconds since this launcher started); "seconds" is since the leader began starting
 // daemons (or a duration, where it says so). The events and their other fields:
 //   rendezvous {ranks, seconds: its duration, control_port: where the leader's launcher listens}
-//   phase {phase: formatting_namespace, starting_daemons, waiting_for_workers, driver_running,
-//          saving_namespace, stopping}
+//   phase {phase: formatting_namespace, starting_daemons, waiting_for_workers, starting_connect,
+//          driver_running, holding, saving_namespace, stopping}
 //   daemon_up {daemon, node, seconds}       workers {registered, expected, seconds}
 //   datanodes {live, expected, safe_mode, seconds}
 //   ready {seconds, workers, cores, memory_mib, master_url, master_webui_url, hdfs_url,
 //          namenode_webui_url}
 //   daemon_restart {daemon, node, status, attempt}   daemon_exited {daemon, node, status}
+//   connect_ready {seconds: since the Connect server started, connect_url}
+//   holding {}: `up`'s cluster is published and held   stop_requested {reason}: `up` stops
 //   driver_started {}   driver_exited {status, code}   namespace_saved {seconds: duration}
 //   signal {signal, phase}   failed {phase}   control_rejected {peer, reason}
 //   stopped {seconds: the teardown's duration}   exit {code}
