@@ -47,4 +47,12 @@ class PortClaims {
 // True when `address` is an IPv4 address in dotted form.
 bool is_ipv4_address(const std::string& address);
 
+// The address of this machine that packets to `address` leave from (a UDP socket connect()ed
+// to it, then getsockname(): routing only, nothing is sent). Empty when there is no route.
+std::string local_address_towards(const std::string& address);
+
+// This machine's fully qualified name, as `hostname -f` prints it (the canonical name of
+// gethostname()); the short name when the resolver knows no other.
+std::string canonical_hostname();
+
 }  // namespace spark_slurm
