@@ -95,6 +95,7 @@ struct JobFacts {
     std::uint32_t state = 0;  // JOB_* base state
     std::string state_name;   // job_state_name(state)
     bool running = false;     // RUNNING and not completing
+    bool ended = false;       // in a final state (COMPLETED, CANCELLED, TIMEOUT, ...)
     std::int64_t start_time = 0;
     std::int64_t end_time = 0;  // when the walltime ends it; 0 when unknown
     std::string node_list;      // Slurm's hostlist expression

@@ -13,10 +13,6 @@ namespace {
 constexpr const char* kStartHint =
     "start one with 'srun ... spark-slurm up' (see 'spark-slurm up --help')";
 
-bool has_ended(const JobFacts& job) {
-    return !job.running && job.state_name != "PENDING" && job.state_name != "SUSPENDED";
-}
-
 std::string job_list(const std::vector<RunningCluster>& clusters) {
     std::string text;
     for (const auto& cluster : clusters) {
@@ -54,7 +50,7 @@ std::vector<RunningCluster> running_clusters(const SlurmLibrary& slurm) {
             continue;
         }
         if (job->user_id != ::getuid()) continue;  // a job id of another cluster, reused here
-        if (has_ended(*job)) {
+        if (job->ended) {
             remove_record_directory(record.job_id);
             log::info("removed the connection record of job {}, which has ended ({})",
                       record.job_id, job->state_name);
@@ -83,7 +79,7 @@ RunningCluster find_cluster(const SlurmLibrary& slurm, std::optional<std::uint32
                           "your running clusters with 'spark-slurm list'");
     }
     if (!job->running) {
-        if (has_ended(*job)) remove_record_directory(*job_id);
+        if (job->ended) remove_record_directory(*job_id);
         throw LaunchError("job " + id + " is not running (it is " + job->state_name +
                           "); see your running clusters with 'spark-slurm list'");
     }
