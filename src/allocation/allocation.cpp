@@ -258,8 +258,8 @@ std::optional<JobFacts> load_job(const SlurmLibrary& slurm, std::uint32_t job_id
     facts.state = job.job_state & JOB_STATE_BASE;
     facts.state_name = job_state_name(facts.state);
     facts.running = facts.state == JOB_RUNNING && (job.job_state & JOB_COMPLETING) == 0;
-    facts.ended = facts.state != JOB_PENDING && facts.state != JOB_RUNNING &&
-                  facts.state != JOB_SUSPENDED;
+    facts.ended =
+        facts.state != JOB_PENDING && facts.state != JOB_RUNNING && facts.state != JOB_SUSPENDED;
     facts.start_time = static_cast<std::int64_t>(job.start_time);
     facts.end_time = static_cast<std::int64_t>(job.end_time);
     if (job.nodes) facts.node_list = job.nodes;
