@@ -4,6 +4,10 @@
 #include <iostream>
 #include <string>
 
+#include "client/down_command.hpp"
+#include "client/env_command.hpp"
+#include "client/list_command.hpp"
+#include "client/status_command.hpp"
 #include "common/errors.hpp"
 #include "common/job_environment.hpp"
 #include "common/log.hpp"
@@ -30,6 +34,18 @@ int main(int argc, char** argv) {
         }
         if (parsed.options.command == Command::Doctor) {
             return doctor_command(parsed.options, environment);
+        }
+        switch (parsed.options.command) {
+            case Command::Env:
+                return env_command(parsed.options);
+            case Command::Status:
+                return status_command(parsed.options);
+            case Command::List:
+                return list_command(parsed.options);
+            case Command::Down:
+                return down_command(parsed.options);
+            default:
+                break;
         }
         if (parsed.options.command == Command::Plan) {
             return plan_command(parsed.options, environment, &argc, &argv);

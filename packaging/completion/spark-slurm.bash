@@ -6,7 +6,7 @@
 # The option lists below must match `spark-slurm COMMAND --help`: the ctest test
 # completion_matches_help (tests/packaging) compares them.
 
-_spark_slurm_commands="run up plan doctor help"
+_spark_slurm_commands="run up plan doctor env status list down help"
 
 # _spark_slurm_options COMMAND: the long options of COMMAND, as its --help lists them.
 _spark_slurm_options() {
@@ -16,6 +16,10 @@ _spark_slurm_options() {
         run | up) echo "$shared $cluster --events --connect --no-connect --stop-before-end" ;;
         plan) echo "$shared $cluster --json --every-rank --nodes --cores-per-node --memory-per-node" ;;
         doctor) echo "$shared" ;;
+        env) echo "--job --help" ;;
+        status) echo "--job --json --help" ;;
+        list) echo "--json --help" ;;
+        down) echo "--job --timeout --help" ;;
     esac
 }
 
@@ -25,7 +29,9 @@ _spark_slurm() {
     COMPREPLY=()
     for ((i = 1; i < COMP_CWORD; i++)); do
         if [[ -z $command ]]; then
-            case ${COMP_WORDS[i]} in run | up | plan | doctor | help) command=${COMP_WORDS[i]} ;; esac
+            case ${COMP_WORDS[i]} in
+                run | up | plan | doctor | env | status | list | down | help) command=${COMP_WORDS[i]} ;;
+            esac
         elif [[ ${COMP_WORDS[i]} == -- ]]; then
             # The driver command: its first word is a command, the rest files.
             if ((i + 1 == COMP_CWORD)); then
@@ -41,7 +47,7 @@ _spark_slurm() {
         return 0
     fi
     if [[ $command == help ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "run up plan doctor" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "run up plan doctor env status list down" -- "$cur")
         return 0
     fi
     case $prev in
@@ -59,9 +65,9 @@ _spark_slurm() {
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
             return 0
             ;;
-        --workers | --cores | --memory | --disk | --leader-ip | --ready-timeout | --stop-before-end | --nodes | \
-            --cores-per-node | --memory-per-node)
-            return 0 # a number, a size or an address: nothing to offer
+        --workers | --cores | --memory | --disk | --leader-ip | --ready-timeout | --stop-before-end | \
+            --nodes | --cores-per-node | --memory-per-node | --job | --timeout)
+            return 0 # a number, a size, an address or a job id: nothing to offer
             ;;
     esac
     local words

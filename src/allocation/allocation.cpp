@@ -1,9 +1,19 @@
 #include "allocation/allocation.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <sstream>
 #include <type_traits>
 
 #include "common/errors.hpp"
@@ -32,6 +42,92 @@ void SlurmLibrary::ensure_initialized() const {
     if (initialized_) return;
     slurm_init(nullptr);
     initialized_ = true;
+}
+
+namespace {
+
+constexpr auto kSlurmSetupDeadline = std::chrono::seconds(15);
+
+std::string cannot_reach(const std::string& why) {
+    return "cannot reach Slurm from here: " + why +
+           "; run spark-slurm on a login node of the cluster (where 'scontrol ping' answers)";
+}
+
+// libslurm's last complaint, without the program name it prefixes.
+std::string last_complaint(const std::string& output) {
+    std::istringstream lines(output);
+    std::string line, last;
+    while (std::getline(lines, line)) {
+        if (!line.empty()) last = line;
+    }
+    if (auto colon = last.find(": "); colon != std::string::npos) last = last.substr(colon + 2);
+    return last;
+}
+
+}  // namespace
+
+void SlurmLibrary::ensure_initialized_or_explain() const {
+    if (initialized_) return;
+    if (const char* conf = std::getenv("SLURM_CONF"); conf && *conf) {
+        struct stat info {};
+        if (::stat(conf, &info) != 0) {
+            throw LaunchError(
+                cannot_reach(std::string("SLURM_CONF names ") + conf + ", which does not exist"));
+        }
+    }
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        throw LaunchError("while trying Slurm's configuration: cannot create a pipe");
+    }
+    pid_t child = ::fork();
+    if (child < 0) {
+        ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);
+        throw LaunchError("while trying Slurm's configuration: cannot fork");
+    }
+    if (child == 0) {
+        ::dup2(pipe_fds[1], STDERR_FILENO);
+        ::dup2(pipe_fds[1], STDOUT_FILENO);
+        slurm_init(nullptr);
+        ::_exit(0);  // libslurm exits 1 itself when it has no usable configuration
+    }
+    ::close(pipe_fds[1]);
+    std::string output;
+    auto deadline = std::chrono::steady_clock::now() + kSlurmSetupDeadline;
+    bool timed_out = false;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd entry{pipe_fds[0], POLLIN, 0};
+        int ready = ::poll(&entry, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) continue;
+        char buffer[4096];
+        ssize_t got = ::read(pipe_fds[0], buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;  // the child has exited (or closed its output)
+        if (output.size() < 64 * 1024) output.append(buffer, static_cast<std::size_t>(got));
+    }
+    ::close(pipe_fds[0]);
+    if (timed_out) ::kill(child, SIGKILL);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out) {
+        throw LaunchError(cannot_reach("libslurm could not load its configuration within " +
+                                       std::to_string(kSlurmSetupDeadline.count()) + " s (" +
+                                       last_complaint(output) + ")"));
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::string why = last_complaint(output);
+        throw LaunchError(cannot_reach("libslurm cannot load its configuration" +
+                                       (why.empty() ? std::string() : " (" + why + ")")));
+    }
+    ensure_initialized();
 }
 
 std::vector<std::string> expand_hostlist(const std::string& expression) {
@@ -148,6 +244,79 @@ void requeue_job(const SlurmLibrary& slurm, std::uint32_t job_id) {
         throw LaunchError("while requeueing job " + std::to_string(job_id) + ": " +
                           slurm_error_text());
     }
+}
+
+std::optional<JobFacts> load_job(const SlurmLibrary& slurm, std::uint32_t job_id) {
+    slurm.ensure_initialized_or_explain();
+    job_info_msg_t* raw = nullptr;
+    if (slurm_load_job(&raw, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !raw) {
+        int error = slurm_get_errno();
+        if (error == ESLURM_INVALID_JOB_ID) return std::nullopt;
+        throw LaunchError(cannot_reach(std::string("looking up job ") + std::to_string(job_id) +
+                                       " failed (" + slurm_strerror(error) + ")"));
+    }
+    std::unique_ptr<job_info_msg_t, JobInfoFree> message(raw);
+    if (message->record_count == 0) return std::nullopt;
+    const slurm_job_info_t& job = message->job_array[0];
+    JobFacts facts;
+    facts.job_id = job.job_id;
+    facts.user_id = job.user_id;
+    if (job.user_name && *job.user_name) {
+        facts.user_name = job.user_name;
+    } else if (const passwd* entry = getpwuid(job.user_id)) {
+        facts.user_name = entry->pw_name;
+    } else {
+        facts.user_name = "uid " + std::to_string(job.user_id);
+    }
+    facts.state = job.job_state & JOB_STATE_BASE;
+    facts.state_name = job_state_name(facts.state);
+    facts.running = facts.state == JOB_RUNNING && (job.job_state & JOB_COMPLETING) == 0;
+    facts.ended =
+        facts.state != JOB_PENDING && facts.state != JOB_RUNNING && facts.state != JOB_SUSPENDED;
+    facts.start_time = static_cast<std::int64_t>(job.start_time);
+    facts.end_time = static_cast<std::int64_t>(job.end_time);
+    if (job.nodes) facts.node_list = job.nodes;
+    return facts;
+}
+
+void signal_job_step(const SlurmLibrary& slurm, std::uint32_t job_id, std::uint32_t step_id,
+                     int signal) {
+    slurm.ensure_initialized_or_explain();
+    if (slurm_signal_job_step(job_id, step_id, static_cast<std::uint32_t>(signal)) !=
+        SLURM_SUCCESS) {
+        throw LaunchError("while signalling step " + std::to_string(job_id) + "." +
+                          std::to_string(step_id) + ": " + slurm_error_text());
+    }
+}
+
+std::string job_state_name(std::uint32_t state) {
+    switch (state & JOB_STATE_BASE) {
+        case JOB_PENDING:
+            return "PENDING";
+        case JOB_RUNNING:
+            return "RUNNING";
+        case JOB_SUSPENDED:
+            return "SUSPENDED";
+        case JOB_COMPLETE:
+            return "COMPLETED";
+        case JOB_CANCELLED:
+            return "CANCELLED";
+        case JOB_FAILED:
+            return "FAILED";
+        case JOB_TIMEOUT:
+            return "TIMEOUT";
+        case JOB_NODE_FAIL:
+            return "NODE_FAIL";
+        case JOB_PREEMPTED:
+            return "PREEMPTED";
+        case JOB_BOOT_FAIL:
+            return "BOOT_FAIL";
+        case JOB_DEADLINE:
+            return "DEADLINE";
+        case JOB_OOM:
+            return "OUT_OF_MEMORY";
+    }
+    return "state " + std::to_string(state);
 }
 
 }  // namespace spark_slurm

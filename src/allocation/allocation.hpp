@@ -40,6 +40,11 @@ class SlurmLibrary {
     SlurmLibrary(const SlurmLibrary&) = delete;
     SlurmLibrary& operator=(const SlurmLibrary&) = delete;
     void ensure_initialized() const;
+    // For the clients on a login node, which may have no Slurm configuration (or a broken one):
+    // libslurm then exits the process, after retrying for up to a minute, with messages of its
+    // own. So the setup is first tried in a child process, with a deadline; throws LaunchError
+    // saying that Slurm cannot be reached from here, and libslurm's reason, when it fails.
+    void ensure_initialized_or_explain() const;
 
   private:
     mutable bool initialized_ = false;
@@ -83,5 +88,32 @@ void set_job_comment(const SlurmLibrary& slurm, std::uint32_t job_id, const std:
 
 // slurm_requeue: the job goes back to PENDING and its batch script reruns from the top.
 void requeue_job(const SlurmLibrary& slurm, std::uint32_t job_id);
+
+// What a client on a login node needs to know about a cluster's job (`spark-slurm env, status,
+// list, down`).
+struct JobFacts {
+    std::uint32_t job_id = 0;
+    std::uint32_t user_id = 0;
+    std::string user_name;    // from Slurm, else the password database, else the uid
+    std::uint32_t state = 0;  // JOB_* base state
+    std::string state_name;   // job_state_name(state)
+    bool running = false;     // RUNNING and not completing
+    bool ended = false;       // in a final state (COMPLETED, CANCELLED, TIMEOUT, ...)
+    std::int64_t start_time = 0;
+    std::int64_t end_time = 0;  // when the walltime ends it; 0 when unknown
+    std::string node_list;      // Slurm's hostlist expression
+};
+
+// One request to slurmctld. nullopt: Slurm knows no such job (any more). Throws LaunchError
+// saying that Slurm cannot be reached (and why) for any other failure.
+std::optional<JobFacts> load_job(const SlurmLibrary& slurm, std::uint32_t job_id);
+
+// Sends `signal` to one step of a job (slurm_signal_job_step); Slurm lets only the job's owner or
+// an administrator do it. Throws LaunchError with Slurm's reason.
+void signal_job_step(const SlurmLibrary& slurm, std::uint32_t job_id, std::uint32_t step_id,
+                     int signal);
+
+// The name of job state `state` ("RUNNING", "COMPLETED", ...).
+std::string job_state_name(std::uint32_t state);
 
 }  // namespace spark_slurm

@@ -44,14 +44,16 @@ struct ClusterRecord {
     unsigned workers = 0;
     unsigned worker_cores = 0;
     std::uint64_t worker_memory_mib = 0;
-    std::string runtime;      // "none", "apptainer", "singularity"
-    std::string image;        // the Spark image, "" for a host install
-    std::string spark_home;   // on the nodes (inside the image for a container runtime)
-    std::string hadoop_home;  // likewise
-    std::string job_dir;      // shared: the daemons' logs
-    std::string state_dir;    // "" when ephemeral
+    std::string runtime;        // "none", "apptainer", "singularity"
+    std::string image;          // the Spark image, "" for a host install
+    std::string spark_home;     // on the nodes (inside the image for a container runtime)
+    std::string hadoop_home;    // likewise
+    std::string job_dir;        // shared: the daemons' logs
+    std::string state_dir;      // "" when ephemeral
     std::int64_t ready_at = 0;  // unix seconds
     std::int64_t end_time = 0;  // the allocation's end, unix seconds; 0 when unknown
+
+    bool operator==(const ClusterRecord&) const = default;
 };
 
 // $HOME/.spark-slurm/clusters of the calling user (home from getpwuid(getuid())).
@@ -94,3 +96,20 @@ std::vector<ClusterRecord> read_all_records();
 void remove_record_directory(std::uint32_t job_id) noexcept;
 
 }  // namespace spark_slurm
+
+// The same, under an explicit clusters directory instead of the calling user's: the functions
+// above call these with clusters_directory(). For the unit tests, which work in a temporary
+// directory; a caller can only point them at directories it could write anyway, and the same
+// ownership and permission checks apply. make_private_directory's chain of private directories
+// starts at the parent of `clusters_dir` (for the real one, $HOME/.spark-slurm).
+namespace spark_slurm::records_in {
+
+std::string record_directory(const std::string& clusters_dir, std::uint32_t job_id);
+void make_private_directory(const std::string& clusters_dir, const std::string& path);
+std::string prepare_record_directory(const std::string& clusters_dir, std::uint32_t job_id);
+void publish_record(const std::string& clusters_dir, const ClusterRecord& record);
+std::optional<ClusterRecord> read_record(const std::string& clusters_dir, std::uint32_t job_id);
+std::vector<ClusterRecord> read_all_records(const std::string& clusters_dir);
+void remove_record_directory(const std::string& clusters_dir, std::uint32_t job_id) noexcept;
+
+}  // namespace spark_slurm::records_in

@@ -192,4 +192,35 @@ bool accepts_connections(const std::string& address, std::uint16_t port,
     return accepted;
 }
 
+std::string local_address_towards(const std::string& address) {
+    sockaddr_in remote{};
+    remote.sin_family = AF_INET;
+    remote.sin_port = htons(9);  // discard; nothing is sent to it
+    if (::inet_pton(AF_INET, address.c_str(), &remote.sin_addr) != 1) return "";
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "";
+    std::string local;
+    sockaddr_in own{};
+    socklen_t length = sizeof own;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&own), &length) == 0) {
+        char text[INET_ADDRSTRLEN] = {};
+        if (::inet_ntop(AF_INET, &own.sin_addr, text, sizeof text)) local = text;
+    }
+    ::close(fd);
+    return local;
+}
+
+std::string canonical_hostname() {
+    std::string name = this_hostname();
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_flags = AI_CANONNAME;
+    addrinfo* raw = nullptr;
+    if (::getaddrinfo(name.c_str(), nullptr, &hints, &raw) != 0) return name;
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> results(raw, ::freeaddrinfo);
+    if (results->ai_canonname && *results->ai_canonname) return results->ai_canonname;
+    return name;
+}
+
 }  // namespace spark_slurm

@@ -53,4 +53,12 @@ bool is_ipv4_address(const std::string& address);
 bool accepts_connections(const std::string& address, std::uint16_t port,
                          std::chrono::milliseconds timeout);
 
+// The address of this machine that packets to `address` leave from (a UDP socket connect()ed
+// to it, then getsockname(): routing only, nothing is sent). Empty when there is no route.
+std::string local_address_towards(const std::string& address);
+
+// This machine's fully qualified name, as `hostname -f` prints it (the canonical name of
+// gethostname()); the short name when the resolver knows no other.
+std::string canonical_hostname();
+
 }  // namespace spark_slurm

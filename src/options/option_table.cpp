@@ -89,6 +89,12 @@ constexpr OptionSpec kOptionTable[] = {
      "preview: cores of each node"},
     {"memory-per-node", nullptr, Kind::Size, kPlan, "SIZE", "this machine's",
      "preview: memory of each node"},
+    {"job", nullptr, Kind::Text, kEnv | kStatus | kDown, "ID", "your only running cluster",
+     "the Slurm job id of the cluster (see 'spark-slurm list')"},
+    {"json", nullptr, Kind::Flag, kStatus | kList, nullptr, nullptr,
+     "print one JSON object instead of text"},
+    {"timeout", nullptr, Kind::Count, kDown, "SEC", "120",
+     "give up waiting for the cluster to stop after this many seconds"},
 };
 
 }  // namespace
@@ -104,13 +110,24 @@ bool in_scope(const OptionSpec& spec, Command command) {
             return spec.scope & kPlan;
         case Command::Doctor:
             return spec.scope & kDoctor;
+        case Command::Env:
+            return spec.scope & kEnv;
+        case Command::Status:
+            return spec.scope & kStatus;
+        case Command::List:
+            return spec.scope & kList;
+        case Command::Down:
+            return spec.scope & kDown;
     }
     return false;
 }
 
 po::options_description describe(Command command, bool for_help) {
-    po::options_description description(
-        for_help ? "Options (command line > --config file > environment variable)" : "", 100, 50);
+    const char* title = !for_help            ? ""
+                        : is_client(command) ? "Options"
+                                             : "Options (command line > --config file > "
+                                               "environment variable)";
+    po::options_description description(title, 100, 50);
     for (const auto& spec : kOptionTable) {
         if (!in_scope(spec, command)) continue;
         std::string help = spec.help;
@@ -142,6 +159,14 @@ std::string usage_line(Command command) {
             return "spark-slurm plan [OPTIONS]";
         case Command::Doctor:
             return "spark-slurm doctor [OPTIONS]";
+        case Command::Env:
+            return "spark-slurm env [--job ID]";
+        case Command::Status:
+            return "spark-slurm status [--job ID] [--json]";
+        case Command::List:
+            return "spark-slurm list [--json]";
+        case Command::Down:
+            return "spark-slurm down [--job ID] [--timeout SEC]";
     }
     return "";
 }
@@ -176,6 +201,27 @@ std::string command_help(Command command) {
                "plan): a dry run of 'run' that probes every node, meets through MPI and prints\n"
                "what 'run' would do, once, on the leader. Anywhere else, preview with --nodes "
                "N.\n\n";
+    } else if (command == Command::Env) {
+        out << "Print the shell commands that point Spark and Hadoop clients at a running\n"
+               "interactive cluster (started with 'spark-slurm up'), for a shell on the login\n"
+               "node: after eval \"$(spark-slurm env)\", spark-submit, pyspark and hdfs dfs use\n"
+               "it. Sets SPARK_CONF_DIR, HADOOP_CONF_DIR, SPARK_MASTER_URL, HDFS_URL,\n"
+               "SPARK_SLURM_JOB_ID, SPARK_LOCAL_IP (this machine's address towards the cluster,\n"
+               "for a driver started here), SPARK_REMOTE with Spark Connect, and SPARK_HOME and\n"
+               "PATH when the cluster's Spark install is visible here. Only the cluster's owner\n"
+               "can read its connection details.\n\n";
+    } else if (command == Command::Status) {
+        out << "Show a running interactive cluster: its workers and their cores and memory,\n"
+               "running and completed applications, live HDFS datanodes and space used, the\n"
+               "time left in the allocation, the web UI and Spark Connect addresses, and the\n"
+               "'ssh -L' lines that reach them from a laptop through the login node.\n\n";
+    } else if (command == Command::List) {
+        out << "List your running interactive clusters: job id, nodes, age, time left and\n"
+               "master URL. Records of jobs that no longer run are removed.\n\n";
+    } else if (command == Command::Down) {
+        out << "Stop an interactive cluster: ask its launcher to stop the daemons cleanly (the\n"
+               "job then ends COMPLETED), and wait until it has. Exits 1 when the cluster has\n"
+               "not stopped within --timeout.\n\n";
     } else {
         out << "Check that this machine can run spark-slurm: Slurm reachable and its version, the\n"
                "PMIx/PMI2 MPI plugins, the requeue setting, the container runtime and whether\n"
@@ -196,7 +242,11 @@ std::string general_help() {
            "  run     start the cluster, run a driver command on it, tear it down\n"
            "  up      start the cluster and hold it for interactive work (Spark Connect)\n"
            "  plan    show what 'run' would start, without starting anything\n"
-           "  doctor  check that this machine and the site's setup can run spark-slurm\n\n"
+           "  doctor  check that this machine and the site's setup can run spark-slurm\n"
+           "  env     print the exports that point spark-submit, pyspark, hdfs at a cluster\n"
+           "  status  show a running cluster: workers, applications, HDFS, time left, tunnels\n"
+           "  list    list your running clusters\n"
+           "  down    stop a running cluster\n\n"
            "Options:\n"
            "  -h, --help     show this help ('spark-slurm COMMAND --help' for a command's "
            "options)\n"

@@ -14,13 +14,18 @@ namespace spark_slurm::option_table {
 
 // List: repeatable; values from the command line, the config file and the environment add up.
 enum class Kind { Flag, Count, Size, Text, Choice, List };
-// kAny: also `doctor`, which checks what the runtime and scratch options name.
+// kAny: also `doctor`, which checks what the runtime and scratch options name. The clients of
+// an interactive cluster (env, status, list, down) take only their own few options.
 enum Scope : unsigned {
     kRun = 1,
     kPlan = 2,
     kDoctor = 4,
     kAll = kRun | kPlan,
-    kAny = kAll | kDoctor
+    kAny = kAll | kDoctor,
+    kEnv = 1u << 8,
+    kStatus = 1u << 9,
+    kList = 1u << 10,
+    kDown = 1u << 11,
 };
 
 // One row per option: the single place where its name, environment variable, default and help
@@ -45,5 +50,11 @@ std::string general_help();
 
 // A usage error of `command`: "spark-slurm COMMAND: PROBLEM".
 [[noreturn]] void reject(Command command, const std::string& problem);
+
+// The clients of an interactive cluster (env, status, list, down), and their options: --job,
+// --json, --timeout (client_options.cpp).
+bool is_client(Command command);
+void take_client_options(Command command, const boost::program_options::variables_map& values,
+                         Options& options);
 
 }  // namespace spark_slurm::option_table

@@ -26,8 +26,10 @@ using option_table::command_help;
 using option_table::describe;
 using option_table::general_help;
 using option_table::in_scope;
+using option_table::is_client;
 using option_table::Kind;
 using option_table::reject;
+using option_table::take_client_options;
 
 unsigned positive_count(Command command, const std::string& name, const std::string& text,
                         const char* example) {
@@ -82,6 +84,14 @@ std::vector<std::string> join_negative_values(const std::vector<std::string>& ar
 
 std::string text_value(const po::variables_map& values, const char* name) {
     return values[name].as<std::string>();
+}
+
+std::optional<Command> command_named(const std::string& name) {
+    for (Command command : {Command::Run, Command::Up, Command::Plan, Command::Doctor, Command::Env,
+                            Command::Status, Command::List, Command::Down}) {
+        if (name == to_string(command)) return command;
+    }
+    return std::nullopt;
 }
 
 Options validated(Command command, const po::variables_map& values,
@@ -229,6 +239,9 @@ Options validated(Command command, const po::variables_map& values,
                    "run a driver on it use 'spark-slurm run -- COMMAND', or submit to the held "
                    "cluster after eval \"$(spark-slurm env)\"");
         }
+    } else if (is_client(command)) {
+        if (!driver.empty()) reject(command, "takes no command after '--'");
+        take_client_options(command, values, options);
     } else {
         if (driver.empty()) {
             reject(command,
@@ -267,6 +280,14 @@ const char* to_string(Command command) {
             return "plan";
         case Command::Doctor:
             return "doctor";
+        case Command::Env:
+            return "env";
+        case Command::Status:
+            return "status";
+        case Command::List:
+            return "list";
+        case Command::Down:
+            return "down";
     }
     return "?";
 }
@@ -302,12 +323,8 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
                                      const Environment& environment) {
     ParsedCommandLine parsed;
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        if (args.size() >= 2 && args[0] == "help" &&
-            (args[1] == "run" || args[1] == "up" || args[1] == "plan" || args[1] == "doctor")) {
-            parsed.text = command_help(args[1] == "run"    ? Command::Run
-                                       : args[1] == "up"   ? Command::Up
-                                       : args[1] == "plan" ? Command::Plan
-                                                           : Command::Doctor);
+        if (args.size() >= 2 && args[0] == "help" && command_named(args[1])) {
+            parsed.text = command_help(*command_named(args[1]));
         } else if (args.empty()) {
             throw UsageError(
                 "spark-slurm: no command given; use 'spark-slurm run -- COMMAND' or "
@@ -323,19 +340,13 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         parsed.action = ParsedCommandLine::Action::PrintText;
         return parsed;
     }
-    Command command;
-    if (args[0] == "run") {
-        command = Command::Run;
-    } else if (args[0] == "up") {
-        command = Command::Up;
-    } else if (args[0] == "plan") {
-        command = Command::Plan;
-    } else if (args[0] == "doctor") {
-        command = Command::Doctor;
-    } else {
+    auto named = command_named(args[0]);
+    if (!named) {
         throw UsageError("spark-slurm: unknown command '" + args[0] +
-                         "'; the commands are run, up, plan and doctor (see spark-slurm --help)");
+                         "'; the commands are run, up, plan, doctor, env, status, list and down "
+                         "(see spark-slurm --help)");
     }
+    Command command = *named;
 
     std::vector<std::string> own(args.begin() + 1, args.end());
     std::vector<std::string> driver;
@@ -356,7 +367,8 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         for (const auto& option : parsed_line.options) {
             if (option.position_key != -1) {
                 reject(command, "unexpected argument '" + option.original_tokens.front() +
-                                    "'; the driver command goes after '--'");
+                                    (is_client(command) ? "'; give a job id with --job ID"
+                                                        : "'; the driver command goes after '--'"));
             }
         }
         po::store(parsed_line, values);

@@ -12,7 +12,9 @@
 
 namespace spark_slurm {
 
-enum class Command { Run, Up, Plan, Doctor };
+// Env, Status, List and Down are the clients of an interactive cluster: they run anywhere the
+// owner has a shell (the login node) and read the cluster's connection record.
+enum class Command { Run, Up, Plan, Doctor, Env, Status, List, Down };
 enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
 
 const char* to_string(Command command);
@@ -73,13 +75,18 @@ struct Options {
     // `up`: stop cleanly this long before the allocation's end, instead of being killed at it.
     unsigned stop_before_end_seconds = 90;
 
-    // `plan` only: print JSON (on the leader, or on every rank), and preview a cluster without an
-    // allocation.
+    // `plan` (and the clients status, list): print JSON (on the leader, or on every rank), and
+    // preview a cluster without an allocation.
     bool json = false;
     bool every_rank = false;
     std::optional<unsigned> preview_nodes;
     std::optional<unsigned> preview_cores_per_node;
     std::optional<std::uint64_t> preview_memory_per_node;
+
+    // The clients (env, status, list, down): which cluster (unset: the only one running), and how
+    // long `down` waits for it to stop. `json` above also serves status and list.
+    std::optional<std::uint32_t> job_id;
+    unsigned down_timeout_seconds = 120;
 
     // `run`: the driver command after "--" (`up` has none: it holds the cluster).
     std::vector<std::string> driver;

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,11 @@ std::optional<SparkMasterState> parse_master_json(const std::string& text) {
         entry.state = worker.value("state", "");
         state.workers.push_back(entry);
     }
+    for (auto [name, count] : {std::pair{"activeapps", &state.active_apps},
+                               std::pair{"completedapps", &state.completed_apps}}) {
+        auto it = document.find(name);
+        if (it != document.end() && it->is_array()) *count = static_cast<unsigned>(it->size());
+    }
     return state;
 }
 
@@ -53,6 +59,8 @@ std::optional<NamenodeState> parse_namenode_jmx(const std::string& text) {
     state.live_datanodes = bean.value("NumLiveDataNodes", 0u);
     state.dead_datanodes = bean.value("NumDeadDataNodes", 0u);
     state.fs_state = bean.value("FSState", "");
+    state.capacity_used = bean.value("CapacityUsed", std::uint64_t{0});
+    state.capacity_total = bean.value("CapacityTotal", std::uint64_t{0});
     return state;
 }
 
@@ -128,7 +136,7 @@ std::size_t append(char* data, std::size_t size, std::size_t count, void* buffer
 
 void load_http_client() { LibCurl::instance(); }
 
-std::optional<std::string> http_get(const std::string& url) {
+std::optional<std::string> http_get(const std::string& url, std::chrono::milliseconds timeout) {
     const LibCurl& curl = LibCurl::instance();
     std::unique_ptr<CURL, CurlFree> handle(curl.easy_init());
     if (!handle) return {};
@@ -136,8 +144,9 @@ std::optional<std::string> http_get(const std::string& url) {
     curl.easy_setopt(handle.get(), CURLOPT_URL, url.c_str());
     curl.easy_setopt(handle.get(), CURLOPT_WRITEFUNCTION, append);
     curl.easy_setopt(handle.get(), CURLOPT_WRITEDATA, &body);
-    curl.easy_setopt(handle.get(), CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-    curl.easy_setopt(handle.get(), CURLOPT_TIMEOUT_MS, 3000L);
+    long total_ms = static_cast<long>(timeout.count());
+    curl.easy_setopt(handle.get(), CURLOPT_CONNECTTIMEOUT_MS, std::min(1000L, total_ms));
+    curl.easy_setopt(handle.get(), CURLOPT_TIMEOUT_MS, total_ms);
     curl.easy_setopt(handle.get(), CURLOPT_NOSIGNAL, 1L);
     curl.easy_setopt(handle.get(), CURLOPT_NOPROXY, "*");
     if (curl.easy_perform(handle.get()) != CURLE_OK) return {};
@@ -147,14 +156,17 @@ std::optional<std::string> http_get(const std::string& url) {
     return body;
 }
 
-std::optional<SparkMasterState> probe_master(const std::string& webui_url) {
-    auto body = http_get(webui_url + "/json/");
+std::optional<SparkMasterState> probe_master(const std::string& webui_url,
+                                             std::chrono::milliseconds timeout) {
+    auto body = http_get(webui_url + "/json/", timeout);
     if (!body) return {};
     return parse_master_json(*body);
 }
 
-std::optional<NamenodeState> probe_namenode(const std::string& webui_url) {
-    auto body = http_get(webui_url + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState");
+std::optional<NamenodeState> probe_namenode(const std::string& webui_url,
+                                            std::chrono::milliseconds timeout) {
+    auto body =
+        http_get(webui_url + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState", timeout);
     if (!body) return {};
     return parse_namenode_jmx(*body);
 }

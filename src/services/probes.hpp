@@ -2,6 +2,7 @@
 // namenode's JMX. Parsing is separate from fetching so that it is tested on recorded answers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@ struct SparkWorkerState {
 struct SparkMasterState {
     std::string status;  // ALIVE, STANDBY, RECOVERING, COMPLETING_RECOVERY
     std::vector<SparkWorkerState> workers;
+    unsigned active_apps = 0;     // applications running now
+    unsigned completed_apps = 0;  // applications that ran and ended
     unsigned alive_workers() const;
     // ALIVE workers offering exactly `cores` and `memory_mib`.
     unsigned matching_workers(unsigned cores, std::uint64_t memory_mib) const;
@@ -27,7 +30,9 @@ struct SparkMasterState {
 struct NamenodeState {
     unsigned live_datanodes = 0;
     unsigned dead_datanodes = 0;
-    std::string fs_state;  // "Operational", or "safeMode"
+    std::string fs_state;              // "Operational", or "safeMode"
+    std::uint64_t capacity_used = 0;   // bytes
+    std::uint64_t capacity_total = 0;  // bytes
     bool in_safe_mode() const { return fs_state != "Operational"; }
 };
 
@@ -38,10 +43,14 @@ std::optional<NamenodeState> parse_namenode_jmx(const std::string& text);
 // package to install, when it cannot be loaded.
 void load_http_client();
 
-// GET with a short timeout; nullopt when nothing answers (not up yet, or gone).
-std::optional<std::string> http_get(const std::string& url);
+// GET with a short timeout (the whole request, connecting included); nullopt when nothing
+// answers (not up yet, or gone).
+std::optional<std::string> http_get(const std::string& url,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(3));
 
-std::optional<SparkMasterState> probe_master(const std::string& webui_url);
-std::optional<NamenodeState> probe_namenode(const std::string& webui_url);
+std::optional<SparkMasterState> probe_master(
+    const std::string& webui_url, std::chrono::milliseconds timeout = std::chrono::seconds(3));
+std::optional<NamenodeState> probe_namenode(
+    const std::string& webui_url, std::chrono::milliseconds timeout = std::chrono::seconds(3));
 
 }  // namespace spark_slurm

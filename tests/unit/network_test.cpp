@@ -44,3 +44,17 @@ TEST(Network, Ipv4AddressesOnly) {
 
 }  // namespace
 }  // namespace spark_slurm
+
+namespace spark_slurm {
+namespace {
+
+// `spark-slurm env`'s SPARK_LOCAL_IP: the source address the kernel picks, nothing sent.
+TEST(Network, LocalAddressTowardsAPeer) {
+    EXPECT_EQ(local_address_towards("127.0.0.1"), "127.0.0.1");
+    EXPECT_EQ(local_address_towards("node1"), "");
+    EXPECT_EQ(local_address_towards(""), "");
+    EXPECT_FALSE(canonical_hostname().empty());
+}
+
+}  // namespace
+}  // namespace spark_slurm

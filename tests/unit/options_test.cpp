@@ -289,3 +289,44 @@ TEST(Options, UpHasItsOwnHelp) {
 
 }  // namespace
 }  // namespace spark_slurm
+
+namespace spark_slurm {
+namespace {
+
+TEST(ClientOptions, JobJsonAndTimeout) {
+    auto env = parse({"env", "--job", "4294967295"});
+    EXPECT_EQ(env.command, Command::Env);
+    EXPECT_EQ(env.job_id, 4294967295u);
+    EXPECT_FALSE(parse({"status"}).job_id);
+    EXPECT_TRUE(parse({"status", "--json"}).json);
+    EXPECT_TRUE(parse({"list", "--json"}).json);
+    EXPECT_EQ(parse({"down"}).down_timeout_seconds, 120u);
+    EXPECT_EQ(parse({"down", "--job", "7", "--timeout", "30"}).down_timeout_seconds, 30u);
+}
+
+TEST(ClientOptions, Rejections) {
+    EXPECT_THAT(rejection({"env", "--job", "abc"}),
+                HasSubstr("spark-slurm env: --job 'abc' is not a Slurm job id"));
+    EXPECT_THAT(rejection({"down", "--job", "0"}), HasSubstr("--job '0' is not a Slurm job id"));
+    EXPECT_THAT(rejection({"status", "--job", "4294967296"}), HasSubstr("is not a Slurm job id"));
+    EXPECT_THAT(rejection({"env", "--json"}), HasSubstr("unrecognised option '--json'"));
+    EXPECT_THAT(rejection({"list", "--job", "3"}), HasSubstr("unrecognised option '--job'"));
+    EXPECT_THAT(rejection({"env", "--workers", "3"}), HasSubstr("unrecognised option"));
+    EXPECT_THAT(rejection({"down", "--timeout", "0"}),
+                HasSubstr("--timeout '0' is not a whole number of seconds"));
+    EXPECT_THAT(rejection({"status", "12"}), HasSubstr("give a job id with --job ID"));
+    EXPECT_THAT(rejection({"down", "--", "x"}), HasSubstr("takes no command after '--'"));
+}
+
+TEST(ClientOptions, HelpForEachClient) {
+    for (const char* command : {"env", "status", "list", "down"}) {
+        auto parsed = parse_command_line({"help", command}, {});
+        EXPECT_EQ(parsed.action, ParsedCommandLine::Action::PrintText);
+        EXPECT_THAT(parsed.text, HasSubstr(std::string("Usage: spark-slurm ") + command));
+        EXPECT_THAT(parse_command_line({"--help"}, {}).text,
+                    HasSubstr(std::string("\n  ") + command + " "));
+    }
+}
+
+}  // namespace
+}  // namespace spark_slurm

@@ -1,0 +1,135 @@
+// `spark-slurm env`: the record of the cluster, this machine's address towards its leader, the
+// Connect token, and the exports made from them.
+#include "client/env_command.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string_view>
+
+#include "allocation/allocation.hpp"
+#include "client/cluster_lookup.hpp"
+#include "common/errors.hpp"
+#include "network/network.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+bool harmless(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("@%+=:,./_-").find(c) != std::string_view::npos;
+}
+
+std::string trimmed(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+        text.pop_back();
+    return text;
+}
+
+std::optional<std::string> read_text(const std::string& path) {
+    std::ifstream file(path);
+    if (!file) return std::nullopt;
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+std::string shell_quote(const std::string& text) {
+    if (!text.empty() && std::all_of(text.begin(), text.end(), harmless)) return text;
+    std::string quoted = "'";
+    for (char c : text) {
+        if (c == '\'') {
+            quoted += "'\\''";
+        } else {
+            quoted += c;
+        }
+    }
+    return quoted + "'";
+}
+
+std::vector<EnvVariable> env_variables(const EnvInputs& inputs) {
+    const ClusterRecord& record = inputs.record;
+    std::vector<EnvVariable> variables;
+    auto set = [&](const char* name, std::string value) {
+        variables.emplace_back(name, std::move(value));
+    };
+    auto unset = [&](const char* name) { variables.emplace_back(name, std::nullopt); };
+
+    set("SPARK_SLURM_JOB_ID", std::to_string(record.job_id));
+    set("SPARK_MASTER_URL", record.master_url);
+    set("SPARK_CONF_DIR", inputs.record_dir + "/spark-conf");
+    if (record.hdfs_url.empty()) {
+        unset("HDFS_URL");
+        unset("HADOOP_CONF_DIR");
+    } else {
+        set("HDFS_URL", record.hdfs_url);
+        set("HADOOP_CONF_DIR", inputs.record_dir + "/hadoop-conf");
+    }
+    if (inputs.local_ip.empty()) {
+        unset("SPARK_LOCAL_IP");
+    } else {
+        set("SPARK_LOCAL_IP", inputs.local_ip);
+    }
+    if (!record.connect_url.empty() && inputs.connect_token) {
+        set("SPARK_REMOTE", record.connect_url + ";token=" + *inputs.connect_token);
+        set("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", inputs.record_dir + "/connect-ca.pem");
+    } else {
+        unset("SPARK_REMOTE");
+        unset("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH");
+    }
+    if (inputs.spark_home_here) {
+        set("SPARK_HOME", record.spark_home);
+        std::string bin = record.spark_home + "/bin";
+        std::string path = inputs.path;
+        if (path != bin && path.rfind(bin + ":", 0) != 0)
+            path = path.empty() ? bin : bin + ":" + path;
+        set("PATH", path);
+    }
+    return variables;
+}
+
+std::string format_exports(const std::vector<EnvVariable>& variables) {
+    std::string text;
+    for (const auto& [name, value] : variables) {
+        if (value) {
+            text += "export " + name + "=" + shell_quote(*value) + "\n";
+        } else {
+            text += "unset " + name + "\n";
+        }
+    }
+    return text;
+}
+
+int env_command(const Options& options) {
+    SlurmLibrary slurm;
+    RunningCluster cluster = find_cluster(slurm, options.job_id);
+    EnvInputs inputs;
+    inputs.record = cluster.record;
+    inputs.record_dir = record_directory(cluster.record.job_id);
+    inputs.local_ip = local_address_towards(cluster.record.leader_address);
+    if (!cluster.record.connect_url.empty()) {
+        std::string token_path = inputs.record_dir + "/connect-token";
+        auto token = read_text(token_path);
+        if (!token) {
+            throw LaunchError("cannot read the Spark Connect token " + token_path + " of job " +
+                              std::to_string(cluster.record.job_id) +
+                              "; the cluster's record is incomplete: restart the cluster");
+        }
+        inputs.connect_token = trimmed(*token);
+    }
+    std::error_code error;
+    inputs.spark_home_here =
+        cluster.record.runtime == "none" && !cluster.record.spark_home.empty() &&
+        std::filesystem::is_directory(cluster.record.spark_home + "/bin", error);
+    if (const char* path = std::getenv("PATH")) inputs.path = path;
+    std::cout << format_exports(env_variables(inputs)) << std::flush;
+    return 0;
+}
+
+}  // namespace spark_slurm

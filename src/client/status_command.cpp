@@ -1,0 +1,234 @@
+// `spark-slurm status`: gathers the job's end from libslurm and the daemons' state from their
+// HTTP endpoints (in parallel, 5 s each), then prints text or JSON.
+#include "client/status_command.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <future>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "allocation/allocation.hpp"
+#include "client/cluster_lookup.hpp"
+#include "network/network.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr unsigned kProbeTimeoutSeconds = 5;
+
+// "http://10.0.0.1:8080" -> "10.0.0.1:8080"; "" when there is no port.
+std::string host_port(const std::string& url) {
+    std::string rest = url;
+    if (auto scheme = rest.find("://"); scheme != std::string::npos) rest = rest.substr(scheme + 3);
+    rest = rest.substr(0, rest.find_first_of("/;"));
+    return rest.find(':') == std::string::npos ? "" : rest;
+}
+
+std::string port_of(const std::string& url) {
+    std::string address = host_port(url);
+    return address.empty() ? "" : address.substr(address.rfind(':') + 1);
+}
+
+std::string no_answer(const std::string& what, const std::string& url, unsigned seconds) {
+    return fmt::format("no answer from the {} at {} within {} s", what, url, seconds);
+}
+
+std::optional<std::int64_t> time_left(const ClusterStatus& status) {
+    if (!status.end_time || *status.end_time <= 0) return std::nullopt;
+    return std::max<std::int64_t>(0, *status.end_time - status.now);
+}
+
+}  // namespace
+
+std::string format_duration(std::int64_t seconds) {
+    if (seconds < 0) seconds = 0;
+    std::int64_t days = seconds / 86400, hours = seconds % 86400 / 3600,
+                 minutes = seconds % 3600 / 60, secs = seconds % 60;
+    if (days > 0) return fmt::format("{}d {}h", days, hours);
+    if (hours > 0) return fmt::format("{}h {:02}m", hours, minutes);
+    if (minutes > 0) return fmt::format("{}m {:02}s", minutes, secs);
+    return fmt::format("{}s", secs);
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+    static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    if (bytes < 1024) return fmt::format("{} B", bytes);
+    double value = static_cast<double>(bytes) / 1024;
+    std::size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+        value /= 1024;
+        ++unit;
+    }
+    return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
+
+std::vector<std::string> tunnel_lines(const ClusterRecord& record, const std::string& login_host) {
+    std::vector<std::string> lines;
+    auto add = [&](const std::string& target, const std::string& port, const std::string& what) {
+        if (target.empty() || port.empty()) return;
+        lines.push_back(fmt::format("ssh -N -L {}:{} {}    # {}", port, target, login_host,
+                                    fmt::format(fmt::runtime(what), port)));
+    };
+    add(host_port(record.master_webui_url), port_of(record.master_webui_url),
+        "Spark master UI: http://localhost:{}");
+    if (!record.hdfs_url.empty()) {
+        add(host_port(record.namenode_webui_url), port_of(record.namenode_webui_url),
+            "HDFS namenode UI: http://localhost:{}");
+    }
+    if (!record.connect_url.empty() && record.connect_port != 0) {
+        std::string port = std::to_string(record.connect_port);
+        add(record.leader_address + ":" + port, port,
+            "Spark Connect: sc://localhost:{}/;use_ssl=true;token=... (token and CA from "
+            "'spark-slurm env')");
+    }
+    return lines;
+}
+
+std::string format_status_text(const ClusterStatus& status) {
+    const ClusterRecord& record = status.record;
+    std::string out;
+    auto line = [&](const std::string& text) { out += text + "\n"; };
+    std::string left =
+        time_left(status) ? format_duration(*time_left(status)) + " left" : "time left unknown";
+    line(fmt::format("Cluster of job {} ({}), up {}, {}", record.job_id, record.user,
+                     format_duration(status.now - record.ready_at), left));
+    line(fmt::format("  nodes         {}", fmt::join(record.nodes, ",")));
+    line(fmt::format("Spark master    {}", record.master_url));
+    line(fmt::format("  web UI        {}", record.master_webui_url));
+    if (!status.master) {
+        line("  workers       " + no_answer("Spark master", record.master_webui_url + "/json/",
+                                            status.probe_timeout_seconds));
+    } else {
+        const auto& master = *status.master;
+        line(fmt::format("  status        {}", master.status));
+        line(fmt::format("  workers       {} alive of {} started", master.alive_workers(),
+                         record.workers));
+        for (const auto& worker : master.workers) {
+            line(fmt::format("    {:<20} {} cores, {} MiB, {}", worker.host, worker.cores,
+                             worker.memory_mib, worker.state));
+        }
+        line(fmt::format("  applications  {} running, {} completed", master.active_apps,
+                         master.completed_apps));
+    }
+    if (record.hdfs_url.empty()) {
+        line("HDFS            none (started with --no-hdfs)");
+    } else {
+        line(fmt::format("HDFS            {}", record.hdfs_url));
+        line(fmt::format("  web UI        {}", record.namenode_webui_url));
+        if (!status.namenode) {
+            line("  datanodes     " + no_answer("HDFS namenode", record.namenode_webui_url + "/jmx",
+                                                status.probe_timeout_seconds));
+        } else {
+            const auto& namenode = *status.namenode;
+            line(fmt::format("  datanodes     {} live, {} dead{}", namenode.live_datanodes,
+                             namenode.dead_datanodes,
+                             namenode.in_safe_mode() ? " (safe mode)" : ""));
+            line(fmt::format("  capacity      {} used of {}", format_bytes(namenode.capacity_used),
+                             format_bytes(namenode.capacity_total)));
+        }
+    }
+    line("Spark Connect   " +
+         (record.connect_url.empty() ? std::string("off") : record.connect_url));
+    line("Logs            " + record.job_dir);
+    auto tunnels = tunnel_lines(record, status.login_host);
+    if (!tunnels.empty()) {
+        line("From a laptop, tunnel through this login node:");
+        for (const auto& tunnel : tunnels) line("  " + tunnel);
+    }
+    return out;
+}
+
+std::string format_status_json(const ClusterStatus& status) {
+    const ClusterRecord& record = status.record;
+    json document = {
+        {"job_id", record.job_id},
+        {"user", record.user},
+        {"nodes", record.nodes},
+        {"leader_hostname", record.leader_hostname},
+        {"master_url", record.master_url},
+        {"master_webui_url", record.master_webui_url},
+        {"hdfs_url", record.hdfs_url.empty() ? json(nullptr) : json(record.hdfs_url)},
+        {"namenode_webui_url",
+         record.hdfs_url.empty() ? json(nullptr) : json(record.namenode_webui_url)},
+        {"connect_url", record.connect_url.empty() ? json(nullptr) : json(record.connect_url)},
+        {"ready_at", record.ready_at},
+        {"job_dir", record.job_dir},
+    };
+    if (auto left = time_left(status)) {
+        document["time_left_seconds"] = *left;
+    } else {
+        document["time_left_seconds"] = nullptr;
+    }
+    if (status.master) {
+        json workers = json::array();
+        for (const auto& worker : status.master->workers) {
+            workers.push_back({{"host", worker.host},
+                               {"cores", worker.cores},
+                               {"memory_mib", worker.memory_mib},
+                               {"state", worker.state}});
+        }
+        document["master_status"] = status.master->status;
+        document["workers"] = workers;
+        document["applications"] = {{"running", status.master->active_apps},
+                                    {"completed", status.master->completed_apps}};
+    } else {
+        std::string silent = no_answer("Spark master", record.master_webui_url + "/json/",
+                                       status.probe_timeout_seconds);
+        document["master_status"] = silent;
+        document["workers"] = silent;
+        document["applications"] = silent;
+    }
+    if (record.hdfs_url.empty()) {
+        document["datanodes_live"] = nullptr;
+        document["hdfs_capacity_used"] = nullptr;
+        document["hdfs_capacity_total"] = nullptr;
+    } else if (status.namenode) {
+        document["datanodes_live"] = status.namenode->live_datanodes;
+        document["hdfs_capacity_used"] = status.namenode->capacity_used;
+        document["hdfs_capacity_total"] = status.namenode->capacity_total;
+    } else {
+        std::string silent = no_answer("HDFS namenode", record.namenode_webui_url + "/jmx",
+                                       status.probe_timeout_seconds);
+        document["datanodes_live"] = silent;
+        document["hdfs_capacity_used"] = silent;
+        document["hdfs_capacity_total"] = silent;
+    }
+    document["tunnels"] = tunnel_lines(record, status.login_host);
+    return document.dump(2) + "\n";
+}
+
+int status_command(const Options& options) {
+    SlurmLibrary slurm;
+    RunningCluster cluster = find_cluster(slurm, options.job_id);
+    ClusterStatus status;
+    status.record = cluster.record;
+    status.probe_timeout_seconds = kProbeTimeoutSeconds;
+    auto timeout = std::chrono::seconds(kProbeTimeoutSeconds);
+    load_http_client();
+    std::future<std::optional<NamenodeState>> namenode;
+    if (!status.record.hdfs_url.empty()) {
+        namenode = std::async(std::launch::async, [&] {
+            return probe_namenode(status.record.namenode_webui_url, timeout);
+        });
+    }
+    status.master = probe_master(status.record.master_webui_url, timeout);
+    if (namenode.valid()) status.namenode = namenode.get();
+    if (cluster.job.end_time > 0) {
+        status.end_time = cluster.job.end_time;
+    } else if (status.record.end_time > 0) {
+        status.end_time = status.record.end_time;
+    }
+    status.now = static_cast<std::int64_t>(std::time(nullptr));
+    status.login_host = canonical_hostname();
+    std::cout << (options.json ? format_status_json(status) : format_status_text(status))
+              << std::flush;
+    return 0;
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,249 @@
+// The clients' pure parts: env's exports (checked through a real sh), status text and JSON from
+// answers recorded from the real daemons (tests/data/recorded), list's table and JSON, the
+// lookup's messages, and the clients' options.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "client/cluster_lookup.hpp"
+#include "client/env_command.hpp"
+#include "client/list_command.hpp"
+#include "client/status_command.hpp"
+#include "common/errors.hpp"
+#include "supervisor/process.hpp"
+
+namespace spark_slurm {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string recorded(const std::string& name) {
+    std::ifstream file(std::string(SPARK_SLURM_TEST_DATA) + "/recorded/" + name);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+ClusterRecord record() {
+    ClusterRecord record;
+    record.job_id = 4242;
+    record.user = "alice";
+    record.command = "up";
+    record.nodes = {"node1", "node2", "node3"};
+    record.leader_hostname = "node1";
+    record.leader_address = "10.213.77.11";
+    record.master_url = "spark://10.213.77.11:7077";
+    record.master_webui_url = "http://10.213.77.11:8080";
+    record.hdfs_url = "hdfs://10.213.77.11:8020";
+    record.namenode_webui_url = "http://10.213.77.11:9870";
+    record.connect_url = "sc://10.213.77.11:15002/;use_ssl=true";
+    record.connect_port = 15002;
+    record.workers = 2;
+    record.runtime = "none";
+    record.spark_home = "/opt/spark dist";
+    record.job_dir = "/shared/alice/spark-slurm-4242";
+    record.ready_at = 1'000'000;
+    record.end_time = 1'000'000 + 4 * 3600;
+    return record;
+}
+
+// What sh sees after evaluating `exports`, then running `script`.
+std::string in_shell(const std::string& exports, const std::string& script) {
+    SpawnRequest request;
+    request.argv = {"/bin/sh", "-c", exports + script};
+    request.environment = {{"PATH", "/usr/bin:/bin"}, {"SPARK_REMOTE", "stale"}};
+    auto run = run_captured(request, "sh", std::chrono::seconds(10));
+    EXPECT_EQ(run.status, 0) << run.output;
+    return run.output;
+}
+
+TEST(ShellQuote, HarmlessWordsStayBareOthersAreSingleQuoted) {
+    EXPECT_EQ(shell_quote("spark://10.0.0.1:7077"), "spark://10.0.0.1:7077");
+    EXPECT_EQ(shell_quote(""), "''");
+    EXPECT_EQ(shell_quote("a b"), "'a b'");
+    EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+    EXPECT_EQ(shell_quote("$(touch /tmp/x);`id`"), "'$(touch /tmp/x);`id`'");
+    EXPECT_EQ(shell_quote("sc://h:1/;use_ssl=true;token=x"), "'sc://h:1/;use_ssl=true;token=x'");
+}
+
+TEST(Env, EveryVariableWithConnectHdfsAndAHostSpark) {
+    EnvInputs inputs;
+    inputs.record = record();
+    inputs.record_dir = "/home/alice/.spark-slurm/clusters/4242";
+    inputs.local_ip = "10.213.77.1";
+    inputs.connect_token = "t0k'en $x";
+    inputs.spark_home_here = true;
+    inputs.path = "/usr/bin:/bin";
+    std::string exports = format_exports(env_variables(inputs));
+    EXPECT_THAT(exports, HasSubstr("export SPARK_MASTER_URL=spark://10.213.77.11:7077\n"));
+    EXPECT_THAT(exports, HasSubstr("export SPARK_CONF_DIR=/home/alice/.spark-slurm/clusters/"
+                                   "4242/spark-conf\n"));
+    std::string seen = in_shell(
+        exports,
+        "\nprintf '%s|' \"$SPARK_CONF_DIR\" \"$HADOOP_CONF_DIR\" \"$SPARK_MASTER_URL\" "
+        "\"$HDFS_URL\" \"$SPARK_SLURM_JOB_ID\" \"$SPARK_REMOTE\" "
+        "\"$GRPC_DEFAULT_SSL_ROOTS_FILE_PATH\" \"$SPARK_LOCAL_IP\" \"$SPARK_HOME\" \"$PATH\"");
+    EXPECT_EQ(seen,
+              "/home/alice/.spark-slurm/clusters/4242/spark-conf|"
+              "/home/alice/.spark-slurm/clusters/4242/hadoop-conf|spark://10.213.77.11:7077|"
+              "hdfs://10.213.77.11:8020|4242|"
+              "sc://10.213.77.11:15002/;use_ssl=true;token=t0k'en $x|"
+              "/home/alice/.spark-slurm/clusters/4242/connect-ca.pem|10.213.77.1|"
+              "/opt/spark dist|/opt/spark dist/bin:/usr/bin:/bin|");
+    // Evaluated twice (a second `eval`), PATH does not grow.
+    inputs.path = "/opt/spark dist/bin:/usr/bin:/bin";
+    EXPECT_THAT(format_exports(env_variables(inputs)),
+                HasSubstr("export PATH='/opt/spark dist/bin:/usr/bin:/bin'\n"));
+}
+
+TEST(Env, WithoutConnectOrHdfsTheirVariablesAreUnset) {
+    EnvInputs inputs;
+    inputs.record = record();
+    inputs.record.hdfs_url = "";
+    inputs.record.connect_url = "";
+    inputs.record_dir = "/h/4242";
+    std::string exports = format_exports(env_variables(inputs));
+    for (const char* name :
+         {"HDFS_URL", "HADOOP_CONF_DIR", "SPARK_REMOTE", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"}) {
+        EXPECT_THAT(exports, HasSubstr(std::string("unset ") + name + "\n"));
+    }
+    EXPECT_THAT(exports, Not(HasSubstr("SPARK_HOME")));
+    EXPECT_THAT(exports, Not(HasSubstr("PATH=")));
+    EXPECT_EQ(in_shell(exports, "\nprintf '%s' \"${SPARK_REMOTE-unset}\""), "unset");
+}
+
+ClusterStatus answered_status() {
+    ClusterStatus status;
+    status.record = record();
+    status.master = parse_master_json(recorded("spark-master.json"));
+    status.namenode = parse_namenode_jmx(recorded("namenode-fsnamesystemstate.json"));
+    status.end_time = status.record.end_time;
+    status.now = status.record.ready_at + 3725;
+    status.login_host = "login1.example.org";
+    return status;
+}
+
+TEST(Status, JsonFromRecordedAnswers) {
+    json document = json::parse(format_status_json(answered_status()));
+    EXPECT_EQ(document["job_id"], 4242);
+    ASSERT_TRUE(document["workers"].is_array());
+    ASSERT_EQ(document["workers"].size(), 2u);
+    EXPECT_EQ(
+        document["workers"][0],
+        (json{{"host", "10.213.77.12"}, {"cores", 2}, {"memory_mib", 4380}, {"state", "ALIVE"}}));
+    EXPECT_EQ(document["datanodes_live"], 2);
+    EXPECT_EQ(document["hdfs_capacity_used"], 49152);
+    EXPECT_EQ(document["hdfs_capacity_total"], 541106348032);
+    EXPECT_EQ(document["applications"], (json{{"running", 0}, {"completed", 0}}));
+    EXPECT_EQ(document["time_left_seconds"], 4 * 3600 - 3725);
+    EXPECT_EQ(document["master_url"], "spark://10.213.77.11:7077");
+    EXPECT_EQ(document["master_webui_url"], "http://10.213.77.11:8080");
+    EXPECT_EQ(document["connect_url"], "sc://10.213.77.11:15002/;use_ssl=true");
+    EXPECT_EQ(document["tunnels"].size(), 3u);
+}
+
+TEST(Status, ASilentDaemonIsSaidInItsFields) {
+    ClusterStatus status = answered_status();
+    status.master.reset();
+    status.namenode.reset();
+    status.end_time.reset();
+    json document = json::parse(format_status_json(status));
+    EXPECT_THAT(document["workers"].get<std::string>(),
+                HasSubstr("no answer from the Spark master at http://10.213.77.11:8080/json/ "
+                          "within 5 s"));
+    EXPECT_THAT(document["applications"].get<std::string>(), HasSubstr("no answer"));
+    EXPECT_THAT(document["datanodes_live"].get<std::string>(),
+                HasSubstr("no answer from the HDFS namenode"));
+    EXPECT_TRUE(document["time_left_seconds"].is_null());
+    std::string text = format_status_text(status);
+    EXPECT_THAT(text, HasSubstr("workers       no answer from the Spark master"));
+    EXPECT_THAT(text, HasSubstr("time left unknown"));
+}
+
+TEST(Status, TextFromRecordedAnswers) {
+    std::string text = format_status_text(answered_status());
+    EXPECT_THAT(text, HasSubstr("Cluster of job 4242 (alice), up 1h 02m, 2h 57m left\n"));
+    EXPECT_THAT(text, HasSubstr("workers       2 alive of 2 started\n"));
+    EXPECT_THAT(text, HasSubstr("10.213.77.12         2 cores, 4380 MiB, ALIVE\n"));
+    EXPECT_THAT(text, HasSubstr("applications  0 running, 0 completed\n"));
+    EXPECT_THAT(text, HasSubstr("datanodes     2 live, 0 dead\n"));
+    EXPECT_THAT(text, HasSubstr("capacity      48.0 KiB used of 503.9 GiB\n"));
+    EXPECT_THAT(text, HasSubstr("ssh -N -L 8080:10.213.77.11:8080 login1.example.org"));
+}
+
+TEST(Status, TunnelsForEachUiAndConnect) {
+    auto lines = tunnel_lines(record(), "login1.example.org");
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_THAT(lines[0], ::testing::StartsWith("ssh -N -L 8080:10.213.77.11:8080 "
+                                                "login1.example.org    # Spark master UI: "
+                                                "http://localhost:8080"));
+    EXPECT_THAT(lines[1], ::testing::StartsWith("ssh -N -L 9870:10.213.77.11:9870 "));
+    EXPECT_THAT(lines[2], ::testing::StartsWith("ssh -N -L 15002:10.213.77.11:15002 "));
+    ClusterRecord bare = record();
+    bare.hdfs_url = "";
+    bare.connect_url = "";
+    EXPECT_EQ(tunnel_lines(bare, "login1").size(), 1u);
+}
+
+TEST(Status, DurationsAndBytes) {
+    EXPECT_EQ(format_duration(0), "0s");
+    EXPECT_EQ(format_duration(-5), "0s");
+    EXPECT_EQ(format_duration(250), "4m 10s");
+    EXPECT_EQ(format_duration(3725), "1h 02m");
+    EXPECT_EQ(format_duration(2 * 86400 + 3 * 3600 + 5), "2d 3h");
+    EXPECT_EQ(format_bytes(12), "12 B");
+    EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+    EXPECT_EQ(format_bytes(3 * 1024ull * 1024 * 1024), "3.0 GiB");
+}
+
+std::vector<RunningCluster> two_clusters() {
+    RunningCluster first{record(), {}};
+    first.job.node_list = "node[1-3]";
+    first.job.end_time = record().end_time;
+    RunningCluster second{record(), {}};
+    second.record.job_id = 4300;
+    second.record.nodes = {"gpu07"};
+    second.record.master_url = "spark://10.213.77.20:7077";
+    second.record.ready_at = 1'000'000 + 600;
+    second.record.end_time = 0;
+    return {first, second};
+}
+
+TEST(List, TableOfRunningClusters) {
+    std::string text = format_cluster_list(two_clusters(), 1'000'000 + 3600);
+    EXPECT_EQ(text,
+              "JOB   NODES          AGE      LEFT    MASTER\n"
+              "4242  3 (node[1-3])  1h 00m   3h 00m  spark://10.213.77.11:7077\n"
+              "4300  1 (gpu07)      50m 00s  ?       spark://10.213.77.20:7077\n");
+    EXPECT_THAT(format_cluster_list({}, 0), HasSubstr("No running clusters; start one"));
+}
+
+TEST(List, Json) {
+    json document = json::parse(format_cluster_list_json(two_clusters(), 1'000'000 + 3600));
+    ASSERT_EQ(document["clusters"].size(), 2u);
+    EXPECT_EQ(document["clusters"][0]["job_id"], 4242);
+    EXPECT_EQ(document["clusters"][0]["node_count"], 3);
+    EXPECT_EQ(document["clusters"][0]["age_seconds"], 3600);
+    EXPECT_EQ(document["clusters"][0]["time_left_seconds"], 3 * 3600);
+    EXPECT_TRUE(document["clusters"][1]["time_left_seconds"].is_null());
+    EXPECT_EQ(json::parse(format_cluster_list_json({}, 0)), (json{{"clusters", json::array()}}));
+}
+
+TEST(Lookup, MessagesNameTheProblemAndTheFix) {
+    EXPECT_EQ(not_owner_message(77, "bob"),
+              "job 77 belongs to bob; a cluster's connection details are readable by its owner "
+              "only");
+    EXPECT_THAT(no_cluster_message("/home/a/.spark-slurm/clusters"),
+                HasSubstr("you have no running cluster"));
+    EXPECT_EQ(several_clusters_message(two_clusters()),
+              "you have 2 running clusters (jobs 4242, 4300); pick one with --job ID (see "
+              "'spark-slurm list')");
+}
+
+}  // namespace
+}  // namespace spark_slurm
