@@ -35,6 +35,12 @@ int down_command(const Options& options) {
     const ClusterRecord& record = cluster.record;
     std::string job = std::to_string(record.job_id);
     std::string dir = record_directory(record.job_id);
+    if (record.command == "run") {
+        // A `run` cluster belongs to its driver: it ends when the driver does.
+        throw UsageError("spark-slurm down: job " + job +
+                         " runs a driver (spark-slurm run); its cluster stops when the driver "
+                         "ends. To stop it now: scancel " + job);
+    }
     signal_job_step(slurm, record.job_id, record.step_id, SIGUSR2);
     std::cout << "Asked the launcher of job " << job << " (step " << job << "." << record.step_id
               << ") to stop the cluster; waiting up to " << options.down_timeout_seconds << " s"

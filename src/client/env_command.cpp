@@ -83,14 +83,27 @@ std::vector<EnvVariable> env_variables(const EnvInputs& inputs) {
         unset("SPARK_REMOTE");
         unset("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH");
     }
+    // Each directory goes first, once: evaluating the exports again leaves PATH as it was.
+    std::string path = inputs.path;
+    bool path_changed = false;
+    auto prepend = [&](const std::string& bin) {
+        std::string rest;
+        std::istringstream entries(path);
+        for (std::string entry; std::getline(entries, entry, ':');) {
+            if (entry != bin) rest += (rest.empty() ? "" : ":") + entry;
+        }
+        path = rest.empty() ? bin : bin + ":" + rest;
+        path_changed = true;
+    };
     if (inputs.spark_home_here) {
         set("SPARK_HOME", record.spark_home);
-        std::string bin = record.spark_home + "/bin";
-        std::string path = inputs.path;
-        if (path != bin && path.rfind(bin + ":", 0) != 0)
-            path = path.empty() ? bin : bin + ":" + path;
-        set("PATH", path);
+        prepend(record.spark_home + "/bin");
     }
+    // With SPARK_REMOTE set, Spark 4's spark-submit, pyspark and spark-sql refuse the job's master
+    // ("Remote cannot be specified with master"): the record's bin/ has wrappers that run them
+    // without it, as classic applications of the job's master. Connect clients keep it.
+    if (!record.connect_url.empty() && inputs.connect_token) prepend(inputs.record_dir + "/bin");
+    if (path_changed) set("PATH", path);
     return variables;
 }
 

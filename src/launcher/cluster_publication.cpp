@@ -36,6 +36,33 @@ std::uint16_t port_of(const std::string& url) {
 
 }  // namespace
 
+const std::vector<std::string>& wrapped_classic_tools() {
+    static const std::vector<std::string> tools{"spark-submit", "pyspark", "spark-sql",
+                                                "spark-shell", "sparkR"};
+    return tools;
+}
+
+std::string classic_tool_wrapper(const std::string& tool, std::uint32_t job_id) {
+    return fmt::format(
+        "#!/bin/sh\n"
+        "# Written by spark-slurm for job {0}, put first on PATH by 'spark-slurm env'. "
+        "SPARK_REMOTE\n"
+        "# is for Spark Connect clients; {1} refuses it next to the job's master (in\n"
+        "# SPARK_CONF_DIR), so the next {1} on PATH runs without it, as a classic application.\n"
+        "unset SPARK_REMOTE\n"
+        "here=${{0%/*}}\n"
+        "rest=\n"
+        "IFS=:\n"
+        "for entry in $PATH; do\n"
+        "    [ \"$entry\" = \"$here\" ] || rest=${{rest:+$rest:}}$entry\n"
+        "done\n"
+        "unset IFS\n"
+        "PATH=$rest\n"
+        "export PATH\n"
+        "exec {1} \"$@\"\n",
+        job_id, tool);
+}
+
 std::string cluster_comment(const Plan& plan) {
     std::string comment =
         fmt::format("spark-slurm: master {} ui {}", plan.master_url, plan.master_webui_url);
@@ -77,7 +104,16 @@ void ClusterPublication::publish() {
         write_private_file(in(hadoop_conf, "core-site.xml"), configs.core_site);
         write_private_file(in(hadoop_conf, "hdfs-site.xml"), configs.hdfs_site);
     }
-    if (plan_.connect) write_private_file(in(directory_, "connect-token"), plan_.connect_token);
+    if (plan_.connect) {
+        write_private_file(in(directory_, "connect-token"), plan_.connect_token);
+        const std::string bin = in(directory_, "bin");
+        make_private_directory(bin);
+        for (const auto& tool : wrapped_classic_tools()) {
+            const std::string wrapper = in(bin, tool);
+            write_private_file(wrapper, classic_tool_wrapper(tool, plan_.job_id));
+            fs::permissions(wrapper, fs::perms::owner_all, fs::perm_options::replace);
+        }
+    }
 
     ClusterRecord record;
     record.job_id = plan_.job_id;

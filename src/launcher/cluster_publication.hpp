@@ -56,6 +56,11 @@ class ClusterPublication {
     bool published_ = false;
 };
 
+// The tools a Connect-enabled record's bin/ wraps, and the wrapper of one: it runs the next
+// TOOL on PATH without SPARK_REMOTE, which Spark 4's spark-submit refuses next to a master.
+const std::vector<std::string>& wrapped_classic_tools();
+std::string classic_tool_wrapper(const std::string& tool, std::uint32_t job_id);
+
 // The comment `squeue -o %k` shows for a ready cluster: addresses only, never a secret.
 std::string cluster_comment(const Plan& plan);
 

@@ -94,11 +94,13 @@ TEST(Env, EveryVariableWithConnectHdfsAndAHostSpark) {
               "hdfs://10.213.77.11:8020|4242|"
               "sc://10.213.77.11:15002/;use_ssl=true;token=t0k'en $x|"
               "/home/alice/.spark-slurm/clusters/4242/connect-ca.pem|10.213.77.1|"
-              "/opt/spark dist|/opt/spark dist/bin:/usr/bin:/bin|");
+              "/opt/spark dist|/home/alice/.spark-slurm/clusters/4242/bin:/opt/spark "
+              "dist/bin:/usr/bin:/bin|");
     // Evaluated twice (a second `eval`), PATH does not grow.
-    inputs.path = "/opt/spark dist/bin:/usr/bin:/bin";
+    inputs.path = "/home/alice/.spark-slurm/clusters/4242/bin:/opt/spark dist/bin:/usr/bin:/bin";
     EXPECT_THAT(format_exports(env_variables(inputs)),
-                HasSubstr("export PATH='/opt/spark dist/bin:/usr/bin:/bin'\n"));
+                HasSubstr("export PATH='/home/alice/.spark-slurm/clusters/4242/bin:/opt/spark "
+                          "dist/bin:/usr/bin:/bin'\n"));
 }
 
 TEST(Env, WithoutConnectOrHdfsTheirVariablesAreUnset) {

@@ -3,8 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "common/sizes.hpp"
 #include "fixtures.hpp"
+#include "supervisor/process.hpp"
 
 namespace spark_slurm {
 namespace {
@@ -34,6 +40,32 @@ TEST(ClusterPublication, NoHdfsNoConnectMeansAShorterComment) {
     const std::string comment = cluster_comment(make_plan(inputs));
     EXPECT_THAT(comment, Not(HasSubstr("hdfs")));
     EXPECT_THAT(comment, Not(HasSubstr("connect")));
+}
+
+TEST(ClusterPublication, TheWrapperRunsTheNextToolOnPathWithoutSparkRemote) {
+    namespace fs = std::filesystem;
+    const fs::path root =
+        fs::temp_directory_path() / ("wrapper-test-" + std::to_string(::getpid()));
+    fs::create_directories(root / "record-bin");
+    fs::create_directories(root / "spark" / "bin");
+    auto write_program = [](const fs::path& path, const std::string& text) {
+        std::ofstream(path) << text;
+        fs::permissions(path, fs::perms::owner_all);
+    };
+    write_program(root / "record-bin" / "spark-submit", classic_tool_wrapper("spark-submit", 7));
+    write_program(root / "spark" / "bin" / "spark-submit",
+                  "#!/bin/sh\nprintf '%s|%s|%s' \"${SPARK_REMOTE-unset}\" \"$PATH\" \"$*\"\n");
+    SpawnRequest request;
+    request.argv = {"spark-submit", "--name", "a b", "app.py"};
+    const std::string path =
+        (root / "record-bin").string() + ":" + (root / "spark" / "bin").string() + ":/usr/bin:/bin";
+    request.environment = {{"PATH", path}, {"SPARK_REMOTE", "sc://x:1/;token=t"}};
+    request.argv[0] = (root / "record-bin" / "spark-submit").string();
+    auto run = run_captured(request, "wrapper", std::chrono::seconds(10));
+    EXPECT_EQ(run.status, 0) << run.output;
+    EXPECT_EQ(run.output,
+              "unset|" + (root / "spark" / "bin").string() + ":/usr/bin:/bin|--name a b app.py");
+    fs::remove_all(root);
 }
 
 }  // namespace
