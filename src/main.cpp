@@ -8,6 +8,7 @@
 #include "common/job_environment.hpp"
 #include "common/log.hpp"
 #include "launcher/doctor_command.hpp"
+#include "launcher/history_command.hpp"
 #include "launcher/plan_command.hpp"
 #include "launcher/run_command.hpp"
 #include "options/options.hpp"
@@ -26,6 +27,9 @@ int main(int argc, char** argv) {
         }
         if (parsed.options.command == Command::Doctor) {
             return doctor_command(parsed.options, environment);
+        }
+        if (parsed.options.command == Command::History) {
+            return history_command(parsed.options, environment);
         }
         if (parsed.options.command == Command::Plan) {
             return plan_command(parsed.options, environment, &argc, &argv);

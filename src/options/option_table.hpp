@@ -14,11 +14,13 @@ namespace spark_slurm::option_table {
 
 // List: repeatable; values from the command line, the config file and the environment add up.
 enum class Kind { Flag, Count, Size, Text, Choice, List };
-// kAny: also `doctor`, which checks what the runtime and scratch options name.
+// kAny: also `doctor`, which checks what the runtime and scratch options name. kHistory:
+// `history`, which runs Spark's history server from the same install or image.
 enum Scope : unsigned {
     kRun = 1,
     kPlan = 2,
     kDoctor = 4,
+    kHistory = 8,
     kAll = kRun | kPlan,
     kAny = kAll | kDoctor
 };

@@ -84,8 +84,25 @@ std::string text_value(const po::variables_map& values, const char* name) {
     return values[name].as<std::string>();
 }
 
+// `history`'s job ids: Slurm's numeric job ids (an array task's own id, as SLURM_JOB_ID shows it).
+std::vector<std::uint32_t> history_jobs(const std::vector<std::string>& words) {
+    std::vector<std::uint32_t> jobs;
+    for (const auto& word : words) {
+        auto value = parse_count(word);
+        if (!value || *value == 0 || *value > 0xffffffffULL ||
+            word.find_first_not_of("0123456789") != std::string::npos) {
+            reject(Command::History, "'" + word +
+                                         "' is not a job id; give Slurm's numeric job ids, e.g. "
+                                         "spark-slurm history 12345 12346");
+        }
+        jobs.push_back(static_cast<std::uint32_t>(*value));
+    }
+    return jobs;
+}
+
 Options validated(Command command, const po::variables_map& values,
-                  const std::set<std::string>& from_command_line, std::vector<std::string> driver) {
+                  const std::set<std::string>& from_command_line, std::vector<std::string> driver,
+                  const std::vector<std::string>& positional) {
     Options options;
     options.command = command;
     auto has = [&](const char* name) { return values.count(name) && !values[name].defaulted(); };
@@ -114,7 +131,9 @@ Options validated(Command command, const po::variables_map& values,
         }
         options.leader_ip = address;
     }
-    options.hdfs = !flag("no-hdfs");
+    // `history` runs no HDFS: a --spark-image needs no --hadoop-image there.
+    options.hdfs = command != Command::History && !flag("no-hdfs");
+    options.event_log = !flag("no-event-log");
     options.worker_on_leader = flag("worker-on-leader");
     if (has("runtime")) options.runtime = runtime_choice(command, text_value(values, "runtime"));
     options.sudo = flag("sudo");
@@ -210,6 +229,18 @@ Options validated(Command command, const po::variables_map& values,
         if (!driver.empty()) reject(command, "takes no command after '--'");
     } else if (command == Command::Doctor) {
         if (!driver.empty()) reject(command, "takes no command after '--'");
+    } else if (command == Command::History) {
+        if (!driver.empty()) reject(command, "takes no command after '--'");
+        options.history_jobs = history_jobs(positional);
+        if (has("port")) {
+            auto port = positive_count(command, "port", text_value(values, "port"), "18080");
+            if (port > 65535) {
+                reject(command, "--port " + std::to_string(port) +
+                                    " is not a TCP port; give one from 1 to 65535, e.g. --port "
+                                    "18080");
+            }
+            options.port = static_cast<std::uint16_t>(port);
+        }
     } else {
         if (driver.empty()) {
             reject(command,
@@ -246,6 +277,8 @@ const char* to_string(Command command) {
             return "plan";
         case Command::Doctor:
             return "doctor";
+        case Command::History:
+            return "history";
     }
     return "?";
 }
@@ -282,10 +315,12 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
     ParsedCommandLine parsed;
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         if (args.size() >= 2 && args[0] == "help" &&
-            (args[1] == "run" || args[1] == "plan" || args[1] == "doctor")) {
-            parsed.text = command_help(args[1] == "run"    ? Command::Run
-                                       : args[1] == "plan" ? Command::Plan
-                                                           : Command::Doctor);
+            (args[1] == "run" || args[1] == "plan" || args[1] == "doctor" ||
+             args[1] == "history")) {
+            parsed.text = command_help(args[1] == "run"      ? Command::Run
+                                       : args[1] == "plan"   ? Command::Plan
+                                       : args[1] == "doctor" ? Command::Doctor
+                                                             : Command::History);
         } else if (args.empty()) {
             throw UsageError(
                 "spark-slurm: no command given; use 'spark-slurm run -- COMMAND' or "
@@ -308,9 +343,12 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         command = Command::Plan;
     } else if (args[0] == "doctor") {
         command = Command::Doctor;
+    } else if (args[0] == "history") {
+        command = Command::History;
     } else {
         throw UsageError("spark-slurm: unknown command '" + args[0] +
-                         "'; the commands are run, plan and doctor (see spark-slurm --help)");
+                         "'; the commands are run, plan, doctor and history (see spark-slurm "
+                         "--help)");
     }
 
     std::vector<std::string> own(args.begin() + 1, args.end());
@@ -324,13 +362,16 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
     auto description = describe(command, false);
     po::variables_map values;
     std::set<std::string> from_command_line;
+    std::vector<std::string> positional;  // `history`'s job ids
     try {
         auto parsed_line = po::command_line_parser(own)
                                .options(description)
                                .style(po::command_line_style::unix_style)
                                .run();
         for (const auto& option : parsed_line.options) {
-            if (option.position_key != -1) {
+            if (option.position_key != -1 && command == Command::History) {
+                positional.push_back(option.original_tokens.front());
+            } else if (option.position_key != -1) {
                 reject(command, "unexpected argument '" + option.original_tokens.front() +
                                     "'; the driver command goes after '--'");
             }
@@ -370,7 +411,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
     }
     po::notify(values);
 
-    parsed.options = validated(command, values, from_command_line, std::move(driver));
+    parsed.options = validated(command, values, from_command_line, std::move(driver), positional);
     return parsed;
 }
 

@@ -12,7 +12,7 @@
 
 namespace spark_slurm {
 
-enum class Command { Run, Plan, Doctor };
+enum class Command { Run, Plan, Doctor, History };
 enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
 
 const char* to_string(Command command);
@@ -67,6 +67,12 @@ struct Options {
     std::optional<std::string> job_dir;    // shared: logs and what the driver is told
     unsigned ready_timeout_seconds = 300;
     std::optional<std::string> events_file;  // `run`: the leader's JSON-lines account of the job
+    bool event_log = true;  // Spark event logs of the applications into the job dir
+
+    // `history`: the jobs whose event logs to serve (none: every recorded job) and the port of
+    // the history server (unset: a free one).
+    std::vector<std::uint32_t> history_jobs;
+    std::optional<std::uint16_t> port;
 
     // `plan` only: print JSON (on the leader, or on every rank), and preview a cluster without an
     // allocation.
