@@ -122,7 +122,16 @@ RuntimeSettings history_runtime(const Options& options, const Environment& varia
             chosen.spark_image.reset();
         }
     }
-    return resolve_runtime(chosen, variables);
+    try {
+        return resolve_runtime(chosen, variables);
+    } catch (const UsageError& error) {
+        // resolve_runtime speaks for `run`; the same problem, said for this command.
+        std::string message = error.what();
+        const std::string run = "spark-slurm run: ";
+        if (message.rfind(run, 0) == 0)
+            message = "spark-slurm history: " + message.substr(run.size());
+        throw UsageError(message);
+    }
 }
 
 void print_warnings(const std::vector<std::string>& warnings, std::set<std::string>& printed) {
@@ -132,8 +141,8 @@ void print_warnings(const std::vector<std::string>& warnings, std::set<std::stri
 
 class HistoryServer {
   public:
-    HistoryServer(const Options& options, const Environment& variables,
-                  std::vector<EventLogSource> sources)
+    HistoryServer(const Options& options, const RuntimeSettings& settings,
+                  const Environment& variables, std::vector<EventLogSource> sources)
         : sources_(std::move(sources)),
           dir_(make_private_temp_dir(variables)),
           work_dir_(dir_),
@@ -168,7 +177,6 @@ class HistoryServer {
         for (const auto& source : sources_) invocation.binds.push_back(source.dir);
         invocation.working_dir = dir_;
 
-        RuntimeSettings settings = history_runtime(options, variables);
         Execution execution = make_runtime(settings)->prepare(invocation);
         SpawnRequest request;
         request.argv = execution.argv;
@@ -237,11 +245,12 @@ int history_command(const Options& options, const JobEnvironment& environment) {
     const std::string current_dir = fs::current_path(error).string();
     auto sources = find_event_logs(options.history_jobs, options.job_dir,
                                    history_records_dir(user_home()), current_dir);
+    const RuntimeSettings settings = history_runtime(options, variables);
     load_http_client();
     become_supervisor();
     SignalFd signals;
 
-    HistoryServer server(options, variables, sources);
+    HistoryServer server(options, settings, variables, sources);
     log::info("starting Spark's history server over the event logs of{}",
               describe_sources(sources));
     const auto deadline = Clock::now() + kStartTimeout;
