@@ -84,6 +84,12 @@ std::string text_value(const po::variables_map& values, const char* name) {
     return values[name].as<std::string>();
 }
 
+std::optional<Command> command_named(const std::string& name) {
+    for (Command command : {Command::Run, Command::Plan, Command::Doctor, Command::History})
+        if (name == to_string(command)) return command;
+    return std::nullopt;
+}
+
 // `history`'s job ids: Slurm's numeric job ids (an array task's own id, as SLURM_JOB_ID shows it).
 std::vector<std::uint32_t> history_jobs(const std::vector<std::string>& words) {
     std::vector<std::uint32_t> jobs;
@@ -314,13 +320,8 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
                                      const Environment& environment) {
     ParsedCommandLine parsed;
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        if (args.size() >= 2 && args[0] == "help" &&
-            (args[1] == "run" || args[1] == "plan" || args[1] == "doctor" ||
-             args[1] == "history")) {
-            parsed.text = command_help(args[1] == "run"      ? Command::Run
-                                       : args[1] == "plan"   ? Command::Plan
-                                       : args[1] == "doctor" ? Command::Doctor
-                                                             : Command::History);
+        if (args.size() >= 2 && args[0] == "help" && command_named(args[1])) {
+            parsed.text = command_help(*command_named(args[1]));
         } else if (args.empty()) {
             throw UsageError(
                 "spark-slurm: no command given; use 'spark-slurm run -- COMMAND' or "
@@ -336,20 +337,13 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         parsed.action = ParsedCommandLine::Action::PrintText;
         return parsed;
     }
-    Command command;
-    if (args[0] == "run") {
-        command = Command::Run;
-    } else if (args[0] == "plan") {
-        command = Command::Plan;
-    } else if (args[0] == "doctor") {
-        command = Command::Doctor;
-    } else if (args[0] == "history") {
-        command = Command::History;
-    } else {
+    auto named = command_named(args[0]);
+    if (!named) {
         throw UsageError("spark-slurm: unknown command '" + args[0] +
                          "'; the commands are run, plan, doctor and history (see spark-slurm "
                          "--help)");
     }
+    const Command command = *named;
 
     std::vector<std::string> own(args.begin() + 1, args.end());
     std::vector<std::string> driver;
