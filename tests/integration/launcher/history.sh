@@ -1,10 +1,13 @@
 #!/bin/bash
-# history.sh: issue 16's event logs and `spark-slurm history`. A job runs two small Spark
-# applications; its leader keeps their event logs in the job dir and records where they are.
-# After the job, on this host (the login node) as the job user, `spark-slurm history JOBID`
+# history.sh [requeue]: issue 16's event logs and `spark-slurm history`. A job runs two small
+# Spark applications; its leader keeps their event logs in the job dir and records where they
+# are. After the job, on this host (the login node) as the job user, `spark-slurm history JOBID`
 # serves them on 127.0.0.1: /api/v1/applications lists both, completed. SIGTERM (as Ctrl-C)
 # stops it, leaving no process and nothing in /tmp.
-SMOKE_NAME=history
+# With `requeue`, the job is preempted (and requeued by Slurm) between the two applications:
+# the first run's log must be kept next to the second run's.
+mode=${1:-plain}
+SMOKE_NAME=history${1:+_$1}
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
 
@@ -15,16 +18,40 @@ spark = SparkSession.builder.appName(sys.argv[1]).getOrCreate()
 print(sys.argv[1], spark.sparkContext.parallelize(range(1000), 4).sum())
 spark.stop()
 EOF
-write_script driver.sh <<'EOF'
+if [[ $mode == requeue ]]; then
+    write_script driver.sh <<'EOF'
+#!/bin/bash
+set -euo pipefail
+if [[ $SPARK_SLURM_RESTART_COUNT == 0 ]]; then
+    spark-submit app.py history-app-one
+    touch first-run.marker
+    exec sleep 600 # until preempted
+fi
+spark-submit app.py history-app-two
+EOF
+    job_script job.sh -N3 --exclusive --requeue -p batch -t 15 "-o job-%j.out" "--open-mode=append" -- \
+        run --runtime none --no-hdfs --ready-timeout 240 -- ./driver.sh
+    submit job.sh
+    batch_job=$JOBID
+    wait_for_file "$WORK/first-run.marker" 400 "the first run did not finish its application"
+    # shellcheck disable=SC2016 # $(hostname) is the job's, on its node
+    submit -p urgent --exclusive -N3 -t 2 -o urgent-%j.out --wrap 'echo urgent ran on $(hostname)'
+    wait_state "$JOBID" 300 COMPLETED
+    JOBID=$batch_job
+    wait_done "$JOBID" 600
+    [[ $(ssc_job_field "$JOBID" Restarts) == 1 ]] || fail "the job was not requeued exactly once"
+else
+    write_script driver.sh <<'EOF'
 #!/bin/bash
 set -euo pipefail
 spark-submit app.py history-app-one
 spark-submit app.py history-app-two
 EOF
-job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-    run --runtime none --no-hdfs --ready-timeout 240 -- ./driver.sh
-submit job.sh
-wait_done "$JOBID" 600
+    job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+        run --runtime none --no-hdfs --ready-timeout 240 -- ./driver.sh
+    submit job.sh
+    wait_done "$JOBID" 600
+fi
 out=$(job_output "$JOBID")
 grep -q 'history-app-one 499500' <<<"$out" || fail "the first application did not run"
 grep -q 'history-app-two 499500' <<<"$out" || fail "the second application did not run"
@@ -81,4 +108,4 @@ wait_no_user_processes 30
 left=$(find /tmp -maxdepth 1 -user "$SPARK_SLURM_TEST_USER" -newer "$WORK/before-history")
 [[ -z $left ]] || fail "spark-slurm history left in /tmp: $left"
 assert_nothing_left
-pass "2 applications listed at ${url}api/v1/applications"
+pass "2 applications ($mode) listed at ${url}api/v1/applications"
