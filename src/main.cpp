@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "connect/gateway_command.hpp"
 #include "launcher/doctor_command.hpp"
+#include "launcher/history_command.hpp"
 #include "launcher/plan_command.hpp"
 #include "launcher/run_command.hpp"
 #include "options/options.hpp"
@@ -34,6 +35,9 @@ int main(int argc, char** argv) {
         }
         if (parsed.options.command == Command::Doctor) {
             return doctor_command(parsed.options, environment);
+        }
+        if (parsed.options.command == Command::History) {
+            return history_command(parsed.options, environment);
         }
         switch (parsed.options.command) {
             case Command::Env:

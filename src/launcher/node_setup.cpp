@@ -6,6 +6,8 @@
 #include <fstream>
 
 #include "common/errors.hpp"
+#include "common/log.hpp"
+#include "history/event_logs.hpp"
 #include "supervisor/janitor.hpp"
 
 namespace spark_slurm {
@@ -60,6 +62,18 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
     if (error) {
         throw LaunchError("while creating the log directory " + plan.log_dir + ": " +
                           error.message() + " (choose a writable shared directory with --job-dir)");
+    }
+    if (node.runs_leader() && !plan.event_log_dir.empty()) {
+        // Before the driver starts: Spark refuses to start an application whose event-log
+        // directory is missing. The record is for `spark-slurm history` on a login node later;
+        // without it the logs are still found through --job-dir.
+        make_private_dir(plan.event_log_dir);
+        try {
+            record_event_log_dir(history_records_dir(user_home()), plan.job_id, plan.event_log_dir);
+        } catch (const LaunchError& failed) {
+            log::warn("{}; 'spark-slurm history --job-dir {}' still finds the event logs",
+                      failed.what(), plan.job_dir);
+        }
     }
     if (node.runs_leader()) {
         make_private_dir(plan.recovery_dir);

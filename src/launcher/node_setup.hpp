@@ -25,7 +25,8 @@ class WorkDirectory {
 };
 
 // Directories and configuration files of this node; the secret goes only into 0600 files inside
-// 0700 directories. Throws LaunchError naming the path and the fix.
+// 0700 directories. On the leader also the event-log directory, recorded for `spark-slurm
+// history` (history/event_logs.hpp). Throws LaunchError naming the path and the fix.
 void prepare_node(const Plan& plan, const NodePlan& node);
 
 // A state dir serves one job at a time. The owner file names the job using it; it is taken over

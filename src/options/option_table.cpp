@@ -13,7 +13,7 @@ namespace {
 // SPARK_SLURM_WORKERS, SPARK_SLURM_JOB_DIR, ... are what the driver is *given*; they are not
 // read back as options, so a nested spark-slurm call cannot pick them up by accident.
 constexpr OptionSpec kOptionTable[] = {
-    {"config", "SPARK_SLURM_CONFIG", Kind::Text, kAny, "FILE", nullptr,
+    {"config", "SPARK_SLURM_CONFIG", Kind::Text, kAny | kHistory, "FILE", nullptr,
      "read options from an INI file (one 'name = value' per line, names as the long options)"},
     {"workers", "SPARK_SLURM_NUM_WORKERS", Kind::Count, kAll, "N", "every node but the leader",
      "number of Spark worker + HDFS datanode nodes (>= 1)"},
@@ -31,19 +31,19 @@ constexpr OptionSpec kOptionTable[] = {
      "and written as file:// paths (see docs/data-and-python.md)"},
     {"worker-on-leader", "SPARK_SLURM_WORKER_ON_LEADER", Kind::Flag, kAll, nullptr, nullptr,
      "also run a worker + datanode on the leader node (for small allocations)"},
-    {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAny, "NAME",
+    {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAny | kHistory, "NAME",
      "the first installed of apptainer, singularity, none",
      "how daemons run: apptainer, singularity or none (host install from SPARK_HOME, "
      "HADOOP_HOME, JAVA_HOME)"},
-    {"sudo", "SPARK_SLURM_SUDO", Kind::Flag, kAny, nullptr, nullptr,
+    {"sudo", "SPARK_SLURM_SUDO", Kind::Flag, kAny | kHistory, nullptr, nullptr,
      "run the container runtime through 'sudo -n'"},
-    {"image", "SPARK_SLURM_IMAGE", Kind::Text, kAny, "SIF", nullptr,
+    {"image", "SPARK_SLURM_IMAGE", Kind::Text, kAny | kHistory, "SIF", nullptr,
      "one SIF image with Spark and Hadoop (see singularity/README.md)"},
-    {"spark-image", "SPARK_SLURM_SPARK_IMAGE", Kind::Text, kAny, "SIF", nullptr,
+    {"spark-image", "SPARK_SLURM_SPARK_IMAGE", Kind::Text, kAny | kHistory, "SIF", nullptr,
      "SIF image for the Spark master, workers and the driver"},
     {"hadoop-image", "SPARK_SLURM_HADOOP_IMAGE", Kind::Text, kAny, "SIF", nullptr,
      "SIF image for the HDFS namenode and datanodes"},
-    {"spark-home", "SPARK_SLURM_SPARK_HOME", Kind::Text, kAny, "DIR",
+    {"spark-home", "SPARK_SLURM_SPARK_HOME", Kind::Text, kAny | kHistory, "DIR",
      "$SPARK_HOME (the image's, in a container)",
      "the Spark install to run; inside an image, a path in the image"},
     {"hadoop-home", "SPARK_SLURM_HADOOP_HOME", Kind::Text, kAny, "DIR",
@@ -63,8 +63,9 @@ constexpr OptionSpec kOptionTable[] = {
     {"state-dir", "SPARK_SLURM_STATE_DIR", Kind::Text, kAll, "DIR",
      "none: the cluster is ephemeral",
      "durable directory on a shared filesystem for HDFS data and Spark recovery"},
-    {"job-dir", nullptr, Kind::Text, kAll, "DIR", "$SLURM_SUBMIT_DIR/spark-slurm-JOBID",
-     "shared directory for the daemons' logs"},
+    {"job-dir", nullptr, Kind::Text, kAll | kHistory, "DIR", "$SLURM_SUBMIT_DIR/spark-slurm-JOBID",
+     "shared directory for the daemons' logs and the applications' event logs (history: serve "
+     "the event logs of the job that used DIR)"},
     {"ready-timeout", "SPARK_SLURM_READY_TIMEOUT", Kind::Count, kAll, "SEC", "300",
      "give up when the cluster is not ready after this many seconds"},
     {"events", "SPARK_SLURM_EVENTS", Kind::Text, kRun, "FILE", nullptr,
@@ -79,6 +80,11 @@ constexpr OptionSpec kOptionTable[] = {
     {"stop-before-end", "SPARK_SLURM_STOP_BEFORE_END", Kind::Count, kRun, "SEC", "90",
      "up: stop the cluster cleanly (saving HDFS with --state-dir) this many seconds before the "
      "allocation's time limit, instead of being killed at it"},
+    {"no-event-log", "SPARK_SLURM_NO_EVENT_LOG", Kind::Flag, kAll, nullptr, nullptr,
+     "keep no Spark event logs (by default every application's goes, rolling and compressed, "
+     "to JOB-DIR/spark-events, for 'spark-slurm history')"},
+    {"port", nullptr, Kind::Count, kHistory, "N", "a free port",
+     "the port of the history server's web UI and REST API (bound to 127.0.0.1)"},
     {"json", nullptr, Kind::Flag, kPlan, nullptr, nullptr, "print the plan as JSON"},
     {"every-rank", nullptr, Kind::Flag, kPlan, nullptr, nullptr,
      "in an allocation, every rank prints the plan it received (default: the leader only), to "
@@ -118,6 +124,8 @@ bool in_scope(const OptionSpec& spec, Command command) {
             return spec.scope & kList;
         case Command::Down:
             return spec.scope & kDown;
+        case Command::History:
+            return spec.scope & kHistory;
     }
     return false;
 }
@@ -167,6 +175,8 @@ std::string usage_line(Command command) {
             return "spark-slurm list [--json]";
         case Command::Down:
             return "spark-slurm down [--job ID] [--timeout SEC]";
+        case Command::History:
+            return "spark-slurm history [OPTIONS] [JOBID...]";
     }
     return "";
 }
@@ -222,6 +232,15 @@ std::string command_help(Command command) {
         out << "Stop an interactive cluster: ask its launcher to stop the daemons cleanly (the\n"
                "job then ends COMPLETED), and wait until it has. Exits 1 when the cluster has\n"
                "not stopped within --timeout.\n\n";
+    } else if (command == Command::History) {
+        out << "Start Spark's history server here (a login node), as you, over the event logs of\n"
+               "finished or running jobs, and print its URL and the ssh tunnel that reaches it\n"
+               "from your machine. It listens on 127.0.0.1 only and stops with Ctrl-C, leaving\n"
+               "nothing behind. Each job's leader records where its event logs are in\n"
+               "~/.spark-slurm/history/JOBID; without JOBID every recorded job is served, and\n"
+               "./spark-slurm-JOBID directories here are looked at too. --job-dir DIR serves the\n"
+               "job that ran with that --job-dir. Runs the host install (--spark-home,\n"
+               "SPARK_HOME) or, without one, Spark from --image.\n\n";
     } else {
         out << "Check that this machine can run spark-slurm: Slurm reachable and its version, the\n"
                "PMIx/PMI2 MPI plugins, the requeue setting, the container runtime and whether\n"
@@ -246,7 +265,8 @@ std::string general_help() {
            "  env     print the exports that point spark-submit, pyspark, hdfs at a cluster\n"
            "  status  show a running cluster: workers, applications, HDFS, time left, tunnels\n"
            "  list    list your running clusters\n"
-           "  down    stop a running cluster\n\n"
+           "  down    stop a running cluster\n"
+           "  history serve finished jobs' Spark event logs with Spark's history server\n\n"
            "Options:\n"
            "  -h, --help     show this help ('spark-slurm COMMAND --help' for a command's "
            "options)\n"

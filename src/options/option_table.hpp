@@ -14,12 +14,14 @@ namespace spark_slurm::option_table {
 
 // List: repeatable; values from the command line, the config file and the environment add up.
 enum class Kind { Flag, Count, Size, Text, Choice, List };
-// kAny: also `doctor`, which checks what the runtime and scratch options name. The clients of
+// kAny: also `doctor`, which checks what the runtime and scratch options name. kHistory:
+// `history`, which runs Spark's history server from the same install or image. The clients of
 // an interactive cluster (env, status, list, down) take only their own few options.
 enum Scope : unsigned {
     kRun = 1,
     kPlan = 2,
     kDoctor = 4,
+    kHistory = 8,
     kAll = kRun | kPlan,
     kAny = kAll | kDoctor,
     kEnv = 1u << 8,

@@ -88,14 +88,31 @@ std::string text_value(const po::variables_map& values, const char* name) {
 
 std::optional<Command> command_named(const std::string& name) {
     for (Command command : {Command::Run, Command::Up, Command::Plan, Command::Doctor, Command::Env,
-                            Command::Status, Command::List, Command::Down}) {
+                            Command::Status, Command::List, Command::Down, Command::History}) {
         if (name == to_string(command)) return command;
     }
     return std::nullopt;
 }
 
+// `history`'s job ids: Slurm's numeric job ids (an array task's own id, as SLURM_JOB_ID shows it).
+std::vector<std::uint32_t> history_jobs(const std::vector<std::string>& words) {
+    std::vector<std::uint32_t> jobs;
+    for (const auto& word : words) {
+        auto value = parse_count(word);
+        if (!value || *value == 0 || *value > 0xffffffffULL ||
+            word.find_first_not_of("0123456789") != std::string::npos) {
+            reject(Command::History, "'" + word +
+                                         "' is not a job id; give Slurm's numeric job ids, e.g. "
+                                         "spark-slurm history 12345 12346");
+        }
+        jobs.push_back(static_cast<std::uint32_t>(*value));
+    }
+    return jobs;
+}
+
 Options validated(Command command, const po::variables_map& values,
-                  const std::set<std::string>& from_command_line, std::vector<std::string> driver) {
+                  const std::set<std::string>& from_command_line, std::vector<std::string> driver,
+                  const std::vector<std::string>& positional) {
     Options options;
     options.command = command;
     auto has = [&](const char* name) { return values.count(name) && !values[name].defaulted(); };
@@ -124,7 +141,9 @@ Options validated(Command command, const po::variables_map& values,
         }
         options.leader_ip = address;
     }
-    options.hdfs = !flag("no-hdfs");
+    // `history` runs no HDFS: a --spark-image needs no --hadoop-image there.
+    options.hdfs = command != Command::History && !flag("no-hdfs");
+    options.event_log = !flag("no-event-log");
     options.worker_on_leader = flag("worker-on-leader");
     if (has("runtime")) options.runtime = runtime_choice(command, text_value(values, "runtime"));
     options.sudo = flag("sudo");
@@ -242,6 +261,18 @@ Options validated(Command command, const po::variables_map& values,
     } else if (is_client(command)) {
         if (!driver.empty()) reject(command, "takes no command after '--'");
         take_client_options(command, values, options);
+    } else if (command == Command::History) {
+        if (!driver.empty()) reject(command, "takes no command after '--'");
+        options.history_jobs = history_jobs(positional);
+        if (has("port")) {
+            auto port = positive_count(command, "port", text_value(values, "port"), "18080");
+            if (port > 65535) {
+                reject(command, "--port " + std::to_string(port) +
+                                    " is not a TCP port; give one from 1 to 65535, e.g. --port "
+                                    "18080");
+            }
+            options.port = static_cast<std::uint16_t>(port);
+        }
     } else {
         if (driver.empty()) {
             reject(command,
@@ -288,6 +319,8 @@ const char* to_string(Command command) {
             return "list";
         case Command::Down:
             return "down";
+        case Command::History:
+            return "history";
     }
     return "?";
 }
@@ -342,9 +375,10 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
     }
     auto named = command_named(args[0]);
     if (!named) {
-        throw UsageError("spark-slurm: unknown command '" + args[0] +
-                         "'; the commands are run, up, plan, doctor, env, status, list and down "
-                         "(see spark-slurm --help)");
+        throw UsageError(
+            "spark-slurm: unknown command '" + args[0] +
+            "'; the commands are run, up, plan, doctor, history, env, status, list and down "
+            "(see spark-slurm --help)");
     }
     Command command = *named;
 
@@ -359,13 +393,16 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
     auto description = describe(command, false);
     po::variables_map values;
     std::set<std::string> from_command_line;
+    std::vector<std::string> positional;  // `history`'s job ids
     try {
         auto parsed_line = po::command_line_parser(own)
                                .options(description)
                                .style(po::command_line_style::unix_style)
                                .run();
         for (const auto& option : parsed_line.options) {
-            if (option.position_key != -1) {
+            if (option.position_key != -1 && command == Command::History) {
+                positional.push_back(option.original_tokens.front());
+            } else if (option.position_key != -1) {
                 reject(command, "unexpected argument '" + option.original_tokens.front() +
                                     (is_client(command) ? "'; give a job id with --job ID"
                                                         : "'; the driver command goes after '--'"));
@@ -406,7 +443,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
     }
     po::notify(values);
 
-    parsed.options = validated(command, values, from_command_line, std::move(driver));
+    parsed.options = validated(command, values, from_command_line, std::move(driver), positional);
     return parsed;
 }
 

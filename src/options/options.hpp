@@ -14,7 +14,7 @@ namespace spark_slurm {
 
 // Env, Status, List and Down are the clients of an interactive cluster: they run anywhere the
 // owner has a shell (the login node) and read the cluster's connection record.
-enum class Command { Run, Up, Plan, Doctor, Env, Status, List, Down };
+enum class Command { Run, Up, Plan, Doctor, Env, Status, List, Down, History };
 enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
 
 const char* to_string(Command command);
@@ -69,6 +69,12 @@ struct Options {
     std::optional<std::string> job_dir;    // shared: logs and what the driver is told
     unsigned ready_timeout_seconds = 300;
     std::optional<std::string> events_file;  // `run`: the leader's JSON-lines account of the job
+    bool event_log = true;  // Spark event logs of the applications into the job dir
+
+    // `history`: the jobs whose event logs to serve (none: every recorded job) and the port of
+    // the history server (unset: a free one).
+    std::vector<std::uint32_t> history_jobs;
+    std::optional<std::uint16_t> port;
 
     // Spark Connect on the leader (always with `up`; with `run --connect`).
     bool connect = false;

@@ -195,6 +195,7 @@ Plan make_plan(const PlanInputs& inputs) {
     plan.replication = std::clamp(workers, 1u, 3u);
     plan.job_dir = inputs.job_dir;
     plan.log_dir = join_path(inputs.job_dir, "logs");
+    if (options.event_log) plan.event_log_dir = join_path(inputs.job_dir, kEventLogDirName);
     if (options.state_dir) {
         plan.state_dir = *options.state_dir;
         plan.recovery_dir = join_path(plan.state_dir, "spark-recovery");
@@ -360,6 +361,14 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
          "-XX:-UsePerfData -Djava.io.tmpdir=" + plan.leader().tmp_dir);
     line("spark.executor.extraJavaOptions", "-XX:-UsePerfData -Djava.io.tmpdir=.");
     if (plan.hdfs) line("spark.hadoop.fs.defaultFS", plan.hdfs_url);
+    if (!plan.event_log_dir.empty()) {
+        // Rolling: a long application's log is read in pieces and bounded per file.
+        line("spark.eventLog.enabled", "true");
+        line("spark.eventLog.dir", "file://" + plan.event_log_dir);
+        line("spark.eventLog.rolling.enabled", "true");
+        line("spark.eventLog.rolling.maxFileSize", "128m");
+        line("spark.eventLog.compress", "true");
+    }
     if (!plan.recovery_dir.empty()) {
         line("spark.deploy.recoveryMode", "FILESYSTEM");
         line("spark.deploy.recoveryDirectory", plan.recovery_dir);
@@ -429,6 +438,8 @@ std::string describe_plan(const Plan& plan) {
             "hdfs         off (--no-hdfs): read and write file:// paths on a shared filesystem\n";
     }
     out += fmt::format("logs         {}\n", plan.log_dir);
+    out += fmt::format("event logs   {}\n",
+                       plan.event_log_dir.empty() ? "off (--no-event-log)" : plan.event_log_dir);
     out += fmt::format("state        {}\n",
                        plan.state_dir.empty() ? "none (ephemeral cluster)" : plan.state_dir);
     constexpr std::size_t kShown = 20;

@@ -126,11 +126,17 @@ struct Plan {
     std::string state_dir;       // empty: ephemeral
     std::string recovery_dir;    // Spark FILESYSTEM recovery (with a state dir)
     std::string checkpoint_dir;  // for the application (with a state dir)
+    std::string event_log_dir;   // <job_dir>/spark-events (empty with --no-event-log)
     unsigned ready_timeout_seconds = 300;
     std::vector<NodePlan> nodes;  // by rank
 
     const NodePlan& leader() const { return nodes.front(); }
 };
+
+// The applications' Spark event logs go to this directory of the job dir, where
+// `spark-slurm history` finds them (all of a requeued job's runs: Spark names each by its
+// application id).
+inline constexpr const char* kEventLogDirName = "spark-events";
 
 // Memory kept back on a node for the OS and the daemons' own JVMs.
 std::uint64_t memory_reserve(std::uint64_t node_memory, Role role, bool hdfs);

@@ -117,6 +117,7 @@ json plan_header_json(const Plan& plan, SecretHandling secret) {
                 {"state_dir", plan.state_dir},
                 {"recovery_dir", plan.recovery_dir},
                 {"checkpoint_dir", plan.checkpoint_dir},
+                {"event_log_dir", plan.event_log_dir},
                 {"ready_timeout_seconds", plan.ready_timeout_seconds},
                 {"interactive", plan.interactive},
                 {"connect", plan.connect},
@@ -197,6 +198,7 @@ Plan plan_from_json(const json& j) {
     j.at("state_dir").get_to(plan.state_dir);
     j.at("recovery_dir").get_to(plan.recovery_dir);
     j.at("checkpoint_dir").get_to(plan.checkpoint_dir);
+    j.at("event_log_dir").get_to(plan.event_log_dir);
     j.at("ready_timeout_seconds").get_to(plan.ready_timeout_seconds);
     j.at("interactive").get_to(plan.interactive);
     j.at("connect").get_to(plan.connect);

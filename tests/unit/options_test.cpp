@@ -328,5 +328,39 @@ TEST(ClientOptions, HelpForEachClient) {
     }
 }
 
+TEST(Options, HistoryTakesJobIdsAndAPort) {
+    auto options = parse({"history", "123", "--port", "18080", "456"});
+    EXPECT_EQ(options.command, Command::History);
+    EXPECT_EQ(options.history_jobs, (std::vector<std::uint32_t>{123, 456}));
+    EXPECT_EQ(options.port, 18080);
+    EXPECT_FALSE(options.hdfs);
+    auto everything = parse({"history", "--job-dir", "/shared/me/run1"});
+    EXPECT_TRUE(everything.history_jobs.empty());
+    EXPECT_EQ(everything.job_dir, "/shared/me/run1");
+    EXPECT_FALSE(everything.port);
+    // A Spark image alone is enough: the history server needs no Hadoop.
+    EXPECT_EQ(parse({"history", "--spark-image", "/s.sif"}).spark_image, "/s.sif");
+    EXPECT_THAT(parse_command_line({"help", "history"}, {}).text, HasSubstr("~/.spark-slurm"));
+    EXPECT_THAT(parse_command_line({"--help"}, {}).text, HasSubstr("history"));
+}
+
+TEST(Options, HistoryRejectsWhatIsNotAJobOrAPort) {
+    EXPECT_THAT(rejection({"history", "12a"}), HasSubstr("'12a' is not a job id"));
+    EXPECT_THAT(rejection({"history", "0"}), HasSubstr("'0' is not a job id"));
+    EXPECT_THAT(rejection({"history", "99999999999"}), HasSubstr("is not a job id"));
+    EXPECT_THAT(rejection({"history", "--port", "70000"}), HasSubstr("is not a TCP port"));
+    EXPECT_THAT(rejection({"history", "--port", "0"}), HasSubstr("--port '0'"));
+    EXPECT_THAT(rejection({"history", "--workers", "2"}), HasSubstr("unrecognised option"));
+    EXPECT_THAT(rejection({"history", "--", "x"}), HasSubstr("takes no command"));
+    EXPECT_THAT(rejection({"history", "--job-dir", "rel"}), HasSubstr("absolute path"));
+    EXPECT_THAT(rejection({"run", "--port", "1", "--", "x"}), HasSubstr("unrecognised option"));
+}
+
+TEST(Options, EventLogsAreOnUnlessTurnedOff) {
+    EXPECT_TRUE(parse({"run", "--", "x"}).event_log);
+    EXPECT_FALSE(parse({"run", "--no-event-log", "--", "x"}).event_log);
+    EXPECT_FALSE(parse({"plan", "--nodes", "2"}, {{"SPARK_SLURM_NO_EVENT_LOG", "1"}}).event_log);
+}
+
 }  // namespace
 }  // namespace spark_slurm

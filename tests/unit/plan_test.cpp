@@ -14,6 +14,7 @@ namespace spark_slurm {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 PlanInputs inputs_for(unsigned nodes, NodeResources resources = {16, 64 * kGiB}) {
     return testing::synthetic_inputs(nodes, resources);
@@ -130,6 +131,25 @@ TEST(Plan, AStateDirMakesHdfsAndRecoveryDurableByRank) {
     EXPECT_EQ(plan.nodes[2].datanode_dir, "/shared/state/node-2/datanode");
     EXPECT_EQ(plan.recovery_dir, "/shared/state/spark-recovery");
     EXPECT_EQ(plan.checkpoint_dir, "/shared/state/checkpoints");
+}
+
+TEST(Plan, EventLogsGoToTheJobDirUnlessTurnedOff) {
+    auto inputs = inputs_for(2);
+    auto plan = make_plan(inputs);
+    EXPECT_EQ(plan.event_log_dir, "/home/alice/spark-slurm-4242/spark-events");
+    auto defaults = render_configs(plan, plan.nodes[0]).spark_defaults;
+    EXPECT_THAT(defaults, HasSubstr("spark.eventLog.enabled                   true\n"));
+    EXPECT_THAT(defaults, HasSubstr("file:///home/alice/spark-slurm-4242/spark-events\n"));
+    EXPECT_THAT(defaults, HasSubstr("spark.eventLog.rolling.enabled           true\n"));
+    EXPECT_THAT(defaults, HasSubstr("spark.eventLog.compress                  true\n"));
+    EXPECT_THAT(describe_plan(plan), HasSubstr("event logs   /home/alice/spark-slurm-4242/"));
+
+    inputs.options.event_log = false;
+    plan = make_plan(inputs);
+    EXPECT_TRUE(plan.event_log_dir.empty());
+    EXPECT_THAT(render_configs(plan, plan.nodes[0]).spark_defaults,
+                Not(HasSubstr("spark.eventLog")));
+    EXPECT_THAT(describe_plan(plan), HasSubstr("off (--no-event-log)"));
 }
 
 TEST(Plan, DiskBecomesTheReservedRest) {
