@@ -61,6 +61,7 @@ class Leader {
     void on_master_up();
     void on_ready();
     void start_connect();
+    void step_starting_connect();
     void on_connect_ready();
     void on_serving();
     void schedule_walltime_stop();
