@@ -13,6 +13,7 @@
 #include "allocation/allocation.hpp"
 #include "client/cluster_lookup.hpp"
 #include "common/errors.hpp"
+#include "common/files.hpp"
 #include "network/network.hpp"
 
 namespace spark_slurm {
@@ -28,14 +29,6 @@ std::string trimmed(std::string text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
         text.pop_back();
     return text;
-}
-
-std::optional<std::string> read_text(const std::string& path) {
-    std::ifstream file(path);
-    if (!file) return std::nullopt;
-    std::ostringstream text;
-    text << file.rdbuf();
-    return text.str();
 }
 
 }  // namespace

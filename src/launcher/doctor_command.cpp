@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "common/files.hpp"
 #include "runtime/image_check.hpp"
 #include "runtime/runtime.hpp"
 
@@ -47,14 +48,6 @@ CapturedRun run_check(const std::vector<std::string>& argv, const Environment& e
                      std::to_string(kCommandTimeout.count()) + " s";
     }
     return run;
-}
-
-std::optional<std::string> read_text(const std::string& path) {
-    std::ifstream file(path);
-    if (!file) return std::nullopt;
-    std::ostringstream text;
-    text << file.rdbuf();
-    return text.str();
 }
 
 // The names of the *.jar files under `dir` (a few levels deep), for the versions they carry.
