@@ -77,6 +77,13 @@ void ClusterPublication::publish() {
         write_private_file(in(hadoop_conf, "hdfs-site.xml"), configs.hdfs_site);
     }
     if (plan_.connect) write_private_file(in(directory_, "connect-token"), plan_.connect_token);
+    if (!configs.environment.empty()) {
+        // What `spark-slurm env` exports besides the conf dirs: one NAME=VALUE a line, unquoted
+        // (with Kerberos: the owner's principal and keytab, and the realm's JVM option).
+        std::string text;
+        for (const auto& [name, value] : configs.environment) text += name + "=" + value + "\n";
+        write_private_file(in(directory_, "client-env"), text);
+    }
 
     ClusterRecord record;
     record.job_id = plan_.job_id;
