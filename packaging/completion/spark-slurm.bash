@@ -10,8 +10,8 @@ _spark_slurm_commands="run up plan doctor help"
 
 # _spark_slurm_options COMMAND: the long options of COMMAND, as its --help lists them.
 _spark_slurm_options() {
-    local shared="--config --no-hdfs --runtime --sudo --image --spark-image --hadoop-image --spark-home --hadoop-home --work-dir --help"
-    local cluster="--workers --cores --memory --disk --leader-ip --hdfs-auth --worker-on-leader --bind --python --state-dir --job-dir --ready-timeout"
+    local shared="--config --no-hdfs --hdfs-auth --runtime --sudo --image --spark-image --hadoop-image --spark-home --hadoop-home --work-dir --help"
+    local cluster="--workers --cores --memory --disk --leader-ip --worker-on-leader --bind --python --state-dir --job-dir --ready-timeout"
     case $1 in
         run | up) echo "$shared $cluster --events --connect --no-connect --stop-before-end" ;;
         plan) echo "$shared $cluster --json --every-rank --nodes --cores-per-node --memory-per-node" ;;

@@ -577,6 +577,10 @@ std::string describe_plan(const Plan& plan) {
     if (plan.hdfs) {
         out += fmt::format("hdfs         {}   web UI {}   replication {}\n", plan.hdfs_url,
                            plan.namenode_webui_url, plan.replication);
+        out += plan.kerberos
+                   ? fmt::format("hdfs auth    kerberos, realm {} (KDC on the leader)\n",
+                                 kerberos_names(plan).realm)
+                   : "hdfs auth    none: anyone who reaches the namenode may claim to be you\n";
     } else {
         out +=
             "hdfs         off (--no-hdfs): read and write file:// paths on a shared filesystem\n";

@@ -80,6 +80,14 @@ TEST(Plan, KerberosNamesAreHostFreeAndInTheJobDir) {
               "-Djava.security.krb5.conf=/home/alice/spark-slurm-4242/credentials/krb5.conf");
 }
 
+TEST(Plan, DescriptionSaysHowHdfsAuthenticates) {
+    EXPECT_THAT(describe_plan(make_plan(inputs_for(3))),
+                HasSubstr("hdfs auth    kerberos, realm JOB4242.SPARK-SLURM"));
+    auto inputs = inputs_for(3);
+    inputs.options.hdfs_auth = HdfsAuth::None;
+    EXPECT_THAT(describe_plan(make_plan(inputs)), HasSubstr("hdfs auth    none: anyone"));
+}
+
 TEST(Plan, DetectedResourcesMinusTheReserve) {
     auto plan = make_plan(inputs_for(3));
     EXPECT_EQ(plan.worker_cores, 16u);
