@@ -86,6 +86,15 @@ listing=$(grep -E '^LISTING' <<<"$out")
 [[ $listing == "LISTING /private/secret.txt " ]] || fail "HDFS changed under the other user's attempts: $listing"
 grep -q 'KERBEROS-CHECK lines=20000 total=200010000 written=499500 ' <<<"$out" ||
     fail "the Spark job over the delegation token computed a wrong result: $(grep KERBEROS-CHECK <<<"$out" || echo none)"
+grep -q 'executor_hosts=node2,node3' <<<"$out" || fail "the Spark job did not run on both workers"
+# The namenode's audit log: the driver came in with Kerberos, the executors with the token, and
+# nobody else got anything done.
+audit=$(grep -ho 'ugi=[^ ]* ([^)]*)' "$WORK/spark-slurm-$JOBID"/logs/*-hdfs-namenode.log | sort | uniq -c)
+echo "[$SSC_ME] namenode audit log, by caller: $(tr -s ' \n' ' ' <<<"$audit")"
+grep -Eq "ugi=$owner@JOB$JOBID\.SPARK-SLURM \(auth:KERBEROS\)" <<<"$audit" || fail "no Kerberos caller in the audit log"
+grep -Eq "ugi=$owner@JOB$JOBID\.SPARK-SLURM \(auth:TOKEN\)" <<<"$audit" || fail "no executor came in with the token"
+grep -Ev "ugi=$owner@JOB$JOBID\.SPARK-SLURM \(auth:(KERBEROS|TOKEN)\)" <<<"$audit" &&
+    fail "the audit log has callers other than the job's owner"
 grep -Eq 'kerberos kdc of realm JOB[0-9]+\.SPARK-SLURM ready' <<<"$out" || fail "no KDC readiness reported"
 grep -q 'fetched the executors. HDFS delegation token' <<<"$out" || fail "no token fetch reported"
 grep -q 'HDFS runs without authentication' <<<"$out" && fail "the leader warned of HDFS without authentication"
