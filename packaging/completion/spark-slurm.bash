@@ -10,7 +10,7 @@ _spark_slurm_commands="run up plan doctor history env status list down help"
 
 # _spark_slurm_options COMMAND: the long options of COMMAND, as its --help lists them.
 _spark_slurm_options() {
-    local shared="--config --no-hdfs --runtime --sudo --image --spark-image --hadoop-image --spark-home --hadoop-home --work-dir --help"
+    local shared="--config --no-hdfs --hdfs-auth --runtime --sudo --image --spark-image --hadoop-image --spark-home --hadoop-home --work-dir --help"
     local cluster="--workers --cores --memory --disk --leader-ip --worker-on-leader --bind --python --state-dir --job-dir --ready-timeout"
     case $1 in
         run | up) echo "$shared $cluster --events --no-event-log --connect --no-connect --stop-before-end" ;;
@@ -54,6 +54,10 @@ _spark_slurm() {
     case $prev in
         --runtime)
             mapfile -t COMPREPLY < <(compgen -W "apptainer singularity none" -- "$cur")
+            return 0
+            ;;
+        --hdfs-auth)
+            mapfile -t COMPREPLY < <(compgen -W "kerberos none" -- "$cur")
             return 0
             ;;
         --config | --image | --spark-image | --hadoop-image | --events | --python)

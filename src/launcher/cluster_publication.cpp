@@ -114,6 +114,13 @@ void ClusterPublication::publish() {
             fs::permissions(wrapper, fs::perms::owner_all, fs::perm_options::replace);
         }
     }
+    if (!configs.environment.empty()) {
+        // What `spark-slurm env` exports besides the conf dirs: one NAME=VALUE a line, unquoted
+        // (with Kerberos: the owner's principal and keytab, and the realm's JVM option).
+        std::string text;
+        for (const auto& [name, value] : configs.environment) text += name + "=" + value + "\n";
+        write_private_file(in(directory_, "client-env"), text);
+    }
 
     ClusterRecord record;
     record.job_id = plan_.job_id;

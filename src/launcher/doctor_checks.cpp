@@ -1,6 +1,7 @@
 // The pure part of `spark-slurm doctor`: a command's output (or a file's text, or what was
 // found on disk) → one check result with what to fix. No process, no I/O: unit-tested with
 // recorded outputs in tests/unit/doctor_test.cpp.
+#include <algorithm>
 #include <regex>
 
 #include "launcher/doctor_command.hpp"
@@ -166,6 +167,28 @@ CheckResult hadoop_version_check(const std::string& hadoop_home,
                       "cannot tell the Hadoop version of " + hadoop_home +
                           " (no hadoop-common-*.jar under share/); spark-slurm is tested with "
                           "Hadoop 3.4");
+}
+
+CheckResult kdc_check(const std::string& hadoop_home, const std::vector<std::string>& jar_names,
+                      const std::string& kdc_program, bool kdc_program_exists) {
+    const bool kerby = std::any_of(jar_names.begin(), jar_names.end(), [](const auto& name) {
+        return name.starts_with("kerb-simplekdc-") && name.ends_with(".jar");
+    });
+    if (!kerby) {
+        return check_fail(
+            "kdc", hadoop_home +
+                       " has no Apache Kerby KDC (kerb-simplekdc-*.jar), which HDFS's Kerberos "
+                       "(--hdfs-auth kerberos, the default) needs: rerun "
+                       "scripts/install-spark-hadoop, add kerb-simplekdc, kerb-server, kerb-admin, "
+                       "kerb-client, kerb-common and kerb-identity 2.0.3 to its jars, or use "
+                       "--hdfs-auth none (see docs/security.md)");
+    }
+    if (!kdc_program_exists) {
+        return check_fail("kdc", kdc_program +
+                                     " is missing: reinstall spark-slurm (cmake --install) for "
+                                     "--hdfs-auth kerberos, or use --hdfs-auth none");
+    }
+    return check_ok("kdc", "Apache Kerby in " + hadoop_home + "; " + kdc_program);
 }
 
 CheckResult java_version_check(const CapturedRun& run) {

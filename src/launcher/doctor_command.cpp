@@ -19,6 +19,7 @@
 #include "common/files.hpp"
 #include "runtime/image_check.hpp"
 #include "runtime/runtime.hpp"
+#include "services/services.hpp"
 
 namespace spark_slurm {
 
@@ -122,6 +123,12 @@ void check_host_install(const Options& options, const Environment& variables,
     if (options.hdfs) {
         report(
             hadoop_version_check(settings.hadoop_home, jar_names(settings.hadoop_home + "/share")));
+        if (options.hdfs_auth == HdfsAuth::Kerberos) {
+            const std::string program = kdc_program();
+            std::error_code error;
+            report(kdc_check(settings.hadoop_home, jar_names(settings.hadoop_home + "/share"),
+                             program, std::filesystem::exists(program, error)));
+        }
     }
     std::string java = settings.java_home.empty() ? "java" : settings.java_home + "/bin/java";
     report(java_version_check(run_check({java, "-version"}, variables)));

@@ -68,6 +68,10 @@ CheckResult spark_version_check(const std::string& spark_home,
 // The Hadoop version from the name of a hadoop-common-VERSION.jar under $HADOOP_HOME/share.
 CheckResult hadoop_version_check(const std::string& hadoop_home,
                                  const std::vector<std::string>& jar_names);
+// --hdfs-auth kerberos with a host install: the job's KDC needs Apache Kerby's kerb-simplekdc
+// (and the rest of its jars) in the Hadoop install, and the launcher's own KDC program.
+CheckResult kdc_check(const std::string& hadoop_home, const std::vector<std::string>& jar_names,
+                      const std::string& kdc_program, bool kdc_program_exists);
 // `java -version` (it prints to stderr: run_captured keeps both).
 CheckResult java_version_check(const CapturedRun& run);
 // The default ports that could not be bound here.

@@ -39,12 +39,16 @@ bool is_termination(int signal) {
 
 const char* to_string(Leader::Phase phase) {
     switch (phase) {
+        case Leader::Phase::StartingKdc:
+            return "starting_kdc";
         case Leader::Phase::FormattingNamespace:
             return "formatting_namespace";
         case Leader::Phase::StartingDaemons:
             return "starting_daemons";
         case Leader::Phase::WaitingForWorkers:
             return "waiting_for_workers";
+        case Leader::Phase::FetchingToken:
+            return "fetching_token";
         case Leader::Phase::StartingConnect:
             return "starting_connect";
         case Leader::Phase::DriverRunning:
@@ -89,19 +93,22 @@ int Leader::run() {
             "the job fails instead of coming back; submit with --requeue to allow that",
             plan_.job_id);
     }
+    if (plan_.hdfs && !plan_.kerberos) {
+        log::warn(
+            "HDFS runs without authentication (--hdfs-auth none): any user who can reach {} can "
+            "read, write and delete this job's files by claiming to be {}; see docs/security.md",
+            plan_.hdfs_url, plan_.user);
+    }
     try {
         load_http_client();
         // The master does not depend on HDFS: it boots while the namespace is formatted.
         start_local(Daemon::SparkMaster);
-        if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
-            log::info("formatting a new HDFS namespace in {}", node_.namenode_dir);
-            helpers_.emplace(
-                runtime_, std::vector{namenode_format_spec(plan_, node_)},
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()));
-            enter(Phase::FormattingNamespace);
+        if (plan_.kerberos) {
+            // Everything of HDFS logs in to the job's realm: its KDC comes first.
+            daemons_.start(daemon_spec(plan_, node_, Daemon::Kdc));
+            enter(Phase::StartingKdc);
         } else {
-            if (plan_.hdfs) start_hdfs();
-            enter(Phase::StartingDaemons);
+            start_namespace();
         }
     } catch (const LaunchError& error) {
         fail(error.what());
@@ -137,14 +144,21 @@ void Leader::step() {
     if (helpers_ && phase_ < Phase::Stopping) {
         if (auto outcome = helpers_->poll()) on_helpers_done(*outcome);
     }
+    if (namenode_reports_ && !ready_ && phase_ < Phase::Stopping) namenode_reports_->poll();
     if (worker_lost_ && now >= worker_lost_->second && phase_ < Phase::Stopping)
         return fail(worker_lost_->first);
     switch (phase_) {
+        case Phase::StartingKdc:
         case Phase::FormattingNamespace:
         case Phase::StartingDaemons:
         case Phase::WaitingForWorkers:
             if (now >= deadline_) {
-                if (phase_ == Phase::FormattingNamespace) {
+                if (phase_ == Phase::StartingKdc) {
+                    fail(
+                        fmt::format("the Kerberos KDC was not ready within --ready-timeout; see "
+                                    "its log {}",
+                                    log_path(plan_, node_, file_name(Daemon::Kdc))));
+                } else if (phase_ == Phase::FormattingNamespace) {
                     fail("formatting the namenode did not finish within --ready-timeout");
                 } else {
                     fail(readiness_.timeout_message(
@@ -154,6 +168,11 @@ void Leader::step() {
             }
             if (now - last_probe_ < kProbeInterval) return;
             last_probe_ = now;
+            if (phase_ == Phase::StartingKdc) {
+                std::error_code error;
+                if (std::filesystem::exists(kerberos_names(plan_).ready_file, error))
+                    on_kdc_ready();
+            }
             if (!readiness_.leader_daemons_up()) {
                 if (readiness_.probe_leader_daemons()) on_master_up();
                 if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
@@ -173,6 +192,7 @@ void Leader::step() {
                 if (now - *driver_exit_seen_ >= kDriverExitSettle) on_driver_exit(*status);
             }
             return;
+        case Phase::FetchingToken:
         case Phase::SavingNamespace:
             return;  // on_helpers_done moves on
         case Phase::Stopping:
@@ -275,8 +295,9 @@ void Leader::on_daemon_event(const DaemonEvent& event) {
             events_.write("daemon_exited", {{"daemon", daemon},
                                             {"node", node_.hostname},
                                             {"status", describe_wait_status(event.status)}});
-            const bool leader_daemon =
-                event.spec.daemon == Daemon::SparkMaster || event.spec.daemon == Daemon::Namenode;
+            const bool leader_daemon = event.spec.daemon == Daemon::SparkMaster ||
+                                       event.spec.daemon == Daemon::Namenode ||
+                                       event.spec.daemon == Daemon::Kdc;
             std::string what = exit_message(node_.hostname, event.spec, event.status);
             // Without its master or namenode the cluster cannot go on, nor start without the
             // Connect server it was asked for.
@@ -318,6 +339,7 @@ void Leader::step_stopping() {
         daemons_.request_stop();
         if (driver_ && !driver_->exited()) driver_->request_stop(kDaemonStopGrace);
         if (helpers_) helpers_->request_stop();
+        if (namenode_reports_) namenode_reports_->request_stop();
         if (gateway_ && !gateway_->exited()) gateway_->request_stop(kDaemonStopGrace);
         return;
     }
@@ -325,12 +347,18 @@ void Leader::step_stopping() {
     bool local_gone = daemons_.stopped();
     if (driver_) local_gone = driver_->gone() && local_gone;
     if (helpers_) local_gone = helpers_->gone() && local_gone;
+    if (namenode_reports_) local_gone = namenode_reports_->gone() && local_gone;
     if (gateway_) local_gone = gateway_->gone() && local_gone;
     const unsigned outstanding = links_.awaiting_stop();
     if (!local_gone || (outstanding > 0 && now < stop_started_ + kWorkerStopLimit)) return;
     if (outstanding > 0)
         log::warn("{} worker(s) did not confirm their teardown in time", outstanding);
     const double seconds = std::chrono::duration<double>(now - stop_started_).count();
+    if (plan_.kerberos) {
+        // The realm died with its KDC: its keytabs and token are of no use to anyone now.
+        std::error_code error;
+        std::filesystem::remove_all(kerberos_names(plan_).dir, error);
+    }
     log::info("cluster stopped in {:.1f} s", seconds);
     events_.write("stopped", {{"seconds", seconds}});
     publication_.withdraw();
@@ -343,9 +371,38 @@ void Leader::start_local(Daemon daemon) {
     }
 }
 
+void Leader::start_namespace() {
+    if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
+        log::info("formatting a new HDFS namespace in {}", node_.namenode_dir);
+        helpers_.emplace(
+            runtime_, std::vector{namenode_format_spec(plan_, node_)},
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()));
+        enter(Phase::FormattingNamespace);
+    } else {
+        if (plan_.hdfs) start_hdfs();
+        enter(Phase::StartingDaemons);
+    }
+}
+
+void Leader::on_kdc_ready() {
+    log::info("kerberos kdc of realm {} ready in {:.1f} s", kerberos_names(plan_).realm, elapsed());
+    events_.write("daemon_up", {{"daemon", file_name(Daemon::Kdc)},
+                                {"node", plan_.leader_hostname},
+                                {"seconds", elapsed()}});
+    try {
+        start_namespace();
+    } catch (const LaunchError& error) {
+        fail(error.what());
+    }
+}
+
 void Leader::start_hdfs() {
     start_local(Daemon::Namenode);
     namenode_started_ = true;
+    if (plan_.kerberos) {
+        namenode_reports_.emplace(plan_, node_, runtime_);
+        readiness_.set_namenode_source([this] { return namenode_reports_->latest(); });
+    }
     // A datanode keeps retrying its namenode by itself, so it can start right away.
     start_local(Daemon::Datanode);
     for (unsigned rank : links_.admitted_ranks()) links_.start_daemon(rank, Daemon::Datanode);
@@ -364,6 +421,7 @@ void Leader::on_master_up() {
 
 void Leader::on_ready() {
     ready_ = true;
+    if (namenode_reports_) namenode_reports_->request_stop();
     links_.broadcast(control::ClusterReady{});
     log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB", elapsed(),
               plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
@@ -377,6 +435,16 @@ void Leader::on_ready() {
                             {"master_webui_url", plan_.master_webui_url},
                             {"hdfs_url", plan_.hdfs_url},
                             {"namenode_webui_url", plan_.namenode_webui_url}});
+    if (plan_.kerberos) {
+        // Standalone executors cannot log in: they read HDFS with a delegation token.
+        helpers_.emplace(runtime_, std::vector{fetch_token_spec(plan_, node_)}, kSaveStepLimit);
+        helpers_started_ = Clock::now();
+        return enter(Phase::FetchingToken);
+    }
+    continue_when_ready();
+}
+
+void Leader::continue_when_ready() {
     if (plan_.connect) return start_connect();
     on_serving();
 }
@@ -415,6 +483,31 @@ void Leader::on_helpers_done(const HelperSteps::Outcome& outcome) {
             return fail(error.what());
         }
         return enter(Phase::StartingDaemons);
+    }
+    if (phase_ == Phase::FetchingToken) {
+        const std::string token = kerberos_names(plan_).token_file;
+        std::error_code error;
+        // fetchdt writes it under the umask (0644 seen), and a checksum file next to it (by
+        // Hadoop's local filesystem): 0600 the token, in the 0700 credentials dir; no checksum.
+        const auto token_path = std::filesystem::path(token);
+        std::filesystem::remove(
+            token_path.parent_path() / ("." + token_path.filename().string() + ".crc"), error);
+        if (outcome.ok)
+            std::filesystem::permissions(
+                token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                std::filesystem::perm_options::replace, error);
+        if (!outcome.ok || error) {
+            ready_ = false;  // nothing ran: a failed start
+            return fail(outcome.ok ? "while protecting " + token + ": " + error.message()
+                        : outcome.status
+                            ? exit_message(node_.hostname, *outcome.failed_step, *outcome.status)
+                            : "fetching the HDFS delegation token did not finish in time");
+        }
+        const double seconds =
+            std::chrono::duration<double>(Clock::now() - helpers_started_).count();
+        log::info("fetched the executors' HDFS delegation token in {:.1f} s", seconds);
+        events_.write("token_fetched", {{"seconds", seconds}});
+        return continue_when_ready();
     }
     if (phase_ != Phase::SavingNamespace) return;
     if (outcome.ok) {

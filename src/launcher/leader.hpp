@@ -14,6 +14,7 @@
 #include "allocation/allocation.hpp"
 #include "launcher/cluster_publication.hpp"
 #include "launcher/events.hpp"
+#include "launcher/namenode_reports.hpp"
 #include "launcher/node_daemons.hpp"
 #include "launcher/readiness.hpp"
 #include "launcher/worker_links.hpp"
@@ -27,9 +28,11 @@ namespace spark_slurm {
 class Leader {
   public:
     enum class Phase {
+        StartingKdc,          // --hdfs-auth kerberos: until the KDC made every keytab
         FormattingNamespace,  // the master boots meanwhile
         StartingDaemons,      // until the master and namenode answer
         WaitingForWorkers,    // until every worker registered and every datanode is live
+        FetchingToken,        // --hdfs-auth kerberos: the executors' HDFS delegation token
         StartingConnect,      // until the Spark Connect server and its gateway answer
         DriverRunning,
         Holding,  // `up`: until `spark-slurm down`, the walltime warning or --stop-before-end
@@ -58,6 +61,9 @@ class Leader {
 
     void start_local(Daemon daemon);
     void start_hdfs();
+    void start_namespace();  // format a new namespace, or start HDFS on the one there is
+    void on_kdc_ready();
+    void continue_when_ready();  // after on_ready (and the token): Connect, then the driver
     void on_master_up();
     void on_ready();
     void start_connect();
@@ -107,7 +113,9 @@ class Leader {
     std::optional<Process> driver_;
     std::optional<std::chrono::steady_clock::time_point> driver_exit_seen_;
     std::optional<HelperSteps> helpers_;  // the format, or the steps of saving the namespace
+    std::optional<NamenodeReports> namenode_reports_;  // with Kerberos, until ready
     std::chrono::steady_clock::time_point save_started_{};
+    std::chrono::steady_clock::time_point helpers_started_{};
 
     bool stop_sent_ = false;
     std::chrono::steady_clock::time_point late_workers_until_{};

@@ -1,7 +1,9 @@
 #include "launcher/node_report.hpp"
 
 #include <fmt/format.h>
+#include <pwd.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -67,6 +69,7 @@ NodeReport probe_local_node(const Options& options, const JobEnvironment& enviro
     report.ports.datanode_data = claims.claim(defaults.datanode_data);
     report.ports.datanode_http = claims.claim(defaults.datanode_http);
     report.ports.datanode_ipc = claims.claim(defaults.datanode_ipc);
+    if (options.hdfs && options.hdfs_auth == HdfsAuth::Kerberos) report.ports.kdc = claims.claim(0);
     if (options.connect) {
         report.ports.connect_gateway = claims.claim(defaults.connect_gateway);
         report.ports.connect_server = claims.claim(0);
@@ -145,12 +148,23 @@ Plan plan_on_leader(const Options& options, const Allocation& allocation, bool r
     inputs.requeueable = requeueable;
     inputs.job_dir = default_job_dir(options, allocation);
     inputs.secret = generate_secret();
+    inputs.user = current_user_name();
     if (options.connect) inputs.connect_token = generate_secret();
     inputs.nodes = std::move(reports);
     return make_plan(inputs);
 }
 
 std::string generate_secret() { return random_hex(32); }
+
+std::string current_user_name() {
+    // getpwuid_r: the launcher is single-threaded here, but the buffer is its own anyway.
+    struct passwd entry {};
+    struct passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found)
+        return found->pw_name;
+    return std::to_string(::geteuid());
+}
 
 std::string default_job_dir(const Options& options, const Allocation& allocation) {
     if (options.job_dir) return *options.job_dir;

@@ -42,6 +42,19 @@ void write_private_file(const std::string& path, const std::string& text) {
     if (!file) throw LaunchError("while writing " + path + ": write failed (disk full?)");
 }
 
+// The job's credentials directory on the shared filesystem (the KDC fills it): 0700, with what an
+// earlier run of the job (a requeue) left there removed, and the realm's krb5.conf written first,
+// so that every JVM, started before the KDC answers, finds its realm.
+void prepare_credentials(const Plan& plan) {
+    const KerberosNames names = kerberos_names(plan);
+    make_private_dir(names.dir);
+    for (const auto& stale : {names.ready_file, names.token_file}) {
+        std::error_code error;
+        fs::remove(stale, error);
+    }
+    write_private_file(names.krb5_conf, render_krb5_conf(plan));
+}
+
 }  // namespace
 
 WorkDirectory::WorkDirectory(std::string path) : path_(std::move(path)) { start_janitor(path_); }
@@ -75,6 +88,7 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
                       failed.what(), plan.job_dir);
         }
     }
+    if (node.runs_leader() && plan.kerberos) prepare_credentials(plan);
     if (node.runs_leader()) {
         make_private_dir(plan.recovery_dir);
         if (!plan.checkpoint_dir.empty()) {
@@ -94,6 +108,8 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
         write_private_file(node.conf_dir + "/core-site.xml", files.core_site);
         write_private_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site);
     }
+    if (!files.ssl_server.empty())
+        write_private_file(node.conf_dir + "/ssl-server.xml", files.ssl_server);
     // Log4j output of the daemons goes to their stderr, which is their log file.
 }
 

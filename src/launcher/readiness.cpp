@@ -16,6 +16,15 @@ Readiness::Readiness(const Plan& plan, EventLog& events,
                      std::chrono::steady_clock::time_point start)
     : plan_(plan), events_(events), start_(start) {}
 
+void Readiness::set_namenode_source(std::function<std::optional<NamenodeState>()> source) {
+    namenode_source_ = std::move(source);
+}
+
+std::optional<NamenodeState> Readiness::namenode_state() const {
+    if (namenode_source_) return namenode_source_();
+    return probe_namenode(plan_.namenode_webui_url);
+}
+
 double Readiness::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
@@ -32,7 +41,7 @@ bool Readiness::probe_leader_daemons() {
                                         {"seconds", elapsed()}});
         }
     }
-    if (plan_.hdfs && !namenode_up_ && probe_namenode(plan_.namenode_webui_url)) {
+    if (plan_.hdfs && !namenode_up_ && namenode_state()) {
         namenode_up_ = true;
         log::info("namenode up in {:.1f} s", elapsed());
         events_.write(
@@ -57,7 +66,7 @@ bool Readiness::probe_cluster() {
     }
     bool hdfs_ready = true;
     if (plan_.hdfs) {
-        auto namenode = probe_namenode(plan_.namenode_webui_url);
+        auto namenode = namenode_state();
         if (!namenode) return false;
         if (namenode->live_datanodes != last_datanodes_) {
             last_datanodes_ = namenode->live_datanodes;

@@ -10,6 +10,7 @@
 
 #include "launcher/events.hpp"
 #include "plan/plan.hpp"
+#include "services/probes.hpp"
 
 namespace spark_slurm {
 
@@ -30,7 +31,12 @@ class Readiness {
     // worker's launcher reached the leader.
     std::string timeout_message(const std::function<bool(unsigned)>& connected) const;
 
+    // Where the namenode's state comes from: its JMX over HTTP unless set (with Kerberos its web
+    // endpoints want SPNEGO: the leader reads `dfsadmin -report` instead, see NamenodeReports).
+    void set_namenode_source(std::function<std::optional<NamenodeState>()> source);
+
   private:
+    std::optional<NamenodeState> namenode_state() const;
     double elapsed() const;
     const Plan& plan_;
     EventLog& events_;
@@ -40,6 +46,7 @@ class Readiness {
     bool reported_safe_mode_ = false;
     unsigned last_workers_ = 0;
     unsigned last_datanodes_ = 0;
+    std::function<std::optional<NamenodeState>()> namenode_source_;
 };
 
 }  // namespace spark_slurm

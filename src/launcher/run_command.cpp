@@ -45,15 +45,31 @@ void note_problem(NodeReport& report, Check check) {
 
 }  // namespace
 
-int run_command(const Options& options, const JobEnvironment& environment, int* argc,
+int run_command(const Options& requested, const JobEnvironment& environment, int* argc,
                 char*** argv) {
     const auto started = Clock::now();
+    Options options = requested;
     std::optional<RuntimeSettings> runtime_settings;
     std::string runtime_problem;
     try {
         runtime_settings = resolve_runtime(options, environment.variables);
     } catch (const UsageError& error) {
         runtime_problem = error.what();
+    }
+    // The KDC runs from the host's Hadoop install: not yet inside an image.
+    bool kerberos_fell_back = false;
+    if (runtime_settings && runtime_settings->kind != RuntimeChoice::None && options.hdfs &&
+        options.hdfs_auth == HdfsAuth::Kerberos) {
+        if (options.hdfs_auth_chosen) {
+            runtime_problem = fmt::format(
+                "spark-slurm {}: --hdfs-auth kerberos needs --runtime none for now (the job's "
+                "KDC does not run in an image yet); use --runtime none with a host install, or "
+                "--hdfs-auth none to accept HDFS without authentication (see docs/security.md)",
+                to_string(options.command));
+        } else {
+            options.hdfs_auth = HdfsAuth::None;
+            kerberos_fell_back = true;
+        }
     }
     // Outside an allocation there are no peers to tell: say it now.
     if (!runtime_problem.empty() && !inside_allocation(environment.slurm))
@@ -90,6 +106,12 @@ int run_command(const Options& options, const JobEnvironment& environment, int* 
     if (leader_rank && mine.problem.empty()) mine.problem = control_problem;
     if (leader_rank && mine.problem.empty())
         mine.problem = image_problem(*runtime_settings, options.hdfs);
+    if (leader_rank && kerberos_fell_back) {
+        log::warn(
+            "--runtime {} has no Kerberos for HDFS yet: HDFS runs as with --hdfs-auth none "
+            "(pass it to silence this, or use --runtime none for Kerberos)",
+            to_string(runtime_settings->kind));
+    }
     if (leader_rank) log::info("job {}: rendezvous of {} rank(s)", allocation.job_id, mpi.size());
     const auto rendezvous_start = Clock::now();
 

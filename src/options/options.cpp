@@ -59,6 +59,12 @@ RuntimeChoice runtime_choice(Command command, const std::string& text) {
     reject(command, "--runtime '" + text + "' is not known; use apptainer, singularity or none");
 }
 
+HdfsAuth hdfs_auth_choice(Command command, const std::string& text) {
+    if (text == "kerberos") return HdfsAuth::Kerberos;
+    if (text == "none") return HdfsAuth::None;
+    reject(command, "--hdfs-auth '" + text + "' is not known; use kerberos or none");
+}
+
 // "--workers -3" would otherwise reach Boost as an unknown short option "-3" and produce a
 // message about a missing argument instead of about the negative number.
 std::vector<std::string> join_negative_values(const std::vector<std::string>& args) {
@@ -145,6 +151,10 @@ Options validated(Command command, const po::variables_map& values,
     options.hdfs = command != Command::History && !flag("no-hdfs");
     options.event_log = !flag("no-event-log");
     options.worker_on_leader = flag("worker-on-leader");
+    if (has("hdfs-auth")) {
+        options.hdfs_auth = hdfs_auth_choice(command, text_value(values, "hdfs-auth"));
+        options.hdfs_auth_chosen = true;
+    }
     if (has("runtime")) options.runtime = runtime_choice(command, text_value(values, "runtime"));
     options.sudo = flag("sudo");
     if (has("image")) options.image = text_value(values, "image");
@@ -338,6 +348,8 @@ const char* to_string(RuntimeChoice runtime) {
     }
     return "?";
 }
+
+const char* to_string(HdfsAuth auth) { return auth == HdfsAuth::Kerberos ? "kerberos" : "none"; }
 
 std::string version_text() { return std::string("spark-slurm ") + kSparkSlurmVersion + "\n"; }
 

@@ -16,9 +16,13 @@ namespace spark_slurm {
 // owner has a shell (the login node) and read the cluster's connection record.
 enum class Command { Run, Up, Plan, Doctor, Env, Status, List, Down, History };
 enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
+// How HDFS tells who a client is: a per-job Kerberos realm (docs/security.md), or Hadoop's
+// "simple" auth, which believes any user name a client claims.
+enum class HdfsAuth { Kerberos, None };
 
 const char* to_string(Command command);
 const char* to_string(RuntimeChoice runtime);
+const char* to_string(HdfsAuth auth);
 
 // One directory a container sees, in Apptainer's syntax SRC[:DST[:ro|rw]] (DST defaults to SRC).
 struct BindMount {
@@ -47,6 +51,8 @@ struct Options {
     std::optional<std::string> leader_ip;
     bool hdfs = true;
     bool worker_on_leader = false;
+    HdfsAuth hdfs_auth = HdfsAuth::Kerberos;
+    bool hdfs_auth_chosen = false;  // given by the user (else the default, which may fall back)
 
     // How daemons run.
     RuntimeChoice runtime = RuntimeChoice::Auto;

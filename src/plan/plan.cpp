@@ -131,7 +131,129 @@ std::string xml_configuration(const std::string& properties) {
            properties + "</configuration>\n";
 }
 
+// "-XX:-UsePerfData" + " " + option, when there is one.
+std::string with_option(const std::string& options, const std::string& option) {
+    return option.empty() ? options : options + " " + option;
+}
+
+constexpr const char* kTokenLifetimeMs = "2592000000";  // 30 days: no one renews it in standalone
+
+// Hadoop's RPC with Kerberos; every service principal of the job is the job's owner to HDFS
+// (the namenode's own user is its superuser). The documented [2:$1@$0] form does not match a
+// host-free principal: the rules name the whole principal.
+std::string kerberos_core_properties(const Plan& plan) {
+    if (!plan.kerberos) return "";
+    const KerberosNames names = kerberos_names(plan);
+    // One rule a line: Hadoop splits them on whitespace.
+    std::string rules;
+    for (const auto* principal :
+         {&names.namenode_principal, &names.datanode_principal, &names.http_principal}) {
+        rules += fmt::format("RULE:[2:$1/$2@$0]({})s/.*/{}/\n", *principal, plan.user);
+    }
+    rules += "DEFAULT";
+    return property("hadoop.security.authentication", "kerberos") +
+           property("hadoop.security.auth_to_local", rules) +
+           property("hadoop.rpc.protection", "authentication");
+}
+
+// The daemons' web endpoints (WebHDFS, fsck, JMX, the UIs) want SPNEGO too: with Hadoop's
+// default "simple" HTTP auth they believe ?user.name=. Nobody can do SPNEGO to the host-free
+// HTTP principal yet, so they are closed to everyone (docs/security.md).
+std::string kerberos_http_properties(const Plan& plan) {
+    if (!plan.kerberos) return "";
+    const KerberosNames names = kerberos_names(plan);
+    return property("hadoop.http.authentication.type", "kerberos") +
+           property("hadoop.http.authentication.simple.anonymous.allowed", "false") +
+           property("hadoop.http.authentication.kerberos.principal", names.http_principal) +
+           property("hadoop.http.authentication.kerberos.keytab", names.http_keytab);
+}
+
+// What a client of the job's HDFS needs: whom to expect as the namenode (Spark's hadoop client
+// has no hdfs-default.xml, so the pattern's default is missing), and SASL on data transfer.
+std::string kerberos_client_properties(const Plan& plan) {
+    if (!plan.kerberos) return "";
+    const KerberosNames names = kerberos_names(plan);
+    return property("dfs.namenode.kerberos.principal", names.namenode_principal) +
+           property("dfs.namenode.kerberos.principal.pattern", "nn/*@" + names.realm) +
+           property("dfs.datanode.kerberos.principal", names.datanode_principal) +
+           property("dfs.data.transfer.protection", "authentication") +
+           property("dfs.http.policy", "HTTPS_ONLY");
+}
+
+// The daemons' side: their keytabs, block tokens, and delegation tokens that last the job.
+std::string kerberos_server_properties(const Plan& plan) {
+    const KerberosNames names = kerberos_names(plan);
+    return kerberos_client_properties(plan) +
+           property("dfs.namenode.keytab.file", names.namenode_keytab) +
+           property("dfs.datanode.keytab.file", names.datanode_keytab) +
+           property("dfs.web.authentication.kerberos.principal", names.http_principal) +
+           property("dfs.web.authentication.kerberos.keytab", names.http_keytab) +
+           property("dfs.block.access.token.enable", "true") +
+           property("dfs.namenode.delegation.token.renew-interval", kTokenLifetimeMs) +
+           property("dfs.namenode.delegation.token.max-lifetime", kTokenLifetimeMs);
+}
+
+// Standalone executors cannot log in from a keytab: they read HDFS with the job's delegation
+// token (HADOOP_TOKEN_FILE_LOCATION), which the leader fetches once the namenode is up.
+// The driver's Hadoop input formats (sc.textFile) fetch tokens of their own, and want a renewer
+// for them: the "master" principal of a YARN cluster there is none of; the owner will do.
+template <typename Line>
+void executor_token_lines(const Plan& plan, Line& line) {
+    const KerberosNames names = kerberos_names(plan);
+    line("spark.executorEnv.HADOOP_TOKEN_FILE_LOCATION", names.token_file);
+    line("spark.hadoop.yarn.resourcemanager.principal", names.owner_principal);
+}
+
 }  // namespace
+
+KerberosNames kerberos_names(const Plan& plan) {
+    KerberosNames names;
+    names.realm = fmt::format("JOB{}.SPARK-SLURM", plan.job_id);
+    const std::string instance = fmt::format("job{}@{}", plan.job_id, names.realm);
+    names.namenode_principal = "nn/" + instance;
+    names.datanode_principal = "dn/" + instance;
+    names.http_principal = "HTTP/" + instance;
+    names.owner_principal = plan.user + "@" + names.realm;
+    names.dir = join_path(plan.job_dir, "credentials");
+    names.krb5_conf = join_path(names.dir, "krb5.conf");
+    names.namenode_keytab = join_path(names.dir, "nn.keytab");
+    names.datanode_keytab = join_path(names.dir, "dn.keytab");
+    names.http_keytab = join_path(names.dir, "http.keytab");
+    names.owner_keytab = join_path(names.dir, "owner.keytab");
+    names.token_file = join_path(names.dir, "hdfs.token");
+    names.keystore = join_path(names.dir, "keystore.p12");
+    names.ca_file = join_path(names.dir, "ca.pem");
+    names.ready_file = join_path(names.dir, "kdc-ready");
+    return names;
+}
+
+std::string kerberos_java_option(const Plan& plan) {
+    if (!plan.kerberos) return "";
+    return "-Djava.security.krb5.conf=" + kerberos_names(plan).krb5_conf;
+}
+
+std::string render_krb5_conf(const Plan& plan) {
+    const KerberosNames names = kerberos_names(plan);
+    constexpr const char* kEnctypes = "aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96";
+    return fmt::format(
+        "# generated by spark-slurm for job {}'s Kerberos realm (its KDC runs on the leader)\n"
+        "[libdefaults]\n"
+        "  default_realm = {}\n"
+        "  udp_preference_limit = 1\n"
+        "  dns_lookup_kdc = false\n"
+        "  dns_lookup_realm = false\n"
+        "  rdns = false\n"
+        "  dns_canonicalize_hostname = false\n"
+        "  default_tkt_enctypes = {}\n"
+        "  default_tgs_enctypes = {}\n"
+        "  permitted_enctypes = {}\n"
+        "[realms]\n"
+        "  {} = {{\n"
+        "    kdc = {}:{}\n"
+        "  }}\n",
+        plan.job_id, names.realm, kEnctypes, kEnctypes, kEnctypes, names.realm, plan.leader_address,
+        plan.leader().ports.kdc);
+}
 
 const char* to_string(Role role) {
     switch (role) {
@@ -185,6 +307,8 @@ Plan make_plan(const PlanInputs& inputs) {
     plan.restart_count = inputs.restart_count;
     plan.requeueable = inputs.requeueable;
     plan.hdfs = options.hdfs;
+    plan.kerberos = options.hdfs && options.hdfs_auth == HdfsAuth::Kerberos;
+    plan.user = inputs.user;
     plan.secret = inputs.secret;
     plan.interactive = options.command == Command::Up;
     plan.connect = options.connect;
@@ -215,8 +339,10 @@ Plan make_plan(const PlanInputs& inputs) {
     }
     if (plan.hdfs) {
         plan.hdfs_url = fmt::format("hdfs://{}:{}", leader.address, leader.ports.namenode_rpc);
-        plan.namenode_webui_url =
-            fmt::format("http://{}:{}", leader.address, leader.ports.namenode_http);
+        // With Kerberos the web endpoints are HTTPS only (the datanodes need it to run secure
+        // without root); the port is the same.
+        plan.namenode_webui_url = fmt::format("{}://{}:{}", plan.kerberos ? "https" : "http",
+                                              leader.address, leader.ports.namenode_http);
     }
 
     std::vector<bool> is_worker(node_count, false);
@@ -313,14 +439,26 @@ ClientConfigFiles render_client_configs(const Plan& plan) {
     line("spark.master", plan.master_url);
     line("spark.authenticate", "true");
     line("spark.authenticate.secret", plan.secret);
-    line("spark.driver.extraJavaOptions", "-XX:-UsePerfData");
-    line("spark.executor.extraJavaOptions", "-XX:-UsePerfData -Djava.io.tmpdir=.");
+    const std::string krb5 = kerberos_java_option(plan);
+    line("spark.driver.extraJavaOptions", with_option("-XX:-UsePerfData", krb5));
+    line("spark.executor.extraJavaOptions",
+         with_option("-XX:-UsePerfData -Djava.io.tmpdir=.", krb5));
     if (plan.hdfs) line("spark.hadoop.fs.defaultFS", plan.hdfs_url);
+    if (plan.kerberos) executor_token_lines(plan, line);
     files.spark_defaults = defaults;
     if (plan.hdfs) {
-        files.core_site = xml_configuration(property("fs.defaultFS", plan.hdfs_url));
+        files.core_site = xml_configuration(property("fs.defaultFS", plan.hdfs_url) +
+                                            kerberos_core_properties(plan));
         files.hdfs_site =
-            xml_configuration(property("dfs.replication", std::to_string(plan.replication)));
+            xml_configuration(property("dfs.replication", std::to_string(plan.replication)) +
+                              kerberos_client_properties(plan));
+    }
+    if (plan.kerberos) {
+        const KerberosNames names = kerberos_names(plan);
+        files.environment = {{"KRB5PRINCIPAL", names.owner_principal},
+                             {"KRB5KEYTAB", names.owner_keytab},
+                             {"HADOOP_OPTS", krb5},
+                             {"HADOOP_CLIENT_OPTS", krb5}};
     }
     return files;
 }
@@ -357,9 +495,11 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
     line("spark.driver.host", plan.leader_address);
     // JVMs write hsperfdata and unpack native libraries under /tmp unless told otherwise; the
     // executors' working directory is inside the worker's work dir, removed with it.
+    const std::string krb5 = kerberos_java_option(plan);
     line("spark.driver.extraJavaOptions",
-         "-XX:-UsePerfData -Djava.io.tmpdir=" + plan.leader().tmp_dir);
-    line("spark.executor.extraJavaOptions", "-XX:-UsePerfData -Djava.io.tmpdir=.");
+         with_option("-XX:-UsePerfData -Djava.io.tmpdir=" + plan.leader().tmp_dir, krb5));
+    line("spark.executor.extraJavaOptions",
+         with_option("-XX:-UsePerfData -Djava.io.tmpdir=.", krb5));
     if (plan.hdfs) line("spark.hadoop.fs.defaultFS", plan.hdfs_url);
     if (!plan.event_log_dir.empty()) {
         // Rolling: a long application's log is read in pieces and bounded per file.
@@ -369,6 +509,7 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
         line("spark.eventLog.rolling.maxFileSize", "128m");
         line("spark.eventLog.compress", "true");
     }
+    if (plan.kerberos) executor_token_lines(plan, line);
     if (!plan.recovery_dir.empty()) {
         line("spark.deploy.recoveryMode", "FILESYSTEM");
         line("spark.deploy.recoveryDirectory", plan.recovery_dir);
@@ -386,7 +527,8 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
                                         : node.spark_local_dir);
     export_line("SPARK_WORKER_DIR", node.spark_worker_dir);
     export_line("SPARK_DAEMON_MEMORY", fmt::format("{}m", to_mib(kSparkDaemonHeap)));
-    export_line("SPARK_DAEMON_JAVA_OPTS", "-XX:-UsePerfData -Djava.io.tmpdir=" + node.tmp_dir);
+    export_line("SPARK_DAEMON_JAVA_OPTS",
+                with_option("-XX:-UsePerfData -Djava.io.tmpdir=" + node.tmp_dir, krb5));
     export_line("SPARK_LAUNCHER_OPTS", "-XX:-UsePerfData");
     export_line("TMPDIR", node.tmp_dir);
     files.spark_env = env;
@@ -394,12 +536,13 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
     if (plan.hdfs) {
         files.core_site =
             xml_configuration(property("fs.defaultFS", plan.hdfs_url) +
-                              property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp")));
+                              property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp")) +
+                              kerberos_core_properties(plan) + kerberos_http_properties(plan));
         const NodePlan& leader = plan.leader();
         std::string hdfs = property("dfs.replication", std::to_string(plan.replication));
         hdfs += property("dfs.namenode.rpc-address",
                          fmt::format("{}:{}", plan.leader_address, leader.ports.namenode_rpc));
-        hdfs += property("dfs.namenode.http-address",
+        hdfs += property(plan.kerberos ? "dfs.namenode.https-address" : "dfs.namenode.http-address",
                          fmt::format("{}:{}", plan.leader_address, leader.ports.namenode_http));
         if (!node.namenode_dir.empty())
             hdfs += property("dfs.namenode.name.dir", "file://" + node.namenode_dir);
@@ -411,13 +554,23 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
             hdfs += property("dfs.datanode.data.dir", "file://" + node.datanode_dir);
             hdfs += property("dfs.datanode.address",
                              fmt::format("{}:{}", node.address, node.ports.datanode_data));
-            hdfs += property("dfs.datanode.http.address",
-                             fmt::format("{}:{}", node.address, node.ports.datanode_http));
+            hdfs +=
+                property(plan.kerberos ? "dfs.datanode.https.address" : "dfs.datanode.http.address",
+                         fmt::format("{}:{}", node.address, node.ports.datanode_http));
             hdfs += property("dfs.datanode.ipc.address",
                              fmt::format("{}:{}", node.address, node.ports.datanode_ipc));
             hdfs += property("dfs.datanode.du.reserved", std::to_string(node.datanode_reserved));
         }
+        if (plan.kerberos) hdfs += kerberos_server_properties(plan);
         files.hdfs_site = xml_configuration(hdfs);
+        if (plan.kerberos) {
+            const KerberosNames names = kerberos_names(plan);
+            files.ssl_server =
+                xml_configuration(property("ssl.server.keystore.location", names.keystore) +
+                                  property("ssl.server.keystore.type", "pkcs12") +
+                                  property("ssl.server.keystore.password", plan.secret) +
+                                  property("ssl.server.keystore.keypassword", plan.secret));
+        }
     }
     return files;
 }
@@ -433,6 +586,10 @@ std::string describe_plan(const Plan& plan) {
     if (plan.hdfs) {
         out += fmt::format("hdfs         {}   web UI {}   replication {}\n", plan.hdfs_url,
                            plan.namenode_webui_url, plan.replication);
+        out += plan.kerberos
+                   ? fmt::format("hdfs auth    kerberos, realm {} (KDC on the leader)\n",
+                                 kerberos_names(plan).realm)
+                   : "hdfs auth    none: anyone who reaches the namenode may claim to be you\n";
     } else {
         out +=
             "hdfs         off (--no-hdfs): read and write file:// paths on a shared filesystem\n";

@@ -29,6 +29,7 @@ struct PortSet {
     std::uint16_t datanode_ipc = 9867;
     std::uint16_t connect_gateway = 15002;  // Spark Connect's public port: the TLS gateway
     std::uint16_t connect_server = 0;       // the Connect server itself, on the leader's loopback
+    std::uint16_t kdc = 0;  // the job's KDC (leader, --hdfs-auth kerberos): any free port
     bool operator==(const PortSet&) const = default;
 };
 
@@ -68,6 +69,7 @@ struct PlanInputs {
     std::string job_dir;            // shared: logs; the leader's view
     std::string secret;             // per-job, from a CSPRNG on the leader
     std::string connect_token;      // likewise, for Spark Connect clients (with options.connect)
+    std::string user;               // the job's owner: HDFS's superuser, and its Kerberos name
     std::vector<NodeReport> nodes;  // indexed by rank; rank 0 is the leader
 };
 
@@ -101,6 +103,9 @@ struct Plan {
     unsigned restart_count = 0;
     bool requeueable = false;
     bool hdfs = true;
+    // HDFS authenticates its clients in the job's own Kerberos realm (kerberos_names below).
+    bool kerberos = false;
+    std::string user;  // the job's owner
     std::string leader_hostname;
     std::string leader_address;
     std::uint16_t control_port = 0;
@@ -146,11 +151,41 @@ std::uint64_t memory_reserve(std::uint64_t node_memory, Role role, bool hdfs);
 // driver's in its minor version (or a chosen one does not run) — naming the node.
 Plan make_plan(const PlanInputs& inputs);
 
+// The job's Kerberos realm (with plan.kerberos): its names, and the files of its credentials
+// directory <job dir>/credentials (0700, on the shared filesystem, so that every node of the job
+// finds its keytab there; every file in it 0600). The KDC (src/kdc/SparkSlurmKdc.java) writes
+// the keytabs and the keystore; the leader writes krb5.conf and fetches the token.
+struct KerberosNames {
+    std::string realm;               // JOB123.SPARK-SLURM
+    std::string namenode_principal;  // nn/job123@REALM: host-free, so no DNS is involved
+    std::string datanode_principal;  // dn/job123@REALM, shared by every datanode of the job
+    std::string http_principal;      // HTTP/job123@REALM (the namenode's SPNEGO endpoint)
+    std::string owner_principal;     // USER@REALM: the driver and the login-node clients
+    std::string dir;                 // the credentials directory
+    std::string krb5_conf;           // for every JVM: -Djava.security.krb5.conf
+    std::string namenode_keytab;
+    std::string datanode_keytab;
+    std::string http_keytab;
+    std::string owner_keytab;
+    std::string token_file;  // an HDFS delegation token for the executors
+    std::string keystore;    // PKCS12, the TLS key of the HTTPS endpoints (password: the secret)
+    std::string ca_file;     // its certificate, PEM, to check the HTTPS endpoints against
+    std::string ready_file;  // the KDC writes it once every keytab and the keystore exist
+};
+KerberosNames kerberos_names(const Plan& plan);
+
+// The java option every JVM of the job needs (JDK 17 ignores KRB5_CONFIG); empty without Kerberos.
+std::string kerberos_java_option(const Plan& plan);
+
+// krb5.conf for the job's realm: the KDC on the leader, TCP only, no DNS, AES only.
+std::string render_krb5_conf(const Plan& plan);
+
 struct ConfigFiles {
     std::string spark_defaults;  // spark-defaults.conf (holds the secret: write it 0600)
     std::string spark_env;       // spark-env.sh
     std::string core_site;       // core-site.xml
     std::string hdfs_site;       // hdfs-site.xml
+    std::string ssl_server;      // ssl-server.xml (with Kerberos: the HTTPS endpoints' keystore)
 };
 
 ConfigFiles render_configs(const Plan& plan, const NodePlan& node);
@@ -161,6 +196,9 @@ struct ClientConfigFiles {
     std::string spark_defaults;  // holds the secret: write it 0600
     std::string core_site;       // empty without HDFS
     std::string hdfs_site;
+    // What a client's shell must export besides SPARK_CONF_DIR/HADOOP_CONF_DIR (with Kerberos:
+    // KRB5PRINCIPAL and KRB5KEYTAB, from which Hadoop logs in by itself, and the JVM option).
+    std::vector<std::pair<std::string, std::string>> environment;
 };
 ClientConfigFiles render_client_configs(const Plan& plan);
 

@@ -7,7 +7,8 @@ namespace spark_slurm {
 // Field names on the wire are the member names.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PortSet, control, spark_master, spark_master_webui, namenode_rpc,
                                    namenode_http, spark_worker, spark_worker_webui, datanode_data,
-                                   datanode_http, datanode_ipc, connect_gateway, connect_server)
+                                   datanode_http, datanode_ipc, connect_gateway, connect_server,
+                                   kdc)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PythonReport, what, chosen, version, error)
 
 using nlohmann::json;
@@ -100,6 +101,8 @@ json plan_header_json(const Plan& plan, SecretHandling secret) {
                 {"restart_count", plan.restart_count},
                 {"requeueable", plan.requeueable},
                 {"hdfs", plan.hdfs},
+                {"kerberos", plan.kerberos},
+                {"user", plan.user},
                 {"leader_hostname", plan.leader_hostname},
                 {"leader_address", plan.leader_address},
                 {"control_port", plan.control_port},
@@ -181,6 +184,8 @@ Plan plan_from_json(const json& j) {
     j.at("restart_count").get_to(plan.restart_count);
     j.at("requeueable").get_to(plan.requeueable);
     j.at("hdfs").get_to(plan.hdfs);
+    j.at("kerberos").get_to(plan.kerberos);
+    j.at("user").get_to(plan.user);
     j.at("leader_hostname").get_to(plan.leader_hostname);
     j.at("leader_address").get_to(plan.leader_address);
     j.at("control_port").get_to(plan.control_port);

@@ -20,6 +20,23 @@ std::map<std::string, std::string> common_environment(const Plan& plan, const No
     return environment;
 }
 
+// "-Xmx1g -XX:-UsePerfData" and, with Kerberos, the realm's krb5.conf (JDK 17 ignores KRB5_CONFIG).
+std::string java_options(const Plan& plan, const std::string& options) {
+    const std::string krb5 = kerberos_java_option(plan);
+    return krb5.empty() ? options : options + " " + krb5;
+}
+
+// A client of the job's HDFS run by the launcher (dfsadmin, fetchdt): logged in as the owner
+// from its keytab (Hadoop does that by itself when KRB5PRINCIPAL and KRB5KEYTAB are set).
+void as_owner_client(const Plan& plan, Invocation& invocation) {
+    invocation.environment.erase("HADOOP_OPTS");
+    invocation.environment["HADOOP_CLIENT_OPTS"] = java_options(plan, "-XX:-UsePerfData");
+    if (!plan.kerberos) return;
+    const KerberosNames names = kerberos_names(plan);
+    invocation.environment["KRB5PRINCIPAL"] = names.owner_principal;
+    invocation.environment["KRB5KEYTAB"] = names.owner_keytab;
+}
+
 }  // namespace
 
 const char* display_name(Daemon daemon) {
@@ -34,6 +51,8 @@ const char* display_name(Daemon daemon) {
             return "hdfs datanode";
         case Daemon::ConnectServer:
             return "spark connect server";
+        case Daemon::Kdc:
+            return "kerberos kdc";
     }
     return "?";
 }
@@ -50,6 +69,8 @@ const char* file_name(Daemon daemon) {
             return "hdfs-datanode";
         case Daemon::ConnectServer:
             return "spark-connect";
+        case Daemon::Kdc:
+            return "kdc";
     }
     return "?";
 }
@@ -105,13 +126,16 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
             invocation.install = Install::Hadoop;
             invocation.tool = "hdfs";
             invocation.args = {"namenode"};
-            invocation.environment["HADOOP_OPTS"] = "-Xmx1g -XX:-UsePerfData";
+            // WebHDFS's Jersey needs java.lang opened on JDK 17 (else every request is a 500,
+            // before any authentication is checked).
+            invocation.environment["HADOOP_OPTS"] = java_options(
+                plan, "-Xmx1g -XX:-UsePerfData --add-opens=java.base/java.lang=ALL-UNNAMED");
             break;
         case Daemon::Datanode:
             invocation.install = Install::Hadoop;
             invocation.tool = "hdfs";
             invocation.args = {"datanode"};
-            invocation.environment["HADOOP_OPTS"] = "-Xmx512m -XX:-UsePerfData";
+            invocation.environment["HADOOP_OPTS"] = java_options(plan, "-Xmx512m -XX:-UsePerfData");
             break;
         case Daemon::ConnectServer:
             invocation.install = Install::Spark;
@@ -125,6 +149,14 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
             invocation.environment["SPARK_CONNECT_AUTHENTICATE_TOKEN"] = plan.connect_token;
             // Its Python UDFs run in the chosen Python, as the driver's would.
             invocation.user_program = true;
+            if (plan.kerberos) {
+                const KerberosNames names = kerberos_names(plan);
+                invocation.environment["KRB5PRINCIPAL"] = names.owner_principal;
+                invocation.environment["KRB5KEYTAB"] = names.owner_keytab;
+            }
+            break;
+        case Daemon::Kdc:
+            invocation = kdc_spec(plan, node, kdc_program()).invocation;
             break;
     }
     return spec;
@@ -154,9 +186,56 @@ DaemonSpec dfsadmin_spec(const Plan& plan, const NodePlan& node, std::vector<std
     DaemonSpec spec = daemon_spec(plan, node, Daemon::Namenode);
     spec.invocation.args = {"dfsadmin"};
     spec.invocation.args.insert(spec.invocation.args.end(), args.begin(), args.end());
-    spec.invocation.environment.erase("HADOOP_OPTS");
-    spec.invocation.environment["HADOOP_CLIENT_OPTS"] = "-XX:-UsePerfData";
+    as_owner_client(plan, spec.invocation);
     spec.log_file = log_path(plan, node, "hdfs-dfsadmin");
+    return spec;
+}
+
+DaemonSpec fetch_token_spec(const Plan& plan, const NodePlan& node) {
+    DaemonSpec spec = daemon_spec(plan, node, Daemon::Namenode);
+    const KerberosNames names = kerberos_names(plan);
+    spec.invocation.args = {"fetchdt", "--renewer", plan.user, names.token_file};
+    as_owner_client(plan, spec.invocation);
+    spec.log_file = log_path(plan, node, "hdfs-fetchdt");
+    return spec;
+}
+
+std::string kdc_program() {
+    std::error_code error;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error) return "spark-slurm-kdc";
+    return (self.parent_path().parent_path() / "libexec/spark-slurm/spark-slurm-kdc").string();
+}
+
+DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const std::string& program) {
+    DaemonSpec spec{Daemon::Kdc, {}, log_path(plan, node, file_name(Daemon::Kdc))};
+    Invocation& invocation = spec.invocation;
+    const KerberosNames names = kerberos_names(plan);
+    const std::string instance = fmt::format("job{}", plan.job_id);
+    invocation.install = Install::Hadoop;
+    invocation.command = {program,
+                          names.realm,
+                          node.address,
+                          std::to_string(node.ports.kdc),
+                          names.dir,
+                          "nn/" + instance + "=nn.keytab",
+                          "dn/" + instance + "=dn.keytab",
+                          "HTTP/" + instance + "=http.keytab",
+                          plan.user + "=owner.keytab"};
+    invocation.environment = common_environment(plan, node);
+    invocation.binds = node_binds(plan, node);
+    invocation.working_dir = node.work_dir;
+    invocation.environment["SPARK_SLURM_KDC_OPTS"] =
+        "-Xmx256m -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Djava.io.tmpdir=" + node.tmp_dir;
+    // The HTTPS endpoints of every node share one key; its certificate names them all.
+    std::string names_of_nodes;
+    for (const auto& each : plan.nodes) {
+        if (each.role == Role::Idle) continue;
+        names_of_nodes += fmt::format("{}ip:{},dns:{}", names_of_nodes.empty() ? "" : ",",
+                                      each.address, each.hostname);
+    }
+    invocation.environment["SPARK_SLURM_KEYSTORE_SAN"] = names_of_nodes;
+    invocation.environment["SPARK_SLURM_KEYSTORE_PASSWORD"] = plan.secret;
     return spec;
 }
 
@@ -184,8 +263,14 @@ Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& c
         {"SPARK_SLURM_RESTART_COUNT", std::to_string(plan.restart_count)},
         {"TMPDIR", leader.tmp_dir},
         // `hdfs dfs` and other client JVMs the driver starts: no hsperfdata in /tmp.
-        {"HADOOP_CLIENT_OPTS", "-XX:-UsePerfData"},
+        {"HADOOP_CLIENT_OPTS", java_options(plan, "-XX:-UsePerfData")},
     };
+    if (plan.kerberos) {
+        // The driver (and its `hdfs` commands) log in as the owner from the owner's keytab.
+        const KerberosNames names = kerberos_names(plan);
+        invocation.environment["KRB5PRINCIPAL"] = names.owner_principal;
+        invocation.environment["KRB5KEYTAB"] = names.owner_keytab;
+    }
     if (plan.hdfs) {
         invocation.environment["HDFS_URL"] = plan.hdfs_url;
         invocation.environment["HADOOP_CONF_DIR"] = leader.conf_dir;

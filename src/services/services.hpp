@@ -13,8 +13,9 @@
 namespace spark_slurm {
 
 // ConnectServer: Spark Connect on the leader (with `up` or `run --connect`); it is a Spark
-// application, so it starts once the cluster is ready.
-enum class Daemon { SparkMaster, Namenode, SparkWorker, Datanode, ConnectServer };
+// application, so it starts once the cluster is ready. Kdc: the job's Kerberos KDC on the leader
+// (with --hdfs-auth kerberos), before anything of HDFS; see kdc_spec.
+enum class Daemon { SparkMaster, Namenode, SparkWorker, Datanode, ConnectServer, Kdc };
 
 // "spark master", "hdfs namenode", ... for messages; "spark-master", ... for log file names.
 const char* display_name(Daemon daemon);
@@ -36,6 +37,19 @@ DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node);
 
 // `hdfs dfsadmin ARGS...` against this cluster's namenode, as the leader runs it.
 DaemonSpec dfsadmin_spec(const Plan& plan, const NodePlan& node, std::vector<std::string> args);
+
+// The job's KDC: `program` (libexec/spark-slurm/spark-slurm-kdc of the installed launcher, which
+// runs src/kdc/SparkSlurmKdc.java with the Hadoop install's Kerby jars) on the leader's address
+// and KDC port, exporting every principal's keytab and the HTTPS keystore into the credentials
+// directory. The keystore password and its names travel in the environment, never in argv.
+DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const std::string& program);
+
+// Where the installed launcher keeps the KDC's program: next to its own bin/.
+std::string kdc_program();
+
+// `hdfs fetchdt`: the leader, logged in as the owner, fetches the HDFS delegation token that
+// the executors read HDFS with (kerberos_names(plan).token_file).
+DaemonSpec fetch_token_spec(const Plan& plan, const NodePlan& node);
 
 // True when `name_dir` holds no formatted namespace yet (no current/VERSION).
 bool namenode_needs_format(const std::string& name_dir);

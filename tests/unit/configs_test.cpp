@@ -13,10 +13,15 @@
 namespace spark_slurm {
 namespace {
 
-Plan golden_plan(bool state_dir) {
+// The golden files of leader/, worker/ and state-dir/ are those of --hdfs-auth none (as before
+// Kerberos); kerberos-leader/ and kerberos-worker/ those of the default.
+Plan golden_plan(bool state_dir, HdfsAuth auth = HdfsAuth::None) {
     PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
     if (state_dir) inputs.options.state_dir = "/shared/state";
+    inputs.options.hdfs_auth = auth;
     inputs.secret = "GOLDEN-SECRET";
+    inputs.user = "alice";
+    for (auto& node : inputs.nodes) node.ports.kdc = 41000;
     return make_plan(inputs);
 }
 
@@ -50,6 +55,56 @@ TEST(Configs, WorkerFilesMatchGolden) {
     expect_golden("worker/spark-env.sh", files.spark_env);
     expect_golden("worker/core-site.xml", files.core_site);
     expect_golden("worker/hdfs-site.xml", files.hdfs_site);
+}
+
+TEST(Configs, KerberosLeaderFilesMatchGolden) {
+    auto plan = golden_plan(false, HdfsAuth::Kerberos);
+    auto files = render_configs(plan, plan.nodes[0]);
+    expect_golden("kerberos-leader/spark-defaults.conf", files.spark_defaults);
+    expect_golden("kerberos-leader/spark-env.sh", files.spark_env);
+    expect_golden("kerberos-leader/core-site.xml", files.core_site);
+    expect_golden("kerberos-leader/hdfs-site.xml", files.hdfs_site);
+    expect_golden("kerberos-leader/ssl-server.xml", files.ssl_server);
+    expect_golden("kerberos-leader/krb5.conf", render_krb5_conf(plan));
+}
+
+TEST(Configs, KerberosWorkerFilesMatchGolden) {
+    auto plan = golden_plan(false, HdfsAuth::Kerberos);
+    auto files = render_configs(plan, plan.nodes[1]);
+    expect_golden("kerberos-worker/hdfs-site.xml", files.hdfs_site);
+    expect_golden("kerberos-worker/spark-defaults.conf", files.spark_defaults);
+}
+
+TEST(Configs, KerberosClientFilesMatchGolden) {
+    auto plan = golden_plan(false, HdfsAuth::Kerberos);
+    auto files = render_client_configs(plan);
+    expect_golden("kerberos-client/spark-defaults.conf", files.spark_defaults);
+    expect_golden("kerberos-client/core-site.xml", files.core_site);
+    expect_golden("kerberos-client/hdfs-site.xml", files.hdfs_site);
+    std::string environment;
+    for (const auto& [name, value] : files.environment) environment += name + "=" + value + "\n";
+    expect_golden("kerberos-client/client-env", environment);
+}
+
+TEST(Configs, NoneHasNoKerberosAtAll) {
+    auto plan = golden_plan(false);
+    auto files = render_configs(plan, plan.nodes[0]);
+    for (const auto* text :
+         {&files.spark_defaults, &files.spark_env, &files.core_site, &files.hdfs_site}) {
+        EXPECT_EQ(text->find("kerberos"), std::string::npos) << *text;
+        EXPECT_EQ(text->find("krb5"), std::string::npos) << *text;
+    }
+    EXPECT_TRUE(files.ssl_server.empty());
+    EXPECT_TRUE(render_client_configs(plan).environment.empty());
+}
+
+TEST(Configs, KerberosSecretsStayOutOfTheJavaOptions) {
+    // The keystore password is the job's secret: only in 0600 files, never in JVM options
+    // (which end up on command lines).
+    auto plan = golden_plan(false, HdfsAuth::Kerberos);
+    auto files = render_configs(plan, plan.nodes[0]);
+    EXPECT_EQ(files.spark_env.find("GOLDEN-SECRET"), std::string::npos);
+    EXPECT_NE(files.ssl_server.find("GOLDEN-SECRET"), std::string::npos);
 }
 
 TEST(Configs, StateDirFilesMatchGolden) {

@@ -92,6 +92,15 @@ TEST(Doctor, HostInstall) {
     EXPECT_EQ(hadoop.status, CheckStatus::Ok);
     EXPECT_EQ(hadoop.detail, "Hadoop 3.4.1 (/opt/hadoop)");
     EXPECT_EQ(hadoop_version_check("/opt/hadoop", {"guava-27.jar"}).status, CheckStatus::Warn);
+    const std::vector<std::string> with_kerby{"hadoop-common-3.4.1.jar",
+                                              "kerb-simplekdc-2.0.3.jar"};
+    EXPECT_EQ(
+        kdc_check("/opt/hadoop", with_kerby, "/p/libexec/spark-slurm/spark-slurm-kdc", true).status,
+        CheckStatus::Ok);
+    auto no_kerby = kdc_check("/opt/hadoop", {"kerb-core-2.0.3.jar"}, "/p/kdc", true);
+    EXPECT_EQ(no_kerby.status, CheckStatus::Fail);
+    EXPECT_NE(no_kerby.detail.find("--hdfs-auth none"), std::string::npos);
+    EXPECT_EQ(kdc_check("/opt/hadoop", with_kerby, "/p/kdc", false).status, CheckStatus::Fail);
     auto java17 = java_version_check(
         ran(0, "openjdk version \"17.0.13\" 2024-10-15\nOpenJDK Runtime Environment\n"));
     EXPECT_EQ(java17.status, CheckStatus::Ok);

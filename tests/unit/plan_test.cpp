@@ -40,13 +40,53 @@ TEST(Plan, LeaderOnRankZeroWorkersOnTheRest) {
     EXPECT_EQ(plan.master_url, "spark://10.0.0.1:7077");
     EXPECT_EQ(plan.master_webui_url, "http://10.0.0.1:8080");
     EXPECT_EQ(plan.hdfs_url, "hdfs://10.0.0.1:8020");
-    EXPECT_EQ(plan.namenode_webui_url, "http://10.0.0.1:9870");
+    // Kerberos is the default: the web endpoints are HTTPS only.
+    EXPECT_TRUE(plan.kerberos);
+    EXPECT_EQ(plan.namenode_webui_url, "https://10.0.0.1:9870");
     EXPECT_EQ(plan.control_port, 40000);
     EXPECT_EQ(plan.replication, 2u);
     EXPECT_EQ(plan.log_dir, "/home/alice/spark-slurm-4242/logs");
     EXPECT_EQ(plan.nodes[0].namenode_dir, "/tmp/spark-slurm-4242-0/hdfs/name");
     EXPECT_EQ(plan.nodes[1].datanode_dir, "/tmp/spark-slurm-4242-1/hdfs/data");
     EXPECT_TRUE(plan.nodes[0].datanode_dir.empty());
+}
+
+TEST(Plan, HdfsAuthNoneKeepsPlainHttpAndNoRealm) {
+    auto inputs = inputs_for(3);
+    inputs.options.hdfs_auth = HdfsAuth::None;
+    auto plan = make_plan(inputs);
+    EXPECT_FALSE(plan.kerberos);
+    EXPECT_EQ(plan.namenode_webui_url, "http://10.0.0.1:9870");
+    EXPECT_EQ(kerberos_java_option(plan), "");
+}
+
+TEST(Plan, NoHdfsMeansNoKerberos) {
+    auto inputs = inputs_for(3);
+    inputs.options.hdfs = false;
+    EXPECT_FALSE(make_plan(inputs).kerberos);
+}
+
+TEST(Plan, KerberosNamesAreHostFreeAndInTheJobDir) {
+    auto inputs = inputs_for(3);
+    inputs.user = "alice";
+    auto plan = make_plan(inputs);
+    const KerberosNames names = kerberos_names(plan);
+    EXPECT_EQ(names.realm, "JOB4242.SPARK-SLURM");
+    EXPECT_EQ(names.namenode_principal, "nn/job4242@JOB4242.SPARK-SLURM");
+    EXPECT_EQ(names.datanode_principal, "dn/job4242@JOB4242.SPARK-SLURM");
+    EXPECT_EQ(names.owner_principal, "alice@JOB4242.SPARK-SLURM");
+    EXPECT_EQ(names.dir, "/home/alice/spark-slurm-4242/credentials");
+    EXPECT_EQ(names.owner_keytab, "/home/alice/spark-slurm-4242/credentials/owner.keytab");
+    EXPECT_EQ(kerberos_java_option(plan),
+              "-Djava.security.krb5.conf=/home/alice/spark-slurm-4242/credentials/krb5.conf");
+}
+
+TEST(Plan, DescriptionSaysHowHdfsAuthenticates) {
+    EXPECT_THAT(describe_plan(make_plan(inputs_for(3))),
+                HasSubstr("hdfs auth    kerberos, realm JOB4242.SPARK-SLURM"));
+    auto inputs = inputs_for(3);
+    inputs.options.hdfs_auth = HdfsAuth::None;
+    EXPECT_THAT(describe_plan(make_plan(inputs)), HasSubstr("hdfs auth    none: anyone"));
 }
 
 TEST(Plan, DetectedResourcesMinusTheReserve) {

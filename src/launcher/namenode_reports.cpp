@@ -1,0 +1,63 @@
+#include "launcher/namenode_reports.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "common/errors.hpp"
+#include "launcher/node_daemons.hpp"
+#include "services/services.hpp"
+
+namespace spark_slurm {
+
+std::optional<NamenodeState> parse_dfsadmin_report(const std::string& text) {
+    static const std::regex live(R"(Live datanodes \((\d+)\):)");
+    std::smatch match;
+    if (!std::regex_search(text, match, live)) return {};
+    NamenodeState state;
+    state.live_datanodes = static_cast<unsigned>(std::stoul(match[1].str()));
+    state.fs_state = text.find("Safe mode is ON") != std::string::npos ? "safeMode" : "Operational";
+    return state;
+}
+
+NamenodeReports::NamenodeReports(const Plan& plan, const NodePlan& node, const Runtime& runtime)
+    : plan_(plan),
+      node_(node),
+      runtime_(runtime),
+      output_((std::filesystem::path(node.tmp_dir) / "dfsadmin-report.txt").string()) {}
+
+void NamenodeReports::poll() {
+    if (stopped_) return;
+    if (running_) {
+        auto status = running_->exit_status();
+        if (!status) return;
+        running_.reset();
+        if (*status == 0) {
+            std::ifstream file(output_);
+            std::stringstream text;
+            text << file.rdbuf();
+            if (auto state = parse_dfsadmin_report(text.str())) latest_ = state;
+        }
+    }
+    std::error_code error;
+    std::filesystem::remove(output_, error);
+    const DaemonSpec spec = dfsadmin_spec(plan_, node_, {"-report", "-live"});
+    Execution execution = runtime_.prepare(spec.invocation);
+    try {
+        running_ = Process::spawn(
+            {execution.argv, execution.environment, execution.working_dir, output_, false},
+            "hdfs dfsadmin -report");
+    } catch (const LaunchError&) {
+        // Tried again at the next poll; the readiness deadline bounds it.
+    }
+}
+
+void NamenodeReports::request_stop() {
+    stopped_ = true;
+    if (running_) running_->request_stop(kDaemonStopGrace);
+}
+
+bool NamenodeReports::gone() { return !running_ || running_->gone(); }
+
+}  // namespace spark_slurm

@@ -1,0 +1,107 @@
+#!/bin/bash
+# hdfs_kerberos.sh: issue 13 — HDFS authenticates its clients. A `run --runtime none` job (the
+# default --hdfs-auth kerberos) whose driver writes a file into HDFS and holds, while a second
+# unprivileged user on this machine tries to read, write and delete it — as themselves, claiming
+# to be the job's owner (HADOOP_USER_NAME), over WebHDFS, and by reading the job's keytab — and is
+# refused every time. Then the driver reads its file back byte-identical and a Spark job whose
+# executors hold only the job's delegation token reads and writes HDFS correctly. The job ends
+# COMPLETED, its credentials are gone, and nothing is left.
+SMOKE_NAME=hdfs_kerberos
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+clean_node_scratch
+other=$SPARK_SLURM_TEST_OTHER_USER
+id "$other" >/dev/null 2>&1 || useradd -m -s /bin/bash -U "$other"
+compgen -G "$SPARK_SLURM_TEST_HADOOP_HOME/share/hadoop/lib/kerb-simplekdc-*.jar" >/dev/null ||
+    fail "the Hadoop install $SPARK_SLURM_TEST_HADOOP_HOME lacks Apache Kerby (rerun scripts/install-spark-hadoop)"
+
+# The file: 20,000 numbers, one a line (sum 200010000).
+seq 1 20000 >"$WORK/secret.txt"
+chown "$SPARK_SLURM_TEST_USER" "$WORK/secret.txt"
+copy_in "$LAUNCHER_HERE/hdfs_kerberos_driver.sh" "$LAUNCHER_HERE/hdfs_kerberos_app.py"
+job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+    run --runtime none --ready-timeout 240 -- ./hdfs_kerberos_driver.sh
+submit job.sh
+wait_for_file "$WORK/written.marker" 300 "the driver did not write its file into HDFS"
+hdfs_url=$(<"$WORK/written.marker")
+out=$(job_output "$JOBID")
+webui=$(grep -Eo 'web UI https://[0-9.]+:[0-9]+' <<<"$out" | tail -n1 | cut -d' ' -f3)
+[[ -n $webui ]] || fail "the leader reported no https namenode web UI"
+credentials=$WORK/spark-slurm-$JOBID/credentials
+echo "[$SSC_ME] namenode $hdfs_url, web UI $webui, credentials $credentials"
+
+# The credentials are the owner's alone: 0700 directory, 0600 files.
+[[ $(stat -c %a "$credentials") == 700 ]] || fail "$credentials is not 0700"
+bad_modes=$(find "$credentials" -type f ! -perm 0600 -printf '%m %p\n')
+[[ -z $bad_modes ]] || fail "credentials files not 0600: $bad_modes"
+[[ -f $credentials/hdfs.token ]] || fail "no delegation token in $credentials"
+
+# attempt NAME EXPECTED_REGEX CMD... : run CMD as the other user; it must fail, and say why.
+# The other user's own client configuration: an empty one (Hadoop's defaults).
+mkdir -p "$WORK/other-tmp" "$WORK/other-conf"
+printf '<?xml version="1.0"?>\n<configuration>\n</configuration>\n' >"$WORK/other-conf/core-site.xml"
+chown -R "$other" "$WORK/other-tmp" "$WORK/other-conf"
+attempt() {
+    local name=$1 expected=$2 output
+    shift 2
+    if output=$(SPARK_SLURM_TEST_USER=$other TMPDIR=$WORK/other-tmp HADOOP_CLIENT_OPTS=-XX:-UsePerfData \
+        HADOOP_CONF_DIR=$WORK/other-conf \
+        RUN_AS_USER_PASS="TMPDIR HADOOP_CLIENT_OPTS HADOOP_CONF_DIR ${pass_user:-}" "$RUN_AS_USER" "$@" 2>&1); then
+        fail "$other could $name: $output"
+    fi
+    grep -Eq -- "$expected" <<<"$output" || fail "$other's attempt to $name failed, but not for the expected reason ($expected): $output"
+    echo "[$SSC_ME] refused: $other $name: $(grep -Eo -m1 -- "$expected.{0,80}" <<<"$output")"
+}
+refusal='SIMPLE authentication is not enabled'
+attempt "cat the file" "$refusal" hdfs dfs -fs "$hdfs_url" -cat /private/secret.txt
+attempt "put a file" "$refusal" hdfs dfs -fs "$hdfs_url" -put /etc/hostname /private/evil.txt
+attempt "delete the file" "$refusal" hdfs dfs -fs "$hdfs_url" -rm /private/secret.txt
+owner=$SPARK_SLURM_TEST_USER
+export HADOOP_USER_NAME=$owner
+pass_user=HADOOP_USER_NAME
+attempt "cat the file as HADOOP_USER_NAME=$owner" "$refusal" hdfs dfs -fs "$hdfs_url" -cat /private/secret.txt
+attempt "put a file as HADOOP_USER_NAME=$owner" "$refusal" hdfs dfs -fs "$hdfs_url" -put /etc/hostname /private/evil.txt
+attempt "delete the file as HADOOP_USER_NAME=$owner" "$refusal" hdfs dfs -fs "$hdfs_url" -rm -skipTrash /private/secret.txt
+unset HADOOP_USER_NAME pass_user
+# WebHDFS: HTTPS only, and SPNEGO (or a token) is required; user.name is not believed.
+# shellcheck disable=SC2016 # $1 and $2 are the inner bash's
+attempt "GET the file over WebHDFS as user.name=$owner" 'HTTP 401' bash -c \
+    'code=$(curl -sk -o /dev/null -w "%{http_code}" "$1/webhdfs/v1/private/secret.txt?op=OPEN&user.name=$2"); echo "HTTP $code"; [[ $code == 200 || $code == 307 ]]' \
+    sh "$webui" "$owner"
+# shellcheck disable=SC2016
+attempt "list the files with the namenode's fsck servlet as user.name=$owner" 'HTTP 401' bash -c \
+    'code=$(curl -sk -o /dev/null -w "%{http_code}" "$1/fsck?path=/private&files=1&user.name=$2"); echo "HTTP $code"; [[ $code == 200 ]]' \
+    sh "$webui" "$owner"
+# shellcheck disable=SC2016
+attempt "GET the file over plain-HTTP WebHDFS" 'HTTP (000|400)' bash -c \
+    'code=$(curl -s -o /dev/null -w "%{http_code}" "http://${1#https://}/webhdfs/v1/private/secret.txt?op=OPEN&user.name=$2"); echo "HTTP $code"; [[ $code == 200 || $code == 307 ]]' \
+    sh "$webui" "$owner"
+attempt "read the owner's keytab" 'Permission denied' cat "$credentials/owner.keytab"
+attempt "read the delegation token" 'Permission denied' cat "$credentials/hdfs.token"
+touch "$WORK/attacks.done"
+
+wait_done "$JOBID" 600
+out=$(job_output "$JOBID")
+grep -q 'READBACK identical' <<<"$out" || fail "the driver did not read its file back byte-identical"
+listing=$(grep -E '^LISTING' <<<"$out")
+[[ $listing == "LISTING /private/secret.txt " ]] || fail "HDFS changed under the other user's attempts: $listing"
+grep -q 'KERBEROS-CHECK lines=20000 total=200010000 written=499500 ' <<<"$out" ||
+    fail "the Spark job over the delegation token computed a wrong result: $(grep KERBEROS-CHECK <<<"$out" || echo none)"
+grep -q 'executor_hosts=node2,node3' <<<"$out" || fail "the Spark job did not run on both workers"
+# The namenode's audit log: the driver came in with Kerberos, the executors with the token, and
+# nobody else got anything done.
+audit=$(grep -ho 'ugi=[^ ]* ([^)]*)' "$WORK/spark-slurm-$JOBID"/logs/*-hdfs-namenode.log | sort | uniq -c)
+echo "[$SSC_ME] namenode audit log, by caller: $(tr -s ' \n' ' ' <<<"$audit")"
+grep -Eq "ugi=$owner@JOB$JOBID\.SPARK-SLURM \(auth:KERBEROS\)" <<<"$audit" || fail "no Kerberos caller in the audit log"
+grep -Eq "ugi=$owner@JOB$JOBID\.SPARK-SLURM \(auth:TOKEN\)" <<<"$audit" || fail "no executor came in with the token"
+grep -Ev "ugi=$owner@JOB$JOBID\.SPARK-SLURM \(auth:(KERBEROS|TOKEN)\)" <<<"$audit" &&
+    fail "the audit log has callers other than the job's owner"
+grep -Eq 'kerberos kdc of realm JOB[0-9]+\.SPARK-SLURM ready' <<<"$out" || fail "no KDC readiness reported"
+grep -q 'fetched the executors. HDFS delegation token' <<<"$out" || fail "no token fetch reported"
+grep -q 'HDFS runs without authentication' <<<"$out" && fail "the leader warned of HDFS without authentication"
+grep -Eq 'cluster ready in [0-9.]+ s' <<<"$out" || fail "no time-to-ready reported"
+[[ ! -e $credentials ]] || fail "the credentials directory $credentials outlived the job"
+# The secret (64 hex digits) is in no log and no output of the job.
+secret_leaks=$(grep -rlE '[0-9a-f]{64}' "$WORK" 2>/dev/null || true)
+[[ -z $secret_leaks ]] || fail "the job's secret appears in $secret_leaks"
+assert_nothing_left
+pass "$(grep -Eo 'cluster ready in [0-9.]+ s' <<<"$out"), $(grep -Eo 'cluster stopped in [0-9.]+ s' <<<"$out")"

@@ -1,0 +1,20 @@
+#!/bin/bash
+# The driver of hdfs_kerberos.sh: writes a file into the job's Kerberized HDFS, signals the test
+# (written.marker), waits while another user tries to get at it (until attacks.done appears),
+# then reads it back and runs a Spark job whose executors read and write HDFS with the job's
+# delegation token.
+set -euo pipefail
+echo "HDFS_URL=$HDFS_URL"
+hdfs dfs -mkdir -p /private
+hdfs dfs -put -f secret.txt /private/secret.txt
+hdfs dfs -ls /private
+echo "$HDFS_URL" >written.marker.tmp && mv written.marker.tmp written.marker
+deadline=$((SECONDS + 300))
+until [[ -e attacks.done ]]; do
+    ((SECONDS < deadline)) || { echo "no attacks.done after 300 s" >&2; exit 3; }
+    sleep 0.5
+done
+hdfs dfs -cat /private/secret.txt >readback.txt
+cmp secret.txt readback.txt && echo "READBACK identical"
+echo "LISTING $(hdfs dfs -ls -C /private | tr '\n' ' ')"
+spark-submit hdfs_kerberos_app.py "$HDFS_URL/private/secret.txt" "$HDFS_URL/private/written"
