@@ -39,7 +39,8 @@ int down_command(const Options& options) {
         // A `run` cluster belongs to its driver: it ends when the driver does.
         throw UsageError("spark-slurm down: job " + job +
                          " runs a driver (spark-slurm run); its cluster stops when the driver "
-                         "ends. To stop it now: scancel " + job);
+                         "ends. To stop it now: scancel " +
+                         job);
     }
     signal_job_step(slurm, record.job_id, record.step_id, SIGUSR2);
     std::cout << "Asked the launcher of job " << job << " (step " << job << "." << record.step_id

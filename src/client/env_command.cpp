@@ -77,6 +77,7 @@ std::vector<EnvVariable> env_variables(const EnvInputs& inputs) {
         unset("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH");
     }
     // Each directory goes first, once: evaluating the exports again leaves PATH as it was.
+    for (const auto& [name, value] : inputs.client_environment) set(name.c_str(), value);
     std::string path = inputs.path;
     bool path_changed = false;
     auto prepend = [&](const std::string& bin) {
@@ -134,6 +135,7 @@ int env_command(const Options& options) {
         cluster.record.runtime == "none" && !cluster.record.spark_home.empty() &&
         std::filesystem::is_directory(cluster.record.spark_home + "/bin", error);
     if (const char* path = std::getenv("PATH")) inputs.path = path;
+    inputs.client_environment = read_client_environment(inputs.record_dir);
     std::cout << format_exports(env_variables(inputs)) << std::flush;
     return 0;
 }

@@ -27,6 +27,8 @@ struct EnvInputs {
     std::optional<std::string> connect_token;  // with Connect: connect-token's content
     bool spark_home_here = false;              // record.spark_home is a host install visible here
     std::string path;                          // this shell's PATH
+    // The record's client-env (with Kerberos: KRB5PRINCIPAL, KRB5KEYTAB, HADOOP_OPTS...).
+    std::vector<std::pair<std::string, std::string>> client_environment;
 };
 
 // One variable: a value to export, or nullopt to unset (so that switching clusters leaves

@@ -6,13 +6,18 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <future>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "allocation/allocation.hpp"
 #include "client/cluster_lookup.hpp"
+#include "cluster/cluster_record.hpp"
+#include "common/errors.hpp"
 #include "network/network.hpp"
+#include "options/options.hpp"
+#include "supervisor/process.hpp"
 
 namespace spark_slurm {
 
@@ -203,6 +208,35 @@ std::string format_status_json(const ClusterStatus& status) {
     return document.dump(2) + "\n";
 }
 
+namespace {
+
+// With Kerberos the namenode's web endpoints want SPNEGO: ask it over RPC instead, as the owner
+// (`hdfs dfsadmin -report -live` with the record's client environment), when an hdfs is here.
+std::optional<NamenodeState> report_through_dfsadmin(const ClusterRecord& record,
+                                                     std::chrono::seconds timeout) {
+    const std::string record_dir = record_directory(record.job_id);
+    auto client_environment = read_client_environment(record_dir);
+    if (client_environment.empty()) return std::nullopt;
+    SpawnRequest request;
+    request.environment = current_environment();
+    for (const auto& [name, value] : client_environment) request.environment[name] = value;
+    request.environment["HADOOP_CONF_DIR"] = record_dir + "/hadoop-conf";
+    std::error_code error;
+    const std::string host_hdfs = record.hadoop_home + "/bin/hdfs";
+    const bool here = record.runtime == "none" && !record.hadoop_home.empty() &&
+                      std::filesystem::exists(host_hdfs, error);
+    request.argv = {here ? host_hdfs : "hdfs", "dfsadmin", "-report", "-live"};
+    try {
+        auto run = run_captured(request, "hdfs dfsadmin -report", timeout, 1 << 20);
+        if (run.status != 0) return std::nullopt;
+        return parse_dfsadmin_report(run.output);
+    } catch (const LaunchError&) {
+        return std::nullopt;  // no hdfs here: reported as a namenode that did not answer
+    }
+}
+
+}  // namespace
+
 int status_command(const Options& options) {
     SlurmLibrary slurm;
     RunningCluster cluster = find_cluster(slurm, options.job_id);
@@ -219,6 +253,8 @@ int status_command(const Options& options) {
     }
     status.master = probe_master(status.record.master_webui_url, timeout);
     if (namenode.valid()) status.namenode = namenode.get();
+    if (!status.namenode && !status.record.hdfs_url.empty())
+        status.namenode = report_through_dfsadmin(status.record, std::chrono::seconds(30));
     if (cluster.job.end_time > 0) {
         status.end_time = cluster.job.end_time;
     } else if (status.record.end_time > 0) {

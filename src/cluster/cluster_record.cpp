@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <tuple>
 
@@ -313,5 +315,23 @@ void remove_record_directory(const std::string& clusters_dir, std::uint32_t job_
 }
 
 }  // namespace records_in
+
+std::vector<std::pair<std::string, std::string>> read_client_environment(
+    const std::string& record_dir) {
+    std::vector<std::pair<std::string, std::string>> variables;
+    std::ifstream file(record_dir + "/client-env");
+    for (std::string line; std::getline(file, line);) {
+        const auto equals = line.find('=');
+        if (equals == std::string::npos || equals == 0) continue;
+        const std::string name = line.substr(0, equals);
+        const bool shell_name =
+            std::all_of(
+                name.begin(), name.end(),
+                [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }) &&
+            !std::isdigit(static_cast<unsigned char>(name.front()));
+        if (shell_name) variables.emplace_back(name, line.substr(equals + 1));
+    }
+    return variables;
+}
 
 }  // namespace spark_slurm

@@ -15,11 +15,15 @@
 //   hadoop-conf/            core-site.xml, hdfs-site.xml, for HADOOP_CONF_DIR (HDFS only)
 //   connect-token           the Spark Connect token (Connect only)
 //   connect-ca.pem          the certificate of the Connect TLS gateway, for the client to trust
+//   client-env              NAME=VALUE lines a client's environment needs besides the conf dirs
+//                           (with Kerberos: the owner's principal, keytab and krb5.conf option)
+//   bin/                    classic spark-submit & co. without SPARK_REMOTE (with Connect)
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spark_slurm {
@@ -91,6 +95,11 @@ std::optional<ClusterRecord> read_record(std::uint32_t job_id);
 // Every record under clusters_directory(), oldest first; unreadable ones are skipped with a
 // warning.
 std::vector<ClusterRecord> read_all_records();
+
+// The client-env lines of `record_dir` (empty when there is none); names that are not shell
+// variable names are skipped.
+std::vector<std::pair<std::string, std::string>> read_client_environment(
+    const std::string& record_dir);
 
 // Removes record_directory(job_id) and everything in it; never throws.
 void remove_record_directory(std::uint32_t job_id) noexcept;

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "common/errors.hpp"
@@ -10,16 +9,6 @@
 #include "services/services.hpp"
 
 namespace spark_slurm {
-
-std::optional<NamenodeState> parse_dfsadmin_report(const std::string& text) {
-    static const std::regex live(R"(Live datanodes \((\d+)\):)");
-    std::smatch match;
-    if (!std::regex_search(text, match, live)) return {};
-    NamenodeState state;
-    state.live_datanodes = static_cast<unsigned>(std::stoul(match[1].str()));
-    state.fs_state = text.find("Safe mode is ON") != std::string::npos ? "safeMode" : "Operational";
-    return state;
-}
 
 NamenodeReports::NamenodeReports(const Plan& plan, const NodePlan& node, const Runtime& runtime)
     : plan_(plan),

@@ -15,10 +15,6 @@
 
 namespace spark_slurm {
 
-// What `dfsadmin -report -live` printed: "Safe mode is ON" (only then) and "Live datanodes (N):".
-// nullopt when the text is not a report (the namenode did not answer).
-std::optional<NamenodeState> parse_dfsadmin_report(const std::string& text);
-
 class NamenodeReports {
   public:
     NamenodeReports(const Plan& plan, const NodePlan& node, const Runtime& runtime);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "common/errors.hpp"
 
@@ -169,6 +170,21 @@ std::optional<NamenodeState> probe_namenode(const std::string& webui_url,
         http_get(webui_url + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState", timeout);
     if (!body) return {};
     return parse_namenode_jmx(*body);
+}
+
+std::optional<NamenodeState> parse_dfsadmin_report(const std::string& text) {
+    static const std::regex live(R"(Live datanodes \((\d+)\):)");
+    static const std::regex capacity(R"(Configured Capacity: (\d+))");
+    static const std::regex used(R"(DFS Used: (\d+))");
+    std::smatch match;
+    if (!std::regex_search(text, match, live)) return {};
+    NamenodeState state;
+    state.live_datanodes = static_cast<unsigned>(std::stoul(match[1].str()));
+    state.fs_state = text.find("Safe mode is ON") != std::string::npos ? "safeMode" : "Operational";
+    if (std::regex_search(text, match, capacity))
+        state.capacity_total = std::stoull(match[1].str());
+    if (std::regex_search(text, match, used)) state.capacity_used = std::stoull(match[1].str());
+    return state;
 }
 
 }  // namespace spark_slurm

@@ -38,6 +38,10 @@ struct NamenodeState {
 
 std::optional<SparkMasterState> parse_master_json(const std::string& text);
 std::optional<NamenodeState> parse_namenode_jmx(const std::string& text);
+// What `hdfs dfsadmin -report -live` printed (its source when the web endpoints want Kerberos):
+// "Safe mode is ON" (only then), "Live datanodes (N):", and the summary's "Configured Capacity:"
+// and "DFS Used:". nullopt when the text is not a report (the namenode did not answer).
+std::optional<NamenodeState> parse_dfsadmin_report(const std::string& text);
 
 // Loads libcurl now (it is otherwise loaded by the first http_get); throws LaunchError, naming the
 // package to install, when it cannot be loaded.

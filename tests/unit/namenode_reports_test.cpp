@@ -1,8 +1,8 @@
 // The namenode's state from `hdfs dfsadmin -report -live` (the readiness source with Kerberos),
 // on answers shaped like Hadoop 3.4's.
-#include "launcher/namenode_reports.hpp"
-
 #include <gtest/gtest.h>
+
+#include "services/probes.hpp"
 
 namespace spark_slurm {
 namespace {
@@ -22,6 +22,8 @@ TEST(NamenodeReports, LiveDatanodesAndOperational) {
     ASSERT_TRUE(state);
     EXPECT_EQ(state->live_datanodes, 2u);
     EXPECT_FALSE(state->in_safe_mode());
+    EXPECT_EQ(state->capacity_total, 105089261568u);
+    EXPECT_EQ(state->capacity_used, 73728u);
 }
 
 TEST(NamenodeReports, SafeModeIsSaidFirst) {
