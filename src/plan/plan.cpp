@@ -493,6 +493,9 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
     line("spark.authenticate", "true");
     line("spark.authenticate.secret", plan.secret);
     line("spark.driver.host", plan.leader_address);
+    // The web UIs answer anyone who can reach them (issue 13): at least nobody can kill an
+    // application or a stage through them.
+    line("spark.ui.killEnabled", "false");
     // JVMs write hsperfdata and unpack native libraries under /tmp unless told otherwise; the
     // executors' working directory is inside the worker's work dir, removed with it.
     const std::string krb5 = kerberos_java_option(plan);

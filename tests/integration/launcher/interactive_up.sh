@@ -96,6 +96,15 @@ for attempt in ";token=000000000000000000000000000000000000000000000000000000000
     grep -q 'CONNECT-REFUSED' "$WORK/other-connect.out" || fail "no refusal seen: $(tail -5 "$WORK/other-connect.out")"
 done
 
+# Nobody can kill an application through the master's web UI (spark.ui.killEnabled=false): the
+# Connect server's application survives another user's kill request.
+master_ui=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['master_webui_url'])" "$record")
+app=$(curl -s "$master_ui/json/" | python3 -c "import json,sys; print(json.load(sys.stdin)['activeapps'][0]['id'])") ||
+    fail "no active application on the master"
+as_other "curl -s -o /dev/null -X POST '$master_ui/app/kill/?id=$app&terminate=true'" || true
+curl -s "$master_ui/json/" | python3 -c "import json,sys; assert any(a['id'] == sys.argv[1] and a['state'] == 'RUNNING' for a in json.load(sys.stdin)['activeapps'])" "$app" ||
+    fail "another user killed application $app through the master's web UI"
+
 as_user "spark-slurm down --job $JOBID" >"$WORK/down.out" 2>&1 || fail "spark-slurm down failed: $(cat "$WORK/down.out")"
 wait_done "$JOBID" 120
 [[ ! -e $home/.spark-slurm/clusters/$JOBID ]] || fail "the connection record outlived the cluster"
