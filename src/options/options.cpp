@@ -144,6 +144,7 @@ Options validated(Command command, const po::variables_map& values,
     // `history` runs no HDFS: a --spark-image needs no --hadoop-image there.
     options.hdfs = command != Command::History && !flag("no-hdfs");
     options.event_log = !flag("no-event-log");
+    options.cds = !flag("no-cds");
     options.worker_on_leader = flag("worker-on-leader");
     if (has("runtime")) options.runtime = runtime_choice(command, text_value(values, "runtime"));
     options.sudo = flag("sudo");

@@ -20,6 +20,10 @@ std::map<std::string, std::string> common_environment(const Plan& plan, const No
     return environment;
 }
 
+// Helpers run for seconds: C1 only (no C2 compiles competing for the 2 cores while they start),
+// the serial collector (no GC threads to start) and a small heap.
+constexpr const char* kHelperJvmOptions = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m";
+
 }  // namespace
 
 const char* display_name(Daemon daemon) {
@@ -146,6 +150,8 @@ std::vector<DaemonSpec> daemons_for(const Plan& plan, const NodePlan& node) {
 DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node) {
     DaemonSpec spec = daemon_spec(plan, node, Daemon::Namenode);
     spec.invocation.args = {"namenode", "-format", "-nonInteractive"};
+    // After HADOOP_OPTS on the command line: its -Xmx wins over the namenode's.
+    spec.invocation.environment["HDFS_NAMENODE_OPTS"] = kHelperJvmOptions;
     spec.log_file = log_path(plan, node, "hdfs-namenode-format");
     return spec;
 }
@@ -155,7 +161,8 @@ DaemonSpec dfsadmin_spec(const Plan& plan, const NodePlan& node, std::vector<std
     spec.invocation.args = {"dfsadmin"};
     spec.invocation.args.insert(spec.invocation.args.end(), args.begin(), args.end());
     spec.invocation.environment.erase("HADOOP_OPTS");
-    spec.invocation.environment["HADOOP_CLIENT_OPTS"] = "-XX:-UsePerfData";
+    spec.invocation.environment["HADOOP_CLIENT_OPTS"] =
+        std::string("-XX:-UsePerfData ") + kHelperJvmOptions;
     spec.log_file = log_path(plan, node, "hdfs-dfsadmin");
     return spec;
 }
