@@ -26,7 +26,7 @@ constexpr const char* kWorkerClass = "org.apache.spark.deploy.worker.Worker";
 // Bumped when the options or the naming change, so that older archives become stale.
 constexpr const char* kFormat = "spark-slurm-cds-1";
 // A dynamic archive starts with 0xf00baba8 (JDK 17 CDS_DYNAMIC_ARCHIVE_MAGIC), little-endian.
-constexpr std::array<unsigned char, 4> kDynamicMagic{0xa8, 0xba, 0x0b, 0xf0};
+constexpr std::array<unsigned char, 4> kDynamicMagic{0xa8, 0xab, 0x0b, 0xf0};
 // What the JVM logs (tags cds,dynamic) once it wrote an archive, and when it refuses one.
 constexpr const char* kWrittenLine = "Written dynamic archive";
 constexpr const char* kRejectedLine = "Unable to use shared archive";

@@ -145,7 +145,8 @@ class CdsFiles : public ::testing::Test {
     static void write(const fs::path& path, const std::string& text) {
         std::ofstream(path, std::ios::binary) << text;
     }
-    static std::string archive_bytes() { return std::string("\xa8\xba\x0b\xf0", 4) + "classes"; }
+    // The first bytes of a JDK 17 dynamic archive (0xf00baba8, little-endian), then anything.
+    static std::string archive_bytes() { return std::string("\xa8\xab\x0b\xf0", 4) + "classes"; }
     fs::path cache() const { return root_ / "home/.cache/spark-slurm/cds"; }
     std::string tmp() const { return (root_ / "tmp").string(); }
     std::vector<fs::path> archives() const {
