@@ -4,6 +4,7 @@
 # "name value" lines to ./events. Every time is `date +%s.%N` on the same machine (the test
 # cluster's nodes share one clock).
 #   launcher:     srun (one task per node) spark-slurm run --workers W -- driver.sh WORKLOADS
+#   launcher-nocds: the same with --no-cds (the Spark daemons without class-data sharing archives)
 #   floor:          srun steps start the same daemons by hand, workers as soon as the master is ALIVE
 #                   (node-daemons.sh staged); readiness polled like the launcher does
 #   floor-parallel: the same, every daemon at once (node-daemons.sh parallel)
@@ -17,10 +18,12 @@ leader=${nodes[0]}
 ev method "$method"
 ev nodes "${#nodes[*]}"
 
-if [[ $method == launcher ]]; then
+if [[ $method == launcher || $method == launcher-nocds ]]; then
+    cds=()
+    [[ $method == launcher-nocds ]] && cds=(--no-cds)
     ev t_start "$(now)"
     srun --ntasks-per-node=1 --cpus-per-task="$SLURM_CPUS_ON_NODE" --mpi=pmix \
-        "$jobs/rank-wrap.sh" "$PWD" spark-slurm run --runtime none --workers "$workers" --ready-timeout 240 \
+        "$jobs/rank-wrap.sh" "$PWD" spark-slurm run --runtime none "${cds[@]}" --workers "$workers" --ready-timeout 240 \
         --events "$PWD/launcher-events.jsonl" \
         -- "$jobs/driver.sh" "$workloads" "$pi_samples" "$dfsio_mb"
     ev srun_rc $?

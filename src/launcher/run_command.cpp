@@ -17,6 +17,7 @@
 #include "network/network.hpp"
 #include "plan/plan.hpp"
 #include "rendezvous/rendezvous.hpp"
+#include "runtime/cds.hpp"
 #include "runtime/image_check.hpp"
 #include "runtime/runtime.hpp"
 #include "supervisor/process.hpp"
@@ -141,6 +142,14 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     WorkDirectory work_directory(node.work_dir);
     prepare_node(plan, node);
     auto runtime = make_runtime(*runtime_settings);
+    // Class archives for the daemons' JVMs (host installs): mapped when this user has one for
+    // this Java and Spark, else written by the daemons as they stop, and kept by finish().
+    std::optional<CdsCache> cds;
+    if (options.cds) cds = CdsCache::open(*runtime_settings);
+    std::optional<CdsRuntime> with_cds;
+    if (cds) with_cds.emplace(*runtime, *cds);
+    const Runtime& daemon_runtime = with_cds ? static_cast<const Runtime&>(*with_cds) : *runtime;
+    int status = 0;
     if (node.runs_leader()) {
         PublicationFacts facts;
         facts.step_id = environment.slurm.step_id.value_or(0);
@@ -152,11 +161,14 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
         if (auto host = environment.variables.find("SLURM_SUBMIT_HOST");
             host != environment.variables.end())
             facts.submit_host = host->second;
-        return Leader(plan, *runtime, options.driver, slurm, std::move(*control), *events,
-                      std::move(facts), Clock::now())
-            .run();
+        status = Leader(plan, daemon_runtime, options.driver, slurm, std::move(*control), *events,
+                        std::move(facts), Clock::now())
+                     .run();
+    } else {
+        status = Worker(plan, node, daemon_runtime, slurm).run();
     }
-    return Worker(plan, node, *runtime, slurm).run();
+    if (cds) cds->finish();
+    return status;
 }
 
 }  // namespace spark_slurm

@@ -150,6 +150,7 @@ Options validated(Command command, const po::variables_map& values,
     // `history` runs no HDFS: a --spark-image needs no --hadoop-image there.
     options.hdfs = command != Command::History && !flag("no-hdfs");
     options.event_log = !flag("no-event-log");
+    options.cds = !flag("no-cds");
     options.worker_on_leader = flag("worker-on-leader");
     if (has("hdfs-auth")) {
         options.hdfs_auth = hdfs_auth_choice(command, text_value(values, "hdfs-auth"));

@@ -62,6 +62,7 @@ struct Options {
     std::optional<std::string> hadoop_image;
     std::optional<std::string> spark_home;   // overrides SPARK_HOME (host, or inside the image)
     std::optional<std::string> hadoop_home;  // overrides HADOOP_HOME
+    bool cds = true;  // class-data sharing archives for the Spark daemons (host install)
 
     // What the programs see and run: directories every daemon, executor and the driver see
     // (--bind, added to those the launcher binds itself), and the Python of the driver and the

@@ -20,6 +20,10 @@ std::map<std::string, std::string> common_environment(const Plan& plan, const No
     return environment;
 }
 
+// Helpers run for seconds: C1 only (no C2 compiles competing for the 2 cores while they start),
+// the serial collector (no GC threads to start) and a small heap.
+constexpr const char* kHelperJvmOptions = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m";
+
 // "-Xmx1g -XX:-UsePerfData" and, with Kerberos, the realm's krb5.conf (JDK 17 ignores KRB5_CONFIG).
 std::string java_options(const Plan& plan, const std::string& options) {
     const std::string krb5 = kerberos_java_option(plan);
@@ -30,7 +34,8 @@ std::string java_options(const Plan& plan, const std::string& options) {
 // from its keytab (Hadoop does that by itself when KRB5PRINCIPAL and KRB5KEYTAB are set).
 void as_owner_client(const Plan& plan, Invocation& invocation) {
     invocation.environment.erase("HADOOP_OPTS");
-    invocation.environment["HADOOP_CLIENT_OPTS"] = java_options(plan, "-XX:-UsePerfData");
+    invocation.environment["HADOOP_CLIENT_OPTS"] =
+        java_options(plan, std::string("-XX:-UsePerfData ") + kHelperJvmOptions);
     if (!plan.kerberos) return;
     const KerberosNames names = kerberos_names(plan);
     invocation.environment["KRB5PRINCIPAL"] = names.owner_principal;
@@ -178,6 +183,8 @@ std::vector<DaemonSpec> daemons_for(const Plan& plan, const NodePlan& node) {
 DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node) {
     DaemonSpec spec = daemon_spec(plan, node, Daemon::Namenode);
     spec.invocation.args = {"namenode", "-format", "-nonInteractive"};
+    // After HADOOP_OPTS on the command line: its -Xmx wins over the namenode's.
+    spec.invocation.environment["HDFS_NAMENODE_OPTS"] = kHelperJvmOptions;
     spec.log_file = log_path(plan, node, "hdfs-namenode-format");
     return spec;
 }

@@ -380,5 +380,12 @@ TEST(Options, EventLogsAreOnUnlessTurnedOff) {
     EXPECT_FALSE(parse({"plan", "--nodes", "2"}, {{"SPARK_SLURM_NO_EVENT_LOG", "1"}}).event_log);
 }
 
+TEST(Options, ClassArchivesAreOnUnlessTurnedOff) {
+    EXPECT_TRUE(parse({"run", "--", "x"}).cds);
+    EXPECT_FALSE(parse({"run", "--no-cds", "--", "x"}).cds);
+    EXPECT_FALSE(parse({"up"}, {{"SPARK_SLURM_NO_CDS", "1"}}).cds);
+    EXPECT_THAT(rejection({"plan", "--no-cds"}), HasSubstr("unrecognised option"));
+}
+
 }  // namespace
 }  // namespace spark_slurm

@@ -66,6 +66,22 @@ TEST(Services, HdfsDaemonsAndFormat) {
     EXPECT_TRUE(namenode_needs_format("/nonexistent/name"));
 }
 
+// Issue 15: the short helper JVMs start lean (C1 only, serial GC, small heap); the daemons keep
+// the full JIT.
+TEST(Services, HelperJvmsAreLeanDaemonsAreNot) {
+    auto plan = small_plan();
+    const std::string lean = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m";
+    auto format = namenode_format_spec(plan, plan.nodes[0]).invocation.environment;
+    EXPECT_EQ(format["HDFS_NAMENODE_OPTS"], lean);
+    EXPECT_EQ(format["HADOOP_OPTS"], "-Xmx1g -XX:-UsePerfData");
+    auto dfsadmin = dfsadmin_spec(plan, plan.nodes[0], {"-saveNamespace"}).invocation.environment;
+    EXPECT_EQ(dfsadmin["HADOOP_CLIENT_OPTS"], "-XX:-UsePerfData " + lean);
+    EXPECT_FALSE(dfsadmin.contains("HADOOP_OPTS"));
+    auto namenode = daemon_spec(plan, plan.nodes[0], Daemon::Namenode).invocation.environment;
+    EXPECT_FALSE(namenode.contains("HDFS_NAMENODE_OPTS"));
+    EXPECT_EQ(namenode["HADOOP_OPTS"].find("TieredStopAtLevel"), std::string::npos);
+}
+
 TEST(Services, NoSecretOnAnyCommandLineOrEnvironment) {
     auto plan = small_plan();
     for (const auto& node : plan.nodes) {

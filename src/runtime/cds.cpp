@@ -1,0 +1,369 @@
+#include "runtime/cds.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/log.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kMasterClass = "org.apache.spark.deploy.master.Master";
+constexpr const char* kWorkerClass = "org.apache.spark.deploy.worker.Worker";
+// Bumped when the options or the naming change, so that older archives become stale.
+constexpr const char* kFormat = "spark-slurm-cds-1";
+// A dynamic archive starts with 0xf00baba8 (JDK 17 CDS_DYNAMIC_ARCHIVE_MAGIC), little-endian.
+constexpr std::array<unsigned char, 4> kDynamicMagic{0xa8, 0xab, 0x0b, 0xf0};
+// What the JVM logs (tags cds,dynamic) once it wrote an archive, and when it refuses one.
+constexpr const char* kWrittenLine = "Written dynamic archive";
+constexpr const char* kRejectedLine = "Unable to use shared archive";
+// Temporary files older than this belong to a launcher that died before finish().
+constexpr auto kStaleTemporary = std::chrono::hours(24);
+
+std::string get(const Environment& environment, const std::string& name) {
+    auto it = environment.find(name);
+    return it == environment.end() ? "" : it->second;
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string stat_line(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return path.string() + " missing\n";
+    return fmt::format("{} {} {}\n", path.string(), st.st_size, st.st_mtim.tv_sec);
+}
+
+// The Java install behind JAVA_HOME, or behind the `java` on PATH.
+std::string java_identity(const RuntimeSettings& settings) {
+    std::error_code error;
+    fs::path home = settings.java_home;
+    if (home.empty()) {
+        std::string java = find_on_path("java", settings.inherited);
+        if (java.empty()) return "";
+        home = fs::canonical(java, error).parent_path().parent_path();
+        if (error) return "";
+    }
+    home = fs::canonical(home, error);
+    if (error) return "";
+    return home.string() + "\n" + read_file(home / "release") + stat_line(home / "lib/modules") +
+           stat_line(home / "lib/server/libjvm.so");
+}
+
+// "name size mtime" of every jar in `dir`, sorted.
+std::string jar_listing(const fs::path& dir) {
+    std::vector<std::string> lines;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+        if (entry.path().extension() == ".jar") lines.push_back(stat_line(entry.path()));
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string listing;
+    for (const auto& line : lines) listing += line;
+    return listing;
+}
+
+bool contains(const std::string& text, const char* what) {
+    return text.find(what) != std::string::npos;
+}
+
+std::string line_with(const std::string& text, const char* what) {
+    auto at = text.find(what);
+    if (at == std::string::npos) return "";
+    auto begin = text.rfind('\n', at);
+    begin = begin == std::string::npos ? 0 : begin + 1;
+    auto end = text.find('\n', at);
+    return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+std::string host_name() {
+    std::array<char, 256> name{};
+    if (::gethostname(name.data(), name.size() - 1) != 0) return "host";
+    return name.data();
+}
+
+// A directory only its owner can write to (and read: archives show what a user ran).
+std::string private_dir_problem(const fs::path& dir) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) return fmt::format("{}", std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return "not a directory";
+    if (st.st_uid != ::geteuid()) return "owned by another user";
+    if ((st.st_mode & 077) != 0) return fmt::format("mode {:o}, not 700", st.st_mode & 0777);
+    return "";
+}
+
+}  // namespace
+
+const char* cds_file_stem(CdsTarget target) {
+    return target == CdsTarget::SparkMaster ? "spark-master" : "spark-worker";
+}
+
+const char* cds_display_name(CdsTarget target) {
+    return target == CdsTarget::SparkMaster ? "spark master" : "spark worker";
+}
+
+std::optional<CdsTarget> cds_target(const Invocation& invocation) {
+    if (invocation.install != Install::Spark || !invocation.command.empty() ||
+        invocation.tool != "spark-class" || invocation.args.empty())
+        return std::nullopt;
+    if (invocation.args.front() == kMasterClass) return CdsTarget::SparkMaster;
+    if (invocation.args.front() == kWorkerClass) return CdsTarget::SparkWorker;
+    return std::nullopt;
+}
+
+std::string cds_key(const CdsKeyInputs& inputs) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    auto add = [&hash](const std::string& text) {
+        for (unsigned char c : text) {
+            hash ^= c;
+            hash *= 0x100000001b3ULL;
+        }
+        hash ^= 0xff;  // a separator no text contains, so that fields cannot shift
+        hash *= 0x100000001b3ULL;
+    };
+    add(kFormat);
+    add(cds_file_stem(inputs.target));
+    add(inputs.java);
+    add(inputs.class_path);
+    add(inputs.jars);
+    return fmt::format("{:016x}", hash);
+}
+
+std::string cds_archive_name(CdsTarget target, const std::string& key, std::uintmax_t size) {
+    return fmt::format("{}-{}-{}.jsa", cds_file_stem(target), key, size);
+}
+
+std::optional<CdsArchiveName> parse_cds_archive_name(const std::string& name) {
+    for (CdsTarget target : {CdsTarget::SparkMaster, CdsTarget::SparkWorker}) {
+        const std::string stem = std::string(cds_file_stem(target)) + "-";
+        if (name.rfind(stem, 0) != 0 || name.size() < stem.size() + 16 + 2 + 4 ||
+            !name.ends_with(".jsa"))
+            continue;
+        std::string key = name.substr(stem.size(), 16);
+        if (!std::all_of(key.begin(), key.end(),
+                         [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }) ||
+            name[stem.size() + 16] != '-')
+            return std::nullopt;
+        std::string size = name.substr(stem.size() + 17, name.size() - stem.size() - 17 - 4);
+        if (size.empty() || size.size() > 15 || !std::all_of(size.begin(), size.end(), [](char c) {
+                return std::isdigit(static_cast<unsigned char>(c));
+            }))
+            return std::nullopt;
+        return CdsArchiveName{target, key, std::stoull(size)};
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> cds_jvm_options(CdsMode mode, const std::string& archive,
+                                         const std::string& log_file) {
+    if (mode == CdsMode::Use) {
+        // auto: a refused archive costs a warning, never the start; Verify: a changed byte is
+        // caught by the CRCs (~50 ms for 40 MiB) instead of crashing the JVM.
+        return {"-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-XX:+VerifySharedSpaces",
+                "-Xlog:cds=warning,cds+dynamic=warning:file=" + log_file};
+    }
+    // The dump's hundreds of "skipping class" warnings stay out of the daemon's log; the line
+    // that says the archive was written goes to `log_file`.
+    return {"-XX:ArchiveClassesAtExit=" + archive, "-XX:+VerifySharedSpaces", "-Xlog:cds*=error",
+            "-Xlog:cds+dynamic=info:file=" + log_file};
+}
+
+void apply_cds(Invocation& invocation, CdsTarget target,
+               const std::vector<std::string>& jvm_options, const std::string& spark_home) {
+    const std::string variable =
+        target == CdsTarget::SparkMaster ? "SPARK_MASTER_OPTS" : "SPARK_WORKER_OPTS";
+    std::string& options = invocation.environment[variable];
+    for (const auto& option : jvm_options) options += (options.empty() ? "" : " ") + option;
+    // Jars before the conf dir that spark-class puts first: the JVM cannot archive from a class
+    // path with a non-empty directory ahead of the jars (and refuses the archive otherwise).
+    invocation.environment["SPARK_DAEMON_CLASSPATH"] = spark_home + "/jars/*";
+}
+
+std::string cds_archive_problem(const std::string& path, std::uintmax_t expected_size,
+                                uid_t owner) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return std::strerror(errno);
+    if (!S_ISREG(st.st_mode)) return "not a regular file";
+    if (st.st_uid != owner) return "owned by another user";
+    if (static_cast<std::uintmax_t>(st.st_size) != expected_size) {
+        return fmt::format("{} bytes where {} were written (truncated or replaced)", st.st_size,
+                           expected_size);
+    }
+    std::array<unsigned char, 4> magic{};
+    std::ifstream in(path, std::ios::binary);
+    if (!in.read(reinterpret_cast<char*>(magic.data()), magic.size()) || magic != kDynamicMagic)
+        return "not a dynamic CDS archive";
+    return "";
+}
+
+std::string cds_cache_dir(const Environment& environment) {
+    if (auto cache = get(environment, "XDG_CACHE_HOME"); !cache.empty() && cache.front() == '/')
+        return cache + "/spark-slurm/cds";
+    if (auto home = get(environment, "HOME"); !home.empty())
+        return home + "/.cache/spark-slurm/cds";
+    return "";
+}
+
+std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings) {
+    if (settings.kind != RuntimeChoice::None) return std::nullopt;
+    const std::string dir = cds_cache_dir(settings.inherited);
+    if (dir.empty()) {
+        log::info("CDS: off (no HOME for a cache of class archives)");
+        return std::nullopt;
+    }
+    if (!get(settings.inherited, "SPARK_DAEMON_CLASSPATH").empty()) {
+        log::info("CDS: off (SPARK_DAEMON_CLASSPATH is set; archives need the Spark jars first)");
+        return std::nullopt;
+    }
+    std::error_code error;
+    const fs::path cds(dir);
+    for (const fs::path& level : {cds.parent_path().parent_path(), cds.parent_path(), cds}) {
+        if (fs::exists(level, error)) continue;
+        if (::mkdir(level.c_str(), 0700) != 0 && errno != EEXIST) {
+            log::info("CDS: off (cannot create {}: {})", level.string(), std::strerror(errno));
+            return std::nullopt;
+        }
+    }
+    if (auto problem = private_dir_problem(cds); !problem.empty()) {
+        log::warn("CDS: off: the class archive cache {} is not private ({}); chmod 700 it", dir,
+                  problem);
+        return std::nullopt;
+    }
+    std::string java = java_identity(settings);
+    if (java.empty()) {
+        log::info("CDS: off (cannot tell which Java install runs the daemons)");
+        return std::nullopt;
+    }
+    return CdsCache(dir, std::move(java), settings.spark_home);
+}
+
+Invocation CdsCache::prepare(const Invocation& invocation) {
+    auto target = cds_target(invocation);
+    if (!target) return invocation;
+    auto tmp = invocation.environment.find("TMPDIR");
+    // The log file goes into an -Xlog option, whose syntax reserves these.
+    if (tmp == invocation.environment.end() ||
+        tmp->second.find_first_of(":,=\" ") != std::string::npos ||
+        dir_.find_first_of(":,=\" ") != std::string::npos)
+        return invocation;
+    auto entry = entries_.find(*target);
+    if (entry == entries_.end())
+        entry = entries_.emplace(*target, decide(*target, tmp->second)).first;
+    Invocation with = invocation;
+    apply_cds(with, *target,
+              cds_jvm_options(entry->second.mode, entry->second.archive, entry->second.log_file),
+              spark_home_);
+    return with;
+}
+
+CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
+    const std::string class_path = spark_home_ + "/jars/*";
+    Entry entry;
+    entry.key = cds_key({target, java_, class_path, jar_listing(fs::path(spark_home_) / "jars")});
+    entry.log_file = log_dir + "/cds-" + cds_file_stem(target) + ".log";
+    unsigned stale = 0;
+    std::error_code error;
+    for (const auto& file : fs::directory_iterator(dir_, error)) {
+        auto name = parse_cds_archive_name(file.path().filename().string());
+        if (!name || name->target != target) continue;
+        if (name->key != entry.key) {
+            ++stale;
+            continue;
+        }
+        const std::string path = file.path().string();
+        if (auto problem = cds_archive_problem(path, name->size, ::geteuid()); !problem.empty()) {
+            log::warn("CDS: ignoring the class archive {} of the {}: {}; this run writes a new one",
+                      path, cds_display_name(target), problem);
+            fs::remove(file.path(), error);
+            continue;
+        }
+        entry.mode = CdsMode::Use;
+        entry.archive = path;
+        log::info("CDS: the {} starts from the class archive {}", cds_display_name(target), path);
+        return entry;
+    }
+    entry.mode = CdsMode::Dump;
+    entry.archive = fmt::format("{}/{}-{}.tmp.{}.{}", dir_, cds_file_stem(target), entry.key,
+                                host_name(), ::getpid());
+    log::info("CDS: {} class archive for the {}; it writes one when it stops (into {})",
+              stale ? "the Java or Spark install changed since the last" : "no",
+              cds_display_name(target), dir_);
+    return entry;
+}
+
+void CdsCache::keep(CdsTarget target, const Entry& entry) {
+    std::error_code error;
+    const auto size = fs::file_size(entry.archive, error);
+    if (error || !cds_archive_problem(entry.archive, size, ::geteuid()).empty()) {
+        fs::remove(entry.archive, error);
+        log::info("CDS: the {} wrote no usable class archive; the next run tries again",
+                  cds_display_name(target));
+        return;
+    }
+    const fs::path final_path = fs::path(dir_) / cds_archive_name(target, entry.key, size);
+    fs::rename(entry.archive, final_path, error);
+    if (error) {
+        log::info("CDS: could not keep the class archive of the {}: {}", cds_display_name(target),
+                  error.message());
+        fs::remove(entry.archive, error);
+        return;
+    }
+    // Archives of this daemon for another key (another Java or Spark) are stale now.
+    for (const auto& file : fs::directory_iterator(dir_, error)) {
+        auto name = parse_cds_archive_name(file.path().filename().string());
+        if (name && name->target == target && name->key != entry.key)
+            fs::remove(file.path(), error);
+    }
+    log::info("CDS: kept the {}'s class archive ({} MiB) for later runs: {}",
+              cds_display_name(target), size >> 20, final_path.string());
+}
+
+void CdsCache::finish() {
+    std::error_code error;
+    for (const auto& [target, entry] : entries_) {
+        if (!fs::exists(entry.log_file, error)) continue;  // never started
+        const std::string log = read_file(entry.log_file);
+        if (entry.mode == CdsMode::Dump) {
+            if (contains(log, kWrittenLine) && fs::exists(entry.archive, error)) {
+                keep(target, entry);
+            } else {
+                fs::remove(entry.archive, error);
+                log::info(
+                    "CDS: the {} wrote no class archive (it did not stop cleanly); the "
+                    "next run tries again",
+                    cds_display_name(target));
+            }
+        } else if (contains(log, kRejectedLine)) {
+            fs::remove(entry.archive, error);
+            log::warn(
+                "CDS: the {}'s JVM refused the class archive {} ({}); removed it, the next "
+                "run writes a new one",
+                cds_display_name(target), entry.archive, line_with(log, kRejectedLine));
+        }
+    }
+    const auto now = fs::file_time_type::clock::now();
+    for (const auto& file : fs::directory_iterator(dir_, error)) {
+        if (file.path().filename().string().find(".tmp.") == std::string::npos) continue;
+        auto written = fs::last_write_time(file.path(), error);
+        if (!error && now - written > kStaleTemporary) fs::remove(file.path(), error);
+    }
+}
+
+}  // namespace spark_slurm

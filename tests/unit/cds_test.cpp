@@ -1,0 +1,253 @@
+// Class-data sharing archives: the key, the names, the JVM options per daemon, the checks of an
+// archive found in the cache, and one node's cache going from "write one" to "use it".
+#include "runtime/cds.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace spark_slurm {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+CdsKeyInputs inputs() {
+    return {CdsTarget::SparkMaster, "/usr/lib/jvm/17\nJAVA_VERSION=\"17.0.15\"\n",
+            "/opt/spark/jars/*", "/opt/spark/jars/spark-core_2.13-4.0.5.jar 123 456\n"};
+}
+
+Invocation master_invocation(const std::string& tmp) {
+    Invocation invocation;
+    invocation.install = Install::Spark;
+    invocation.tool = "spark-class";
+    invocation.args = {"org.apache.spark.deploy.master.Master", "--host", "10.0.0.1"};
+    invocation.environment = {{"TMPDIR", tmp}};
+    return invocation;
+}
+
+TEST(Cds, KeyIsSixteenHexDigitsAndChangesWithEveryInput) {
+    const std::string key = cds_key(inputs());
+    EXPECT_EQ(key.size(), 16u);
+    EXPECT_EQ(key, cds_key(inputs()));
+    auto other = inputs();
+    other.target = CdsTarget::SparkWorker;
+    EXPECT_NE(cds_key(other), key);
+    other = inputs();
+    other.java += "JAVA_VERSION=\"17.0.16\"\n";
+    EXPECT_NE(cds_key(other), key);
+    other = inputs();
+    other.jars = "/opt/spark/jars/spark-core_2.13-4.0.6.jar 123 456\n";
+    EXPECT_NE(cds_key(other), key);
+    other = inputs();
+    other.class_path = "/opt/spark2/jars/*";
+    EXPECT_NE(cds_key(other), key);
+    // Fields cannot shift into one another.
+    other = inputs();
+    other.class_path = inputs().java + inputs().class_path;
+    other.java = "";
+    EXPECT_NE(cds_key(other), key);
+}
+
+TEST(Cds, ArchiveNamesCarryDaemonKeyAndSize) {
+    const std::string name = cds_archive_name(CdsTarget::SparkWorker, "0123456789abcdef", 42);
+    EXPECT_EQ(name, "spark-worker-0123456789abcdef-42.jsa");
+    auto parsed = parse_cds_archive_name(name);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->target, CdsTarget::SparkWorker);
+    EXPECT_EQ(parsed->key, "0123456789abcdef");
+    EXPECT_EQ(parsed->size, 42u);
+    for (const char* junk :
+         {"spark-worker-0123456789abcdef.tmp.node1.77", "spark-master-0123456789abcdef-.jsa",
+          "spark-master-0123456789abcdeg-1.jsa", "spark-master-0123456789abcdef-1x.jsa",
+          "hdfs-namenode-0123456789abcdef-1.jsa", "spark-master-0123456789abcdef-1.jsa.old"})
+        EXPECT_FALSE(parse_cds_archive_name(junk)) << junk;
+}
+
+TEST(Cds, OnlyTheSparkDaemonsHaveArchives) {
+    EXPECT_EQ(cds_target(master_invocation("/t")), CdsTarget::SparkMaster);
+    Invocation worker = master_invocation("/t");
+    worker.args.front() = "org.apache.spark.deploy.worker.Worker";
+    EXPECT_EQ(cds_target(worker), CdsTarget::SparkWorker);
+    Invocation namenode;
+    namenode.install = Install::Hadoop;
+    namenode.tool = "hdfs";
+    namenode.args = {"namenode"};
+    EXPECT_FALSE(cds_target(namenode));
+    Invocation submit;
+    submit.tool = "spark-submit";
+    submit.args = {"--class", "org.apache.spark.sql.connect.service.SparkConnectServer"};
+    EXPECT_FALSE(cds_target(submit));
+    Invocation driver;
+    driver.command = {"spark-class", "org.apache.spark.deploy.master.Master"};
+    EXPECT_FALSE(cds_target(driver));
+}
+
+TEST(Cds, OptionsMapOrWriteAnArchive) {
+    auto use = cds_jvm_options(CdsMode::Use, "/c/a.jsa", "/t/cds.log");
+    EXPECT_THAT(use, Contains("-XX:SharedArchiveFile=/c/a.jsa"));
+    EXPECT_THAT(use, Contains("-Xshare:auto"));
+    EXPECT_THAT(use, Contains("-XX:+VerifySharedSpaces"));
+    EXPECT_THAT(use, Contains("-Xlog:cds=warning,cds+dynamic=warning:file=/t/cds.log"));
+    EXPECT_THAT(use, Not(Contains(HasSubstr("ArchiveClassesAtExit"))));
+    auto dump = cds_jvm_options(CdsMode::Dump, "/c/a.tmp", "/t/cds.log");
+    EXPECT_THAT(dump, Contains("-XX:ArchiveClassesAtExit=/c/a.tmp"));
+    EXPECT_THAT(dump, Contains("-Xlog:cds+dynamic=info:file=/t/cds.log"));
+    EXPECT_THAT(dump, Not(Contains(HasSubstr("SharedArchiveFile"))));
+}
+
+TEST(Cds, OptionsGoIntoEachDaemonsOwnVariableWithTheJarsFirst) {
+    Invocation master = master_invocation("/t");
+    master.environment["SPARK_MASTER_OPTS"] = "-Dmine=1";
+    apply_cds(master, CdsTarget::SparkMaster, {"-Xshare:auto", "-XX:+VerifySharedSpaces"},
+              "/opt/spark");
+    EXPECT_EQ(master.environment["SPARK_MASTER_OPTS"],
+              "-Dmine=1 -Xshare:auto -XX:+VerifySharedSpaces");
+    EXPECT_EQ(master.environment["SPARK_DAEMON_CLASSPATH"], "/opt/spark/jars/*");
+    EXPECT_FALSE(master.environment.contains("SPARK_WORKER_OPTS"));
+    Invocation worker = master_invocation("/t");
+    apply_cds(worker, CdsTarget::SparkWorker, {"-Xshare:auto"}, "/opt/spark");
+    EXPECT_EQ(worker.environment["SPARK_WORKER_OPTS"], "-Xshare:auto");
+}
+
+TEST(Cds, CacheDirectoryFollowsXdgThenHome) {
+    EXPECT_EQ(cds_cache_dir({{"HOME", "/home/a"}}), "/home/a/.cache/spark-slurm/cds");
+    EXPECT_EQ(cds_cache_dir({{"HOME", "/home/a"}, {"XDG_CACHE_HOME", "/x"}}), "/x/spark-slurm/cds");
+    EXPECT_EQ(cds_cache_dir({{"HOME", "/home/a"}, {"XDG_CACHE_HOME", "rel"}}),
+              "/home/a/.cache/spark-slurm/cds");
+    EXPECT_EQ(cds_cache_dir({}), "");
+}
+
+class CdsFiles : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::string pattern = (fs::temp_directory_path() / "spark-slurm-cds-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+        root_ = pattern;
+        fs::create_directories(root_ / "spark/jars");
+        fs::create_directories(root_ / "java/lib/server");
+        fs::create_directories(root_ / "tmp");
+        write(root_ / "spark/jars/spark-core.jar", "jar");
+        write(root_ / "java/release", "JAVA_VERSION=\"17.0.15\"\n");
+        settings_.kind = RuntimeChoice::None;
+        settings_.spark_home = (root_ / "spark").string();
+        settings_.java_home = (root_ / "java").string();
+        settings_.inherited = {{"HOME", (root_ / "home").string()}};
+        fs::create_directories(root_ / "home");
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    static void write(const fs::path& path, const std::string& text) {
+        std::ofstream(path, std::ios::binary) << text;
+    }
+    // The first bytes of a JDK 17 dynamic archive (0xf00baba8, little-endian), then anything.
+    static std::string archive_bytes() { return std::string("\xa8\xab\x0b\xf0", 4) + "classes"; }
+    fs::path cache() const { return root_ / "home/.cache/spark-slurm/cds"; }
+    std::string tmp() const { return (root_ / "tmp").string(); }
+    std::vector<fs::path> archives() const {
+        std::vector<fs::path> found;
+        for (const auto& file : fs::directory_iterator(cache()))
+            if (file.path().extension() == ".jsa") found.push_back(file.path());
+        return found;
+    }
+    static std::string option_with(const Invocation& invocation, const std::string& prefix) {
+        const std::string opts = invocation.environment.at("SPARK_MASTER_OPTS");
+        auto at = opts.find(prefix);
+        if (at == std::string::npos) return "";
+        auto end = opts.find(' ', at);
+        return opts.substr(at + prefix.size(),
+                           end == std::string::npos ? end : end - at - prefix.size());
+    }
+    // One run of a node: the master starts (and, when told to, writes `bytes` at exit).
+    Invocation run_master(const std::optional<std::string>& bytes, const std::string& log_line) {
+        auto cache = CdsCache::open(settings_);
+        EXPECT_TRUE(cache);
+        Invocation prepared = cache->prepare(master_invocation(tmp()));
+        if (auto dump = option_with(prepared, "-XX:ArchiveClassesAtExit="); !dump.empty() && bytes)
+            write(dump, *bytes);
+        write(root_ / "tmp/cds-spark-master.log", log_line);
+        cache->finish();
+        return prepared;
+    }
+
+    fs::path root_;
+    RuntimeSettings settings_;
+};
+
+TEST_F(CdsFiles, ArchiveProblemsAreFoundBeforeAJvmMapsThem) {
+    const auto path = (root_ / "a.jsa").string();
+    EXPECT_THAT(cds_archive_problem(path, 11, ::geteuid()), HasSubstr("No such file"));
+    write(path, archive_bytes());
+    EXPECT_EQ(cds_archive_problem(path, 11, ::geteuid()), "");
+    EXPECT_THAT(cds_archive_problem(path, 12, ::geteuid()), HasSubstr("truncated"));
+    EXPECT_THAT(cds_archive_problem(path, 11, ::geteuid() + 1), HasSubstr("another user"));
+    write(path, "not an archive");
+    EXPECT_THAT(cds_archive_problem(path, 14, ::geteuid()), HasSubstr("not a dynamic CDS"));
+    EXPECT_THAT(cds_archive_problem(root_.string(), 0, ::geteuid()), HasSubstr("regular file"));
+}
+
+TEST_F(CdsFiles, FirstRunWritesTheArchiveTheSecondMapsIt) {
+    Invocation first = run_master(archive_bytes(), "[info][cds,dynamic] Written dynamic archive\n");
+    EXPECT_NE(option_with(first, "-XX:ArchiveClassesAtExit="), "");
+    EXPECT_EQ(first.environment.at("SPARK_DAEMON_CLASSPATH"), settings_.spark_home + "/jars/*");
+    EXPECT_EQ(fs::status(cache()).permissions() & fs::perms::all, fs::perms::owner_all);
+    ASSERT_EQ(archives().size(), 1u);
+
+    Invocation second = run_master(std::nullopt, "");
+    EXPECT_EQ(option_with(second, "-XX:SharedArchiveFile="), archives().front().string());
+    EXPECT_EQ(option_with(second, "-XX:ArchiveClassesAtExit="), "");
+}
+
+TEST_F(CdsFiles, AnArchiveTheJvmDidNotFinishIsNotKept) {
+    run_master(archive_bytes().substr(0, 5), "");  // killed while writing: no "Written" line
+    EXPECT_TRUE(archives().empty());
+    EXPECT_TRUE(fs::is_empty(cache()));
+}
+
+TEST_F(CdsFiles, ATruncatedArchiveIsIgnoredAndRewritten) {
+    run_master(archive_bytes(), "Written dynamic archive\n");
+    ASSERT_EQ(archives().size(), 1u);
+    fs::resize_file(archives().front(), 3);
+    Invocation next = run_master(archive_bytes(), "Written dynamic archive\n");
+    EXPECT_EQ(option_with(next, "-XX:SharedArchiveFile="), "");
+    EXPECT_NE(option_with(next, "-XX:ArchiveClassesAtExit="), "");
+    ASSERT_EQ(archives().size(), 1u);
+    EXPECT_EQ(fs::file_size(archives().front()), archive_bytes().size());
+}
+
+TEST_F(CdsFiles, AnArchiveTheJvmRefusedIsRemoved) {
+    run_master(archive_bytes(), "Written dynamic archive\n");
+    run_master(std::nullopt,
+               "[warning][cds,dynamic] Unable to use shared archive. The top archive failed to "
+               "load: x.jsa\n");
+    EXPECT_TRUE(archives().empty());
+}
+
+TEST_F(CdsFiles, ANewSparkMakesTheOldArchiveStale) {
+    run_master(archive_bytes(), "Written dynamic archive\n");
+    const auto old = archives().front();
+    write(root_ / "spark/jars/spark-sql.jar", "another jar");
+    Invocation next = run_master(archive_bytes() + "x", "Written dynamic archive\n");
+    EXPECT_EQ(option_with(next, "-XX:SharedArchiveFile="), "");
+    ASSERT_EQ(archives().size(), 1u);
+    EXPECT_NE(archives().front(), old);
+}
+
+TEST_F(CdsFiles, ACacheOthersCanWriteIsNotUsed) {
+    fs::create_directories(cache());
+    fs::permissions(cache(), fs::perms::all);
+    EXPECT_FALSE(CdsCache::open(settings_));
+}
+
+TEST_F(CdsFiles, ContainersGetNoArchives) {
+    settings_.kind = RuntimeChoice::Apptainer;
+    EXPECT_FALSE(CdsCache::open(settings_));
+}
+
+}  // namespace
+}  // namespace spark_slurm
