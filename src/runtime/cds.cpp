@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "common/log.hpp"
@@ -30,6 +31,9 @@ constexpr std::array<unsigned char, 4> kDynamicMagic{0xa8, 0xab, 0x0b, 0xf0};
 // What the JVM logs (tags cds,dynamic) once it wrote an archive, and when it refuses one.
 constexpr const char* kWrittenLine = "Written dynamic archive";
 constexpr const char* kRejectedLine = "Unable to use shared archive";
+// Archives of each daemon kept for other Java/Spark installs than the one that just wrote one
+// (~55 MiB each).
+constexpr std::size_t kOtherArchivesKept = 2;
 // Temporary files older than this belong to a launcher that died before finish().
 constexpr auto kStaleTemporary = std::chrono::hours(24);
 
@@ -278,13 +282,13 @@ CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
     Entry entry;
     entry.key = cds_key({target, java_, class_path, jar_listing(fs::path(spark_home_) / "jars")});
     entry.log_file = log_dir + "/cds-" + cds_file_stem(target) + ".log";
-    unsigned stale = 0;
+    unsigned others = 0;
     std::error_code error;
     for (const auto& file : fs::directory_iterator(dir_, error)) {
         auto name = parse_cds_archive_name(file.path().filename().string());
         if (!name || name->target != target) continue;
         if (name->key != entry.key) {
-            ++stale;
+            ++others;
             continue;
         }
         const std::string path = file.path().string();
@@ -302,9 +306,10 @@ CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
     entry.mode = CdsMode::Dump;
     entry.archive = fmt::format("{}/{}-{}.tmp.{}.{}", dir_, cds_file_stem(target), entry.key,
                                 host_name(), ::getpid());
-    log::info("CDS: {} class archive for the {}; it writes one when it stops (into {})",
-              stale ? "the Java or Spark install changed since the last" : "no",
-              cds_display_name(target), dir_);
+    log::info(
+        "CDS: no class archive for the {} of this Java and Spark{}; it writes one when it "
+        "stops (into {})",
+        cds_display_name(target), others ? " (there are some for others)" : "", dir_);
     return entry;
 }
 
@@ -325,12 +330,17 @@ void CdsCache::keep(CdsTarget target, const Entry& entry) {
         fs::remove(entry.archive, error);
         return;
     }
-    // Archives of this daemon for another key (another Java or Spark) are stale now.
+    // Archives of this daemon for other keys belong to other installs (a user switching between
+    // Spark versions, as sites offer them) or to one changed in place: the newest few stay.
+    std::vector<std::pair<fs::file_time_type, fs::path>> others;
     for (const auto& file : fs::directory_iterator(dir_, error)) {
         auto name = parse_cds_archive_name(file.path().filename().string());
         if (name && name->target == target && name->key != entry.key)
-            fs::remove(file.path(), error);
+            others.emplace_back(fs::last_write_time(file.path(), error), file.path());
     }
+    std::sort(others.begin(), others.end(), std::greater<>());
+    for (std::size_t i = kOtherArchivesKept; i < others.size(); ++i)
+        fs::remove(others[i].second, error);
     log::info("CDS: kept the {}'s class archive ({} MiB) for later runs: {}",
               cds_display_name(target), size >> 20, final_path.string());
 }
