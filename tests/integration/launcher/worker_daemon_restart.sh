@@ -1,6 +1,8 @@
 #!/bin/bash
 # kill -9 of a worker node's Spark worker and HDFS datanode while the job runs: the launcher
-# restarts both on their node (bounded, logged), and the driver's Spark and HDFS work succeeds.
+# restarts both on their node (bounded, logged), the restarted datanode authenticates to the
+# namenode again (Kerberos, the default: a keytab login and a registration for each start), and
+# the driver's Spark and HDFS work succeeds.
 SMOKE_NAME=worker_daemon_restart
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
@@ -25,6 +27,14 @@ mapfile -t victim_pids <<<"$victims"
 kill -9 "${victim_pids[@]}"
 wait_file_match "$WORK/job-$JOBID.out" 'node2\]: restarted spark worker' 120
 wait_file_match "$WORK/job-$JOBID.out" 'node2\]: restarted hdfs datanode' 120
+datanode_log=$WORK/spark-slurm-$JOBID/logs/node2-hdfs-datanode.log
+deadline=$((SECONDS + 120))
+until (($(grep -c 'successfully registered with NN' "$datanode_log") >= 2)); do
+    ((SECONDS < deadline)) || fail "the restarted datanode did not register with the namenode within 120 s"
+    sleep 0.5
+done
+(($(grep -c "Login successful for user dn/job$JOBID@JOB$JOBID.SPARK-SLURM using keytab" "$datanode_log") == 2)) ||
+    fail "the datanode did not log in from its keytab at each of its two starts"
 touch "$WORK/killed.marker"
 wait_done "$JOBID" 600
 [[ $(wc -l <"$WORK/counts.tsv") == 20000 ]] || fail "the word count after the restarts is wrong"
