@@ -13,6 +13,7 @@ source, target, local_result = sys.argv[1:4]
 spark = SparkSession.builder.appName("spark-slurm word count").getOrCreate()
 sc = spark.sparkContext
 
+print(f"SPARK-VERSION {spark.version}", flush=True)
 assert sc.parallelize(range(10000), 10).count() == 10000
 print("TOIL-CHECK ok", flush=True)
 

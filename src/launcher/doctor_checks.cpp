@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "launcher/doctor_command.hpp"
+#include "runtime/install_versions.hpp"
 
 namespace spark_slurm {
 
@@ -142,31 +143,35 @@ CheckResult user_namespaces_check(const std::optional<std::string>& max_user_nam
 CheckResult spark_version_check(const std::string& spark_home,
                                 const std::optional<std::string>& release_text,
                                 const std::vector<std::string>& jar_names) {
-    if (release_text && !first_line(*release_text).empty())
-        return check_ok("spark", first_line(*release_text) + " (" + spark_home + ")");
+    std::optional<ReleaseVersion> version = spark_version_in(jar_names);
     std::smatch match;
-    for (const auto& name : jar_names) {
-        if (std::regex_match(name, match, std::regex(R"(spark-core_[\d.]+-(\d[\w.-]*)\.jar)")))
-            return check_ok("spark", "Spark " + match[1].str() + " (" + spark_home + ")");
+    const std::string release = release_text ? first_line(*release_text) : "";
+    if (!version && std::regex_search(release, match, std::regex(R"(^Spark (\S+))")))
+        version = parse_release_version(match[1].str());
+    if (!version) {
+        return check_warn("spark",
+                          "cannot tell the Spark version of " + spark_home +
+                              " (no RELEASE, no jars/spark-core_*.jar); spark-slurm runs " +
+                              supported_spark_versions());
     }
-    return check_warn("spark",
-                      "cannot tell the Spark version of " + spark_home +
-                          " (no RELEASE, no jars/spark-core_*.jar); spark-slurm is tested with "
-                          "Spark 4.0");
+    std::string problem = spark_version_problem(*version, spark_home);
+    if (!problem.empty()) return check_fail("spark", problem);
+    return check_ok(
+        "spark", (release.empty() ? "Spark " + version->text : release) + " (" + spark_home + ")");
 }
 
 CheckResult hadoop_version_check(const std::string& hadoop_home,
                                  const std::vector<std::string>& jar_names) {
-    std::smatch match;
-    for (const auto& name : jar_names) {
-        if (std::regex_match(name, match, std::regex(R"(hadoop-common-(\d[\w.-]*)\.jar)")) &&
-            match[1].str().find("tests") == std::string::npos)
-            return check_ok("hadoop", "Hadoop " + match[1].str() + " (" + hadoop_home + ")");
+    std::optional<ReleaseVersion> version = hadoop_version_in(jar_names);
+    if (!version) {
+        return check_warn("hadoop", "cannot tell the Hadoop version of " + hadoop_home +
+                                        " (no hadoop-common-*.jar under share/); spark-slurm "
+                                        "runs " +
+                                        supported_hadoop_versions());
     }
-    return check_warn("hadoop",
-                      "cannot tell the Hadoop version of " + hadoop_home +
-                          " (no hadoop-common-*.jar under share/); spark-slurm is tested with "
-                          "Hadoop 3.4");
+    std::string problem = hadoop_version_problem(*version, hadoop_home);
+    if (!problem.empty()) return check_fail("hadoop", problem);
+    return check_ok("hadoop", "Hadoop " + version->text + " (" + hadoop_home + ")");
 }
 
 CheckResult kdc_check(const std::string& hadoop_home, const std::vector<std::string>& jar_names,

@@ -51,19 +51,6 @@ CapturedRun run_check(const std::vector<std::string>& argv, const Environment& e
     return run;
 }
 
-// The names of the *.jar files under `dir` (a few levels deep), for the versions they carry.
-std::vector<std::string> jar_names(const std::string& dir) {
-    namespace fs = std::filesystem;
-    std::vector<std::string> names;
-    std::error_code error;
-    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, error);
-    for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-        if (it.depth() > 3) it.disable_recursion_pending();
-        if (it->path().extension() == ".jar") names.push_back(it->path().filename().string());
-    }
-    return names;
-}
-
 bool port_free(unsigned port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
@@ -118,11 +105,12 @@ void check_host_install(const Options& options, const Environment& variables,
     }
     report(check_ok("install", "host install: SPARK_HOME=" + settings.spark_home +
                                    (options.hdfs ? ", HADOOP_HOME=" + settings.hadoop_home : "")));
-    report(spark_version_check(settings.spark_home, read_text(settings.spark_home + "/RELEASE"),
+    report(spark_version_check("SPARK_HOME " + settings.spark_home,
+                               read_text(settings.spark_home + "/RELEASE"),
                                jar_names(settings.spark_home + "/jars")));
     if (options.hdfs) {
-        report(
-            hadoop_version_check(settings.hadoop_home, jar_names(settings.hadoop_home + "/share")));
+        report(hadoop_version_check("HADOOP_HOME " + settings.hadoop_home,
+                                    jar_names(settings.hadoop_home + "/share")));
         if (options.hdfs_auth == HdfsAuth::Kerberos) {
             const std::string program = kdc_program();
             std::error_code error;
@@ -177,14 +165,16 @@ void check_runtime_and_install(const Options& options, const Environment& variab
         report(check_fail("image", without_prefix(error.what())));
         return;
     }
-    std::string problem = image_problem(settings, options.hdfs);
-    if (problem.empty()) {
-        report(check_ok("image", settings.spark_image + " has java, Spark" +
-                                     (options.hdfs ? " and Hadoop" : "")));
-    } else {
-        report(check_fail("image",
-                          without_prefix(problem) + "; build one with singularity/build-images"));
+    const InstallInspection installs = inspect_installs(settings, options.hdfs);
+    if (!installs.problem.empty()) {
+        report(check_fail("image", without_prefix(installs.problem) +
+                                       "; build one with singularity/build-images"));
+        return;
     }
+    report(check_ok(
+        "image", settings.spark_image + " has java, Spark" + (options.hdfs ? " and Hadoop" : "")));
+    report(spark_version_check(installs.spark_where, std::nullopt, installs.spark_jars));
+    if (options.hdfs) report(hadoop_version_check(installs.hadoop_where, installs.hadoop_jars));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "rendezvous/rendezvous.hpp"
 #include "runtime/cds.hpp"
 #include "runtime/image_check.hpp"
+#include "runtime/install_versions.hpp"
 #include "runtime/runtime.hpp"
 #include "supervisor/process.hpp"
 
@@ -42,6 +43,56 @@ void note_problem(NodeReport& report, Check check) {
     } catch (const UsageError& error) {
         if (report.problem.empty()) report.problem = error.what();
     }
+}
+
+// The versions the daemons will run, said once by the leader. An unsupported one is a problem
+// that stops every rank; a Spark without Spark Connect gives `up` a cluster without it.
+std::string check_installs(const InstallInspection& installs, Options& options, EventLog& events) {
+    if (!installs.problem.empty()) return installs.problem;
+    const char* command = to_string(options.command);
+    const std::optional<ReleaseVersion> spark = spark_version_in(installs.spark_jars);
+    const std::optional<ReleaseVersion> hadoop =
+        options.hdfs ? hadoop_version_in(installs.hadoop_jars) : std::nullopt;
+    if (spark) {
+        std::string problem = spark_version_problem(*spark, installs.spark_where);
+        if (!problem.empty()) return fmt::format("spark-slurm {}: {}", command, problem);
+    } else {
+        log::warn(
+            "cannot tell the Spark version of {} (no jars/spark-core_*.jar); spark-slurm "
+            "runs {}",
+            installs.spark_where, supported_spark_versions());
+    }
+    if (hadoop) {
+        std::string problem = hadoop_version_problem(*hadoop, installs.hadoop_where);
+        if (!problem.empty()) return fmt::format("spark-slurm {}: {}", command, problem);
+    } else if (options.hdfs) {
+        log::warn(
+            "cannot tell the Hadoop version of {} (no hadoop-common-*.jar under share/); "
+            "spark-slurm runs {}",
+            installs.hadoop_where, supported_hadoop_versions());
+    }
+    log::info("Spark {} from {}{}", spark ? spark->text : "(version unknown)", installs.spark_where,
+              options.hdfs
+                  ? fmt::format(", Hadoop {} from {}", hadoop ? hadoop->text : "(version unknown)",
+                                installs.hadoop_where)
+                  : "");
+    events.write("installs",
+                 {{"spark", spark ? spark->text : ""}, {"hadoop", hadoop ? hadoop->text : ""}});
+    if (options.connect && spark && !has_spark_connect(*spark)) {
+        if (options.command != Command::Up) {
+            return fmt::format(
+                "spark-slurm {}: --connect needs Spark 4.0 or later, and {} holds Spark {}: leave "
+                "out --connect, or use a Spark 4 install or image",
+                command, installs.spark_where, spark->text);
+        }
+        log::warn(
+            "Spark {} has no Spark Connect (it comes with Spark 4): this cluster starts "
+            "without it; spark-submit, pyspark and hdfs reach it after 'spark-slurm env' "
+            "(pass --no-connect to silence this)",
+            spark->text);
+        options.connect = false;
+    }
+    return "";
 }
 
 }  // namespace
@@ -105,8 +156,10 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     });
     // Reported through the rendezvous, like a usage error, so that no rank waits for this one.
     if (leader_rank && mine.problem.empty()) mine.problem = control_problem;
-    if (leader_rank && mine.problem.empty())
-        mine.problem = image_problem(*runtime_settings, options.hdfs);
+    if (leader_rank && mine.problem.empty()) {
+        mine.problem =
+            check_installs(inspect_installs(*runtime_settings, options.hdfs), options, *events);
+    }
     if (leader_rank && kerberos_fell_back) {
         log::warn(
             "--runtime {} has no Kerberos for HDFS yet: HDFS runs as with --hdfs-auth none "

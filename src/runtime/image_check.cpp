@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
+#include <sstream>
 
 #include "supervisor/process.hpp"
 
@@ -10,36 +12,59 @@ namespace spark_slurm {
 
 namespace {
 
-// A fixed script, no user input in it: the image's own variables decide.
+// Fixed scripts, no user input in them: the image's own variables decide. A line "problem: X"
+// is what the image lacks; "jar: NAME" the jars that name the versions.
 constexpr const char* kSparkCheck =
-    "command -v java >/dev/null || echo 'no java on PATH'; "
+    "command -v java >/dev/null || echo 'problem: no java on PATH'; "
     "test -x \"$SPARK_HOME/bin/spark-class\" || "
-    "echo \"SPARK_HOME ('$SPARK_HOME') has no bin/spark-class\"";
+    "echo \"problem: SPARK_HOME ('$SPARK_HOME') has no bin/spark-class\"; "
+    "for jar in \"$SPARK_HOME\"/jars/spark-core_*.jar; do "
+    "test -e \"$jar\" && echo \"jar: ${jar##*/}\"; done; true";
 constexpr const char* kHadoopCheck =
-    "command -v java >/dev/null || echo 'no java on PATH'; "
-    "test -x \"$HADOOP_HOME/bin/hdfs\" || echo \"HADOOP_HOME ('$HADOOP_HOME') has no bin/hdfs\"";
+    "command -v java >/dev/null || echo 'problem: no java on PATH'; "
+    "test -x \"$HADOOP_HOME/bin/hdfs\" || "
+    "echo \"problem: HADOOP_HOME ('$HADOOP_HOME') has no bin/hdfs\"; "
+    "for jar in \"$HADOOP_HOME\"/share/hadoop/*/hadoop-common-*.jar; do "
+    "test -e \"$jar\" && echo \"jar: ${jar##*/}\"; done; true";
 
 constexpr auto kCheckLimit = std::chrono::seconds(120);
 
-std::string first_line(const std::string& text) {
-    auto start = text.find_first_not_of(" \n");
-    if (start == std::string::npos) return "";
-    return text.substr(start, text.find('\n', start) - start);
+struct ScriptAnswer {
+    std::string problem;
+    std::vector<std::string> jars;
+};
+
+ScriptAnswer read_answer(const std::string& output) {
+    ScriptAnswer answer;
+    std::istringstream lines(output);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.starts_with("jar: ")) {
+            answer.jars.push_back(line.substr(5));
+        } else if (line.starts_with("problem: ")) {
+            if (answer.problem.empty()) answer.problem = line.substr(9);
+        } else if (answer.problem.empty() && line.find_first_not_of(' ') != std::string::npos) {
+            answer.problem = line;  // the runtime's own complaint
+        }
+    }
+    return answer;
 }
 
-}  // namespace
-
-std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
-    if (settings.kind == RuntimeChoice::None) return "";
+void inspect_image(const RuntimeSettings& settings, bool hdfs, InstallInspection& inspection) {
     auto runtime = make_runtime(settings);
     struct Check {
         Install install;
         const char* what;
         const char* script;
         const std::string& image;
+        std::vector<std::string>& jars;
     };
-    std::vector<Check> checks{{Install::Spark, "spark", kSparkCheck, settings.spark_image}};
-    if (hdfs) checks.push_back({Install::Hadoop, "hadoop", kHadoopCheck, settings.hadoop_image});
+    std::vector<Check> checks{
+        {Install::Spark, "spark", kSparkCheck, settings.spark_image, inspection.spark_jars}};
+    if (hdfs) {
+        checks.push_back({Install::Hadoop, "hadoop", kHadoopCheck, settings.hadoop_image,
+                          inspection.hadoop_jars});
+    }
     for (const auto& check : checks) {
         Invocation invocation;
         invocation.install = check.install;
@@ -48,17 +73,54 @@ std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
         CapturedRun run =
             run_captured({execution.argv, execution.environment, execution.working_dir, "", false},
                          fmt::format("the check of {}", check.image), kCheckLimit);
-        const std::string said = first_line(run.output);
-        if (run.status == 0 && said.empty()) continue;
-        std::string why = !said.empty() ? said
-                          : run.status  ? describe_wait_status(*run.status)
-                                        : fmt::format("no answer within {} s", kCheckLimit.count());
-        return fmt::format(
+        ScriptAnswer answer = read_answer(run.output);
+        check.jars = std::move(answer.jars);
+        if (run.status == 0 && answer.problem.empty()) continue;
+        std::string why = !answer.problem.empty() ? answer.problem
+                          : run.status            ? describe_wait_status(*run.status)
+                                       : fmt::format("no answer within {} s", kCheckLimit.count());
+        inspection.problem = fmt::format(
             "spark-slurm run: the image {} does not provide {}: {}; see singularity/README.md for "
             "what an image needs",
             check.image, check.what, why);
+        return;
     }
-    return "";
+}
+
+}  // namespace
+
+std::vector<std::string> jar_names(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> names;
+    std::error_code error;
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, error);
+    for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+        if (it.depth() > 3) it.disable_recursion_pending();
+        if (it->path().extension() == ".jar") names.push_back(it->path().filename().string());
+    }
+    return names;
+}
+
+InstallInspection inspect_installs(const RuntimeSettings& settings, bool hdfs) {
+    InstallInspection inspection;
+    if (settings.kind == RuntimeChoice::None) {
+        inspection.spark_where = "SPARK_HOME " + settings.spark_home;
+        inspection.spark_jars = jar_names(settings.spark_home + "/jars");
+        if (hdfs) {
+            inspection.hadoop_where = "HADOOP_HOME " + settings.hadoop_home;
+            inspection.hadoop_jars = jar_names(settings.hadoop_home + "/share");
+        }
+        return inspection;
+    }
+    inspection.spark_where = "the image " + settings.spark_image;
+    inspection.hadoop_where = "the image " + settings.hadoop_image;
+    inspect_image(settings, hdfs, inspection);
+    return inspection;
+}
+
+std::string image_problem(const RuntimeSettings& settings, bool hdfs) {
+    if (settings.kind == RuntimeChoice::None) return "";
+    return inspect_installs(settings, hdfs).problem;
 }
 
 }  // namespace spark_slurm

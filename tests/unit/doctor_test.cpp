@@ -92,6 +92,13 @@ TEST(Doctor, HostInstall) {
     EXPECT_EQ(hadoop.status, CheckStatus::Ok);
     EXPECT_EQ(hadoop.detail, "Hadoop 3.4.1 (/opt/hadoop)");
     EXPECT_EQ(hadoop_version_check("/opt/hadoop", {"guava-27.jar"}).status, CheckStatus::Warn);
+    auto old_spark = spark_version_check("/opt/spark", std::nullopt, {"spark-core_2.12-3.4.4.jar"});
+    EXPECT_EQ(old_spark.status, CheckStatus::Fail);
+    EXPECT_NE(old_spark.detail.find("Spark 3.4.4"), std::string::npos);
+    EXPECT_EQ(spark_version_check("/opt/spark", std::nullopt, {"spark-core_2.12-3.5.9.jar"}).status,
+              CheckStatus::Ok);
+    EXPECT_EQ(hadoop_version_check("/opt/hadoop", {"hadoop-common-2.10.2.jar"}).status,
+              CheckStatus::Fail);
     const std::vector<std::string> with_kerby{"hadoop-common-3.4.1.jar",
                                               "kerb-simplekdc-2.0.3.jar"};
     EXPECT_EQ(

@@ -1,8 +1,9 @@
 #!/bin/bash
 # fail_fast_checks.sh (issue 12): a driver/executor Python mismatch and a --bind source missing
 # on one node stop the job before anything starts, with one message naming the node, under both
-# runtimes, and leave nothing behind; the dry run (plan) finds the same. One job, five short
-# launcher steps.
+# runtimes, and leave nothing behind; the dry run (plan) finds the same. Issue 16: a Spark the
+# launcher does not run is refused the same way, naming the version found and those it runs.
+# One job, six short launcher steps.
 SMOKE_NAME=fail_fast_checks
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [[ -f $SPARK_SLURM_TEST_IMAGE ]] ||
@@ -23,6 +24,12 @@ for node in node1 node2; do
     install -d -o "$SPARK_SLURM_TEST_USER" "$SPARK_SLURM_TEST_ROOT/nodes/$node$only_some"
 done
 
+# A Spark 3.4 install, stood in for by the name of its core jar next to the real launch scripts:
+# the launcher refuses it from that name before anything of it would run.
+install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/spark-3.4/jars"
+ln -s "$SPARK_SLURM_TEST_SPARK_HOME/bin" "$WORK/spark-3.4/bin"
+touch "$WORK/spark-3.4/jars/spark-core_2.12-3.4.4.jar"
+
 srun_line="srun --ntasks-per-node=1 --cpus-per-task=$SPARK_SLURM_TEST_CPUS_PER_NODE --mpi=pmix spark-slurm run --ready-timeout 120"
 write_script job.sh <<JOB
 #!/bin/bash
@@ -35,6 +42,9 @@ for runtime in none apptainer; do
     $srun_line --runtime \$runtime --bind $only_some -- true >bind-\$runtime.out 2>&1
     echo "EXIT \$? \$((SECONDS - start)) s" >>bind-\$runtime.out
 done
+start=\$SECONDS
+$srun_line --runtime none --spark-home $WORK/spark-3.4 -- true >old-spark.out 2>&1
+echo "EXIT \$? \$((SECONDS - start)) s" >>old-spark.out
 # The dry run checks the same.
 start=\$SECONDS
 srun --ntasks-per-node=1 --cpus-per-task=$SPARK_SLURM_TEST_CPUS_PER_NODE --mpi=pmix spark-slurm plan --runtime none --bind $only_some >bind-plan.out 2>&1
@@ -60,6 +70,7 @@ for runtime in none apptainer; do
     check "python-$runtime.out" "the Python \\(--python $WORK/oldpy/bin/python\\) is 3\\.10\\.13 on node3 but 3\\.11\\.[0-9]+ on node1, where the driver runs;"
     check "bind-$runtime.out" "the bind source $only_some \\(--bind\\) does not exist on node3;"
 done
+check old-spark.out "SPARK_HOME $WORK/spark-3\\.4 holds Spark 3\\.4\\.4, which spark-slurm does not run; it runs Spark 3\\.5 and 4\\.0 to 4\\.3"
 check bind-plan.out "the bind source $only_some \\(--bind\\) does not exist on node3;" plan
 for node in node1 node2; do rm -rf "${SPARK_SLURM_TEST_ROOT:?}/nodes/$node$only_some"; done
 assert_nothing_left

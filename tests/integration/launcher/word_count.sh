@@ -1,10 +1,30 @@
 #!/bin/bash
-# word_count.sh RUNTIME: the PySpark word count on the 3-node test cluster through
+# word_count.sh RUNTIME [SPARK_VERSION]: the PySpark word count on the 3-node test cluster through
 # `spark-slurm run`, with the daemons from the host install (none) or the test image (apptainer).
 # Checks the counts against a count made here without Spark, that the leader reported 2 workers
 # with the planned cores and memory and 2 live datanodes, and that nothing is left behind.
+# With SPARK_VERSION (the version matrix), the host install or the image of that Spark
+# (tests/images/build-test-image --spark VERSION) is used instead of the default one, and the
+# leader must have named that version.
 runtime=$1
-SMOKE_NAME=word_count_$runtime
+spark_version=${2:-}
+SMOKE_NAME=word_count_$runtime${spark_version:+_spark_$spark_version}
+if [[ -n $spark_version ]]; then
+    # shellcheck source=../../cluster/env
+    . "$(dirname "${BASH_SOURCE[0]}")/../../cluster/env"
+    prefix=$(test_spark_prefix "$spark_version")
+    [[ -x $prefix/spark/bin/spark-submit ]] ||
+        { echo "no Spark $spark_version in $prefix (tests/images/build-test-image --spark $spark_version)" >&2; exit 1; }
+    if [[ $runtime == none ]]; then
+        export SPARK_SLURM_TEST_SPARK_HOME=$prefix/spark SPARK_SLURM_TEST_HADOOP_HOME=$prefix/hadoop
+        export SPARK_SLURM_TEST_PYSPARK_PYTHON=$prefix/python/bin/python
+    else
+        SPARK_SLURM_TEST_IMAGE=$(test_spark_image "$spark_version")
+        # The image's own Python: the host's default venv, bound over the image's path, would
+        # bring the default Spark's pyspark with it.
+        export SPARK_SLURM_TEST_IMAGE SPARK_SLURM_TEST_PYSPARK_PYTHON=
+    fi
+fi
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if [[ $runtime == apptainer && ! -f $SPARK_SLURM_TEST_IMAGE ]]; then
     fail "the test image $SPARK_SLURM_TEST_IMAGE is missing (singularity/make-offline-archive builds it)"
@@ -22,6 +42,11 @@ wait_done "$JOBID" 600
 out=$(job_output "$JOBID")
 
 grep -q 'TOIL-CHECK ok' <<<"$out" || fail "Toil's count() check did not pass"
+if [[ -n $spark_version ]]; then
+    grep -q "Spark $spark_version from " <<<"$out" || fail "the leader did not name Spark $spark_version"
+    # and the driver's own SparkContext ran it
+    grep -qx "SPARK-VERSION $spark_version" <<<"$out" || fail "the driver did not run Spark $spark_version"
+fi
 "$WORDCOUNTS" check "$WORK/input.txt" "$WORK/counts.tsv" || fail "the word counts differ from the reference count"
 grep -Eq 'workers 2/2 registered \([0-9]+ cores, [0-9]+ MiB each\)' <<<"$out" || fail "the leader did not report 2/2 workers"
 grep -q 'datanodes 2/2 live' <<<"$out" || fail "the leader did not report 2/2 datanodes"

@@ -1,0 +1,87 @@
+#include "runtime/install_versions.hpp"
+
+#include <fmt/format.h>
+
+#include <regex>
+
+namespace spark_slurm {
+
+namespace {
+
+struct SupportedLine {
+    int major;
+    int minor;
+};
+// One line per minor release the test matrix covers (tests/integration: version_matrix).
+constexpr SupportedLine kSparkLines[] = {{3, 5}, {4, 0}, {4, 1}, {4, 2}, {4, 3}};
+constexpr SupportedLine kHadoopLines[] = {{3, 3}, {3, 4}};
+
+bool supported(const ReleaseVersion& version, const auto& lines) {
+    for (const auto& line : lines) {
+        if (version.major == line.major && version.minor == line.minor) return true;
+    }
+    return false;
+}
+
+std::optional<ReleaseVersion> version_in(const std::vector<std::string>& jar_names,
+                                         const std::regex& pattern) {
+    std::smatch match;
+    for (const auto& name : jar_names) {
+        if (!std::regex_match(name, match, pattern)) continue;
+        if (auto version = parse_release_version(match[1].str())) return version;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ReleaseVersion> parse_release_version(std::string_view text) {
+    static const std::regex kVersion(R"((\d+)\.(\d+)(?:\.(\d+))?([-.+~][\w.+~-]*)?)");
+    std::match_results<std::string_view::const_iterator> match;
+    if (!std::regex_match(text.begin(), text.end(), match, kVersion)) return std::nullopt;
+    ReleaseVersion version;
+    version.major = std::stoi(match[1].str());
+    version.minor = std::stoi(match[2].str());
+    version.patch = match[3].matched ? std::stoi(match[3].str()) : 0;
+    version.text = std::string(text);
+    return version;
+}
+
+std::optional<ReleaseVersion> spark_version_in(const std::vector<std::string>& jar_names) {
+    static const std::regex kSparkCore(R"(spark-core_[\d.]+-(\d[\w.+~-]*)\.jar)");
+    return version_in(jar_names, kSparkCore);
+}
+
+std::optional<ReleaseVersion> hadoop_version_in(const std::vector<std::string>& jar_names) {
+    // not hadoop-common-3.4.1-tests.jar
+    static const std::regex kHadoopCommon(R"(hadoop-common-(\d+\.\d+(?:\.\d+)?)\.jar)");
+    return version_in(jar_names, kHadoopCommon);
+}
+
+std::string supported_spark_versions() {
+    return "Spark 3.5 and 4.0 to 4.3 (tested: 3.5.9, 4.0.5, 4.3.0)";
+}
+
+std::string supported_hadoop_versions() {
+    return "Hadoop 3.3 and 3.4 for the HDFS daemons (tested: 3.4.1)";
+}
+
+std::string spark_version_problem(const ReleaseVersion& version, const std::string& where) {
+    if (supported(version, kSparkLines)) return "";
+    return fmt::format(
+        "{} holds Spark {}, which spark-slurm does not run; it runs {}: use an install or image "
+        "of one of those (scripts/install-spark-hadoop --spark VERSION, singularity/build-images)",
+        where, version.text, supported_spark_versions());
+}
+
+std::string hadoop_version_problem(const ReleaseVersion& version, const std::string& where) {
+    if (supported(version, kHadoopLines)) return "";
+    return fmt::format(
+        "{} holds Hadoop {}, which spark-slurm does not run; it runs {}: use an install or image "
+        "of one of those, or --no-hdfs",
+        where, version.text, supported_hadoop_versions());
+}
+
+bool has_spark_connect(const ReleaseVersion& spark) { return spark.major >= 4; }
+
+}  // namespace spark_slurm
