@@ -60,9 +60,18 @@ class Leader {
     void step_stopping();
 
     void start_local(Daemon daemon);
-    void start_hdfs();
-    void start_namespace();  // format a new namespace, or start HDFS on the one there is
+
+    // HDFS's start-up and end (leader_hdfs.cpp).
+    void probe_kdc();  // StartingKdc: on_kdc_ready once the KDC made every keytab
     void on_kdc_ready();
+    void start_namespace();  // format a new namespace, or start HDFS on the one there is
+    void on_namespace_formatted(const HelperSteps::Outcome& outcome);
+    void start_hdfs();
+    void start_token_fetch();  // after on_ready, with Kerberos
+    void on_token_fetched(const HelperSteps::Outcome& outcome);
+    void save_namespace();  // after the work, with a state dir
+    void on_namespace_saved(const HelperSteps::Outcome& outcome);
+
     void continue_when_ready();  // after on_ready (and the token): Connect, then the driver
     void on_master_up();
     void on_ready();
