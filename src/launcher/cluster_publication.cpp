@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "cluster/cluster_record.hpp"
+#include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "connect/tls_certificate.hpp"
@@ -26,12 +27,6 @@ std::string in(const std::string& directory, const std::string& name) {
 std::string user_name() {
     const passwd* entry = ::getpwuid(::getuid());
     return entry && entry->pw_name ? entry->pw_name : std::to_string(::getuid());
-}
-
-std::uint16_t port_of(const std::string& url) {
-    auto colon = url.rfind(':');
-    if (colon == std::string::npos) return 0;
-    return static_cast<std::uint16_t>(std::stoul(url.substr(colon + 1)));
 }
 
 }  // namespace
@@ -157,19 +152,13 @@ void ClusterPublication::publish() {
     }
 
     const std::string login = facts_.submit_host.empty() ? "LOGIN_NODE" : facts_.submit_host;
-    const std::string& address = plan_.leader_address;
-    std::string tunnels = fmt::format("-L {0}:{1}:{0}", port_of(plan_.master_webui_url), address);
-    if (plan_.hdfs)
-        tunnels += fmt::format(" -L {0}:{1}:{0}", port_of(plan_.namenode_webui_url), address);
-    if (plan_.connect)
-        tunnels += fmt::format(" -L {0}:{1}:{0}", plan_.leader().ports.connect_gateway, address);
     log::info("connection details in {} (readable by you only)", directory_);
     log::info("from a shell of yours: eval \"$(spark-slurm env --job {})\"", plan_.job_id);
     if (plan_.connect) {
         log::info("spark connect {} (token in {})", plan_.connect_url,
                   in(directory_, "connect-token"));
     }
-    log::info("from a laptop: ssh -N {} {}", tunnels, login);
+    log::info("from a laptop: {}", ssh_tunnel_command(ssh_tunnels(record), login));
     if (plan_.interactive) log::info("stop it with: spark-slurm down --job {}", plan_.job_id);
 }
 

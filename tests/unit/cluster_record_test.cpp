@@ -1,6 +1,7 @@
 // The connection record: its JSON both ways (strict), the private directories and files it lives
 // in, atomic writes, and reading every record with the junk skipped. All under a temporary
-// clusters directory (records_in::...), never the real home.
+// clusters directory (records_in::...), never the real home. And the ssh tunnels to a record's
+// cluster.
 #include "cluster/cluster_record.hpp"
 
 #include <gmock/gmock.h>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
 #include "fixtures.hpp"
 
@@ -217,6 +219,38 @@ TEST(ClusterRecordPaths, UnderTheHomeFromThePasswordDatabase) {
     std::string dir = clusters_directory();
     EXPECT_THAT(dir, ::testing::EndsWith("/.spark-slurm/clusters"));
     EXPECT_EQ(record_directory(17), dir + "/17");
+}
+
+TEST(SshTunnels, TheUisAndConnectInOrder) {
+    auto tunnels = ssh_tunnels(testing::sample_record());
+    ASSERT_EQ(tunnels.size(), 3u);
+    EXPECT_EQ(tunnels[0].port, "8080");
+    EXPECT_EQ(tunnels[0].target, "10.213.77.11:8080");
+    EXPECT_EQ(tunnels[0].what, "Spark master UI: http://localhost:8080");
+    EXPECT_EQ(tunnels[1].target, "10.213.77.11:9870");
+    EXPECT_EQ(tunnels[2].target, "10.213.77.11:15002");
+    EXPECT_THAT(tunnels[2].what, ::testing::StartsWith("Spark Connect: sc://localhost:15002/"));
+}
+
+// The leader's banner: one command for every tunnel.
+TEST(SshTunnels, OneCommandForwardsEveryTunnel) {
+    EXPECT_EQ(ssh_tunnel_command(ssh_tunnels(testing::sample_record()), "login1"),
+              "ssh -N -L 8080:10.213.77.11:8080 -L 9870:10.213.77.11:9870 "
+              "-L 15002:10.213.77.11:15002 login1");
+    ClusterRecord bare = testing::sample_record();
+    bare.hdfs_url = "";
+    bare.connect_url = "";
+    bare.connect_port = 0;
+    EXPECT_EQ(ssh_tunnel_command(ssh_tunnels(bare), "login1"),
+              "ssh -N -L 8080:10.213.77.11:8080 login1");
+}
+
+TEST(SshTunnels, PortOfAUrl) {
+    EXPECT_EQ(port_of("http://10.0.0.1:8080"), "8080");
+    EXPECT_EQ(port_of("https://node1:9870/"), "9870");
+    EXPECT_EQ(port_of("sc://10.0.0.1:15002/;use_ssl=true"), "15002");
+    EXPECT_EQ(port_of("http://10.0.0.1/"), "");
+    EXPECT_EQ(port_of(""), "");
 }
 
 }  // namespace
