@@ -1,8 +1,6 @@
 #include "launcher/cluster_publication.hpp"
 
 #include <fmt/format.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/user_account.hpp"
 #include "connect/tls_certificate.hpp"
 #include "network/network.hpp"
 
@@ -22,11 +21,6 @@ namespace fs = std::filesystem;
 
 std::string in(const std::string& directory, const std::string& name) {
     return (fs::path(directory) / name).string();
-}
-
-std::string user_name() {
-    const passwd* entry = ::getpwuid(::getuid());
-    return entry && entry->pw_name ? entry->pw_name : std::to_string(::getuid());
 }
 
 }  // namespace
@@ -120,7 +114,7 @@ void ClusterPublication::publish() {
     ClusterRecord record;
     record.job_id = plan_.job_id;
     record.step_id = facts_.step_id;
-    record.user = user_name();
+    record.user = user_name_or_uid();
     record.command = plan_.interactive ? "up" : "run";
     record.nodes = facts_.nodes;
     record.leader_hostname = plan_.leader_hostname;
