@@ -208,16 +208,17 @@ void Leader::on_signal(int signal) {
         if (phase_ == Phase::Holding) return finish_holding(why);
         // Not ready yet: there is nothing to save, and no reason to requeue.
         log::info("{}; stopping the cluster", why);
-        driver_finished_ = true;
+        work_finished_ = true;
         return begin_stopping(0, false);
     }
     if (!is_termination(signal) || terminated_ || phase_ == Phase::Done) return;
     terminated_ = true;
     log::info("received {}; stopping the cluster", ::strsignal(signal));
     events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
-    if (driver_finished_) {
-        // The driver has finished: its result stands, and the job is not requeued.
-        if (phase_ < Phase::Stopping) begin_stopping(driver_code_, false);
+    if (work_finished_) {
+        // The driver has finished, or the held cluster was asked to stop: that result stands,
+        // and the job is not requeued.
+        if (phase_ < Phase::Stopping) begin_stopping(work_exit_code_, false);
         return;
     }
     // Slurm signals every step of the job at once: a worker may have exited already, and the
@@ -402,16 +403,16 @@ void Leader::continue_when_ready() {
 }
 
 void Leader::on_driver_exit(int status) {
-    driver_finished_ = true;
-    driver_code_ = exit_code_of(status);
+    work_finished_ = true;
+    work_exit_code_ = exit_code_of(status);
     log::info("driver finished ({})", describe_wait_status(status));
     events_.write("driver_exited",
-                  {{"status", describe_wait_status(status)}, {"code", driver_code_}});
+                  {{"status", describe_wait_status(status)}, {"code", work_exit_code_}});
     after_work();
 }
 
 void Leader::after_work() {
-    if (!plan_.hdfs || plan_.state_dir.empty()) return begin_stopping(driver_code_, false);
+    if (!plan_.hdfs || plan_.state_dir.empty()) return begin_stopping(work_exit_code_, false);
     save_namespace();
 }
 

@@ -45,7 +45,8 @@ class Leader {
            const SlurmLibrary& slurm, ControlServer server, EventLog& events,
            PublicationFacts publication, std::chrono::steady_clock::time_point start);
 
-    // Returns the job's exit code: the driver's, 128 + a signal, or 1 for a failed start.
+    // Returns the job's exit code: the driver's (`run`), 0 when a held cluster was asked to stop
+    // (`up`), 128 + a signal, or 1 for a failed start.
     int run();
 
   private:
@@ -106,8 +107,11 @@ class Leader {
     bool ready_ = false;
     bool namenode_started_ = false;
     int exit_code_ = 0;
-    int driver_code_ = 0;
-    bool driver_finished_ = false;
+    // The work is over: `run`'s driver exited (work_exit_code_ is its code), or `up`'s cluster
+    // was asked to stop (0). From then on that result stands: a termination signal does not
+    // requeue the job.
+    bool work_finished_ = false;
+    int work_exit_code_ = 0;
     bool terminated_ = false;  // a termination signal was handled
     // A worker lost before the cluster was ready: the failure, and when to report it.
     std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> worker_lost_;

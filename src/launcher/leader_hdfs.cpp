@@ -135,7 +135,7 @@ void Leader::on_namespace_saved(const HelperSteps::Outcome& outcome) {
             fmt::join(outcome.failed_step->invocation.args, " "),
             outcome.status ? describe_wait_status(*outcome.status) : "did not finish");
     }
-    begin_stopping(driver_code_, false);
+    begin_stopping(work_exit_code_, false);
 }
 
 }  // namespace spark_slurm
