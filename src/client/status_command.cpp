@@ -14,6 +14,7 @@
 #include "allocation/allocation.hpp"
 #include "client/cluster_lookup.hpp"
 #include "cluster/cluster_record.hpp"
+#include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
 #include "network/network.hpp"
 #include "options/options.hpp"
@@ -26,19 +27,6 @@ namespace {
 using nlohmann::json;
 
 constexpr unsigned kProbeTimeoutSeconds = 5;
-
-// "http://10.0.0.1:8080" -> "10.0.0.1:8080"; "" when there is no port.
-std::string host_port(const std::string& url) {
-    std::string rest = url;
-    if (auto scheme = rest.find("://"); scheme != std::string::npos) rest = rest.substr(scheme + 3);
-    rest = rest.substr(0, rest.find_first_of("/;"));
-    return rest.find(':') == std::string::npos ? "" : rest;
-}
-
-std::string port_of(const std::string& url) {
-    std::string address = host_port(url);
-    return address.empty() ? "" : address.substr(address.rfind(':') + 1);
-}
 
 std::string no_answer(const std::string& what, const std::string& url, unsigned seconds) {
     return fmt::format("no answer from the {} at {} within {} s", what, url, seconds);
@@ -75,23 +63,8 @@ std::string format_bytes(std::uint64_t bytes) {
 
 std::vector<std::string> tunnel_lines(const ClusterRecord& record, const std::string& login_host) {
     std::vector<std::string> lines;
-    auto add = [&](const std::string& target, const std::string& port, const std::string& what) {
-        if (target.empty() || port.empty()) return;
-        lines.push_back(fmt::format("ssh -N -L {}:{} {}    # {}", port, target, login_host,
-                                    fmt::format(fmt::runtime(what), port)));
-    };
-    add(host_port(record.master_webui_url), port_of(record.master_webui_url),
-        "Spark master UI: http://localhost:{}");
-    if (!record.hdfs_url.empty()) {
-        add(host_port(record.namenode_webui_url), port_of(record.namenode_webui_url),
-            "HDFS namenode UI: http://localhost:{}");
-    }
-    if (!record.connect_url.empty() && record.connect_port != 0) {
-        std::string port = std::to_string(record.connect_port);
-        add(record.leader_address + ":" + port, port,
-            "Spark Connect: sc://localhost:{}/;use_ssl=true;token=... (token and CA from "
-            "'spark-slurm env')");
-    }
+    for (const auto& tunnel : ssh_tunnels(record))
+        lines.push_back(ssh_tunnel_command({tunnel}, login_host) + "    # " + tunnel.what);
     return lines;
 }
 

@@ -4,7 +4,6 @@
 #include "cluster/cluster_record.hpp"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/user_account.hpp"
 
 namespace spark_slurm {
 
@@ -137,13 +137,7 @@ bool all_digits(const std::string& text) {
 }  // namespace
 
 std::string clusters_directory() {
-    const passwd* entry = ::getpwuid(::getuid());
-    if (!entry || !entry->pw_dir || entry->pw_dir[0] != '/') {
-        throw LaunchError("cannot find your home directory in the password database (uid " +
-                          std::to_string(::getuid()) +
-                          "); spark-slurm keeps clusters' connection details under it");
-    }
-    return lexically_clean(entry->pw_dir) + "/.spark-slurm/clusters";
+    return lexically_clean(user_account().home) + "/.spark-slurm/clusters";
 }
 
 std::string record_directory(std::uint32_t job_id) {

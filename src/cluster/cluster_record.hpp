@@ -60,7 +60,8 @@ struct ClusterRecord {
     bool operator==(const ClusterRecord&) const = default;
 };
 
-// $HOME/.spark-slurm/clusters of the calling user (home from getpwuid(getuid())).
+// $HOME/.spark-slurm/clusters of the calling user (the home of user_account()). Throws
+// LaunchError when the password database has no home for them.
 std::string clusters_directory();
 // clusters_directory()/JOBID
 std::string record_directory(std::uint32_t job_id);

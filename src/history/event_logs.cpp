@@ -1,8 +1,6 @@
 #include "history/event_logs.hpp"
 
 #include <fmt/format.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -55,17 +53,6 @@ std::string default_event_log_dir(const std::string& current_dir, std::uint32_t 
 }
 
 }  // namespace
-
-std::string user_home() {
-    const passwd* entry = ::getpwuid(::getuid());
-    if (!entry || !entry->pw_dir || !*entry->pw_dir) {
-        throw LaunchError(
-            fmt::format("while looking up the home directory of uid {}: the password database "
-                        "has none",
-                        ::getuid()));
-    }
-    return entry->pw_dir;
-}
 
 std::string history_records_dir(const std::string& home) {
     return (fs::path(home) / ".spark-slurm" / "history").string();

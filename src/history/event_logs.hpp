@@ -19,11 +19,7 @@
 
 namespace spark_slurm {
 
-// The user's home directory from the password database (not $HOME, which a script may change).
-// Throws LaunchError when there is none.
-std::string user_home();
-
-// <home>/.spark-slurm/history
+// <home>/.spark-slurm/history; the home is user_account().home (common/user_account.hpp).
 std::string history_records_dir(const std::string& home);
 
 // Writes <records_dir>/<job_id> (0600; the directories 0700), naming `event_log_dir`. Throws

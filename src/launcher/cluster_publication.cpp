@@ -1,15 +1,15 @@
 #include "launcher/cluster_publication.hpp"
 
 #include <fmt/format.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
 
 #include "cluster/cluster_record.hpp"
+#include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/user_account.hpp"
 #include "connect/tls_certificate.hpp"
 #include "network/network.hpp"
 
@@ -21,17 +21,6 @@ namespace fs = std::filesystem;
 
 std::string in(const std::string& directory, const std::string& name) {
     return (fs::path(directory) / name).string();
-}
-
-std::string user_name() {
-    const passwd* entry = ::getpwuid(::getuid());
-    return entry && entry->pw_name ? entry->pw_name : std::to_string(::getuid());
-}
-
-std::uint16_t port_of(const std::string& url) {
-    auto colon = url.rfind(':');
-    if (colon == std::string::npos) return 0;
-    return static_cast<std::uint16_t>(std::stoul(url.substr(colon + 1)));
 }
 
 }  // namespace
@@ -125,7 +114,7 @@ void ClusterPublication::publish() {
     ClusterRecord record;
     record.job_id = plan_.job_id;
     record.step_id = facts_.step_id;
-    record.user = user_name();
+    record.user = user_name_or_uid();
     record.command = plan_.interactive ? "up" : "run";
     record.nodes = facts_.nodes;
     record.leader_hostname = plan_.leader_hostname;
@@ -157,19 +146,13 @@ void ClusterPublication::publish() {
     }
 
     const std::string login = facts_.submit_host.empty() ? "LOGIN_NODE" : facts_.submit_host;
-    const std::string& address = plan_.leader_address;
-    std::string tunnels = fmt::format("-L {0}:{1}:{0}", port_of(plan_.master_webui_url), address);
-    if (plan_.hdfs)
-        tunnels += fmt::format(" -L {0}:{1}:{0}", port_of(plan_.namenode_webui_url), address);
-    if (plan_.connect)
-        tunnels += fmt::format(" -L {0}:{1}:{0}", plan_.leader().ports.connect_gateway, address);
     log::info("connection details in {} (readable by you only)", directory_);
     log::info("from a shell of yours: eval \"$(spark-slurm env --job {})\"", plan_.job_id);
     if (plan_.connect) {
         log::info("spark connect {} (token in {})", plan_.connect_url,
                   in(directory_, "connect-token"));
     }
-    log::info("from a laptop: ssh -N {} {}", tunnels, login);
+    log::info("from a laptop: {}", ssh_tunnel_command(ssh_tunnels(record), login));
     if (plan_.interactive) log::info("stop it with: spark-slurm down --job {}", plan_.job_id);
 }
 

@@ -15,6 +15,7 @@
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/user_account.hpp"
 #include "history/event_logs.hpp"
 #include "launcher/node_setup.hpp"
 #include "network/network.hpp"
@@ -244,7 +245,7 @@ int history_command(const Options& options, const JobEnvironment& environment) {
     std::error_code error;
     const std::string current_dir = fs::current_path(error).string();
     auto sources = find_event_logs(options.history_jobs, options.job_dir,
-                                   history_records_dir(user_home()), current_dir);
+                                   history_records_dir(user_account().home), current_dir);
     const RuntimeSettings settings = history_runtime(options, variables);
     load_http_client();
     become_supervisor();

@@ -23,8 +23,6 @@ constexpr auto kLateWorkerGrace = 5s;
 // How long the leader waits for workers to confirm their teardown.
 constexpr auto kWorkerStopLimit = kDaemonStopGrace + 5s;
 constexpr auto kProbeInterval = 250ms;
-// Each dfsadmin step of saving the namespace gets this long.
-constexpr auto kSaveStepLimit = 60s;
 // Slurm signals every process of the step at once: a driver killed by it may be reaped a moment
 // before the launcher's own SIGTERM is read. Look this long before deciding it just ended.
 constexpr auto kDriverExitSettle = 100ms;
@@ -168,11 +166,7 @@ void Leader::step() {
             }
             if (now - last_probe_ < kProbeInterval) return;
             last_probe_ = now;
-            if (phase_ == Phase::StartingKdc) {
-                std::error_code error;
-                if (std::filesystem::exists(kerberos_names(plan_).ready_file, error))
-                    on_kdc_ready();
-            }
+            if (phase_ == Phase::StartingKdc) probe_kdc();
             if (!readiness_.leader_daemons_up()) {
                 if (readiness_.probe_leader_daemons()) on_master_up();
                 if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
@@ -214,16 +208,17 @@ void Leader::on_signal(int signal) {
         if (phase_ == Phase::Holding) return finish_holding(why);
         // Not ready yet: there is nothing to save, and no reason to requeue.
         log::info("{}; stopping the cluster", why);
-        driver_finished_ = true;
+        work_finished_ = true;
         return begin_stopping(0, false);
     }
     if (!is_termination(signal) || terminated_ || phase_ == Phase::Done) return;
     terminated_ = true;
     log::info("received {}; stopping the cluster", ::strsignal(signal));
     events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
-    if (driver_finished_) {
-        // The driver has finished: its result stands, and the job is not requeued.
-        if (phase_ < Phase::Stopping) begin_stopping(driver_code_, false);
+    if (work_finished_) {
+        // The driver has finished, or the held cluster was asked to stop: that result stands,
+        // and the job is not requeued.
+        if (phase_ < Phase::Stopping) begin_stopping(work_exit_code_, false);
         return;
     }
     // Slurm signals every step of the job at once: a worker may have exited already, and the
@@ -371,43 +366,6 @@ void Leader::start_local(Daemon daemon) {
     }
 }
 
-void Leader::start_namespace() {
-    if (plan_.hdfs && namenode_needs_format(node_.namenode_dir)) {
-        log::info("formatting a new HDFS namespace in {}", node_.namenode_dir);
-        helpers_.emplace(
-            runtime_, std::vector{namenode_format_spec(plan_, node_)},
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()));
-        enter(Phase::FormattingNamespace);
-    } else {
-        if (plan_.hdfs) start_hdfs();
-        enter(Phase::StartingDaemons);
-    }
-}
-
-void Leader::on_kdc_ready() {
-    log::info("kerberos kdc of realm {} ready in {:.1f} s", kerberos_names(plan_).realm, elapsed());
-    events_.write("daemon_up", {{"daemon", file_name(Daemon::Kdc)},
-                                {"node", plan_.leader_hostname},
-                                {"seconds", elapsed()}});
-    try {
-        start_namespace();
-    } catch (const LaunchError& error) {
-        fail(error.what());
-    }
-}
-
-void Leader::start_hdfs() {
-    start_local(Daemon::Namenode);
-    namenode_started_ = true;
-    if (plan_.kerberos) {
-        namenode_reports_.emplace(plan_, node_, runtime_);
-        readiness_.set_namenode_source([this] { return namenode_reports_->latest(); });
-    }
-    // A datanode keeps retrying its namenode by itself, so it can start right away.
-    start_local(Daemon::Datanode);
-    for (unsigned rank : links_.admitted_ranks()) links_.start_daemon(rank, Daemon::Datanode);
-}
-
 void Leader::on_master_up() {
     // A Spark worker that finds no master retries only 5-15 s later: start the workers when the
     // master answers, not before.
@@ -435,12 +393,7 @@ void Leader::on_ready() {
                             {"master_webui_url", plan_.master_webui_url},
                             {"hdfs_url", plan_.hdfs_url},
                             {"namenode_webui_url", plan_.namenode_webui_url}});
-    if (plan_.kerberos) {
-        // Standalone executors cannot log in: they read HDFS with a delegation token.
-        helpers_.emplace(runtime_, std::vector{fetch_token_spec(plan_, node_)}, kSaveStepLimit);
-        helpers_started_ = Clock::now();
-        return enter(Phase::FetchingToken);
-    }
+    if (plan_.kerberos) return start_token_fetch();
     continue_when_ready();
 }
 
@@ -450,78 +403,32 @@ void Leader::continue_when_ready() {
 }
 
 void Leader::on_driver_exit(int status) {
-    driver_finished_ = true;
-    driver_code_ = exit_code_of(status);
+    work_finished_ = true;
+    work_exit_code_ = exit_code_of(status);
     log::info("driver finished ({})", describe_wait_status(status));
     events_.write("driver_exited",
-                  {{"status", describe_wait_status(status)}, {"code", driver_code_}});
+                  {{"status", describe_wait_status(status)}, {"code", work_exit_code_}});
     after_work();
 }
 
 void Leader::after_work() {
-    if (!plan_.hdfs || plan_.state_dir.empty()) return begin_stopping(driver_code_, false);
-    // A clean end checkpoints the namespace (fsimage) into the state dir, so the next job that
-    // uses it starts from the image instead of replaying the edit log.
-    enter(Phase::SavingNamespace);
-    save_started_ = Clock::now();
-    helpers_.emplace(runtime_,
-                     std::vector{dfsadmin_spec(plan_, node_, {"-safemode", "enter"}),
-                                 dfsadmin_spec(plan_, node_, {"-saveNamespace"})},
-                     kSaveStepLimit);
+    if (!plan_.hdfs || plan_.state_dir.empty()) return begin_stopping(work_exit_code_, false);
+    save_namespace();
 }
 
+// Every helper command is a step of HDFS's start or end (leader_hdfs.cpp): its outcome moves on
+// the phase that started it.
 void Leader::on_helpers_done(const HelperSteps::Outcome& outcome) {
-    if (phase_ == Phase::FormattingNamespace) {
-        if (!outcome.ok) {
-            return fail(outcome.status
-                            ? exit_message(node_.hostname, *outcome.failed_step, *outcome.status)
-                            : "formatting the namenode did not finish within --ready-timeout");
-        }
-        try {
-            start_hdfs();
-        } catch (const LaunchError& error) {
-            return fail(error.what());
-        }
-        return enter(Phase::StartingDaemons);
+    switch (phase_) {
+        case Phase::FormattingNamespace:
+            return on_namespace_formatted(outcome);
+        case Phase::FetchingToken:
+            return on_token_fetched(outcome);
+        case Phase::SavingNamespace:
+            return on_namespace_saved(outcome);
+        default:
+            return;
     }
-    if (phase_ == Phase::FetchingToken) {
-        const std::string token = kerberos_names(plan_).token_file;
-        std::error_code error;
-        // fetchdt writes it under the umask (0644 seen), and a checksum file next to it (by
-        // Hadoop's local filesystem): 0600 the token, in the 0700 credentials dir; no checksum.
-        const auto token_path = std::filesystem::path(token);
-        std::filesystem::remove(
-            token_path.parent_path() / ("." + token_path.filename().string() + ".crc"), error);
-        if (outcome.ok)
-            std::filesystem::permissions(
-                token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                std::filesystem::perm_options::replace, error);
-        if (!outcome.ok || error) {
-            ready_ = false;  // nothing ran: a failed start
-            return fail(outcome.ok ? "while protecting " + token + ": " + error.message()
-                        : outcome.status
-                            ? exit_message(node_.hostname, *outcome.failed_step, *outcome.status)
-                            : "fetching the HDFS delegation token did not finish in time");
-        }
-        const double seconds =
-            std::chrono::duration<double>(Clock::now() - helpers_started_).count();
-        log::info("fetched the executors' HDFS delegation token in {:.1f} s", seconds);
-        events_.write("token_fetched", {{"seconds", seconds}});
-        return continue_when_ready();
-    }
-    if (phase_ != Phase::SavingNamespace) return;
-    if (outcome.ok) {
-        const double seconds = std::chrono::duration<double>(Clock::now() - save_started_).count();
-        log::info("saved the HDFS namespace in {:.1f} s", seconds);
-        events_.write("namespace_saved", {{"seconds", seconds}});
-    } else {
-        log::warn(
-            "could not save the HDFS namespace (hdfs dfsadmin {}: {}); the edit log still "
-            "has it",
-            fmt::join(outcome.failed_step->invocation.args, " "),
-            outcome.status ? describe_wait_status(*outcome.status) : "did not finish");
-    }
-    begin_stopping(driver_code_, false);
 }
 
 unsigned Leader::expected_workers() const {

@@ -45,7 +45,8 @@ class Leader {
            const SlurmLibrary& slurm, ControlServer server, EventLog& events,
            PublicationFacts publication, std::chrono::steady_clock::time_point start);
 
-    // Returns the job's exit code: the driver's, 128 + a signal, or 1 for a failed start.
+    // Returns the job's exit code: the driver's (`run`), 0 when a held cluster was asked to stop
+    // (`up`), 128 + a signal, or 1 for a failed start.
     int run();
 
   private:
@@ -60,9 +61,18 @@ class Leader {
     void step_stopping();
 
     void start_local(Daemon daemon);
-    void start_hdfs();
-    void start_namespace();  // format a new namespace, or start HDFS on the one there is
+
+    // HDFS's start-up and end (leader_hdfs.cpp).
+    void probe_kdc();  // StartingKdc: on_kdc_ready once the KDC made every keytab
     void on_kdc_ready();
+    void start_namespace();  // format a new namespace, or start HDFS on the one there is
+    void on_namespace_formatted(const HelperSteps::Outcome& outcome);
+    void start_hdfs();
+    void start_token_fetch();  // after on_ready, with Kerberos
+    void on_token_fetched(const HelperSteps::Outcome& outcome);
+    void save_namespace();  // after the work, with a state dir
+    void on_namespace_saved(const HelperSteps::Outcome& outcome);
+
     void continue_when_ready();  // after on_ready (and the token): Connect, then the driver
     void on_master_up();
     void on_ready();
@@ -97,8 +107,11 @@ class Leader {
     bool ready_ = false;
     bool namenode_started_ = false;
     int exit_code_ = 0;
-    int driver_code_ = 0;
-    bool driver_finished_ = false;
+    // The work is over: `run`'s driver exited (work_exit_code_ is its code), or `up`'s cluster
+    // was asked to stop (0). From then on that result stands: a termination signal does not
+    // requeue the job.
+    bool work_finished_ = false;
+    int work_exit_code_ = 0;
     bool terminated_ = false;  // a termination signal was handled
     // A worker lost before the cluster was ready: the failure, and when to report it.
     std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> worker_lost_;

@@ -145,8 +145,8 @@ void Leader::finish_holding(const std::string& why) {
     log::info("{}; stopping the cluster", why);
     events_.write("stop_requested", {{"reason", why}});
     // From here a SIGTERM does not requeue: the cluster was asked to end.
-    driver_finished_ = true;
-    driver_code_ = 0;
+    work_finished_ = true;
+    work_exit_code_ = 0;
     after_work();
 }
 

@@ -1,14 +1,13 @@
 #include "launcher/node_report.hpp"
 
 #include <fmt/format.h>
-#include <pwd.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "common/errors.hpp"
 #include "common/random.hpp"
+#include "common/user_account.hpp"
 #include "network/network.hpp"
 #include "resources/resources.hpp"
 #include "services/node_check.hpp"
@@ -148,23 +147,13 @@ Plan plan_on_leader(const Options& options, const Allocation& allocation, bool r
     inputs.requeueable = requeueable;
     inputs.job_dir = default_job_dir(options, allocation);
     inputs.secret = generate_secret();
-    inputs.user = current_user_name();
+    inputs.user = user_name_or_uid();
     if (options.connect) inputs.connect_token = generate_secret();
     inputs.nodes = std::move(reports);
     return make_plan(inputs);
 }
 
 std::string generate_secret() { return random_hex(32); }
-
-std::string current_user_name() {
-    // getpwuid_r: the launcher is single-threaded here, but the buffer is its own anyway.
-    struct passwd entry {};
-    struct passwd* found = nullptr;
-    std::vector<char> buffer(16384);
-    if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found)
-        return found->pw_name;
-    return std::to_string(::geteuid());
-}
 
 std::string default_job_dir(const Options& options, const Allocation& allocation) {
     if (options.job_dir) return *options.job_dir;

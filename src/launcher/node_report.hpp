@@ -40,9 +40,6 @@ Plan plan_on_leader(const Options& options, const Allocation& allocation, bool r
 // 256 bits from the kernel's CSPRNG, hex encoded.
 std::string generate_secret();
 
-// The name of the user the launcher runs as (the job's owner), else its uid as a number.
-std::string current_user_name();
-
 // The shared directory for logs: --job-dir, else $SLURM_SUBMIT_DIR/spark-slurm-JOBID.
 std::string default_job_dir(const Options& options, const Allocation& allocation);
 

@@ -7,6 +7,7 @@
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/user_account.hpp"
 #include "history/event_logs.hpp"
 #include "supervisor/janitor.hpp"
 
@@ -82,7 +83,8 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
         // without it the logs are still found through --job-dir.
         make_private_dir(plan.event_log_dir);
         try {
-            record_event_log_dir(history_records_dir(user_home()), plan.job_id, plan.event_log_dir);
+            record_event_log_dir(history_records_dir(user_account().home), plan.job_id,
+                                 plan.event_log_dir);
         } catch (const LaunchError& failed) {
             log::warn("{}; 'spark-slurm history --job-dir {}' still finds the event logs",
                       failed.what(), plan.job_dir);

@@ -13,6 +13,7 @@
 #include "client/list_command.hpp"
 #include "client/status_command.hpp"
 #include "common/errors.hpp"
+#include "fixtures.hpp"
 #include "supervisor/process.hpp"
 
 namespace spark_slurm {
@@ -27,29 +28,6 @@ std::string recorded(const std::string& name) {
     std::stringstream text;
     text << file.rdbuf();
     return text.str();
-}
-
-ClusterRecord record() {
-    ClusterRecord record;
-    record.job_id = 4242;
-    record.user = "alice";
-    record.command = "up";
-    record.nodes = {"node1", "node2", "node3"};
-    record.leader_hostname = "node1";
-    record.leader_address = "10.213.77.11";
-    record.master_url = "spark://10.213.77.11:7077";
-    record.master_webui_url = "http://10.213.77.11:8080";
-    record.hdfs_url = "hdfs://10.213.77.11:8020";
-    record.namenode_webui_url = "http://10.213.77.11:9870";
-    record.connect_url = "sc://10.213.77.11:15002/;use_ssl=true";
-    record.connect_port = 15002;
-    record.workers = 2;
-    record.runtime = "none";
-    record.spark_home = "/opt/spark dist";
-    record.job_dir = "/shared/alice/spark-slurm-4242";
-    record.ready_at = 1'000'000;
-    record.end_time = 1'000'000 + 4 * 3600;
-    return record;
 }
 
 // What sh sees after evaluating `exports`, then running `script`.
@@ -73,7 +51,7 @@ TEST(ShellQuote, HarmlessWordsStayBareOthersAreSingleQuoted) {
 
 TEST(Env, EveryVariableWithConnectHdfsAndAHostSpark) {
     EnvInputs inputs;
-    inputs.record = record();
+    inputs.record = testing::sample_record();
     inputs.record_dir = "/home/alice/.spark-slurm/clusters/4242";
     inputs.local_ip = "10.213.77.1";
     inputs.connect_token = "t0k'en $x";
@@ -105,7 +83,7 @@ TEST(Env, EveryVariableWithConnectHdfsAndAHostSpark) {
 
 TEST(Env, WithoutConnectOrHdfsTheirVariablesAreUnset) {
     EnvInputs inputs;
-    inputs.record = record();
+    inputs.record = testing::sample_record();
     inputs.record.hdfs_url = "";
     inputs.record.connect_url = "";
     inputs.record_dir = "/h/4242";
@@ -121,7 +99,7 @@ TEST(Env, WithoutConnectOrHdfsTheirVariablesAreUnset) {
 
 ClusterStatus answered_status() {
     ClusterStatus status;
-    status.record = record();
+    status.record = testing::sample_record();
     status.master = parse_master_json(recorded("spark-master.json"));
     status.namenode = parse_namenode_jmx(recorded("namenode-fsnamesystemstate.json"));
     status.end_time = status.record.end_time;
@@ -179,14 +157,14 @@ TEST(Status, TextFromRecordedAnswers) {
 }
 
 TEST(Status, TunnelsForEachUiAndConnect) {
-    auto lines = tunnel_lines(record(), "login1.example.org");
+    auto lines = tunnel_lines(testing::sample_record(), "login1.example.org");
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_THAT(lines[0], ::testing::StartsWith("ssh -N -L 8080:10.213.77.11:8080 "
                                                 "login1.example.org    # Spark master UI: "
                                                 "http://localhost:8080"));
     EXPECT_THAT(lines[1], ::testing::StartsWith("ssh -N -L 9870:10.213.77.11:9870 "));
     EXPECT_THAT(lines[2], ::testing::StartsWith("ssh -N -L 15002:10.213.77.11:15002 "));
-    ClusterRecord bare = record();
+    ClusterRecord bare = testing::sample_record();
     bare.hdfs_url = "";
     bare.connect_url = "";
     EXPECT_EQ(tunnel_lines(bare, "login1").size(), 1u);
@@ -204,10 +182,10 @@ TEST(Status, DurationsAndBytes) {
 }
 
 std::vector<RunningCluster> two_clusters() {
-    RunningCluster first{record(), {}};
+    RunningCluster first{testing::sample_record(), {}};
     first.job.node_list = "node[1-3]";
-    first.job.end_time = record().end_time;
-    RunningCluster second{record(), {}};
+    first.job.end_time = testing::sample_record().end_time;
+    RunningCluster second{testing::sample_record(), {}};
     second.record.job_id = 4300;
     second.record.nodes = {"gpu07"};
     second.record.master_url = "spark://10.213.77.20:7077";

@@ -1,6 +1,7 @@
 // The connection record: its JSON both ways (strict), the private directories and files it lives
 // in, atomic writes, and reading every record with the junk skipped. All under a temporary
-// clusters directory (records_in::...), never the real home.
+// clusters directory (records_in::...), never the real home. And the ssh tunnels to a record's
+// cluster.
 #include "cluster/cluster_record.hpp"
 
 #include <gmock/gmock.h>
@@ -12,42 +13,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
+#include "fixtures.hpp"
 
 namespace spark_slurm {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-ClusterRecord sample(std::uint32_t job_id = 4242, std::int64_t ready_at = 1'800'000'000) {
-    ClusterRecord record;
-    record.job_id = job_id;
-    record.step_id = 0;
-    record.user = "alice";
-    record.command = "up";
-    record.nodes = {"node1", "node2", "node3"};
-    record.leader_hostname = "node1";
-    record.leader_address = "10.0.0.1";
-    record.master_url = "spark://10.0.0.1:7077";
-    record.master_webui_url = "http://10.0.0.1:8080";
-    record.hdfs_url = "hdfs://10.0.0.1:8020";
-    record.namenode_webui_url = "http://10.0.0.1:9870";
-    record.connect_url = "sc://10.0.0.1:15002/;use_ssl=true";
-    record.connect_port = 15002;
-    record.workers = 2;
-    record.worker_cores = 16;
-    record.worker_memory_mib = 65536;
-    record.runtime = "apptainer";
-    record.image = "/shared/spark.sif";
-    record.spark_home = "/opt/spark";
-    record.hadoop_home = "/opt/hadoop";
-    record.job_dir = "/shared/alice/spark-slurm-4242";
-    record.state_dir = "";
-    record.ready_at = ready_at;
-    record.end_time = ready_at + 3600;
-    return record;
-}
 
 mode_t mode_of(const std::string& path) {
     struct stat info {};
@@ -85,8 +59,10 @@ class Records : public ::testing::Test {
 };
 
 TEST(ClusterRecordJson, RoundTrip) {
-    ClusterRecord record = sample();
+    ClusterRecord record = testing::sample_record();
     EXPECT_EQ(record_from_json(record_to_json(record), "test"), record);
+    record.runtime = "apptainer";
+    record.image = "/shared/spark.sif";
     record.hdfs_url = "";
     record.connect_url = "";
     record.connect_port = 0;
@@ -95,7 +71,7 @@ TEST(ClusterRecordJson, RoundTrip) {
 }
 
 TEST(ClusterRecordJson, EveryMissingFieldIsNamed) {
-    auto document = nlohmann::json::parse(record_to_json(sample()));
+    auto document = nlohmann::json::parse(record_to_json(testing::sample_record()));
     for (const auto& item : document.items()) {
         auto broken = document;
         broken.erase(item.key());
@@ -107,7 +83,7 @@ TEST(ClusterRecordJson, EveryMissingFieldIsNamed) {
 }
 
 TEST(ClusterRecordJson, WrongTypesAreRefused) {
-    auto document = nlohmann::json::parse(record_to_json(sample()));
+    auto document = nlohmann::json::parse(record_to_json(testing::sample_record()));
     auto refused = [&](const char* key, nlohmann::json value, const char* why) {
         auto broken = document;
         broken[key] = value;
@@ -130,7 +106,7 @@ TEST(ClusterRecordJson, MalformedTextAndOtherFormatsAreRefused) {
                 HasSubstr("F.json is not a JSON object"));
     EXPECT_THAT(message_of([] { record_from_json("[]", "F.json"); }),
                 HasSubstr("F.json is not a JSON object"));
-    auto document = nlohmann::json::parse(record_to_json(sample()));
+    auto document = nlohmann::json::parse(record_to_json(testing::sample_record()));
     document["format"] = 2;
     EXPECT_THAT(message_of([&] { record_from_json(document.dump(), "F.json"); }),
                 HasSubstr("F.json has format 2"));
@@ -139,8 +115,8 @@ TEST(ClusterRecordJson, MalformedTextAndOtherFormatsAreRefused) {
 TEST_F(Records, PublishedRecordReadsBackInPrivateDirectories) {
     std::string dir = records_in::prepare_record_directory(clusters_, 4242);
     EXPECT_EQ(dir, clusters_ + "/4242");
-    records_in::publish_record(clusters_, sample());
-    EXPECT_EQ(records_in::read_record(clusters_, 4242), sample());
+    records_in::publish_record(clusters_, testing::sample_record());
+    EXPECT_EQ(records_in::read_record(clusters_, 4242), testing::sample_record());
     for (const auto& path : {base_ + "/home/.spark-slurm", clusters_, dir}) {
         EXPECT_EQ(mode_of(path), 0700u) << path;
     }
@@ -155,7 +131,7 @@ TEST_F(Records, ARecordDirectoryWithoutClusterJsonIsNotReady) {
 
 TEST_F(Records, OpenDirectoriesAreRefusedWithTheFix) {
     records_in::prepare_record_directory(clusters_, 1);
-    records_in::publish_record(clusters_, sample(1));
+    records_in::publish_record(clusters_, testing::sample_record(1));
     ASSERT_EQ(::chmod(clusters_.c_str(), 0755), 0);
     std::string message = message_of([&] { records_in::prepare_record_directory(clusters_, 2); });
     EXPECT_THAT(message, HasSubstr(clusters_ + " is open to group or others (mode 0755)"));
@@ -189,7 +165,7 @@ TEST_F(Records, PreparingEmptiesARequeuedJobsDirectory) {
     std::string dir = records_in::prepare_record_directory(clusters_, 3);
     records_in::make_private_directory(clusters_, dir + "/spark-conf");
     write_private_file(dir + "/spark-conf/spark-defaults.conf", "spark.authenticate true\n");
-    records_in::publish_record(clusters_, sample(3));
+    records_in::publish_record(clusters_, testing::sample_record(3));
     records_in::prepare_record_directory(clusters_, 3);
     EXPECT_TRUE(fs::is_empty(dir));
     EXPECT_FALSE(records_in::read_record(clusters_, 3));
@@ -214,14 +190,14 @@ TEST_F(Records, AtomicWritesLeaveOnlyTheFile) {
 
 TEST_F(Records, ReadAllSkipsJunkAndSortsByReadiness) {
     EXPECT_TRUE(records_in::read_all_records(clusters_).empty());  // no directory yet
-    records_in::publish_record(clusters_, sample(79, 2000));
-    records_in::publish_record(clusters_, sample(80, 1000));
+    records_in::publish_record(clusters_, testing::sample_record(79, 2000));
+    records_in::publish_record(clusters_, testing::sample_record(80, 1000));
     records_in::make_private_directory(clusters_, clusters_ + "/notajob");
     records_in::prepare_record_directory(clusters_, 77);  // not ready: no cluster.json
     std::string broken = records_in::prepare_record_directory(clusters_, 78);
     write_private_file(broken + "/cluster.json", "{\"format\": 1}");
     std::string misplaced = records_in::prepare_record_directory(clusters_, 81);
-    write_private_file(misplaced + "/cluster.json", record_to_json(sample(82)));
+    write_private_file(misplaced + "/cluster.json", record_to_json(testing::sample_record(82)));
     write_private_file(clusters_ + "/stray-file", "x");
     auto records = records_in::read_all_records(clusters_);
     ASSERT_EQ(records.size(), 2u);
@@ -233,7 +209,7 @@ TEST_F(Records, RemoveTakesEverything) {
     std::string dir = records_in::prepare_record_directory(clusters_, 12);
     records_in::make_private_directory(clusters_, dir + "/hadoop-conf");
     write_private_file(dir + "/hadoop-conf/core-site.xml", "<configuration/>");
-    records_in::publish_record(clusters_, sample(12));
+    records_in::publish_record(clusters_, testing::sample_record(12));
     records_in::remove_record_directory(clusters_, 12);
     EXPECT_FALSE(fs::exists(dir));
     records_in::remove_record_directory(clusters_, 12);  // twice: still fine
@@ -243,6 +219,38 @@ TEST(ClusterRecordPaths, UnderTheHomeFromThePasswordDatabase) {
     std::string dir = clusters_directory();
     EXPECT_THAT(dir, ::testing::EndsWith("/.spark-slurm/clusters"));
     EXPECT_EQ(record_directory(17), dir + "/17");
+}
+
+TEST(SshTunnels, TheUisAndConnectInOrder) {
+    auto tunnels = ssh_tunnels(testing::sample_record());
+    ASSERT_EQ(tunnels.size(), 3u);
+    EXPECT_EQ(tunnels[0].port, "8080");
+    EXPECT_EQ(tunnels[0].target, "10.213.77.11:8080");
+    EXPECT_EQ(tunnels[0].what, "Spark master UI: http://localhost:8080");
+    EXPECT_EQ(tunnels[1].target, "10.213.77.11:9870");
+    EXPECT_EQ(tunnels[2].target, "10.213.77.11:15002");
+    EXPECT_THAT(tunnels[2].what, ::testing::StartsWith("Spark Connect: sc://localhost:15002/"));
+}
+
+// The leader's banner: one command for every tunnel.
+TEST(SshTunnels, OneCommandForwardsEveryTunnel) {
+    EXPECT_EQ(ssh_tunnel_command(ssh_tunnels(testing::sample_record()), "login1"),
+              "ssh -N -L 8080:10.213.77.11:8080 -L 9870:10.213.77.11:9870 "
+              "-L 15002:10.213.77.11:15002 login1");
+    ClusterRecord bare = testing::sample_record();
+    bare.hdfs_url = "";
+    bare.connect_url = "";
+    bare.connect_port = 0;
+    EXPECT_EQ(ssh_tunnel_command(ssh_tunnels(bare), "login1"),
+              "ssh -N -L 8080:10.213.77.11:8080 login1");
+}
+
+TEST(SshTunnels, PortOfAUrl) {
+    EXPECT_EQ(port_of("http://10.0.0.1:8080"), "8080");
+    EXPECT_EQ(port_of("https://node1:9870/"), "9870");
+    EXPECT_EQ(port_of("sc://10.0.0.1:15002/;use_ssl=true"), "15002");
+    EXPECT_EQ(port_of("http://10.0.0.1/"), "");
+    EXPECT_EQ(port_of(""), "");
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
-// Synthetic clusters for the unit tests: what the rendezvous would have gathered from N nodes.
+// Synthetic clusters for the unit tests: what the rendezvous would have gathered from N nodes,
+// and the connection record of a running one.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
+#include "cluster/cluster_record.hpp"
 #include "common/sizes.hpp"
 #include "plan/plan.hpp"
 
@@ -34,6 +37,34 @@ inline PlanInputs synthetic_inputs(unsigned nodes, NodeResources resources = {16
     for (unsigned rank = 0; rank < nodes; ++rank)
         inputs.nodes.push_back(synthetic_report(rank, resources));
     return inputs;
+}
+
+// Job 4242 of alice, ready at `ready_at` with 4 hours left: a host install (the Spark home's
+// name has a space, for the quoting), HDFS and Spark Connect, leader node1 of node1..node3.
+inline ClusterRecord sample_record(std::uint32_t job_id = 4242, std::int64_t ready_at = 1'000'000) {
+    ClusterRecord record;
+    record.job_id = job_id;
+    record.user = "alice";
+    record.command = "up";
+    record.nodes = {"node1", "node2", "node3"};
+    record.leader_hostname = "node1";
+    record.leader_address = "10.213.77.11";
+    record.master_url = "spark://10.213.77.11:7077";
+    record.master_webui_url = "http://10.213.77.11:8080";
+    record.hdfs_url = "hdfs://10.213.77.11:8020";
+    record.namenode_webui_url = "http://10.213.77.11:9870";
+    record.connect_url = "sc://10.213.77.11:15002/;use_ssl=true";
+    record.connect_port = 15002;
+    record.workers = 2;
+    record.worker_cores = 16;
+    record.worker_memory_mib = 65536;
+    record.runtime = "none";
+    record.spark_home = "/opt/spark dist";
+    record.hadoop_home = "/opt/hadoop";
+    record.job_dir = "/shared/alice/spark-slurm-4242";
+    record.ready_at = ready_at;
+    record.end_time = ready_at + 4 * 3600;
+    return record;
 }
 
 }  // namespace spark_slurm::testing
