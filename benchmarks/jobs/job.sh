@@ -5,6 +5,7 @@
 # cluster's nodes share one clock).
 #   launcher:     srun (one task per node) spark-slurm run --workers W -- driver.sh WORKLOADS
 #   launcher-nocds: the same with --no-cds (the Spark daemons without class-data sharing archives)
+#   launcher-encrypted: the same with --wire-encryption on (Spark's and HDFS's traffic encrypted)
 #   floor:          srun steps start the same daemons by hand, workers as soon as the master is ALIVE
 #                   (node-daemons.sh staged); readiness polled like the launcher does
 #   floor-parallel: the same, every daemon at once (node-daemons.sh parallel)
@@ -18,9 +19,10 @@ leader=${nodes[0]}
 ev method "$method"
 ev nodes "${#nodes[*]}"
 
-if [[ $method == launcher || $method == launcher-nocds ]]; then
+if [[ $method == launcher || $method == launcher-nocds || $method == launcher-encrypted ]]; then
     cds=()
     [[ $method == launcher-nocds ]] && cds=(--no-cds)
+    [[ $method == launcher-encrypted ]] && cds=(--wire-encryption on)
     ev t_start "$(now)"
     srun --ntasks-per-node=1 --cpus-per-task="$SLURM_CPUS_ON_NODE" --mpi=pmix \
         "$jobs/rank-wrap.sh" "$PWD" spark-slurm run --runtime none "${cds[@]}" --workers "$workers" --ready-timeout 240 \

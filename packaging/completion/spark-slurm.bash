@@ -11,7 +11,7 @@ _spark_slurm_commands="run up plan doctor history env status list down help"
 # _spark_slurm_options COMMAND: the long options of COMMAND, as its --help lists them.
 _spark_slurm_options() {
     local shared="--config --no-hdfs --hdfs-auth --runtime --sudo --image --spark-image --hadoop-image --spark-home --hadoop-home --work-dir --help"
-    local cluster="--workers --cores --memory --disk --leader-ip --worker-on-leader --bind --python --state-dir --job-dir --ready-timeout"
+    local cluster="--workers --cores --memory --disk --leader-ip --worker-on-leader --bind --python --state-dir --job-dir --ready-timeout --wire-encryption"
     case $1 in
         run | up) echo "$shared $cluster --events --no-event-log --connect --no-connect --no-cds --stop-before-end" ;;
         plan) echo "$shared $cluster --no-event-log --json --every-rank --nodes --cores-per-node --memory-per-node" ;;
@@ -58,6 +58,10 @@ _spark_slurm() {
             ;;
         --hdfs-auth)
             mapfile -t COMPREPLY < <(compgen -W "kerberos none" -- "$cur")
+            return 0
+            ;;
+        --wire-encryption)
+            mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur")
             return 0
             ;;
         --config | --image | --spark-image | --hadoop-image | --events | --python)

@@ -34,6 +34,10 @@ constexpr OptionSpec kOptionTable[] = {
      "how HDFS authenticates its clients: kerberos (a per-job realm; only this job's programs "
      "get credentials) or none (any user who can reach the namenode may claim to be you; see "
      "docs/security.md)"},
+    {"wire-encryption", "SPARK_SLURM_WIRE_ENCRYPTION", Kind::Choice, kAll, "MODE", "off",
+     "on: Spark's RPC and block transfers (AES-GCM) and, with --hdfs-auth kerberos, HDFS's RPC "
+     "and block transfers (AES) are encrypted, against whoever can watch the cluster's network; "
+     "off: they are authenticated but travel in clear (see docs/security.md for the cost)"},
     {"worker-on-leader", "SPARK_SLURM_WORKER_ON_LEADER", Kind::Flag, kAll, nullptr, nullptr,
      "also run a worker + datanode on the leader node (for small allocations)"},
     {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAny | kHistory, "NAME",

@@ -156,6 +156,12 @@ Options validated(Command command, const po::variables_map& values,
         options.hdfs_auth = hdfs_auth_choice(command, text_value(values, "hdfs-auth"));
         options.hdfs_auth_chosen = true;
     }
+    if (has("wire-encryption")) {
+        const std::string mode = text_value(values, "wire-encryption");
+        if (mode != "on" && mode != "off")
+            reject(command, "--wire-encryption '" + mode + "' is not known; use on or off");
+        options.wire_encryption = mode == "on";
+    }
     if (has("runtime")) options.runtime = runtime_choice(command, text_value(values, "runtime"));
     options.sudo = flag("sudo");
     if (has("image")) options.image = text_value(values, "image");

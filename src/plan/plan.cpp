@@ -195,6 +195,7 @@ Plan make_plan(const PlanInputs& inputs) {
     plan.requeueable = inputs.requeueable;
     plan.hdfs = options.hdfs;
     plan.kerberos = options.hdfs && options.hdfs_auth == HdfsAuth::Kerberos;
+    plan.wire_encryption = options.wire_encryption;
     plan.user = inputs.user;
     plan.secret = inputs.secret;
     plan.interactive = options.command == Command::Up;

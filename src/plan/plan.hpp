@@ -105,6 +105,8 @@ struct Plan {
     bool hdfs = true;
     // HDFS authenticates its clients in the job's own Kerberos realm (kerberos_names below).
     bool kerberos = false;
+    // Spark's RPC and block transfers are encrypted, and with Kerberos HDFS's too.
+    bool wire_encryption = false;
     std::string user;  // the job's owner
     std::string leader_hostname;
     std::string leader_address;

@@ -102,6 +102,7 @@ json plan_header_json(const Plan& plan, SecretHandling secret) {
                 {"requeueable", plan.requeueable},
                 {"hdfs", plan.hdfs},
                 {"kerberos", plan.kerberos},
+                {"wire_encryption", plan.wire_encryption},
                 {"user", plan.user},
                 {"leader_hostname", plan.leader_hostname},
                 {"leader_address", plan.leader_address},
@@ -185,6 +186,7 @@ Plan plan_from_json(const json& j) {
     j.at("requeueable").get_to(plan.requeueable);
     j.at("hdfs").get_to(plan.hdfs);
     j.at("kerberos").get_to(plan.kerberos);
+    j.at("wire_encryption").get_to(plan.wire_encryption);
     j.at("user").get_to(plan.user);
     j.at("leader_hostname").get_to(plan.leader_hostname);
     j.at("leader_address").get_to(plan.leader_address);

@@ -11,14 +11,18 @@ namespace {
 struct SupportedLine {
     int major;
     int minor;
+    int first_patch;
 };
-// One line per minor release the test matrix covers (tests/integration: version_matrix).
-constexpr SupportedLine kSparkLines[] = {{3, 5}, {4, 0}, {4, 1}, {4, 2}, {4, 3}};
-constexpr SupportedLine kHadoopLines[] = {{3, 3}, {3, 4}};
+// The minor releases the test matrix covers (the launcher_word_count_*_spark_* tests). Spark
+// 3.5.2 is the first 3.5 with AES-GCM and auth engine v2 for --wire-encryption.
+constexpr SupportedLine kSparkLines[] = {{3, 5, 2}, {4, 0, 0}, {4, 1, 0}, {4, 2, 0}, {4, 3, 0}};
+constexpr SupportedLine kHadoopLines[] = {{3, 3, 0}, {3, 4, 0}};
 
 bool supported(const ReleaseVersion& version, const auto& lines) {
     for (const auto& line : lines) {
-        if (version.major == line.major && version.minor == line.minor) return true;
+        if (version.major == line.major && version.minor == line.minor &&
+            version.patch >= line.first_patch)
+            return true;
     }
     return false;
 }
@@ -59,7 +63,7 @@ std::optional<ReleaseVersion> hadoop_version_in(const std::vector<std::string>& 
 }
 
 std::string supported_spark_versions() {
-    return "Spark 3.5 and 4.0 to 4.3 (tested: 3.5.9, 4.0.5, 4.3.0)";
+    return "Spark 3.5.2 or later 3.5, and 4.0 to 4.3 (tested: 3.5.9, 4.0.5, 4.3.0)";
 }
 
 std::string supported_hadoop_versions() {

@@ -27,7 +27,7 @@ std::optional<ReleaseVersion> spark_version_in(const std::vector<std::string>& j
 // From the names of the jars under HADOOP_HOME/share (hadoop-common-VERSION.jar).
 std::optional<ReleaseVersion> hadoop_version_in(const std::vector<std::string>& jar_names);
 
-// What spark-slurm runs, for messages: "Spark 3.5 and 4.0 to 4.3 (tested: 3.5.9, 4.0.5, 4.3.0)".
+// What spark-slurm runs, for messages: "Spark 3.5.2 or later 3.5, and 4.0 to 4.3 (tested: ...)".
 std::string supported_spark_versions();
 std::string supported_hadoop_versions();
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "common/sizes.hpp"
@@ -96,6 +97,57 @@ TEST(Configs, NoneHasNoKerberosAtAll) {
     }
     EXPECT_TRUE(files.ssl_server.empty());
     EXPECT_TRUE(render_client_configs(plan).environment.empty());
+}
+
+TEST(Configs, WireEncryptionOffLeavesSparkAndHdfsInClear) {
+    PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
+    inputs.options.wire_encryption = false;
+    inputs.secret = "GOLDEN-SECRET";
+    inputs.user = "alice";
+    const Plan plan = make_plan(inputs);
+    ASSERT_TRUE(plan.kerberos);
+    auto files = render_configs(plan, plan.nodes[0]);
+    EXPECT_EQ(files.spark_defaults.find("spark.network.crypto"), std::string::npos);
+    EXPECT_EQ(files.hdfs_site.find("dfs.encrypt.data.transfer"), std::string::npos);
+    EXPECT_EQ(files.core_site.find("privacy"), std::string::npos);
+    EXPECT_NE(files.core_site.find("<value>authentication</value>"), std::string::npos);
+    // Kerberos still authenticates: only the encryption is off.
+    EXPECT_NE(files.hdfs_site.find("dfs.data.transfer.protection"), std::string::npos);
+}
+
+TEST(Configs, WireEncryptionOnEncryptsSparkAndHdfsForDaemonsAndClients) {
+    PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
+    inputs.options.wire_encryption = true;
+    inputs.secret = "GOLDEN-SECRET";
+    inputs.user = "alice";
+    const Plan plan = make_plan(inputs);
+    ASSERT_TRUE(plan.kerberos);
+    const auto daemons = render_configs(plan, plan.nodes[1]);
+    const auto clients = render_client_configs(plan);
+    for (const auto* files : {&daemons.spark_defaults, &clients.spark_defaults}) {
+        EXPECT_TRUE(
+            std::regex_search(*files, std::regex(R"(\nspark\.network\.crypto\.enabled +true\n)")))
+            << *files;
+        EXPECT_TRUE(std::regex_search(
+            *files, std::regex(R"(\nspark\.network\.crypto\.cipher +AES/GCM/NoPadding\n)")));
+        EXPECT_TRUE(std::regex_search(
+            *files, std::regex(R"(\nspark\.network\.crypto\.authEngineVersion +2\n)")));
+    }
+    for (const auto* core : {&daemons.core_site, &clients.core_site})
+        EXPECT_NE(core->find("<value>privacy</value>"), std::string::npos) << *core;
+    for (const auto* hdfs : {&daemons.hdfs_site, &clients.hdfs_site})
+        EXPECT_NE(hdfs->find("<name>dfs.encrypt.data.transfer</name>"), std::string::npos);
+}
+
+TEST(Configs, WireEncryptionWithoutKerberosIsSparksOnly) {
+    // HDFS's encryption rides on its Kerberos handshakes: with --hdfs-auth none only Spark's is on.
+    PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
+    inputs.options.wire_encryption = true;
+    inputs.options.hdfs_auth = HdfsAuth::None;
+    const Plan plan = make_plan(inputs);
+    auto files = render_configs(plan, plan.nodes[0]);
+    EXPECT_NE(files.spark_defaults.find("spark.network.crypto.enabled"), std::string::npos);
+    EXPECT_EQ(files.hdfs_site.find("dfs.encrypt.data.transfer"), std::string::npos);
 }
 
 TEST(Configs, KerberosSecretsStayOutOfTheJavaOptions) {

@@ -40,13 +40,13 @@ TEST(InstallVersions, HadoopFromHadoopCommonNotItsTests) {
 }
 
 TEST(InstallVersions, RunsTheTestedLinesAndRefusesOthersByName) {
-    for (const char* text : {"3.5.0", "3.5.9", "4.0.5", "4.1.2", "4.2.1", "4.3.0"})
+    for (const char* text : {"3.5.2", "3.5.9", "4.0.5", "4.1.2", "4.2.1", "4.3.0"})
         EXPECT_EQ(spark_version_problem(*parse_release_version(text), "SPARK_HOME /s"), "") << text;
-    for (const char* text : {"3.4.4", "2.4.8", "4.4.0", "5.0.0"}) {
-        EXPECT_THAT(
-            spark_version_problem(*parse_release_version(text), "SPARK_HOME /s"),
-            AllOf(HasSubstr("SPARK_HOME /s holds Spark " + std::string(text)),
-                  HasSubstr("Spark 3.5 and 4.0 to 4.3"), HasSubstr("install-spark-hadoop --spark")))
+    for (const char* text : {"3.5.1", "3.4.4", "2.4.8", "4.4.0", "5.0.0"}) {
+        EXPECT_THAT(spark_version_problem(*parse_release_version(text), "SPARK_HOME /s"),
+                    AllOf(HasSubstr("SPARK_HOME /s holds Spark " + std::string(text)),
+                          HasSubstr("Spark 3.5.2 or later 3.5, and 4.0 to 4.3"),
+                          HasSubstr("install-spark-hadoop --spark")))
             << text;
     }
     EXPECT_EQ(hadoop_version_problem(*parse_release_version("3.3.6"), "h"), "");

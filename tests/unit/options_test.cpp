@@ -255,6 +255,16 @@ TEST(Options, HdfsAuthIsKerberosUnlessChosen) {
     EXPECT_EQ(parse({"plan", "--hdfs-auth", "none"}).hdfs_auth, HdfsAuth::None);
 }
 
+TEST(Options, WireEncryptionIsOffUnlessTurnedOn) {
+    EXPECT_FALSE(parse({"run", "--", "x"}).wire_encryption);
+    EXPECT_TRUE(parse({"run", "--wire-encryption", "on", "--", "x"}).wire_encryption);
+    EXPECT_FALSE(parse({"run", "--wire-encryption", "off", "--", "x"}).wire_encryption);
+    EXPECT_FALSE(parse({"up"}, {{"SPARK_SLURM_WIRE_ENCRYPTION", "off"}}).wire_encryption);
+    EXPECT_TRUE(parse({"plan", "--wire-encryption", "on"}).wire_encryption);
+    EXPECT_THAT(rejection({"run", "--wire-encryption", "yes", "--", "x"}),
+                HasSubstr("--wire-encryption 'yes' is not known; use on or off"));
+}
+
 TEST(Options, RejectsUnknownHdfsAuth) {
     EXPECT_THAT(rejection({"run", "--hdfs-auth", "simple", "--", "x"}),
                 HasSubstr("--hdfs-auth 'simple' is not known; use kerberos or none"));

@@ -70,7 +70,7 @@ for runtime in none apptainer; do
     check "python-$runtime.out" "the Python \\(--python $WORK/oldpy/bin/python\\) is 3\\.10\\.13 on node3 but 3\\.11\\.[0-9]+ on node1, where the driver runs;"
     check "bind-$runtime.out" "the bind source $only_some \\(--bind\\) does not exist on node3;"
 done
-check old-spark.out "SPARK_HOME $WORK/spark-3\\.4 holds Spark 3\\.4\\.4, which spark-slurm does not run; it runs Spark 3\\.5 and 4\\.0 to 4\\.3"
+check old-spark.out "SPARK_HOME $WORK/spark-3\\.4 holds Spark 3\\.4\\.4, which spark-slurm does not run; it runs Spark 3\\.5\\.2 or later 3\\.5, and 4\\.0 to 4\\.3"
 check bind-plan.out "the bind source $only_some \\(--bind\\) does not exist on node3;" plan
 for node in node1 node2; do rm -rf "${SPARK_SLURM_TEST_ROOT:?}/nodes/$node$only_some"; done
 assert_nothing_left

@@ -5,7 +5,10 @@
 # to be the job's owner (HADOOP_USER_NAME), over WebHDFS, and by reading the job's keytab — and is
 # refused every time. Then the driver reads its file back byte-identical and a Spark job whose
 # executors hold only the job's delegation token reads and writes HDFS correctly. The job ends
-# COMPLETED, its credentials are gone, and nothing is left.
+# COMPLETED, its credentials are gone, and nothing is left. With --wire-encryption on, a capture
+# of the cluster's network (the test cluster's bridge) while a marker goes through HDFS and
+# through Spark's RPC and shuffle holds no copy of the marker. (SPARK_SLURM_TEST_WIRE_ENCRYPTION=off
+# runs the job in clear: then the capture check fails, as it must.)
 SMOKE_NAME=hdfs_kerberos
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
@@ -18,8 +21,18 @@ compgen -G "$SPARK_SLURM_TEST_HADOOP_HOME/share/hadoop/lib/kerb-simplekdc-*.jar"
 seq 1 20000 >"$WORK/secret.txt"
 chown "$SPARK_SLURM_TEST_USER" "$WORK/secret.txt"
 copy_in "$LAUNCHER_HERE/hdfs_kerberos_driver.sh" "$LAUNCHER_HERE/hdfs_kerberos_app.py"
+# 3 distinct marker lines, repeated: no other bytes on the wire look like them.
+marker=SSWIREMARK$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+for i in $(seq 1 2000); do echo "$marker-$((i % 3))"; done >"$WORK/marker.txt"
+chown "$SPARK_SLURM_TEST_USER" "$WORK/marker.txt"
+command -v tcpdump >/dev/null || fail "tcpdump is missing (scripts/setup installs it)"
+tcpdump -i "$SPARK_SLURM_TEST_BRIDGE" -s 0 -U -w "$WORK/wire.pcap" >"$WORK/tcpdump.log" 2>&1 &
+tcpdump_pid=$!
+trap 'kill "$tcpdump_pid" 2>/dev/null || true' EXIT
+wait_file_match "$WORK/tcpdump.log" 'listening on' 30
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-    run --runtime none --ready-timeout 240 -- ./hdfs_kerberos_driver.sh
+    run --runtime none --wire-encryption "${SPARK_SLURM_TEST_WIRE_ENCRYPTION:-on}" --ready-timeout 240 \
+    -- ./hdfs_kerberos_driver.sh
 submit job.sh
 wait_for_file "$WORK/written.marker" 300 "the driver did not write its file into HDFS"
 hdfs_url=$(<"$WORK/written.marker")
@@ -80,8 +93,21 @@ attempt "read the delegation token" 'Permission denied' cat "$credentials/hdfs.t
 touch "$WORK/attacks.done"
 
 wait_done "$JOBID" 600
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
 out=$(job_output "$JOBID")
 grep -q 'READBACK identical' <<<"$out" || fail "the driver did not read its file back byte-identical"
+grep -q 'MARKER identical' <<<"$out" || fail "the marker did not round-trip through HDFS"
+grep -q 'MARKERS 3' <<<"$out" || fail "the marker did not go through Spark"
+# The capture saw the job's HDFS and Spark traffic, and none of it in clear.
+namenode_port=${hdfs_url##*:}
+namenode_packets=$(tcpdump -nn -r "$WORK/wire.pcap" "tcp port $namenode_port" 2>/dev/null | wc -l)
+((namenode_packets > 100)) || fail "the capture holds only $namenode_packets packets of the namenode's RPC"
+if grep -qa "$marker" "$WORK/wire.pcap"; then
+    fail "the marker crossed the network in clear ($(grep -ca "$marker" "$WORK/wire.pcap") packets)"
+fi
+echo "[$SSC_ME] wire: $(stat -c %s "$WORK/wire.pcap") bytes captured, $namenode_packets namenode RPC packets, no marker in clear"
+rm -f "$WORK/wire.pcap"
 listing=$(grep -E '^LISTING' <<<"$out")
 [[ $listing == "LISTING /private/secret.txt " ]] || fail "HDFS changed under the other user's attempts: $listing"
 grep -q 'KERBEROS-CHECK lines=20000 total=200010000 written=499500 ' <<<"$out" ||

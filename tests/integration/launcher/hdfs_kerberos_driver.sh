@@ -17,4 +17,8 @@ done
 hdfs dfs -cat /private/secret.txt >readback.txt
 cmp secret.txt readback.txt && echo "READBACK identical"
 echo "LISTING $(hdfs dfs -ls -C /private | tr '\n' ' ')"
-spark-submit hdfs_kerberos_app.py "$HDFS_URL/private/secret.txt" "$HDFS_URL/private/written"
+# The marker travels in HDFS blocks (put, cat) and in Spark's RPC and shuffle (the app).
+hdfs dfs -put -f marker.txt /private/marker.txt
+hdfs dfs -cat /private/marker.txt | cmp - marker.txt && echo "MARKER identical"
+spark-submit hdfs_kerberos_app.py "$HDFS_URL/private/secret.txt" "$HDFS_URL/private/written" \
+    "$HDFS_URL/private/marker.txt"
