@@ -16,10 +16,11 @@ namespace {
 
 // The golden files of leader/, worker/ and state-dir/ are those of --hdfs-auth none (as before
 // Kerberos); kerberos-leader/ and kerberos-worker/ those of the default.
-Plan golden_plan(bool state_dir, HdfsAuth auth = HdfsAuth::None) {
+Plan golden_plan(bool state_dir, HdfsAuth auth = HdfsAuth::None, bool wire_encryption = false) {
     PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
     if (state_dir) inputs.options.state_dir = "/shared/state";
     inputs.options.hdfs_auth = auth;
+    inputs.options.wire_encryption = wire_encryption;
     inputs.secret = "GOLDEN-SECRET";
     inputs.user = "alice";
     for (auto& node : inputs.nodes) node.ports.kdc = 41000;
@@ -100,12 +101,7 @@ TEST(Configs, NoneHasNoKerberosAtAll) {
 }
 
 TEST(Configs, WireEncryptionOffLeavesSparkAndHdfsInClear) {
-    PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
-    inputs.options.wire_encryption = false;
-    inputs.secret = "GOLDEN-SECRET";
-    inputs.user = "alice";
-    const Plan plan = make_plan(inputs);
-    ASSERT_TRUE(plan.kerberos);
+    const Plan plan = golden_plan(false, HdfsAuth::Kerberos, false);
     auto files = render_configs(plan, plan.nodes[0]);
     EXPECT_EQ(files.spark_defaults.find("spark.network.crypto"), std::string::npos);
     EXPECT_EQ(files.hdfs_site.find("dfs.encrypt.data.transfer"), std::string::npos);
@@ -116,12 +112,7 @@ TEST(Configs, WireEncryptionOffLeavesSparkAndHdfsInClear) {
 }
 
 TEST(Configs, WireEncryptionOnEncryptsSparkAndHdfsForDaemonsAndClients) {
-    PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
-    inputs.options.wire_encryption = true;
-    inputs.secret = "GOLDEN-SECRET";
-    inputs.user = "alice";
-    const Plan plan = make_plan(inputs);
-    ASSERT_TRUE(plan.kerberos);
+    const Plan plan = golden_plan(false, HdfsAuth::Kerberos, true);
     const auto daemons = render_configs(plan, plan.nodes[1]);
     const auto clients = render_client_configs(plan);
     for (const auto* files : {&daemons.spark_defaults, &clients.spark_defaults}) {
@@ -141,10 +132,7 @@ TEST(Configs, WireEncryptionOnEncryptsSparkAndHdfsForDaemonsAndClients) {
 
 TEST(Configs, WireEncryptionWithoutKerberosIsSparksOnly) {
     // HDFS's encryption rides on its Kerberos handshakes: with --hdfs-auth none only Spark's is on.
-    PlanInputs inputs = testing::synthetic_inputs(3, {8, 32 * kGiB});
-    inputs.options.wire_encryption = true;
-    inputs.options.hdfs_auth = HdfsAuth::None;
-    const Plan plan = make_plan(inputs);
+    const Plan plan = golden_plan(false, HdfsAuth::None, true);
     auto files = render_configs(plan, plan.nodes[0]);
     EXPECT_NE(files.spark_defaults.find("spark.network.crypto.enabled"), std::string::npos);
     EXPECT_EQ(files.hdfs_site.find("dfs.encrypt.data.transfer"), std::string::npos);
