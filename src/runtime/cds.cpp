@@ -306,10 +306,9 @@ CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
     entry.mode = CdsMode::Dump;
     entry.archive = fmt::format("{}/{}-{}.tmp.{}.{}", dir_, cds_file_stem(target), entry.key,
                                 host_name(), ::getpid());
-    log::info(
-        "CDS: no class archive for the {} of this Java and Spark{}; it writes one when it "
-        "stops (into {})",
-        cds_display_name(target), others ? " (there are some for others)" : "", dir_);
+    log::info("CDS: no class archive for the {}{}; it writes one when it stops (into {})",
+              cds_display_name(target), others ? " (only for other Java or Spark installs)" : "",
+              dir_);
     return entry;
 }
 
