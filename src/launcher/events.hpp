@@ -3,6 +3,7 @@
 // facts instead of scraping log lines. Every line has "event", "time" (Unix seconds) and
 // "elapsed" (seconds since this launcher started); "seconds" is since the leader began starting
 // daemons (or a duration, where it says so). The events and their other fields:
+//   installs {spark, hadoop: the versions the daemons run, "" when unknown or without HDFS}
 //   rendezvous {ranks, seconds: its duration, control_port: where the leader's launcher listens}
 //   phase {phase: formatting_namespace, starting_daemons, waiting_for_workers, starting_connect,
 //          driver_running, holding, saving_namespace, stopping}
