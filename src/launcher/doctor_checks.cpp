@@ -140,54 +140,42 @@ CheckResult user_namespaces_check(const std::optional<std::string>& max_user_nam
         "the setuid starter (apptainer-suid)");
 }
 
+namespace {
+
+CheckResult install_version_check(const char* name, const InstallVersionCheck& check,
+                                  const std::string& found) {
+    if (!check.warning.empty()) return check_warn(name, check.warning);
+    if (!check.problem.empty()) return check_fail(name, check.problem);
+    return check_ok(name, found);
+}
+
+}  // namespace
+
 CheckResult spark_version_check(const std::string& spark_home,
                                 const std::optional<std::string>& release_text,
                                 const std::vector<std::string>& jar_names) {
-    std::optional<ReleaseVersion> version = spark_version_in(jar_names);
     std::smatch match;
     const std::string release = release_text ? first_line(*release_text) : "";
-    if (!version && std::regex_search(release, match, std::regex(R"(^Spark (\S+))")))
-        version = parse_release_version(match[1].str());
-    if (!version) {
-        return check_warn("spark",
-                          "cannot tell the Spark version of " + spark_home +
-                              " (no RELEASE, no jars/spark-core_*.jar); spark-slurm runs " +
-                              supported_spark_versions());
-    }
-    std::string problem = spark_version_problem(*version, spark_home);
-    if (!problem.empty()) return check_fail("spark", problem);
-    return check_ok(
-        "spark", (release.empty() ? "Spark " + version->text : release) + " (" + spark_home + ")");
+    std::optional<ReleaseVersion> from_release;
+    if (std::regex_search(release, match, std::regex(R"(^Spark (\S+))")))
+        from_release = parse_release_version(match[1].str());
+    const InstallVersionCheck check = check_spark_install(jar_names, spark_home, from_release);
+    const std::string version = check.version ? check.version->text : "";
+    return install_version_check(
+        "spark", check, (release.empty() ? "Spark " + version : release) + " (" + spark_home + ")");
 }
 
 CheckResult hadoop_version_check(const std::string& hadoop_home,
                                  const std::vector<std::string>& jar_names) {
-    std::optional<ReleaseVersion> version = hadoop_version_in(jar_names);
-    if (!version) {
-        return check_warn("hadoop", "cannot tell the Hadoop version of " + hadoop_home +
-                                        " (no hadoop-common-*.jar under share/); spark-slurm "
-                                        "runs " +
-                                        supported_hadoop_versions());
-    }
-    std::string problem = hadoop_version_problem(*version, hadoop_home);
-    if (!problem.empty()) return check_fail("hadoop", problem);
-    return check_ok("hadoop", "Hadoop " + version->text + " (" + hadoop_home + ")");
+    const InstallVersionCheck check = check_hadoop_install(jar_names, hadoop_home);
+    const std::string version = check.version ? check.version->text : "";
+    return install_version_check("hadoop", check, "Hadoop " + version + " (" + hadoop_home + ")");
 }
 
 CheckResult kdc_check(const std::string& hadoop_home, const std::vector<std::string>& jar_names,
                       const std::string& kdc_program, bool kdc_program_exists) {
-    const bool kerby = std::any_of(jar_names.begin(), jar_names.end(), [](const auto& name) {
-        return name.starts_with("kerb-simplekdc-") && name.ends_with(".jar");
-    });
-    if (!kerby) {
-        return check_fail(
-            "kdc", hadoop_home +
-                       " has no Apache Kerby KDC (kerb-simplekdc-*.jar), which HDFS's Kerberos "
-                       "(--hdfs-auth kerberos, the default) needs: rerun "
-                       "scripts/install-spark-hadoop, add kerb-simplekdc, kerb-server, kerb-admin, "
-                       "kerb-client, kerb-common and kerb-identity 2.0.3 to its jars, or use "
-                       "--hdfs-auth none (see docs/security.md)");
-    }
+    const std::string problem = kerby_kdc_problem(jar_names, hadoop_home);
+    if (!problem.empty()) return check_fail("kdc", problem);
     if (!kdc_program_exists) {
         return check_fail("kdc", kdc_program +
                                      " is missing: reinstall spark-slurm (cmake --install) for "

@@ -174,7 +174,14 @@ void check_runtime_and_install(const Options& options, const Environment& variab
     report(check_ok(
         "image", settings.spark_image + " has java, Spark" + (options.hdfs ? " and Hadoop" : "")));
     report(spark_version_check(installs.spark_where, std::nullopt, installs.spark_jars));
-    if (options.hdfs) report(hadoop_version_check(installs.hadoop_where, installs.hadoop_jars));
+    if (!options.hdfs) return;
+    report(hadoop_version_check(installs.hadoop_where, installs.hadoop_jars));
+    if (options.hdfs_auth == HdfsAuth::Kerberos) {
+        const std::string program = kdc_program();
+        std::error_code error;
+        report(kdc_check(installs.hadoop_where, installs.hadoop_jars, program,
+                         std::filesystem::exists(program, error)));
+    }
 }
 
 }  // namespace

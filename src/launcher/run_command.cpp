@@ -50,27 +50,22 @@ void note_problem(NodeReport& report, Check check) {
 std::string check_installs(const InstallInspection& installs, Options& options, EventLog& events) {
     if (!installs.problem.empty()) return installs.problem;
     const char* command = to_string(options.command);
-    const std::optional<ReleaseVersion> spark = spark_version_in(installs.spark_jars);
-    const std::optional<ReleaseVersion> hadoop =
-        options.hdfs ? hadoop_version_in(installs.hadoop_jars) : std::nullopt;
-    if (spark) {
-        std::string problem = spark_version_problem(*spark, installs.spark_where);
-        if (!problem.empty()) return fmt::format("spark-slurm {}: {}", command, problem);
-    } else {
-        log::warn(
-            "cannot tell the Spark version of {} (no jars/spark-core_*.jar); spark-slurm "
-            "runs {}",
-            installs.spark_where, supported_spark_versions());
+    const InstallVersionCheck spark_check =
+        check_spark_install(installs.spark_jars, installs.spark_where);
+    const InstallVersionCheck hadoop_check =
+        options.hdfs ? check_hadoop_install(installs.hadoop_jars, installs.hadoop_where)
+                     : InstallVersionCheck{};
+    for (const auto* check : {&spark_check, &hadoop_check}) {
+        if (!check->problem.empty())
+            return fmt::format("spark-slurm {}: {}", command, check->problem);
+        if (!check->warning.empty()) log::warn("{}", check->warning);
     }
-    if (hadoop) {
-        std::string problem = hadoop_version_problem(*hadoop, installs.hadoop_where);
+    if (options.hdfs && options.hdfs_auth == HdfsAuth::Kerberos) {
+        std::string problem = kerby_kdc_problem(installs.hadoop_jars, installs.hadoop_where);
         if (!problem.empty()) return fmt::format("spark-slurm {}: {}", command, problem);
-    } else if (options.hdfs) {
-        log::warn(
-            "cannot tell the Hadoop version of {} (no hadoop-common-*.jar under share/); "
-            "spark-slurm runs {}",
-            installs.hadoop_where, supported_hadoop_versions());
     }
+    const std::optional<ReleaseVersion>& spark = spark_check.version;
+    const std::optional<ReleaseVersion>& hadoop = hadoop_check.version;
     log::info("Spark {} from {}{}", spark ? spark->text : "(version unknown)", installs.spark_where,
               options.hdfs
                   ? fmt::format(", Hadoop {} from {}", hadoop ? hadoop->text : "(version unknown)",
@@ -108,21 +103,6 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     } catch (const UsageError& error) {
         runtime_problem = error.what();
     }
-    // The KDC runs from the host's Hadoop install: not yet inside an image.
-    bool kerberos_fell_back = false;
-    if (runtime_settings && runtime_settings->kind != RuntimeChoice::None && options.hdfs &&
-        options.hdfs_auth == HdfsAuth::Kerberos) {
-        if (options.hdfs_auth_chosen) {
-            runtime_problem = fmt::format(
-                "spark-slurm {}: --hdfs-auth kerberos needs --runtime none for now (the job's "
-                "KDC does not run in an image yet); use --runtime none with a host install, or "
-                "--hdfs-auth none to accept HDFS without authentication (see docs/security.md)",
-                to_string(options.command));
-        } else {
-            options.hdfs_auth = HdfsAuth::None;
-            kerberos_fell_back = true;
-        }
-    }
     // Outside an allocation there are no peers to tell: say it now.
     if (!runtime_problem.empty() && !inside_allocation(environment.slurm))
         throw UsageError(runtime_problem);
@@ -159,12 +139,6 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     if (leader_rank && mine.problem.empty()) {
         mine.problem =
             check_installs(inspect_installs(*runtime_settings, options.hdfs), options, *events);
-    }
-    if (leader_rank && kerberos_fell_back) {
-        log::warn(
-            "--runtime {} has no Kerberos for HDFS yet: HDFS runs as with --hdfs-auth none "
-            "(pass it to silence this, or use --runtime none for Kerberos)",
-            to_string(runtime_settings->kind));
     }
     if (leader_rank) log::info("job {}: rendezvous of {} rank(s)", allocation.job_id, mpi.size());
     const auto rendezvous_start = Clock::now();

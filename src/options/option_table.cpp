@@ -29,8 +29,7 @@ constexpr OptionSpec kOptionTable[] = {
     {"no-hdfs", "SPARK_SLURM_NO_HDFS", Kind::Flag, kAny, nullptr, nullptr,
      "run Spark only, no HDFS namenode or datanodes: for data on a shared filesystem, read "
      "and written as file:// paths (see docs/data-and-python.md)"},
-    {"hdfs-auth", "SPARK_SLURM_HDFS_AUTH", Kind::Choice, kAny, "MODE",
-     "kerberos (with --runtime none; none in a container, with a warning)",
+    {"hdfs-auth", "SPARK_SLURM_HDFS_AUTH", Kind::Choice, kAny, "MODE", "kerberos",
      "how HDFS authenticates its clients: kerberos (a per-job realm; only this job's programs "
      "get credentials) or none (any user who can reach the namenode may claim to be you; see "
      "docs/security.md)"},

@@ -65,6 +65,12 @@ HdfsAuth hdfs_auth_choice(Command command, const std::string& text) {
     reject(command, "--hdfs-auth '" + text + "' is not known; use kerberos or none");
 }
 
+bool wire_encryption_choice(Command command, const std::string& text) {
+    if (text == "on") return true;
+    if (text == "off") return false;
+    reject(command, "--wire-encryption '" + text + "' is not known; use on or off");
+}
+
 // "--workers -3" would otherwise reach Boost as an unknown short option "-3" and produce a
 // message about a missing argument instead of about the negative number.
 std::vector<std::string> join_negative_values(const std::vector<std::string>& args) {
@@ -154,13 +160,10 @@ Options validated(Command command, const po::variables_map& values,
     options.worker_on_leader = flag("worker-on-leader");
     if (has("hdfs-auth")) {
         options.hdfs_auth = hdfs_auth_choice(command, text_value(values, "hdfs-auth"));
-        options.hdfs_auth_chosen = true;
     }
     if (has("wire-encryption")) {
-        const std::string mode = text_value(values, "wire-encryption");
-        if (mode != "on" && mode != "off")
-            reject(command, "--wire-encryption '" + mode + "' is not known; use on or off");
-        options.wire_encryption = mode == "on";
+        options.wire_encryption =
+            wire_encryption_choice(command, text_value(values, "wire-encryption"));
     }
     if (has("runtime")) options.runtime = runtime_choice(command, text_value(values, "runtime"));
     options.sudo = flag("sudo");

@@ -52,7 +52,6 @@ struct Options {
     bool hdfs = true;
     bool worker_on_leader = false;
     HdfsAuth hdfs_auth = HdfsAuth::Kerberos;
-    bool hdfs_auth_chosen = false;  // given by the user (else the default, which may fall back)
     // Spark's network crypto and, with Kerberos, HDFS's privacy protection (docs/security.md).
     bool wire_encryption = false;
 

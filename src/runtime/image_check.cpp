@@ -13,7 +13,7 @@ namespace spark_slurm {
 namespace {
 
 // Fixed scripts, no user input in them: the image's own variables decide. A line "problem: X"
-// is what the image lacks; "jar: NAME" the jars that name the versions.
+// is what the image lacks; "jar: NAME" the jars that name the versions, and Kerby's KDC jar.
 constexpr const char* kSparkCheck =
     "command -v java >/dev/null || echo 'problem: no java on PATH'; "
     "test -x \"$SPARK_HOME/bin/spark-class\" || "
@@ -24,7 +24,9 @@ constexpr const char* kHadoopCheck =
     "command -v java >/dev/null || echo 'problem: no java on PATH'; "
     "test -x \"$HADOOP_HOME/bin/hdfs\" || "
     "echo \"problem: HADOOP_HOME ('$HADOOP_HOME') has no bin/hdfs\"; "
-    "for jar in \"$HADOOP_HOME\"/share/hadoop/*/hadoop-common-*.jar; do "
+    "for jar in \"$HADOOP_HOME\"/share/hadoop/*/hadoop-common-*.jar "
+    "\"$HADOOP_HOME\"/share/hadoop/*/kerb-simplekdc-*.jar "
+    "\"$HADOOP_HOME\"/share/hadoop/*/lib/kerb-simplekdc-*.jar; do "
     "test -e \"$jar\" && echo \"jar: ${jar##*/}\"; done; true";
 
 constexpr auto kCheckLimit = std::chrono::seconds(120);

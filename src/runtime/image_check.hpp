@@ -19,7 +19,8 @@ struct InstallInspection {
     // What the image lacks, naming the image and the fix; "" when it is fine or there is none.
     std::string problem;
     std::vector<std::string> spark_jars;   // names of the jars in SPARK_HOME/jars
-    std::vector<std::string> hadoop_jars;  // names of the jars under HADOOP_HOME/share
+    std::vector<std::string> hadoop_jars;  // names of the jars under HADOOP_HOME/share (of an
+                                           // image: hadoop-common and kerb-simplekdc only)
     std::string spark_where;               // "the image X" or "SPARK_HOME X", for messages
     std::string hadoop_where;
 };

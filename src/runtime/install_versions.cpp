@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 
 namespace spark_slurm {
@@ -70,20 +71,76 @@ std::string supported_hadoop_versions() {
     return "Hadoop 3.3 and 3.4 for the HDFS daemons (tested: 3.4.1)";
 }
 
+namespace {
+
+std::string unsupported_problem(const char* product, const ReleaseVersion& version,
+                                const std::string& where, const std::string& supported_text,
+                                const char* fix) {
+    return fmt::format(
+        "{} holds {} {}, which spark-slurm does not run; it runs {}: use an install or image of "
+        "one of those{}",
+        where, product, version.text, supported_text, fix);
+}
+
+}  // namespace
+
 std::string spark_version_problem(const ReleaseVersion& version, const std::string& where) {
     if (supported(version, kSparkLines)) return "";
-    return fmt::format(
-        "{} holds Spark {}, which spark-slurm does not run; it runs {}: use an install or image "
-        "of one of those (scripts/install-spark-hadoop --spark VERSION, singularity/build-images)",
-        where, version.text, supported_spark_versions());
+    return unsupported_problem(
+        "Spark", version, where, supported_spark_versions(),
+        " (scripts/install-spark-hadoop --spark VERSION, singularity/build-images)");
 }
 
 std::string hadoop_version_problem(const ReleaseVersion& version, const std::string& where) {
     if (supported(version, kHadoopLines)) return "";
+    return unsupported_problem("Hadoop", version, where, supported_hadoop_versions(),
+                               ", or --no-hdfs");
+}
+
+InstallVersionCheck check_spark_install(const std::vector<std::string>& jar_names,
+                                        const std::string& where,
+                                        const std::optional<ReleaseVersion>& fallback) {
+    InstallVersionCheck check{spark_version_in(jar_names), "", ""};
+    if (!check.version) check.version = fallback;
+    if (check.version) {
+        check.problem = spark_version_problem(*check.version, where);
+    } else {
+        check.warning = fmt::format(
+            "cannot tell the Spark version of {} (no jars/spark-core_*.jar); spark-slurm runs {}",
+            where, supported_spark_versions());
+    }
+    return check;
+}
+
+InstallVersionCheck check_hadoop_install(const std::vector<std::string>& jar_names,
+                                         const std::string& where) {
+    InstallVersionCheck check{hadoop_version_in(jar_names), "", ""};
+    if (check.version) {
+        check.problem = hadoop_version_problem(*check.version, where);
+    } else {
+        check.warning = fmt::format(
+            "cannot tell the Hadoop version of {} (no hadoop-common-*.jar under share/); "
+            "spark-slurm runs {}",
+            where, supported_hadoop_versions());
+    }
+    return check;
+}
+
+bool has_kerby_kdc(const std::vector<std::string>& hadoop_jar_names) {
+    return std::any_of(hadoop_jar_names.begin(), hadoop_jar_names.end(), [](const auto& name) {
+        return name.starts_with("kerb-simplekdc-") && name.ends_with(".jar");
+    });
+}
+
+std::string kerby_kdc_problem(const std::vector<std::string>& hadoop_jar_names,
+                              const std::string& where) {
+    if (has_kerby_kdc(hadoop_jar_names)) return "";
     return fmt::format(
-        "{} holds Hadoop {}, which spark-slurm does not run; it runs {}: use an install or image "
-        "of one of those, or --no-hdfs",
-        where, version.text, supported_hadoop_versions());
+        "{} has no Apache Kerby KDC (kerb-simplekdc-*.jar), which HDFS's Kerberos (--hdfs-auth "
+        "kerberos, the default) needs: rerun scripts/install-spark-hadoop (and rebuild the image "
+        "from it), add kerb-simplekdc, kerb-server, kerb-admin, kerb-client, kerb-common and "
+        "kerb-identity 2.0.3 to its jars, or use --hdfs-auth none (see docs/security.md)",
+        where);
 }
 
 bool has_spark_connect(const ReleaseVersion& spark) { return spark.major >= 4; }

@@ -32,10 +32,30 @@ std::string supported_spark_versions();
 std::string supported_hadoop_versions();
 
 // "" when the version is supported; else the problem, naming `where` (e.g. "the image
-// /x/spark.sif" or "SPARK_HOME /opt/spark") and what is supported. A version that cannot be
-// read is not refused here: the caller warns.
+// /x/spark.sif" or "SPARK_HOME /opt/spark") and what is supported.
 std::string spark_version_problem(const ReleaseVersion& version, const std::string& where);
 std::string hadoop_version_problem(const ReleaseVersion& version, const std::string& where);
+
+// One install judged from its jars, for the leader and `doctor` alike. A version that cannot be
+// read is not refused: it gives a warning, since a repackaged install may rename its jars.
+struct InstallVersionCheck {
+    std::optional<ReleaseVersion> version;
+    std::string problem;  // the version is not supported: refuse
+    std::string warning;  // the version cannot be read
+};
+// `fallback`: a version read another way (Spark's RELEASE file), used when no jar names one.
+InstallVersionCheck check_spark_install(const std::vector<std::string>& jar_names,
+                                        const std::string& where,
+                                        const std::optional<ReleaseVersion>& fallback = {});
+InstallVersionCheck check_hadoop_install(const std::vector<std::string>& jar_names,
+                                         const std::string& where);
+
+// Whether the Hadoop jars hold Apache Kerby's KDC (kerb-simplekdc-*.jar), which the job's KDC
+// of --hdfs-auth kerberos runs on.
+bool has_kerby_kdc(const std::vector<std::string>& hadoop_jar_names);
+// "" when they do; else the problem, naming `where` and the fix.
+std::string kerby_kdc_problem(const std::vector<std::string>& hadoop_jar_names,
+                              const std::string& where);
 
 // Spark Connect (the server `up` starts by default) ships with Spark 4.0 and later.
 bool has_spark_connect(const ReleaseVersion& spark);

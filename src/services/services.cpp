@@ -231,6 +231,14 @@ DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const std::string& p
                           plan.user + "=owner.keytab"};
     invocation.environment = common_environment(plan, node);
     invocation.binds = node_binds(plan, node);
+    // In a container the KDC runs on the image's Java and Hadoop: it needs the launcher's own
+    // script and its Java source, bound where they are on the host.
+    if (std::filesystem::path(program).is_absolute()) {
+        const auto program_dir = std::filesystem::path(program).parent_path();
+        invocation.binds.push_back(program_dir.string());
+        invocation.binds.push_back(
+            (program_dir / "../../share/spark-slurm/kdc").lexically_normal().string());
+    }
     invocation.working_dir = node.work_dir;
     invocation.environment["SPARK_SLURM_KDC_OPTS"] =
         "-Xmx256m -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Djava.io.tmpdir=" + node.tmp_dir;

@@ -55,6 +55,30 @@ TEST(InstallVersions, RunsTheTestedLinesAndRefusesOthersByName) {
                 AllOf(HasSubstr("the image /i.sif holds Hadoop 2.10.2"), HasSubstr("--no-hdfs")));
 }
 
+TEST(InstallVersions, OneJudgementForTheLeaderAndDoctor) {
+    auto supported = check_spark_install({"x.jar", "spark-core_2.13-4.0.5.jar"}, "w");
+    EXPECT_EQ(supported.version->text, "4.0.5");
+    EXPECT_EQ(supported.problem, "");
+    EXPECT_EQ(supported.warning, "");
+    auto refused = check_spark_install({"spark-core_2.12-3.4.4.jar"}, "w");
+    EXPECT_THAT(refused.problem, HasSubstr("w holds Spark 3.4.4"));
+    auto unread = check_spark_install({"x.jar"}, "SPARK_HOME /s");
+    EXPECT_FALSE(unread.version);
+    EXPECT_EQ(unread.problem, "");
+    EXPECT_THAT(unread.warning, HasSubstr("cannot tell the Spark version of SPARK_HOME /s"));
+    // The jars win over the fallback; the fallback fills in when no jar names a version.
+    auto from_release = check_spark_install({}, "w", parse_release_version("3.4.1"));
+    EXPECT_THAT(from_release.problem, HasSubstr("holds Spark 3.4.1"));
+    EXPECT_EQ(
+        check_spark_install({"spark-core_2.13-4.0.5.jar"}, "w", parse_release_version("3.4.1"))
+            .problem,
+        "");
+    EXPECT_THAT(check_hadoop_install({"hadoop-common-3.4.1-tests.jar"}, "h").warning,
+                HasSubstr("cannot tell the Hadoop version of h"));
+    EXPECT_THAT(check_hadoop_install({"hadoop-common-2.10.2.jar"}, "h").problem,
+                HasSubstr("h holds Hadoop 2.10.2"));
+}
+
 TEST(InstallVersions, ConnectComesWithSpark4) {
     EXPECT_FALSE(has_spark_connect(*parse_release_version("3.5.9")));
     EXPECT_TRUE(has_spark_connect(*parse_release_version("4.0.5")));

@@ -245,13 +245,10 @@ TEST(Options, PythonIsAnAbsolutePathOrACommand) {
 TEST(Options, HdfsAuthIsKerberosUnlessChosen) {
     auto defaults = parse({"run", "--", "x"});
     EXPECT_EQ(defaults.hdfs_auth, HdfsAuth::Kerberos);
-    EXPECT_FALSE(defaults.hdfs_auth_chosen);
     auto none = parse({"run", "--hdfs-auth", "none", "--", "x"});
     EXPECT_EQ(none.hdfs_auth, HdfsAuth::None);
-    EXPECT_TRUE(none.hdfs_auth_chosen);
     auto kerberos = parse({"up"}, {{"SPARK_SLURM_HDFS_AUTH", "kerberos"}});
     EXPECT_EQ(kerberos.hdfs_auth, HdfsAuth::Kerberos);
-    EXPECT_TRUE(kerberos.hdfs_auth_chosen);
     EXPECT_EQ(parse({"plan", "--hdfs-auth", "none"}).hdfs_auth, HdfsAuth::None);
 }
 

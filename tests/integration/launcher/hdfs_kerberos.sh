@@ -1,6 +1,7 @@
 #!/bin/bash
-# hdfs_kerberos.sh: issue 13 — HDFS authenticates its clients. A `run --runtime none` job (the
-# default --hdfs-auth kerberos) whose driver writes a file into HDFS and holds, while a second
+# hdfs_kerberos.sh [RUNTIME]: issue 13 — HDFS authenticates its clients. A `run --runtime RUNTIME`
+# job (none, the default, or apptainer: the KDC and every daemon from the test image; the default
+# --hdfs-auth kerberos) whose driver writes a file into HDFS and holds, while a second
 # unprivileged user on this machine tries to read, write and delete it — as themselves, claiming
 # to be the job's owner (HADOOP_USER_NAME), over WebHDFS, and by reading the job's keytab — and is
 # refused every time. Then the driver reads its file back byte-identical and a Spark job whose
@@ -9,8 +10,12 @@
 # of the cluster's network (the test cluster's bridge) while a marker goes through HDFS and
 # through Spark's RPC and shuffle holds no copy of the marker. (SPARK_SLURM_TEST_WIRE_ENCRYPTION=off
 # runs the job in clear: then the capture check fails, as it must.)
-SMOKE_NAME=hdfs_kerberos
+runtime=${1:-none}
+SMOKE_NAME=hdfs_kerberos$([[ $runtime == none ]] || echo "_$runtime")
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+if [[ $runtime == apptainer && ! -f $SPARK_SLURM_TEST_IMAGE ]]; then
+    fail "no test image at $SPARK_SLURM_TEST_IMAGE (ctest builds it: offline_test_image)"
+fi
 clean_node_scratch
 other=$SPARK_SLURM_TEST_OTHER_USER
 id "$other" >/dev/null 2>&1 || useradd -m -s /bin/bash -U "$other"
@@ -31,7 +36,7 @@ tcpdump_pid=$!
 trap 'kill "$tcpdump_pid" 2>/dev/null || true' EXIT
 wait_file_match "$WORK/tcpdump.log" 'listening on' 30
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-    run --runtime none --wire-encryption "${SPARK_SLURM_TEST_WIRE_ENCRYPTION:-on}" --ready-timeout 240 \
+    run --runtime "$runtime" --wire-encryption "${SPARK_SLURM_TEST_WIRE_ENCRYPTION:-on}" --ready-timeout 240 \
     -- ./hdfs_kerberos_driver.sh
 submit job.sh
 wait_for_file "$WORK/written.marker" 300 "the driver did not write its file into HDFS"
