@@ -1,7 +1,8 @@
 #!/bin/bash
 # driver.sh WORKLOADS [PI_SAMPLES DFSIO_MB]: the benchmark driver. Prints its start time as its
 # first act and its end time as its last act (events go to ./events, the job's run dir).
-# WORKLOADS: none, or a comma list of pi,dfsio (run with spark-submit on the cluster).
+# WORKLOADS: none, or a comma list of count,pi,dfsio (run with spark-submit on the cluster; count
+# is Toil's parallelize(range(10000)).count(), the first result of "sbatch -> first result").
 here=$(cd "$(dirname "$0")" && pwd)
 ev() { echo "$1 $2" >>events; echo "BENCH $1 $2"; }
 ev t_driver_start "$(date +%s.%N)"
@@ -13,6 +14,9 @@ IFS=, read -r -a list <<<"$workloads"
 for w in "${list[@]}"; do
     case $w in
         none) ;;
+        count)
+            spark-submit --conf spark.ui.enabled=false "$here/count.py" >count.out 2>count.err || rc=1
+            grep '^BENCH ' count.out | while read -r _ k v; do ev "$k" "$v"; done ;;
         pi)
             t=$(date +%s.%N)
             spark-submit --conf spark.ui.enabled=false "$here/pi.py" "$pi_samples" 8 >pi.out 2>pi.err || rc=1

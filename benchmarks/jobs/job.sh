@@ -10,6 +10,7 @@
 #                   (node-daemons.sh staged); readiness polled like the launcher does
 #   floor-parallel: the same, every daemon at once (node-daemons.sh parallel)
 #   conventional:   everything at once, then a fixed sleep (what HPC guides document), no check
+#   sequential:     Magpie's order: HDFS, a fixed sleep, then Spark, a fixed sleep; no check
 jobs=$1 method=$2 workers=$3 workloads=$4 pi_samples=$5 dfsio_mb=$6 conv_sleep=$7
 ev() { echo "$1 $2" >>events; }
 now() { date +%s.%N; }
@@ -43,6 +44,8 @@ read -r cores mem < <(spark-slurm plan --nodes "${#nodes[*]}" --workers "$worker
 worker_nodes=$(IFS=,; echo "${nodes[*]:1:$workers}")
 start=parallel
 [[ $method == floor ]] && start=staged
+[[ $method == sequential ]] && start=sequential
+export SEQUENTIAL_SLEEP=$conv_sleep
 ev t_start "$(now)"
 srun -N1 -n1 -w "$leader" --cpus-per-task="$SLURM_CPUS_ON_NODE" --overlap \
     "$jobs/node-daemons.sh" leader "$leader_addr" "$cores" "$mem" "$PWD" "$start" &
@@ -51,12 +54,14 @@ srun -N"$workers" -n"$workers" --ntasks-per-node=1 -w "$worker_nodes" --cpus-per
     "$jobs/node-daemons.sh" worker "$leader_addr" "$cores" "$mem" "$PWD" "$start" &
 worker_step=$!
 poll=("$jobs/poll_ready.py" "http://$leader_addr:8080" "http://$leader_addr:9870" "$workers")
-if [[ $method != conventional ]]; then
+if [[ $method != conventional && $method != sequential ]]; then
     read -r what when _ < <("${poll[@]}" --timeout 240)
     ev t_ready "$when"
     [[ $what == ready ]] || ev error "not ready within 240 s"
 else
-    sleep "$conv_sleep"
+    # The baselines' fixed sleeps: one for everything, or one for HDFS (on the nodes) and one
+    # for Spark.
+    sleep "$([[ $method == sequential ]] && echo $((2 * conv_sleep)) || echo "$conv_sleep")"
     ev t_ready "$(now)"
     # Was it really ready when the fixed sleep ended? (the conventional script never checks)
     read -r what when why < <("${poll[@]}" --once)

@@ -3,7 +3,9 @@
 # hand, no launcher (for the floors and the conventional script). ROLE leader: format the namenode,
 # then namenode + master; ROLE worker: datanode + spark worker. START parallel: everything at once;
 # START staged: the datanode at once, the spark worker as soon as the master's /json/ says ALIVE
-# (polled every 0.25 s with curl), because a worker that finds no master retries only 5-15 s later. Configs are what the launcher's
+# (polled every 0.25 s with curl), because a worker that finds no master retries only 5-15 s later;
+# START sequential (Magpie's order): the HDFS daemons, a fixed sleep of SEQUENTIAL_SLEEP s (default
+# 30), then the Spark daemons. Configs are what the launcher's
 # render_configs writes (src/plan/plan.cpp, tests/data/golden/), daemon argv and environment what
 # src/services/services.cpp uses; same ports. On SIGTERM: stop the daemons, wait, remove the
 # node-local work dir.
@@ -77,12 +79,15 @@ if [[ $role == leader ]]; then
     echo "t_format_done $(date +%s.%N)" >>"$rundir/events"
     HADOOP_OPTS="-Xmx1g -XX:-UsePerfData" hdfs namenode >"$logs/$host-hdfs-namenode.log" 2>&1 &
     pids+=($!)
+    # The baseline being measured: a fixed wait for HDFS, as Magpie's scripts do.
+    [[ $start == sequential ]] && sleep "${SEQUENTIAL_SLEEP:-30}"
     spark-class org.apache.spark.deploy.master.Master --host "$addr" --port 7077 --webui-port 8080 \
         >"$logs/$host-spark-master.log" 2>&1 &
     pids+=($!)
 else
     HADOOP_OPTS="-Xmx512m -XX:-UsePerfData" hdfs datanode >"$logs/$host-hdfs-datanode.log" 2>&1 &
     pids+=($!)
+    [[ $start == sequential ]] && sleep "${SEQUENTIAL_SLEEP:-30}"
     if [[ $start == staged ]]; then
         until curl -sf --max-time 2 "http://$leader:8080/json/" 2>/dev/null | grep -q '"status" : "ALIVE"'; do
             sleep 0.25
