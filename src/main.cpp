@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
         // The leader's internal child command, before (and outside) the user's command line.
         if (argc > 1 && std::string(argv[1]) == kGatewayCommandName)
             return gateway_command(std::vector<std::string>(argv + 2, argv + argc));
+        if (argc > 1 && std::string(argv[1]) == kMasterProbeCommandName)
+            return master_probe_command(std::vector<std::string>(argv + 2, argv + argc));
         environment = read_job_environment(current_environment());
         auto parsed = parse_command_line(std::vector<std::string>(argv + 1, argv + argc),
                                          environment.variables);

@@ -16,6 +16,7 @@
 #include "cluster/cluster_record.hpp"
 #include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
+#include "common/files.hpp"
 #include "network/network.hpp"
 #include "options/options.hpp"
 #include "supervisor/process.hpp"
@@ -30,6 +31,16 @@ constexpr unsigned kProbeTimeoutSeconds = 5;
 
 std::string no_answer(const std::string& what, const std::string& url, unsigned seconds) {
     return fmt::format("no answer from the {} at {} within {} s", what, url, seconds);
+}
+
+bool on_leader_loopback(const ClusterRecord& record) {
+    return on_loopback(record.master_webui_url);
+}
+
+// The master's UI is on the leader's loopback: name the node with it.
+std::string master_json_where(const ClusterRecord& record) {
+    return record.master_webui_url + "/json/" +
+           (on_leader_loopback(record) ? " on " + record.leader_hostname : "");
 }
 
 std::optional<std::int64_t> time_left(const ClusterStatus& status) {
@@ -63,8 +74,10 @@ std::string format_bytes(std::uint64_t bytes) {
 
 std::vector<std::string> tunnel_lines(const ClusterRecord& record, const std::string& login_host) {
     std::vector<std::string> lines;
-    for (const auto& tunnel : ssh_tunnels(record))
-        lines.push_back(ssh_tunnel_command({tunnel}, login_host) + "    # " + tunnel.what);
+    for (const auto& tunnel : ssh_tunnels(record)) {
+        lines.push_back(ssh_tunnel_commands({tunnel}, login_host, record.leader_hostname).front() +
+                        "    # " + tunnel.what);
+    }
     return lines;
 }
 
@@ -78,10 +91,13 @@ std::string format_status_text(const ClusterStatus& status) {
                      format_duration(status.now - record.ready_at), left));
     line(fmt::format("  nodes         {}", fmt::join(record.nodes, ",")));
     line(fmt::format("Spark master    {}", record.master_url));
-    line(fmt::format("  web UI        {}", record.master_webui_url));
+    line(fmt::format("  web UI        {}{}", record.master_webui_url,
+                     on_leader_loopback(record)
+                         ? " on " + record.leader_hostname + " only (tunnel below)"
+                         : ""));
     if (!status.master) {
-        line("  workers       " + no_answer("Spark master", record.master_webui_url + "/json/",
-                                            status.probe_timeout_seconds));
+        line("  workers       " +
+             no_answer("Spark master", master_json_where(record), status.probe_timeout_seconds));
     } else {
         const auto& master = *status.master;
         line(fmt::format("  status        {}", master.status));
@@ -116,7 +132,7 @@ std::string format_status_text(const ClusterStatus& status) {
     line("Logs            " + record.job_dir);
     auto tunnels = tunnel_lines(record, status.login_host);
     if (!tunnels.empty()) {
-        line("From a laptop, tunnel through this login node:");
+        line("From a laptop, through this login node:");
         for (const auto& tunnel : tunnels) line("  " + tunnel);
     }
     return out;
@@ -156,8 +172,8 @@ std::string format_status_json(const ClusterStatus& status) {
         document["applications"] = {{"running", status.master->active_apps},
                                     {"completed", status.master->completed_apps}};
     } else {
-        std::string silent = no_answer("Spark master", record.master_webui_url + "/json/",
-                                       status.probe_timeout_seconds);
+        std::string silent =
+            no_answer("Spark master", master_json_where(record), status.probe_timeout_seconds);
         document["master_status"] = silent;
         document["workers"] = silent;
         document["applications"] = silent;
@@ -208,7 +224,52 @@ std::optional<NamenodeState> report_through_dfsadmin(const ClusterRecord& record
     }
 }
 
+// From another machine than the leader, the master's UI (on the leader's loopback) is asked
+// through a step of the job on the leader, run by this same program: the job's own resources,
+// nothing opened to the network.
+std::optional<SparkMasterState> probe_master_on_leader(const ClusterRecord& record,
+                                                       std::chrono::seconds timeout) {
+    const auto self = own_executable_path();
+    if (!self || record.leader_hostname.empty()) return std::nullopt;
+    SpawnRequest request;
+    request.environment = current_environment();
+    request.argv = {"srun",
+                    "--jobid=" + std::to_string(record.job_id),
+                    "--overlap",
+                    "--nodes=1",
+                    "--ntasks=1",
+                    "--nodelist=" + record.leader_hostname,
+                    "--mpi=none",
+                    "--quiet",
+                    *self,
+                    kMasterProbeCommandName,
+                    record.master_webui_url};
+    try {
+        auto run = run_captured(request, "srun master-probe", timeout, 1 << 20);
+        if (run.status != 0) return std::nullopt;
+        return parse_master_json(run.output);
+    } catch (const LaunchError&) {
+        return std::nullopt;  // no srun here: reported as a master that did not answer
+    }
+}
+
 }  // namespace
+
+int master_probe_command(const std::vector<std::string>& args) {
+    if (args.size() != 1 || !args[0].starts_with("http://127.0.0.1:")) {
+        std::cerr << "usage: spark-slurm master-probe http://127.0.0.1:PORT (run by 'spark-slurm "
+                     "status')\n";
+        return 2;
+    }
+    load_http_client();
+    auto body = http_get(args[0] + "/json/", std::chrono::seconds(kProbeTimeoutSeconds));
+    if (!body) {
+        std::cerr << "spark-slurm master-probe: no answer from " << args[0] << "/json/\n";
+        return 1;
+    }
+    std::cout << *body << std::flush;
+    return 0;
+}
 
 int status_command(const Options& options) {
     SlurmLibrary slurm;
@@ -224,7 +285,11 @@ int status_command(const Options& options) {
             return probe_namenode(status.record.namenode_webui_url, timeout);
         });
     }
-    status.master = probe_master(status.record.master_webui_url, timeout);
+    if (on_leader_loopback(status.record) && !is_local_address(status.record.leader_address)) {
+        status.master = probe_master_on_leader(status.record, std::chrono::seconds(30));
+    } else {
+        status.master = probe_master(status.record.master_webui_url, timeout);
+    }
     if (namenode.valid()) status.namenode = namenode.get();
     if (!status.namenode && !status.record.hdfs_url.empty())
         status.namenode = report_through_dfsadmin(status.record, std::chrono::seconds(30));

@@ -32,8 +32,8 @@ std::string format_duration(std::int64_t seconds);
 // Bytes as "1.5 GiB", "48.0 KiB", "12 B".
 std::string format_bytes(std::uint64_t bytes);
 
-// The `ssh -N -L PORT:LEADER:PORT LOGIN_HOST` lines for the master UI, the namenode UI (with
-// HDFS) and Spark Connect (with Connect), each with what it gives.
+// The `ssh -N [-J LOGIN_HOST] -L PORT:TARGET:PORT HOST` lines for the master UI, the namenode UI
+// (with HDFS) and Spark Connect (with Connect), each with what it gives.
 std::vector<std::string> tunnel_lines(const ClusterRecord& record, const std::string& login_host);
 
 std::string format_status_text(const ClusterStatus& status);
@@ -42,5 +42,11 @@ std::string format_status_text(const ClusterStatus& status);
 std::string format_status_json(const ClusterStatus& status);
 
 int status_command(const Options& options);
+
+// `spark-slurm master-probe http://127.0.0.1:PORT` (hidden): prints the master's /json/ answer.
+// `status` runs it on the leader through a step of the job (srun --overlap), because the master's
+// web UI listens on the leader's loopback only.
+inline constexpr const char* kMasterProbeCommandName = "master-probe";
+int master_probe_command(const std::vector<std::string>& args);
 
 }  // namespace spark_slurm

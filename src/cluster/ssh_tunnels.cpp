@@ -16,6 +16,8 @@ std::string host_port(const std::string& url) {
 
 }  // namespace
 
+bool on_loopback(const std::string& url) { return host_port(url).starts_with("127.0.0.1:"); }
+
 std::string port_of(const std::string& url) {
     std::string address = host_port(url);
     return address.empty() ? "" : address.substr(address.rfind(':') + 1);
@@ -25,7 +27,8 @@ std::vector<SshTunnel> ssh_tunnels(const ClusterRecord& record) {
     std::vector<SshTunnel> tunnels;
     auto add = [&](const std::string& target, const std::string& port, const std::string& what) {
         if (target.empty() || port.empty()) return;
-        tunnels.push_back({port, target, fmt::format(fmt::runtime(what), port)});
+        tunnels.push_back(
+            {port, target, fmt::format(fmt::runtime(what), port), on_loopback(target)});
     };
     add(host_port(record.master_webui_url), port_of(record.master_webui_url),
         "Spark master UI: http://localhost:{}");
@@ -42,11 +45,21 @@ std::vector<SshTunnel> ssh_tunnels(const ClusterRecord& record) {
     return tunnels;
 }
 
-std::string ssh_tunnel_command(const std::vector<SshTunnel>& tunnels,
-                               const std::string& login_host) {
-    std::string command = "ssh -N";
-    for (const auto& tunnel : tunnels) command += " -L " + tunnel.port + ":" + tunnel.target;
-    return command + " " + login_host;
+std::vector<std::string> ssh_tunnel_commands(const std::vector<SshTunnel>& tunnels,
+                                             const std::string& login_host,
+                                             const std::string& leader_host) {
+    std::vector<std::string> commands;
+    for (const bool into_leader : {false, true}) {
+        std::string forwards;
+        for (const auto& tunnel : tunnels) {
+            if (tunnel.into_leader == into_leader)
+                forwards += " -L " + tunnel.port + ":" + tunnel.target;
+        }
+        if (forwards.empty()) continue;
+        commands.push_back(into_leader ? "ssh -N -J " + login_host + forwards + " " + leader_host
+                                       : "ssh -N" + forwards + " " + login_host);
+    }
+    return commands;
 }
 
 }  // namespace spark_slurm

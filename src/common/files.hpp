@@ -9,4 +9,8 @@ namespace spark_slurm {
 // The whole content of a file; nullopt when it cannot be opened.
 std::optional<std::string> read_text(const std::string& path);
 
+// The path of this program (/proc/self/exe), for the commands it runs of itself; nullopt when
+// it cannot be read.
+std::optional<std::string> own_executable_path();
+
 }  // namespace spark_slurm

@@ -53,8 +53,8 @@ std::string classic_tool_wrapper(const std::string& tool, std::uint32_t job_id) 
 }
 
 std::string cluster_comment(const Plan& plan) {
-    std::string comment =
-        fmt::format("spark-slurm: master {} ui {}", plan.master_url, plan.master_webui_url);
+    // Not the master's web UI: it is on the leader's loopback (`spark-slurm status` says how in).
+    std::string comment = fmt::format("spark-slurm: master {}", plan.master_url);
     if (plan.hdfs) comment += fmt::format(" hdfs {} ui {}", plan.hdfs_url, plan.namenode_webui_url);
     if (plan.connect) comment += fmt::format(" connect {}", plan.connect_url);
     return comment;
@@ -152,7 +152,9 @@ void ClusterPublication::publish() {
         log::info("spark connect {} (token in {})", plan_.connect_url,
                   in(directory_, "connect-token"));
     }
-    log::info("from a laptop: {}", ssh_tunnel_command(ssh_tunnels(record), login));
+    for (const auto& command :
+         ssh_tunnel_commands(ssh_tunnels(record), login, plan_.leader_hostname))
+        log::info("from a laptop: {}", command);
     if (plan_.interactive) log::info("stop it with: spark-slurm down --job {}", plan_.job_id);
 }
 

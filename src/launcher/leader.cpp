@@ -383,7 +383,8 @@ void Leader::on_ready() {
     links_.broadcast(control::ClusterReady{});
     log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB", elapsed(),
               plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
-    log::info("spark master {}  web UI {}", plan_.master_url, plan_.master_webui_url);
+    log::info("spark master {}  web UI {} (on this node only)", plan_.master_url,
+              plan_.master_webui_url);
     if (plan_.hdfs) log::info("hdfs {}  web UI {}", plan_.hdfs_url, plan_.namenode_webui_url);
     events_.write("ready", {{"seconds", elapsed()},
                             {"workers", plan_.worker_count},

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/errors.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "launcher/driver.hpp"
 #include "launcher/leader.hpp"
@@ -23,10 +24,9 @@ constexpr auto kProbeInterval = 250ms;
 
 // The gateway is this program: a hidden command of the same executable.
 std::string own_executable() {
-    std::error_code error;
-    auto path = std::filesystem::read_symlink("/proc/self/exe", error);
-    if (error) throw LaunchError("cannot find the spark-slurm executable: " + error.message());
-    return path.string();
+    auto path = own_executable_path();
+    if (!path) throw LaunchError("cannot find the spark-slurm executable (/proc/self/exe)");
+    return *path;
 }
 
 }  // namespace

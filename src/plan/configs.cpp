@@ -244,7 +244,9 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
     auto export_line = [&](const std::string& name, const std::string& value) {
         if (!value.empty()) env += fmt::format("export {}=\"{}\"\n", name, value);
     };
-    export_line("SPARK_LOCAL_IP", node.address);
+    // The web UIs on the loopback (issue 13); SPARK_LOCAL_HOSTNAME keeps the address in the
+    // names Spark advertises.
+    export_line("SPARK_LOCAL_IP", kWebUiAddress);
     export_line("SPARK_LOCAL_HOSTNAME", node.address);
     export_line("SPARK_LOCAL_DIRS", node.spark_local_dir.empty()
                                         ? join_path(node.work_dir, "spark-local")

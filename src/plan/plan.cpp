@@ -220,7 +220,7 @@ Plan make_plan(const PlanInputs& inputs) {
     plan.control_port = leader.ports.control;
     plan.master_url = fmt::format("spark://{}:{}", leader.address, leader.ports.spark_master);
     plan.master_webui_url =
-        fmt::format("http://{}:{}", leader.address, leader.ports.spark_master_webui);
+        fmt::format("http://{}:{}", kWebUiAddress, leader.ports.spark_master_webui);
     if (plan.connect) {
         plan.connect_url =
             fmt::format("sc://{}:{}/;use_ssl=true", leader.address, leader.ports.connect_gateway);
@@ -328,7 +328,8 @@ std::string describe_plan(const Plan& plan) {
                        plan.nodes.size(), plan.worker_count, plan.worker_cores,
                        format_size(plan.worker_memory));
     out += fmt::format("leader       {} ({})\n", plan.leader_hostname, plan.leader_address);
-    out += fmt::format("spark master {}   web UI {}\n", plan.master_url, plan.master_webui_url);
+    out += fmt::format("spark master {}   web UI {} (on {} only)\n", plan.master_url,
+                       plan.master_webui_url, plan.leader_hostname);
     if (plan.hdfs) {
         out += fmt::format("hdfs         {}   web UI {}   replication {}\n", plan.hdfs_url,
                            plan.namenode_webui_url, plan.replication);

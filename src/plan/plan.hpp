@@ -112,7 +112,7 @@ struct Plan {
     std::string leader_address;
     std::uint16_t control_port = 0;
     std::string master_url;          // spark://ADDR:PORT
-    std::string master_webui_url;    // http://ADDR:PORT
+    std::string master_webui_url;    // http://127.0.0.1:PORT: on the leader's loopback
     std::string hdfs_url;            // hdfs://ADDR:PORT (empty with --no-hdfs)
     std::string namenode_webui_url;  // http://ADDR:PORT
     std::string secret;
@@ -139,6 +139,10 @@ struct Plan {
 
     const NodePlan& leader() const { return nodes.front(); }
 };
+
+// Where Spark's web UIs (master, workers, applications) listen on every node: its loopback, so
+// that other hosts cannot read them (issue 13). Reached through an ssh tunnel to the node.
+inline constexpr const char* kWebUiAddress = "127.0.0.1";
 
 // The applications' Spark event logs go to this directory of the job dir, where
 // `spark-slurm history` finds them (all of a requeued job's runs: Spark names each by its

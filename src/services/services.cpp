@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "common/files.hpp"
 #include "common/sizes.hpp"
 
 namespace spark_slurm {
@@ -11,8 +12,10 @@ namespace spark_slurm {
 namespace {
 
 std::map<std::string, std::string> common_environment(const Plan& plan, const NodePlan& node) {
+    // Spark's web UIs bind SPARK_LOCAL_IP: the node's loopback, so other hosts cannot read them
+    // (issue 13). The daemons' RPC binds the address given by --host.
     std::map<std::string, std::string> environment{
-        {"SPARK_CONF_DIR", node.conf_dir}, {"SPARK_LOCAL_IP", node.address},
+        {"SPARK_CONF_DIR", node.conf_dir}, {"SPARK_LOCAL_IP", kWebUiAddress},
         {"SPARK_LOG_DIR", plan.log_dir},   {"SPARK_NO_DAEMONIZE", "1"},
         {"TMPDIR", node.tmp_dir},
     };
@@ -208,10 +211,11 @@ DaemonSpec fetch_token_spec(const Plan& plan, const NodePlan& node) {
 }
 
 std::string kdc_program() {
-    std::error_code error;
-    const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-    if (error) return "spark-slurm-kdc";
-    return (self.parent_path().parent_path() / "libexec/spark-slurm/spark-slurm-kdc").string();
+    const auto self = own_executable_path();
+    if (!self) return "spark-slurm-kdc";
+    return (std::filesystem::path(*self).parent_path().parent_path() /
+            "libexec/spark-slurm/spark-slurm-kdc")
+        .string();
 }
 
 DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const std::string& program) {
@@ -272,7 +276,8 @@ Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& c
     invocation.environment = {
         {"SPARK_MASTER_URL", plan.master_url},
         {"SPARK_CONF_DIR", leader.conf_dir},
-        {"SPARK_LOCAL_IP", leader.address},
+        // The application UI (4040) on the loopback; its RPC binds spark.driver.host.
+        {"SPARK_LOCAL_IP", kWebUiAddress},
         {"SPARK_SLURM_WORKERS", std::to_string(plan.worker_count)},
         {"SPARK_SLURM_JOB_DIR", plan.job_dir},
         {"SPARK_SLURM_RESTART_COUNT", std::to_string(plan.restart_count)},

@@ -122,7 +122,7 @@ TEST(Status, JsonFromRecordedAnswers) {
     EXPECT_EQ(document["applications"], (json{{"running", 0}, {"completed", 0}}));
     EXPECT_EQ(document["time_left_seconds"], 4 * 3600 - 3725);
     EXPECT_EQ(document["master_url"], "spark://10.213.77.11:7077");
-    EXPECT_EQ(document["master_webui_url"], "http://10.213.77.11:8080");
+    EXPECT_EQ(document["master_webui_url"], "http://127.0.0.1:8080");
     EXPECT_EQ(document["connect_url"], "sc://10.213.77.11:15002/;use_ssl=true");
     EXPECT_EQ(document["tunnels"].size(), 3u);
 }
@@ -134,7 +134,7 @@ TEST(Status, ASilentDaemonIsSaidInItsFields) {
     status.end_time.reset();
     json document = json::parse(format_status_json(status));
     EXPECT_THAT(document["workers"].get<std::string>(),
-                HasSubstr("no answer from the Spark master at http://10.213.77.11:8080/json/ "
+                HasSubstr("no answer from the Spark master at http://127.0.0.1:8080/json/ on node1 "
                           "within 5 s"));
     EXPECT_THAT(document["applications"].get<std::string>(), HasSubstr("no answer"));
     EXPECT_THAT(document["datanodes_live"].get<std::string>(),
@@ -153,14 +153,15 @@ TEST(Status, TextFromRecordedAnswers) {
     EXPECT_THAT(text, HasSubstr("applications  0 running, 0 completed\n"));
     EXPECT_THAT(text, HasSubstr("datanodes     2 live, 0 dead\n"));
     EXPECT_THAT(text, HasSubstr("capacity      48.0 KiB used of 503.9 GiB\n"));
-    EXPECT_THAT(text, HasSubstr("ssh -N -L 8080:10.213.77.11:8080 login1.example.org"));
+    EXPECT_THAT(text, HasSubstr("web UI        http://127.0.0.1:8080 on node1 only"));
+    EXPECT_THAT(text, HasSubstr("ssh -N -J login1.example.org -L 8080:127.0.0.1:8080 node1"));
 }
 
 TEST(Status, TunnelsForEachUiAndConnect) {
     auto lines = tunnel_lines(testing::sample_record(), "login1.example.org");
     ASSERT_EQ(lines.size(), 3u);
-    EXPECT_THAT(lines[0], ::testing::StartsWith("ssh -N -L 8080:10.213.77.11:8080 "
-                                                "login1.example.org    # Spark master UI: "
+    EXPECT_THAT(lines[0], ::testing::StartsWith("ssh -N -J login1.example.org -L "
+                                                "8080:127.0.0.1:8080 node1    # Spark master UI: "
                                                 "http://localhost:8080"));
     EXPECT_THAT(lines[1], ::testing::StartsWith("ssh -N -L 9870:10.213.77.11:9870 "));
     EXPECT_THAT(lines[2], ::testing::StartsWith("ssh -N -L 15002:10.213.77.11:15002 "));

@@ -26,7 +26,9 @@ TEST(ClusterPublication, TheCommentShowsAddressesAndNoSecret) {
     const Plan plan = make_plan(inputs);
     const std::string comment = cluster_comment(plan);
     EXPECT_THAT(comment, HasSubstr("master spark://10.0.0.1:7077"));
-    EXPECT_THAT(comment, HasSubstr("ui http://10.0.0.1:8080"));
+    // The master's UI is on the leader's loopback: an address there would mislead.
+    EXPECT_THAT(comment, Not(HasSubstr("127.0.0.1")));
+    EXPECT_THAT(comment, HasSubstr("ui https://10.0.0.1:9870"));
     EXPECT_THAT(comment, HasSubstr("hdfs hdfs://10.0.0.1:8020"));
     EXPECT_THAT(comment, HasSubstr("connect sc://10.0.0.1:15002/;use_ssl=true"));
     EXPECT_THAT(comment, Not(HasSubstr(testing::kTestSecret)));

@@ -225,24 +225,40 @@ TEST(SshTunnels, TheUisAndConnectInOrder) {
     auto tunnels = ssh_tunnels(testing::sample_record());
     ASSERT_EQ(tunnels.size(), 3u);
     EXPECT_EQ(tunnels[0].port, "8080");
-    EXPECT_EQ(tunnels[0].target, "10.213.77.11:8080");
+    EXPECT_EQ(tunnels[0].target, "127.0.0.1:8080");
+    EXPECT_TRUE(tunnels[0].into_leader);
     EXPECT_EQ(tunnels[0].what, "Spark master UI: http://localhost:8080");
     EXPECT_EQ(tunnels[1].target, "10.213.77.11:9870");
+    EXPECT_FALSE(tunnels[1].into_leader);
     EXPECT_EQ(tunnels[2].target, "10.213.77.11:15002");
+    EXPECT_FALSE(tunnels[2].into_leader);
     EXPECT_THAT(tunnels[2].what, ::testing::StartsWith("Spark Connect: sc://localhost:15002/"));
 }
 
-// The leader's banner: one command for every tunnel.
-TEST(SshTunnels, OneCommandForwardsEveryTunnel) {
-    EXPECT_EQ(ssh_tunnel_command(ssh_tunnels(testing::sample_record()), "login1"),
-              "ssh -N -L 8080:10.213.77.11:8080 -L 9870:10.213.77.11:9870 "
-              "-L 15002:10.213.77.11:15002 login1");
+// The leader's banner: one command per way in, through the login node first.
+TEST(SshTunnels, OneCommandPerWayIn) {
+    EXPECT_THAT(ssh_tunnel_commands(ssh_tunnels(testing::sample_record()), "login1", "node1"),
+                ::testing::ElementsAre(
+                    "ssh -N -L 9870:10.213.77.11:9870 -L 15002:10.213.77.11:15002 login1",
+                    "ssh -N -J login1 -L 8080:127.0.0.1:8080 node1"));
     ClusterRecord bare = testing::sample_record();
     bare.hdfs_url = "";
     bare.connect_url = "";
     bare.connect_port = 0;
-    EXPECT_EQ(ssh_tunnel_command(ssh_tunnels(bare), "login1"),
-              "ssh -N -L 8080:10.213.77.11:8080 login1");
+    EXPECT_THAT(ssh_tunnel_commands(ssh_tunnels(bare), "login1", "node1"),
+                ::testing::ElementsAre("ssh -N -J login1 -L 8080:127.0.0.1:8080 node1"));
+    // A record of an older launcher, whose UI listened on the leader's address.
+    ClusterRecord older = bare;
+    older.master_webui_url = "http://10.213.77.11:8080";
+    EXPECT_THAT(ssh_tunnel_commands(ssh_tunnels(older), "login1", "node1"),
+                ::testing::ElementsAre("ssh -N -L 8080:10.213.77.11:8080 login1"));
+}
+
+TEST(SshTunnels, LoopbackUrls) {
+    EXPECT_TRUE(on_loopback("http://127.0.0.1:8080"));
+    EXPECT_TRUE(on_loopback("127.0.0.1:8080"));
+    EXPECT_FALSE(on_loopback("http://10.0.0.1:8080"));
+    EXPECT_FALSE(on_loopback("http://127.0.0.10:8080"));
 }
 
 TEST(SshTunnels, PortOfAUrl) {

@@ -50,7 +50,7 @@ inline ClusterRecord sample_record(std::uint32_t job_id = 4242, std::int64_t rea
     record.leader_hostname = "node1";
     record.leader_address = "10.213.77.11";
     record.master_url = "spark://10.213.77.11:7077";
-    record.master_webui_url = "http://10.213.77.11:8080";
+    record.master_webui_url = "http://127.0.0.1:8080";
     record.hdfs_url = "hdfs://10.213.77.11:8020";
     record.namenode_webui_url = "http://10.213.77.11:9870";
     record.connect_url = "sc://10.213.77.11:15002/;use_ssl=true";

@@ -38,7 +38,8 @@ TEST(Plan, LeaderOnRankZeroWorkersOnTheRest) {
     EXPECT_EQ(plan.nodes[2].role, Role::Worker);
     EXPECT_EQ(plan.worker_count, 2u);
     EXPECT_EQ(plan.master_url, "spark://10.0.0.1:7077");
-    EXPECT_EQ(plan.master_webui_url, "http://10.0.0.1:8080");
+    // Spark's web UIs listen on the leader's loopback only.
+    EXPECT_EQ(plan.master_webui_url, "http://127.0.0.1:8080");
     EXPECT_EQ(plan.hdfs_url, "hdfs://10.0.0.1:8020");
     // Kerberos is the default: the web endpoints are HTTPS only.
     EXPECT_TRUE(plan.kerberos);

@@ -115,13 +115,18 @@ kill_launcher() {
     killed_at=$SECONDS
 }
 
-# daemon_pids NODE_ADDRESS : the job user's JVMs that run with SPARK_LOCAL_IP=NODE_ADDRESS
-# (every daemon the launcher starts on that node has it in its environment).
+# daemon_pids NODE : the job user's JVMs on test node NODE (node2): those in its network
+# namespace, the one of its slurmd (the nodes share one kernel; the daemons' SPARK_LOCAL_IP is
+# the loopback on every node).
 daemon_pids() {
-    local pid
+    local pid slurmd namespace
+    slurmd=$(pgrep -x -f "slurmd -N $1" | head -n1)
+    [[ -n $slurmd ]] || fail "no slurmd of $1 found"
+    namespace=$(readlink "/proc/$slurmd/ns/net")
     for pid in $(pgrep -u "$SPARK_SLURM_TEST_USER" java); do
-        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SPARK_LOCAL_IP=$1"; then echo "$pid"; fi
+        [[ $(readlink "/proc/$pid/ns/net" 2>/dev/null) == "$namespace" ]] && echo "$pid"
     done
+    true
 }
 
 node_address() { echo "$SPARK_SLURM_TEST_NET_PREFIX.$((10 + ${1#node}))"; }

@@ -5,7 +5,8 @@
 # unprivileged user on this machine tries to read, write and delete it — as themselves, claiming
 # to be the job's owner (HADOOP_USER_NAME), over WebHDFS, and by reading the job's keytab — and is
 # refused every time. Then the driver reads its file back byte-identical and a Spark job whose
-# executors hold only the job's delegation token reads and writes HDFS correctly. The job ends
+# executors hold only the job's delegation token reads and writes HDFS correctly. Spark's web UIs
+# (master, workers) do not answer from this host; the master's does on the leader's loopback. The job ends
 # COMPLETED, its credentials are gone, and nothing is left. With --wire-encryption on, a capture
 # of the cluster's network (the test cluster's bridge) while a marker goes through HDFS and
 # through Spark's RPC and shuffle holds no copy of the marker. (SPARK_SLURM_TEST_WIRE_ENCRYPTION=off
@@ -93,6 +94,29 @@ attempt "list the files with the namenode's fsck servlet as user.name=$owner" 'H
 attempt "GET the file over plain-HTTP WebHDFS" 'HTTP (000|400)' bash -c \
     'code=$(curl -s -o /dev/null -w "%{http_code}" "http://${1#https://}/webhdfs/v1/private/secret.txt?op=OPEN&user.name=$2"); echo "HTTP $code"; [[ $code == 200 || $code == 307 ]]' \
     sh "$webui" "$owner"
+# Spark's web UIs listen on their node's loopback: from this host nothing answers on the master's
+# or the workers' UI ports at the nodes' addresses, while on the leader (a step of the job, as
+# the owner) the master's answers.
+leader_address=${hdfs_url#hdfs://}
+leader_address=${leader_address%:*}
+master_ui=$(grep -Eo 'web UI http://127\.0\.0\.1:[0-9]+' <<<"$out" | tail -n1 | cut -d' ' -f3)
+[[ -n $master_ui ]] || fail "the leader reported no master web UI on its loopback"
+"$RUN_AS_USER" srun --jobid="$JOBID" --overlap -N1 -n1 -w node1 --mpi=none curl -sf -m 10 -o /dev/null "$master_ui/json/" ||
+    fail "the master's web UI does not answer on the leader's loopback"
+# shellcheck disable=SC2016
+attempt "read the master's web UI at $leader_address:${master_ui##*:}" 'HTTP 000' bash -c \
+    'code=$(curl -s -m 5 -o /dev/null -w "%{http_code}" "http://$1/json/"); echo "HTTP $code"; [[ $code != 000 ]]' \
+    sh "$leader_address:${master_ui##*:}"
+for node in node2 node3; do
+    log=$WORK/spark-slurm-$JOBID/logs/$node-spark-worker.log
+    port=$(grep -Eo "'WorkerUI' on port [0-9]+" "$log" | grep -Eo '[0-9]+$' | tail -n1)
+    [[ -n $port ]] || fail "no WorkerUI port in $log"
+    address=$(node_address "$node")
+    # shellcheck disable=SC2016
+    attempt "read $node's worker web UI at $address:$port" 'HTTP 000' bash -c \
+        'code=$(curl -s -m 5 -o /dev/null -w "%{http_code}" "http://$1/"); echo "HTTP $code"; [[ $code != 000 ]]' \
+        sh "$address:$port"
+done
 attempt "read the owner's keytab" 'Permission denied' cat "$credentials/owner.keytab"
 attempt "read the delegation token" 'Permission denied' cat "$credentials/hdfs.token"
 touch "$WORK/attacks.done"

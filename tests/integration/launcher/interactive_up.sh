@@ -96,14 +96,27 @@ for attempt in ";token=000000000000000000000000000000000000000000000000000000000
     grep -q 'CONNECT-REFUSED' "$WORK/other-connect.out" || fail "no refusal seen: $(tail -5 "$WORK/other-connect.out")"
 done
 
-# Nobody can kill an application through the master's web UI (spark.ui.killEnabled=false): the
-# Connect server's application survives another user's kill request.
+# Spark's web UIs listen on the leader's loopback: from this host (another machine) nobody,
+# the owner included, reaches the master's or the Connect server's application UI at the
+# leader's address. On the leader (a step of the owner's job) the master's answers, and nobody
+# can kill an application through it (spark.ui.killEnabled=false): the Connect server's survives.
 master_ui=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['master_webui_url'])" "$record")
-app=$(curl -s "$master_ui/json/" | python3 -c "import json,sys; print(json.load(sys.stdin)['activeapps'][0]['id'])") ||
-    fail "no active application on the master"
-as_other "curl -s -o /dev/null -X POST '$master_ui/app/kill/?id=$app&terminate=true'" || true
-curl -s "$master_ui/json/" | python3 -c "import json,sys; assert any(a['id'] == sys.argv[1] and a['state'] == 'RUNNING' for a in json.load(sys.stdin)['activeapps'])" "$app" ||
-    fail "another user killed application $app through the master's web UI"
+[[ $master_ui == http://127.0.0.1:* ]] || fail "the master's web UI is not on the leader's loopback: $master_ui"
+leader_address=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['leader_address'])" "$record")
+app_ui_port=$(grep -Eho "'SparkUI' on port [0-9]+" "$WORK"/spark-slurm-"$JOBID"/logs/*connect*.log | grep -Eo '[0-9]+$' | head -n1)
+[[ -n $app_ui_port ]] || fail "no application UI port in the Connect server's log"
+for port in "${master_ui##*:}" "$app_ui_port"; do
+    for who in as_other as_user; do
+        code=$($who "curl -s -m 5 -o /dev/null -w '%{http_code}' 'http://$leader_address:$port/'") || true
+        [[ $code == 000 ]] || fail "$who reached the web UI at $leader_address:$port from another host (HTTP $code)"
+    done
+done
+on_leader() { as_user "srun --jobid=$JOBID --overlap -N1 -n1 -w node1 --mpi=none $1"; }
+app=$(on_leader "curl -s -m 10 $master_ui/json/" | python3 -c "import json,sys; print(json.load(sys.stdin)['activeapps'][0]['id'])") ||
+    fail "no active application on the master, asked on the leader"
+on_leader "curl -s -m 10 -o /dev/null -X POST '$master_ui/app/kill/?id=$app&terminate=true'" || true
+on_leader "curl -s -m 10 $master_ui/json/" | python3 -c "import json,sys; assert any(a['id'] == sys.argv[1] and a['state'] == 'RUNNING' for a in json.load(sys.stdin)['activeapps'])" "$app" ||
+    fail "a kill request through the master's web UI killed application $app"
 
 as_user "spark-slurm down --job $JOBID" >"$WORK/down.out" 2>&1 || fail "spark-slurm down failed: $(cat "$WORK/down.out")"
 wait_done "$JOBID" 120

@@ -21,7 +21,7 @@ job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
     run --runtime none --ready-timeout 240 -- ./driver.sh
 submit job.sh
 wait_for_file "$WORK/ready.marker" 400 "the driver never started"
-victims=$(daemon_pids "$(node_address node2)")
+victims=$(daemon_pids node2)
 [[ $(wc -w <<<"$victims") == 2 ]] || fail "expected node2's spark worker and datanode, found: $victims"
 mapfile -t victim_pids <<<"$victims"
 kill -9 "${victim_pids[@]}"

@@ -16,7 +16,7 @@ submit job.sh
 wait_for_file "$WORK/ready.marker" 400 "the driver never started"
 kill_launcher 1
 deadline=$((SECONDS + 20))
-while [[ -n $(daemon_pids "$(node_address node2)") ]]; do
+while [[ -n $(daemon_pids node2) ]]; do
     ((SECONDS < deadline)) || fail "node2's daemons outlived their launcher by 20 s"
     sleep 0.5
 done
