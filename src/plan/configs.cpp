@@ -52,11 +52,16 @@ std::string kerberos_core_properties(const Plan& plan) {
 
 // The daemons' web endpoints (WebHDFS, fsck, JMX, the UIs) want SPNEGO too: with Hadoop's
 // default "simple" HTTP auth they believe ?user.name=. Nobody can do SPNEGO to the host-free
-// HTTP principal yet, so they are closed to everyone (docs/security.md).
+// HTTP principal yet, so they are closed to everyone (docs/security.md). The filter initializer
+// is what puts the UIs, /jmx, /conf and /logs behind it: without it only WebHDFS and fsck
+// asked (a datanode's /jmx answered anyone, seen in launcher_hdfs_kerberos). Its signing
+// secret is random per daemon (no secret file).
 std::string kerberos_http_properties(const Plan& plan) {
     if (!plan.kerberos) return "";
     const KerberosNames names = kerberos_names(plan);
-    return property("hadoop.http.authentication.type", "kerberos") +
+    return property("hadoop.http.filter.initializers",
+                    "org.apache.hadoop.security.AuthenticationFilterInitializer") +
+           property("hadoop.http.authentication.type", "kerberos") +
            property("hadoop.http.authentication.simple.anonymous.allowed", "false") +
            property("hadoop.http.authentication.kerberos.principal", names.http_principal) +
            property("hadoop.http.authentication.kerberos.keytab", names.http_keytab);

@@ -1,16 +1,17 @@
 #!/bin/bash
-# hdfs_kerberos.sh [RUNTIME]: issue 13 — HDFS authenticates its clients. A `run --runtime RUNTIME`
-# job (none, the default, or apptainer: the KDC and every daemon from the test image; the default
-# --hdfs-auth kerberos) whose driver writes a file into HDFS and holds, while a second
+# hdfs_kerberos.sh [RUNTIME]: issue 13 — a job's cluster refuses another user. A `run --runtime
+# RUNTIME` job (none, the default, or apptainer: the KDC and every daemon from the test image; the
+# default --hdfs-auth kerberos) whose driver writes a file into HDFS and holds, while a second
 # unprivileged user on this machine tries to read, write and delete it — as themselves, claiming
-# to be the job's owner (HADOOP_USER_NAME), over WebHDFS, and by reading the job's keytab — and is
-# refused every time. Then the driver reads its file back byte-identical and a Spark job whose
-# executors hold only the job's delegation token reads and writes HDFS correctly. Spark's web UIs
-# (master, workers) do not answer from this host; the master's does on the leader's loopback. The job ends
-# COMPLETED, its credentials are gone, and nothing is left. With --wire-encryption on, a capture
-# of the cluster's network (the test cluster's bridge) while a marker goes through HDFS and
-# through Spark's RPC and shuffle holds no copy of the marker. (SPARK_SLURM_TEST_WIRE_ENCRYPTION=off
-# runs the job in clear: then the capture check fails, as it must.)
+# to be the job's owner (HADOOP_USER_NAME), over WebHDFS, and by reading the job's keytab —, to
+# submit a Spark application with a secret of their own, and to read the master's, the workers'
+# (on their nodes' loopback) and the datanodes' web UIs, and is refused every time. Then the
+# driver reads its file back byte-identical and a Spark job whose executors hold only the job's
+# delegation token reads and writes HDFS correctly. The job ends COMPLETED, its credentials are
+# gone, and nothing is left. With --wire-encryption on, a capture of the cluster's network (the
+# test cluster's bridge) while a marker goes through HDFS and through Spark's RPC and shuffle
+# holds no copy of the marker. (SPARK_SLURM_TEST_WIRE_ENCRYPTION=off runs the job in clear: then
+# the capture check fails, as it must.)
 runtime=${1:-none}
 SMOKE_NAME=hdfs_kerberos$([[ $runtime == none ]] || echo "_$runtime")
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -70,6 +71,35 @@ attempt() {
     grep -Eq -- "$expected" <<<"$output" || fail "$other's attempt to $name failed, but not for the expected reason ($expected): $output"
     echo "[$SSC_ME] refused: $other $name: $(grep -Eo -m1 -- "$expected.{0,80}" <<<"$output")"
 }
+# A Spark application of the other user's, with a secret of its own, against the job's master:
+# refused by Spark's authentication (each registration attempt, 20 s apart, fails in the
+# handshake: run in the background while the other attempts go on).
+master_url=$(grep -Eo 'spark master spark://[0-9.]+:[0-9]+' <<<"$out" | tail -n1 | cut -d' ' -f3)
+[[ -n $master_url ]] || fail "the leader reported no master URL"
+cat >"$WORK/intruder.py" <<'PY'
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("intruder").getOrCreate()
+print("INTRUDER-COUNT", spark.sparkContext.parallelize(range(100)).count())
+PY
+chmod 644 "$WORK/intruder.py"
+# The cluster's own protocol (with --wire-encryption on: AES-GCM, auth engine v2), so that only
+# the secret differs.
+intruder_crypto=()
+[[ ${SPARK_SLURM_TEST_WIRE_ENCRYPTION:-on} == on ]] && intruder_crypto=(--conf spark.network.crypto.enabled=true
+    --conf spark.network.crypto.cipher=AES/GCM/NoPadding --conf spark.network.crypto.authEngineVersion=2
+    --conf spark.network.crypto.saslFallback=false)
+(
+    rc=0
+    # Nothing of it in /tmp: no hsperfdata, Spark's scratch in the other user's own directory.
+    SPARK_SLURM_TEST_USER=$other TMPDIR=$WORK/other-tmp SPARK_LOCAL_DIRS=$WORK/other-tmp \
+        SPARK_LAUNCHER_OPTS=-XX:-UsePerfData RUN_AS_USER_PASS="TMPDIR SPARK_LOCAL_DIRS SPARK_LAUNCHER_OPTS" \
+        timeout 240 "$RUN_AS_USER" spark-submit --master "$master_url" \
+        --driver-java-options "-XX:-UsePerfData -Djava.io.tmpdir=$WORK/other-tmp" --conf spark.authenticate=true "${intruder_crypto[@]}" \
+        --conf "spark.authenticate.secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
+        --conf spark.ui.enabled=false "$WORK/intruder.py" >"$WORK/intruder.out" 2>&1 || rc=$?
+    echo "EXIT $rc" >>"$WORK/intruder.out"
+) &
+intruder_pid=$!
 refusal='SIMPLE authentication is not enabled'
 attempt "cat the file" "$refusal" hdfs dfs -fs "$hdfs_url" -cat /private/secret.txt
 attempt "put a file" "$refusal" hdfs dfs -fs "$hdfs_url" -put /etc/hostname /private/evil.txt
@@ -117,8 +147,41 @@ for node in node2 node3; do
         'code=$(curl -s -m 5 -o /dev/null -w "%{http_code}" "http://$1/"); echo "HTTP $code"; [[ $code != 000 ]]' \
         sh "$address:$port"
 done
+for node in node2 node3; do
+    log=$WORK/spark-slurm-$JOBID/logs/$node-hdfs-datanode.log
+    datanode_ui=$(grep -Eo 'Listening HTTPS traffic on /[0-9.]+:[0-9]+' "$log" | tail -n1 | cut -d/ -f2)
+    [[ -n $datanode_ui ]] || fail "no HTTPS address in $log"
+    # shellcheck disable=SC2016
+    attempt "read $node's datanode web UI at $datanode_ui" 'HTTP (000|401|403)' bash -c \
+        'code=$(curl -sk -m 5 -o /dev/null -w "%{http_code}" "https://$1/jmx"); echo "HTTP $code"; [[ $code == 200 ]]' \
+        sh "$datanode_ui"
+done
 attempt "read the owner's keytab" 'Permission denied' cat "$credentials/owner.keytab"
 attempt "read the delegation token" 'Permission denied' cat "$credentials/hdfs.token"
+# refusals: the driver's connections to the master that failed in the authentication handshake
+# (the exception after "Exception while bootstrapping client"; not the one interrupted by the kill).
+refusals() {
+    grep -A1 'Exception while bootstrapping client' "$WORK/intruder.out" | grep -c '^java\.lang\.RuntimeException: java\.lang\.\(IllegalArgument\|IllegalState\|Security\)Exception\|^java\.lang\.RuntimeException: javax\.' || true
+}
+# Two registration attempts refused in the handshake is the answer; the driver's third, 20 s
+# later, would end the same way ("All masters are unresponsive"), so it is stopped then.
+deadline=$((SECONDS + 240))
+while kill -0 "$intruder_pid" 2>/dev/null; do
+    ((SECONDS < deadline)) || fail "the other user's Spark application neither ran nor gave up in 240 s"
+    if (($(refusals) >= 2)); then
+        pkill -TERM -u "$other" -f intruder.py || true
+    fi
+    sleep 1
+done
+grep -q 'INTRUDER-COUNT' "$WORK/intruder.out" && fail "another user's Spark application ran on the job's cluster"
+grep -q '^EXIT 0$' "$WORK/intruder.out" && fail "another user's spark-submit succeeded: $(tail -5 "$WORK/intruder.out")"
+if (($(refusals) < 2)); then
+    fail "another user's Spark application failed, but not for want of the secret: $(tail -20 "$WORK/intruder.out")"
+fi
+"$RUN_AS_USER" srun --jobid="$JOBID" --overlap -N1 -n1 -w node1 --mpi=none curl -sf -m 10 "$master_ui/json/" |
+    python3 -c "import json,sys; m=json.load(sys.stdin); assert not [a for a in m['activeapps'] + m['completedapps'] if a['name'] == 'intruder'], m" ||
+    fail "the master lists the other user's application"
+echo "[$SSC_ME] refused: $other submit a Spark application ($(refusals) attempts): $(grep -A1 -m1 'Exception while bootstrapping client' "$WORK/intruder.out" | tail -n1 | cut -c1-120)"
 touch "$WORK/attacks.done"
 
 wait_done "$JOBID" 600
