@@ -50,6 +50,11 @@ std::string kerberos_core_properties(const Plan& plan) {
            property("hadoop.rpc.protection", plan.wire_encryption ? "privacy" : "authentication");
 }
 
+// What the job's programs create in HDFS is theirs alone (rwx------), as on a shared filesystem
+// with umask 077: with --hdfs-auth none it keeps out other users who do not claim the owner's
+// name. In every core-site the job writes, the daemons', the driver's and the login node's.
+std::string owner_only_umask() { return property("fs.permissions.umask-mode", "077"); }
+
 // The daemons' web endpoints (WebHDFS, fsck, JMX, the UIs) want SPNEGO too: with Hadoop's
 // default "simple" HTTP auth they believe ?user.name=. Nobody can do SPNEGO to the host-free
 // HTTP principal yet, so they are closed to everyone (docs/security.md). The filter initializer
@@ -184,7 +189,7 @@ ClientConfigFiles render_client_configs(const Plan& plan) {
     files.spark_defaults = defaults.text();
     if (plan.hdfs) {
         files.core_site = xml_configuration(property("fs.defaultFS", plan.hdfs_url) +
-                                            kerberos_core_properties(plan));
+                                            owner_only_umask() + kerberos_core_properties(plan));
         files.hdfs_site =
             xml_configuration(property("dfs.replication", std::to_string(plan.replication)) +
                               kerberos_client_properties(plan));
@@ -266,7 +271,7 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
 
     if (plan.hdfs) {
         files.core_site =
-            xml_configuration(property("fs.defaultFS", plan.hdfs_url) +
+            xml_configuration(property("fs.defaultFS", plan.hdfs_url) + owner_only_umask() +
                               property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp")) +
                               kerberos_core_properties(plan) + kerberos_http_properties(plan));
         const NodePlan& leader = plan.leader();

@@ -22,3 +22,7 @@ hdfs dfs -put -f marker.txt /private/marker.txt
 hdfs dfs -cat /private/marker.txt | cmp - marker.txt && echo "MARKER identical"
 spark-submit hdfs_kerberos_app.py "$HDFS_URL/private/secret.txt" "$HDFS_URL/private/written" \
     "$HDFS_URL/private/marker.txt"
+# umask 077 (fs.permissions.umask-mode): the driver's directory and file, and what the
+# executors wrote, are the owner's alone.
+echo "MODES $(hdfs dfs -stat '%a' /private /private/secret.txt /private/written \
+    "$(hdfs dfs -ls -C /private/written | grep part- | head -n1)" | tr '\n' ' ')"
