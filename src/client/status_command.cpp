@@ -199,6 +199,20 @@ std::string format_status_json(const ClusterStatus& status) {
 
 namespace {
 
+// What a short command run for status printed, parsed; nullopt when it cannot be run (no hdfs or
+// srun here), fails or prints something else: reported as a daemon that did not answer.
+template <typename Parse>
+auto answer_of(const SpawnRequest& request, const std::string& label, std::chrono::seconds timeout,
+               Parse parse) -> decltype(parse(std::string())) {
+    try {
+        auto run = run_captured(request, label, timeout, 1 << 20);
+        if (run.status != 0) return std::nullopt;
+        return parse(run.output);
+    } catch (const LaunchError&) {
+        return std::nullopt;
+    }
+}
+
 // With Kerberos the namenode's web endpoints want SPNEGO: ask it over RPC instead, as the owner
 // (`hdfs dfsadmin -report -live` with the record's client environment), when an hdfs is here.
 std::optional<NamenodeState> report_through_dfsadmin(const ClusterRecord& record,
@@ -215,13 +229,7 @@ std::optional<NamenodeState> report_through_dfsadmin(const ClusterRecord& record
     const bool here = record.runtime == "none" && !record.hadoop_home.empty() &&
                       std::filesystem::exists(host_hdfs, error);
     request.argv = {here ? host_hdfs : "hdfs", "dfsadmin", "-report", "-live"};
-    try {
-        auto run = run_captured(request, "hdfs dfsadmin -report", timeout, 1 << 20);
-        if (run.status != 0) return std::nullopt;
-        return parse_dfsadmin_report(run.output);
-    } catch (const LaunchError&) {
-        return std::nullopt;  // no hdfs here: reported as a namenode that did not answer
-    }
+    return answer_of(request, "hdfs dfsadmin -report", timeout, parse_dfsadmin_report);
 }
 
 // From another machine than the leader, the master's UI (on the leader's loopback) is asked
@@ -244,13 +252,7 @@ std::optional<SparkMasterState> probe_master_on_leader(const ClusterRecord& reco
                     *self,
                     kMasterProbeCommandName,
                     record.master_webui_url};
-    try {
-        auto run = run_captured(request, "srun master-probe", timeout, 1 << 20);
-        if (run.status != 0) return std::nullopt;
-        return parse_master_json(run.output);
-    } catch (const LaunchError&) {
-        return std::nullopt;  // no srun here: reported as a master that did not answer
-    }
+    return answer_of(request, "srun master-probe", timeout, parse_master_json);
 }
 
 }  // namespace
