@@ -1,8 +1,10 @@
 #!/bin/bash
-# A stranger's bytes on the leader's control port, sent from another host (the test host) while
-# a job runs, must never stop, stall or requeue it: every attempt is dropped and logged, the job
-# then computes its result and ends COMPLETED with Restarts=0. The same job checks that the
-# driver inherited no descriptor but stdin, stdout and stderr.
+# A stranger's bytes on the leader's control port, sent by another unprivileged user from
+# another host (the test host) while a job runs — garbage, an endless line, a forged hello, a
+# worker's genuine hello captured off the wire and replayed — must never stop, stall or requeue
+# it: every attempt is dropped and logged, the job then computes its result and ends COMPLETED
+# with Restarts=0. The same job checks that the driver inherited no descriptor but stdin, stdout
+# and stderr.
 SMOKE_NAME=control_port_hostile
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
@@ -25,8 +27,16 @@ spark-submit sum.py
 DRIVER
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
     run --runtime none --events "$WORK/events.jsonl" --ready-timeout 240 -- ./driver.sh
+# The cluster's network while the workers join: their hellos, to be replayed.
+command -v tcpdump >/dev/null || fail "tcpdump is missing (scripts/setup installs it)"
+tcpdump -i "$SPARK_SLURM_TEST_BRIDGE" -s 0 -U -w "$WORK/start.pcap" tcp >"$WORK/tcpdump.log" 2>&1 &
+tcpdump_pid=$!
+trap 'kill "$tcpdump_pid" 2>/dev/null || true' EXIT
+wait_file_match "$WORK/tcpdump.log" 'listening on' 30
 submit job.sh
 wait_for_file "$WORK/running.marker" 400 "the driver never started"
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
 
 pid=$(launcher_pid 0)
 [[ -n $pid ]] || fail "no leader launcher found"
@@ -43,9 +53,18 @@ listen=$(nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltn "
 if nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp | grep -q spark-slurm-jan; then
     fail "the janitor holds a listening socket"
 fi
-echo "[$SSC_ME] leader launcher $pid listens on node1:$port; probing it from the host"
-python3 "$(dirname "${BASH_SOURCE[0]}")/../tools/hostile-client.py" node1 "$port" ||
-    fail "a hostile connection was not dropped"
+# A worker's genuine hello, as anyone on the network saw it.
+tcpdump -nn -A -r "$WORK/start.pcap" "tcp port $port" 2>/dev/null |
+    grep -Eo '\{[^{}]*"type":"hello"[^{}]*\}' | head -n1 >"$WORK/seen-hello.txt" || true
+[[ -s $WORK/seen-hello.txt ]] || fail "no worker's hello in the capture of the control port"
+rm -f "$WORK/start.pcap"
+chmod 644 "$WORK/seen-hello.txt"
+other=$SPARK_SLURM_TEST_OTHER_USER
+id "$other" >/dev/null 2>&1 || useradd -m -s /bin/bash -U "$other"
+copy_in "$(dirname "${BASH_SOURCE[0]}")/../tools/hostile-client.py"
+echo "[$SSC_ME] leader launcher $pid listens on node1:$port; $other probes it from the host"
+SPARK_SLURM_TEST_USER=$other "$RUN_AS_USER" python3 "$WORK/hostile-client.py" "$(node_address node1)" "$port" \
+    "$WORK/seen-hello.txt" || fail "a hostile connection was not dropped"
 [[ -n $(launcher_pid 0) ]] || fail "the leader's launcher died under hostile input"
 install -m 0644 -o "$SPARK_SLURM_TEST_USER" /dev/null "$WORK/proceed.marker"
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""hostile-client.py HOST PORT: what a stranger on the network can send to a launcher's control
-port, each on its own connection: the line that once crashed a leader, an old-style hello, random
-bytes, an endless line, a well-formed hello with a forged MAC, a message before the handshake,
-and a crowd of connections that never speak. Prints one line per attempt; exits 0 when every
+"""hostile-client.py HOST PORT [REPLAY_FILE]: what a stranger on the network can send to a
+launcher's control port, each on its own connection: the line that once crashed a leader, an
+old-style hello, random bytes, an endless line, a well-formed hello with a forged MAC, a genuine
+worker's hello seen on the wire (the first line of REPLAY_FILE) replayed, a message before the
+handshake, and a crowd of connections that never speak. Prints one line per attempt; exits 0 when every
 attempt was sent (the launcher's survival is judged by the caller). Bounded: every socket has a
 timeout, and everything goes only to HOST:PORT."""
 import json
@@ -82,6 +83,11 @@ ok &= attempt("random bytes", bytes(rng.getrandbits(8) for _ in range(4096)) + b
 ok &= attempt("an endless line", endless)
 forged = {"type": "hello", "rank": 1, "nonce": os.urandom(16).hex(), "mac": os.urandom(32).hex()}
 ok &= attempt("a forged hello", (json.dumps(forged) + "\n").encode(), handshake=True)
+if len(sys.argv) > 3:
+    with open(sys.argv[3], "rb") as replay:
+        seen = replay.readline().strip()
+    assert b'"hello"' in seen, seen
+    ok &= attempt("a replayed hello", seen + b"\n", handshake=True)
 ok &= attempt("a stop before the handshake", b'{"type":"stopped"}\n', handshake=True)
 crowd = [connect() for _ in range(24)]
 silent_dropped = all(closed_by_peer(s, within=12) for s in crowd)
