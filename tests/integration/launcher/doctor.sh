@@ -34,6 +34,7 @@ grep -Eq '^ok    mpi +.*PMIx' "$WORK/host_image.out" || fail "PMIx not reported"
 grep -Eq '^ok    image +.*has java, Spark and Hadoop' "$WORK/host_image.out" || fail "the image's contract was not checked"
 grep -Eq '^ok    spark +Spark [0-9]+\.[0-9.]+ \(the image ' "$WORK/host_image.out" || fail "the image's Spark version was not read"
 grep -Eq '^ok    hadoop +Hadoop [0-9]+\.[0-9.]+ \(the image ' "$WORK/host_image.out" || fail "the image's Hadoop version was not read"
+grep -Eq '^ok    kdc +Apache Kerby in the image ' "$WORK/host_image.out" || fail "the image's KDC (Kerby) was not checked"
 # The host install (the module-like SPARK_HOME/HADOOP_HOME/JAVA_HOME of run-as-user).
 doctor host_none 0 -- --runtime none
 no_fail_lines host_none
