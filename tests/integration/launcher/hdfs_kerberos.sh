@@ -117,6 +117,16 @@ attempt "GET the file over WebHDFS as user.name=$owner" 'HTTP 401' bash -c \
     'code=$(curl -sk -o /dev/null -w "%{http_code}" "$1/webhdfs/v1/private/secret.txt?op=OPEN&user.name=$2"); echo "HTTP $code"; [[ $code == 200 || $code == 307 ]]' \
     sh "$webui" "$owner"
 # shellcheck disable=SC2016
+attempt "list the directory over WebHDFS as user.name=$owner" 'HTTP 401' bash -c \
+    'code=$(curl -sk -o /dev/null -w "%{http_code}" "$1/webhdfs/v1/private?op=LISTSTATUS&user.name=$2"); echo "HTTP $code"; [[ $code == 200 ]]' \
+    sh "$webui" "$owner"
+for page in / /jmx /conf /logs/; do
+    # shellcheck disable=SC2016
+    attempt "read the namenode's web UI page $page" 'HTTP 401' bash -c \
+        'code=$(curl -sk -o /dev/null -w "%{http_code}" "$1$2"); echo "HTTP $code"; [[ $code != 401 ]]' \
+        sh "$webui" "$page"
+done
+# shellcheck disable=SC2016
 attempt "list the files with the namenode's fsck servlet as user.name=$owner" 'HTTP 401' bash -c \
     'code=$(curl -sk -o /dev/null -w "%{http_code}" "$1/fsck?path=/private&files=1&user.name=$2"); echo "HTTP $code"; [[ $code == 200 ]]' \
     sh "$webui" "$owner"
