@@ -1,6 +1,8 @@
 // The KDC of one job's Kerberos realm (--hdfs-auth kerberos), run on the leader as a supervised
-// daemon. Apache Kerby's SimpleKdcServer with an in-memory store: the realm, its principals and
-// their random keys exist only while this process runs, so nothing outlives the job.
+// daemon. Apache Kerby's SimpleKdcServer with an in-memory store. The principals' random keys,
+// krbtgt's included, are saved once in DIR/realm.keytab (0600, in the credentials directory the
+// launcher removes with the job), so that a KDC the launcher restarts serves the same realm:
+// the daemons' keytabs and the tickets already issued stay valid.
 //
 //   java -cp HADOOP_CLASSPATH SparkSlurmKdc.java REALM HOST PORT DIR PRINCIPAL=KEYTAB...
 //
@@ -23,7 +25,12 @@ import java.security.cert.Certificate;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kerby.kerberos.kerb.identity.backend.IdentityBackend;
+import org.apache.kerby.kerberos.kerb.keytab.Keytab;
+import org.apache.kerby.kerberos.kerb.keytab.KeytabEntry;
+import org.apache.kerby.kerberos.kerb.request.KrbIdentity;
 import org.apache.kerby.kerberos.kerb.server.KdcConfigKey;
+import org.apache.kerby.kerberos.kerb.type.base.PrincipalName;
 import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
 
 public final class SparkSlurmKdc {
@@ -88,8 +95,13 @@ public final class SparkSlurmKdc {
         final String san = System.getenv("SPARK_SLURM_KEYSTORE_SAN");
         final String password = System.getenv("SPARK_SLURM_KEYSTORE_PASSWORD");
         final Path keystore = dir.resolve("keystore.p12");
+        // A restart (the launcher restarts a KDC that exits) serves the keys saved at the first
+        // start, krbtgt's and every principal's, and keeps the HTTPS keystore: the daemons'
+        // keytabs, keystores and the tickets already issued stay valid.
+        final Path savedKeys = dir.resolve("realm.keytab");
+        final boolean restart = Files.exists(savedKeys);
         final Process keytool =
-            san == null || password == null ? null : startKeytool(keystore, san);
+            restart || san == null || password == null ? null : startKeytool(keystore, san);
 
         final SimpleKdcServer kdc = new SimpleKdcServer();
         kdc.setWorkDir(work.toFile());
@@ -104,8 +116,17 @@ public final class SparkSlurmKdc {
             for (Path file : (Iterable<Path>) files::iterator)
                 Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         }
+        if (restart)
+            restoreKeys(kdc, savedKeys.toFile());
         kdc.start();
 
+        if (restart) {
+            writePrivate(dir.resolve("kdc-ready"), "realm " + realm + "\n");
+            System.err.println("spark-slurm kdc: realm " + realm + " serving again on " + host
+                + ":" + port + " (TCP), with the keys of " + savedKeys);
+            serveUntilStopped(kdc);
+            return;
+        }
         for (int i = 4; i < args.length; ++i) {
             int equals = args[i].indexOf('=');
             String principal = args[i].substring(0, equals);
@@ -121,10 +142,34 @@ public final class SparkSlurmKdc {
         }
         if (keytool != null)
             finishKeystore(keytool, keystore, dir.resolve("ca.pem"), password);
+        Files.deleteIfExists(savedKeys);
+        Files.createFile(savedKeys,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.delete(savedKeys);
+        kdc.exportPrincipals(savedKeys.toFile());
+        Files.setPosixFilePermissions(savedKeys, PosixFilePermissions.fromString("rw-------"));
         writePrivate(dir.resolve("kdc-ready"), "realm " + realm + "\n");
         System.err.println("spark-slurm kdc: realm " + realm + " serving on " + host + ":" + port
             + " (TCP), " + (args.length - 4) + " principal(s)");
+        serveUntilStopped(kdc);
+    }
 
+    // Puts the saved keys back: krbtgt's (made anew by init()) is replaced, the others added.
+    private static void restoreKeys(SimpleKdcServer kdc, File savedKeys) throws Exception {
+        Keytab keytab = Keytab.loadKeytab(savedKeys);
+        IdentityBackend identities = kdc.getIdentityService();
+        for (PrincipalName principal : keytab.getPrincipals()) {
+            KrbIdentity identity = new KrbIdentity(principal.getName());
+            for (KeytabEntry entry : keytab.getKeytabEntries(principal))
+                identity.addKey(entry.getKey());
+            if (identities.getIdentity(principal.getName()) != null)
+                identities.updateIdentity(identity);
+            else
+                identities.addIdentity(identity);
+        }
+    }
+
+    private static void serveUntilStopped(SimpleKdcServer kdc) throws InterruptedException {
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -298,15 +298,8 @@ void Leader::on_daemon_event(const DaemonEvent& event) {
             // Connect server it was asked for.
             const bool starting_connect = phase_ == Phase::StartingConnect;
             if (!ready_ || leader_daemon || starting_connect) {
-                std::string why;
-                if (ready_ && !restartable(event.spec.daemon)) {
-                    why =
-                        "\nit is not restarted: a new one would hold new keys, which no daemon's "
-                        "keytab matches; the job stops";
-                } else if (ready_) {
-                    why = fmt::format("gave up after {} restarts", event.attempt);
-                }
-                return fail(what + why);
+                return fail(
+                    what + (ready_ ? fmt::format("gave up after {} restarts", event.attempt) : ""));
             }
             log::warn("{}; the cluster goes on without it", what);
             return;

@@ -43,7 +43,7 @@ std::vector<DaemonEvent> NodeDaemons::poll(bool restart) {
         auto status = daemon.process ? daemon.process->exit_status() : std::nullopt;
         if (!status) continue;
         daemon.process.reset();
-        if (restart && restartable(daemon.spec.daemon) && daemon.restarts < kMaxRestarts) {
+        if (restart && daemon.restarts < kMaxRestarts) {
             std::chrono::seconds delay(1u << daemon.restarts);
             ++daemon.restarts;
             daemon.restart_at = Clock::now() + delay;

@@ -65,8 +65,6 @@ const char* display_name(Daemon daemon) {
     return "?";
 }
 
-bool restartable(Daemon daemon) { return daemon != Daemon::Kdc; }
-
 const char* file_name(Daemon daemon) {
     switch (daemon) {
         case Daemon::SparkMaster:

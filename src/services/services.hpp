@@ -20,9 +20,6 @@ enum class Daemon { SparkMaster, Namenode, SparkWorker, Datanode, ConnectServer,
 // "spark master", "hdfs namenode", ... for messages; "spark-master", ... for log file names.
 const char* display_name(Daemon daemon);
 const char* file_name(Daemon daemon);
-// Whether a daemon that exits once the cluster is up is restarted: all but the KDC, whose
-// successor would hold new random keys that no daemon's keytab matches (the job fails instead).
-bool restartable(Daemon daemon);
 
 struct DaemonSpec {
     Daemon daemon;

@@ -32,14 +32,6 @@ TEST(Services, LeaderRunsNamenodeAndMasterWorkerRunsWorkerAndDatanode) {
     EXPECT_THAT(worker, ElementsAre(Daemon::SparkWorker, Daemon::Datanode));
 }
 
-// A restarted KDC would make new keys that the daemons' keytabs do not hold: it is not restarted.
-TEST(Services, EveryDaemonButTheKdcIsRestarted) {
-    for (Daemon daemon : {Daemon::SparkMaster, Daemon::SparkWorker, Daemon::Namenode,
-                          Daemon::Datanode, Daemon::ConnectServer})
-        EXPECT_TRUE(restartable(daemon)) << file_name(daemon);
-    EXPECT_FALSE(restartable(Daemon::Kdc));
-}
-
 TEST(Services, MasterArgv) {
     auto plan = small_plan();
     auto spec = daemon_spec(plan, plan.nodes[0], Daemon::SparkMaster);

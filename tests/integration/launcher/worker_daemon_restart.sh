@@ -1,8 +1,9 @@
 #!/bin/bash
-# kill -9 of a worker node's Spark worker and HDFS datanode while the job runs: the launcher
-# restarts both on their node (bounded, logged), the restarted datanode authenticates to the
-# namenode again (Kerberos, the default: a keytab login and a registration for each start), and
-# the driver's Spark and HDFS work succeeds.
+# kill -9 of the job's KDC, then of a worker node's Spark worker and HDFS datanode while the job
+# runs: the launcher restarts all three (bounded, logged), the KDC with the realm's saved keys;
+# the restarted datanode authenticates to the namenode again through the restarted KDC
+# (Kerberos, the default: a keytab login and a registration for each start), and the driver's
+# Spark and HDFS work (new Kerberos logins) succeeds.
 SMOKE_NAME=worker_daemon_restart
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
@@ -21,6 +22,11 @@ job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
     run --runtime none --ready-timeout 240 -- ./driver.sh
 submit job.sh
 wait_for_file "$WORK/ready.marker" 400 "the driver never started"
+# The KDC first: restarted with the realm's saved keys, it must log the datanode in again below.
+kdc=$(pgrep -u "$SPARK_SLURM_TEST_USER" -f SparkSlurmKdc.java) || fail "no KDC running"
+kill -9 "$kdc"
+wait_file_match "$WORK/job-$JOBID.out" 'node1\]: restarted kerberos kdc' 120
+wait_file_match "$WORK/spark-slurm-$JOBID/logs/node1-kdc.log" 'serving again on .* with the keys of' 120
 victims=$(daemon_pids node2)
 [[ $(wc -w <<<"$victims") == 2 ]] || fail "expected node2's spark worker and datanode, found: $victims"
 mapfile -t victim_pids <<<"$victims"
