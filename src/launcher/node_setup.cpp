@@ -45,11 +45,13 @@ void write_private_file(const std::string& path, const std::string& text) {
 
 // The job's credentials directory on the shared filesystem (the KDC fills it): 0700, with what an
 // earlier run of the job (a requeue) left there removed, and the realm's krb5.conf written first,
-// so that every JVM, started before the KDC answers, finds its realm.
+// so that every JVM, started before the KDC answers, finds its realm. A run whose leader was
+// killed leaves the realm's saved keys: without this, the new run's KDC would take itself for a
+// restart and keep the old keystore, whose password was the old run's secret.
 void prepare_credentials(const Plan& plan) {
     const KerberosNames names = kerberos_names(plan);
     make_private_dir(names.dir);
-    for (const auto& stale : {names.ready_file, names.token_file}) {
+    for (const auto& stale : {names.ready_file, names.token_file, names.saved_keys}) {
         std::error_code error;
         fs::remove(stale, error);
     }

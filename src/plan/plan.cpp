@@ -139,6 +139,7 @@ KerberosNames kerberos_names(const Plan& plan) {
     names.keystore = join_path(names.dir, "keystore.p12");
     names.ca_file = join_path(names.dir, "ca.pem");
     names.ready_file = join_path(names.dir, "kdc-ready");
+    names.saved_keys = join_path(names.dir, "realm.keytab");
     return names;
 }
 

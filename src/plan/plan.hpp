@@ -177,6 +177,9 @@ struct KerberosNames {
     std::string keystore;    // PKCS12, the TLS key of the HTTPS endpoints (password: the secret)
     std::string ca_file;     // its certificate, PEM, to check the HTTPS endpoints against
     std::string ready_file;  // the KDC writes it once every keytab and the keystore exist
+    // The realm's keys, saved by the KDC at its first start of a run; a KDC restarted within the
+    // run serves them again (src/kdc/SparkSlurmKdc.java). A new run (a requeue) starts without.
+    std::string saved_keys;
 };
 KerberosNames kerberos_names(const Plan& plan);
 
