@@ -258,7 +258,7 @@ std::optional<SparkMasterState> probe_master_on_leader(const ClusterRecord& reco
 }  // namespace
 
 int master_probe_command(const std::vector<std::string>& args) {
-    if (args.size() != 1 || !args[0].starts_with("http://127.0.0.1:")) {
+    if (args.size() != 1 || !args[0].starts_with("http://") || !on_loopback(args[0])) {
         std::cerr << "usage: spark-slurm master-probe http://127.0.0.1:PORT (run by 'spark-slurm "
                      "status')\n";
         return 2;

@@ -1,9 +1,10 @@
 // The KDC of one job's Kerberos realm (--hdfs-auth kerberos), run on the leader as a supervised
 // daemon. Apache Kerby's SimpleKdcServer with an in-memory store. The principals' random keys,
-// krbtgt's included, are saved once in DIR/realm.keytab (0600, in the credentials directory the
-// launcher removes with the job), so that a KDC the launcher restarts serves the same realm:
-// the daemons' keytabs and the tickets already issued stay valid.
+// krbtgt's included, are saved once in $SPARK_SLURM_KDC_SAVED_KEYS (0600, in the credentials
+// directory the launcher removes with the job), so that a KDC the launcher restarts serves the
+// same realm: the daemons' keytabs and the tickets already issued stay valid.
 //
+//   SPARK_SLURM_KDC_SAVED_KEYS=FILE \
 //   java -cp HADOOP_CLASSPATH SparkSlurmKdc.java REALM HOST PORT DIR PRINCIPAL=KEYTAB...
 //
 // Creates each principal and exports its keys into DIR/KEYTAB (0600; DIR is the launcher's 0700
@@ -48,6 +49,18 @@ public final class SparkSlurmKdc {
     }
 
     // keytool -genkeypair, started now and waited for later: it runs while the KDC starts.
+    private interface Export {
+        void to(File file) throws Exception;
+    }
+
+    // A fresh file each time, written by Kerby under the process umask and then made 0600: DIR is
+    // 0700, so nobody else can open it meanwhile.
+    private static void exportPrivately(Path keytab, Export export) throws Exception {
+        Files.deleteIfExists(keytab);
+        export.to(keytab.toFile());
+        Files.setPosixFilePermissions(keytab, PosixFilePermissions.fromString("rw-------"));
+    }
+
     private static Process startKeytool(Path keystore, String san) throws IOException {
         Files.deleteIfExists(keystore);
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
@@ -98,7 +111,13 @@ public final class SparkSlurmKdc {
         // A restart (the launcher restarts a KDC that exits) serves the keys saved at the first
         // start, krbtgt's and every principal's, and keeps the HTTPS keystore: the daemons'
         // keytabs, keystores and the tickets already issued stay valid.
-        final Path savedKeys = dir.resolve("realm.keytab");
+        final String savedKeysName = System.getenv("SPARK_SLURM_KDC_SAVED_KEYS");
+        if (savedKeysName == null || savedKeysName.isEmpty()) {
+            System.err.println(
+                "spark-slurm kdc: SPARK_SLURM_KDC_SAVED_KEYS is not set (spark-slurm sets it)");
+            System.exit(2);
+        }
+        final Path savedKeys = Path.of(savedKeysName);
         final boolean restart = Files.exists(savedKeys);
         final Process keytool =
             restart || san == null || password == null ? null : startKeytool(keystore, san);
@@ -132,22 +151,11 @@ public final class SparkSlurmKdc {
             String principal = args[i].substring(0, equals);
             Path keytab = dir.resolve(args[i].substring(equals + 1));
             kdc.createPrincipal(principal + "@" + realm);
-            Files.deleteIfExists(keytab);
-            // Kerby writes keytabs under the process umask: make it 0600 first.
-            Files.createFile(keytab,
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.delete(keytab);
-            kdc.exportPrincipal(principal + "@" + realm, keytab.toFile());
-            Files.setPosixFilePermissions(keytab, PosixFilePermissions.fromString("rw-------"));
+            exportPrivately(keytab, file -> kdc.exportPrincipal(principal + "@" + realm, file));
         }
         if (keytool != null)
             finishKeystore(keytool, keystore, dir.resolve("ca.pem"), password);
-        Files.deleteIfExists(savedKeys);
-        Files.createFile(savedKeys,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.delete(savedKeys);
-        kdc.exportPrincipals(savedKeys.toFile());
-        Files.setPosixFilePermissions(savedKeys, PosixFilePermissions.fromString("rw-------"));
+        exportPrivately(savedKeys, kdc::exportPrincipals);
         writePrivate(dir.resolve("kdc-ready"), "realm " + realm + "\n");
         System.err.println("spark-slurm kdc: realm " + realm + " serving on " + host + ":" + port
             + " (TCP), " + (args.length - 4) + " principal(s)");

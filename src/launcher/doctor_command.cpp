@@ -112,7 +112,7 @@ void check_host_install(const Options& options, const Environment& variables,
         report(hadoop_version_check("HADOOP_HOME " + settings.hadoop_home,
                                     jar_names(settings.hadoop_home + "/share")));
         if (options.hdfs_auth == HdfsAuth::Kerberos) {
-            const std::string program = kdc_program();
+            const std::string program = kdc_program().script;
             std::error_code error;
             report(kdc_check(settings.hadoop_home, jar_names(settings.hadoop_home + "/share"),
                              program, std::filesystem::exists(program, error)));
@@ -177,7 +177,7 @@ void check_runtime_and_install(const Options& options, const Environment& variab
     if (!options.hdfs) return;
     report(hadoop_version_check(installs.hadoop_where, installs.hadoop_jars));
     if (options.hdfs_auth == HdfsAuth::Kerberos) {
-        const std::string program = kdc_program();
+        const std::string program = kdc_program().script;
         std::error_code error;
         report(kdc_check(installs.hadoop_where, installs.hadoop_jars, program,
                          std::filesystem::exists(program, error)));

@@ -102,12 +102,11 @@ int Leader::run() {
         // The master does not depend on HDFS: it boots while the namespace is formatted.
         start_local(Daemon::SparkMaster);
         if (plan_.kerberos) {
-            // Everything of HDFS logs in to the job's realm: its KDC comes first.
+            // The HDFS daemons log in to the job's realm when they start: its KDC comes first.
             daemons_.start(daemon_spec(plan_, node_, Daemon::Kdc));
             enter(Phase::StartingKdc);
-        } else {
-            start_namespace();
         }
+        start_namespace();
     } catch (const LaunchError& error) {
         fail(error.what());
     }
@@ -166,6 +165,12 @@ void Leader::step() {
             }
             if (now - last_probe_ < kProbeInterval) return;
             last_probe_ = now;
+            // The token needs a namenode out of safe mode only (it refuses to issue one
+            // before): fetched while workers and datanodes start, it is off the path to the
+            // driver. A namespace with blocks (--state-dir) leaves safe mode with its datanodes.
+            if (token_ == Token::NotStarted && namenode_reports_ && namenode_reports_->latest() &&
+                !namenode_reports_->latest()->in_safe_mode())
+                start_token_fetch();
             if (phase_ == Phase::StartingKdc) probe_kdc();
             if (!readiness_.leader_daemons_up()) {
                 if (readiness_.probe_leader_daemons()) on_master_up();
@@ -394,7 +399,10 @@ void Leader::on_ready() {
                             {"master_webui_url", plan_.master_webui_url},
                             {"hdfs_url", plan_.hdfs_url},
                             {"namenode_webui_url", plan_.namenode_webui_url}});
-    if (plan_.kerberos) return start_token_fetch();
+    if (plan_.kerberos && token_ != Token::Fetched) {
+        if (token_ == Token::NotStarted) start_token_fetch();
+        return enter(Phase::FetchingToken);
+    }
     continue_when_ready();
 }
 
@@ -420,11 +428,9 @@ void Leader::after_work() {
 // Every helper command is a step of HDFS's start or end (leader_hdfs.cpp): its outcome moves on
 // the phase that started it.
 void Leader::on_helpers_done(const HelperSteps::Outcome& outcome) {
+    if (token_ == Token::Fetching) return on_token_fetched(outcome);
+    if (formatting_) return on_namespace_formatted(outcome);
     switch (phase_) {
-        case Phase::FormattingNamespace:
-            return on_namespace_formatted(outcome);
-        case Phase::FetchingToken:
-            return on_token_fetched(outcome);
         case Phase::SavingNamespace:
             return on_namespace_saved(outcome);
         default:

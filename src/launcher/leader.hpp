@@ -28,11 +28,12 @@ namespace spark_slurm {
 class Leader {
   public:
     enum class Phase {
-        StartingKdc,          // --hdfs-auth kerberos: until the KDC made every keytab
+        StartingKdc,          // --hdfs-auth kerberos: until the KDC made every keytab (a new
+                              // namespace is formatted meanwhile)
         FormattingNamespace,  // the master boots meanwhile
         StartingDaemons,      // until the master and namenode answer
         WaitingForWorkers,    // until every worker registered and every datanode is live
-        FetchingToken,        // --hdfs-auth kerberos: the executors' HDFS delegation token
+        FetchingToken,        // --hdfs-auth kerberos: ready, still fetching the executors' token
         StartingConnect,      // until the Spark Connect server and its gateway answer
         DriverRunning,
         Holding,  // `up`: until `spark-slurm down`, the walltime warning or --stop-before-end
@@ -65,10 +66,12 @@ class Leader {
     // HDFS's start-up and end (leader_hdfs.cpp).
     void probe_kdc();  // StartingKdc: on_kdc_ready once the KDC made every keytab
     void on_kdc_ready();
-    void start_namespace();  // format a new namespace, or start HDFS on the one there is
+    // Formats a new namespace (alongside the KDC), or starts HDFS on the one there is (once the
+    // KDC is ready).
+    void start_namespace();
     void on_namespace_formatted(const HelperSteps::Outcome& outcome);
     void start_hdfs();
-    void start_token_fetch();  // after on_ready, with Kerberos
+    void start_token_fetch();  // with Kerberos, once the namenode answers
     void on_token_fetched(const HelperSteps::Outcome& outcome);
     void save_namespace();  // after the work, with a state dir
     void on_namespace_saved(const HelperSteps::Outcome& outcome);
@@ -106,6 +109,8 @@ class Leader {
     Phase phase_ = Phase::StartingDaemons;
     bool ready_ = false;
     bool namenode_started_ = false;
+    bool kdc_ready_ = false;
+    bool formatting_ = false;
     int exit_code_ = 0;
     // The work is over: `run`'s driver exited (work_exit_code_ is its code), or `up`'s cluster
     // was asked to stop (0). From then on that result stands: a termination signal does not
@@ -129,6 +134,8 @@ class Leader {
     std::optional<NamenodeReports> namenode_reports_;  // with Kerberos, until ready
     std::chrono::steady_clock::time_point save_started_{};
     std::chrono::steady_clock::time_point helpers_started_{};
+    // The executors' delegation token (Kerberos): fetched while the workers start.
+    enum class Token { NotStarted, Fetching, Fetched } token_ = Token::NotStarted;
 
     bool stop_sent_ = false;
     std::chrono::steady_clock::time_point late_workers_until_{};

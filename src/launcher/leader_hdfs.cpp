@@ -1,6 +1,6 @@
 // The leader's HDFS start-up and end: with Kerberos, waiting for the job's KDC; formatting a new
 // namespace (or starting on the one in the state dir), then the namenode and datanodes; with
-// Kerberos, the executors' delegation token once the cluster is ready; and, after the work, with
+// Kerberos, the executors' delegation token once the namenode answers; and, after the work, with
 // a state dir, saving the namespace. The helper commands run as child processes that the event
 // loop polls (on_helpers_done routes their outcome here).
 #include <fmt/format.h>
@@ -35,18 +35,21 @@ void Leader::start_namespace() {
         helpers_.emplace(
             runtime_, std::vector{namenode_format_spec(plan_, node_)},
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()));
-        enter(Phase::FormattingNamespace);
-    } else {
+        formatting_ = true;
+        if (!plan_.kerberos) enter(Phase::FormattingNamespace);
+    } else if (!plan_.kerberos || kdc_ready_) {
         if (plan_.hdfs) start_hdfs();
         enter(Phase::StartingDaemons);
     }
 }
 
 void Leader::on_kdc_ready() {
+    kdc_ready_ = true;
     log::info("kerberos kdc of realm {} ready in {:.1f} s", kerberos_names(plan_).realm, elapsed());
     events_.write("daemon_up", {{"daemon", file_name(Daemon::Kdc)},
                                 {"node", plan_.leader_hostname},
                                 {"seconds", elapsed()}});
+    if (formatting_) return enter(Phase::FormattingNamespace);
     try {
         start_namespace();
     } catch (const LaunchError& error) {
@@ -67,11 +70,13 @@ void Leader::start_hdfs() {
 }
 
 void Leader::on_namespace_formatted(const HelperSteps::Outcome& outcome) {
+    formatting_ = false;
     if (!outcome.ok) {
         return fail(outcome.status
                         ? exit_message(node_.hostname, *outcome.failed_step, *outcome.status)
                         : "formatting the namenode did not finish within --ready-timeout");
     }
+    if (plan_.kerberos && !kdc_ready_) return;  // on_kdc_ready starts HDFS
     try {
         start_hdfs();
     } catch (const LaunchError& error) {
@@ -84,10 +89,11 @@ void Leader::on_namespace_formatted(const HelperSteps::Outcome& outcome) {
 void Leader::start_token_fetch() {
     helpers_.emplace(runtime_, std::vector{fetch_token_spec(plan_, node_)}, kSaveStepLimit);
     helpers_started_ = Clock::now();
-    enter(Phase::FetchingToken);
+    token_ = Token::Fetching;
 }
 
 void Leader::on_token_fetched(const HelperSteps::Outcome& outcome) {
+    token_ = Token::NotStarted;
     const std::string token = kerberos_names(plan_).token_file;
     std::error_code error;
     // fetchdt writes it under the umask (0644 seen), and a checksum file next to it (by
@@ -109,7 +115,8 @@ void Leader::on_token_fetched(const HelperSteps::Outcome& outcome) {
     const double seconds = std::chrono::duration<double>(Clock::now() - helpers_started_).count();
     log::info("fetched the executors' HDFS delegation token in {:.1f} s", seconds);
     events_.write("token_fetched", {{"seconds", seconds}});
-    continue_when_ready();
+    token_ = Token::Fetched;
+    if (phase_ == Phase::FetchingToken) continue_when_ready();
 }
 
 // A clean end checkpoints the namespace (fsimage) into the state dir, so the next job that uses

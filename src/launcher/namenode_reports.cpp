@@ -6,6 +6,7 @@
 
 #include "common/errors.hpp"
 #include "launcher/node_daemons.hpp"
+#include "network/network.hpp"
 #include "services/services.hpp"
 
 namespace spark_slurm {
@@ -28,6 +29,11 @@ void NamenodeReports::poll() {
             text << file.rdbuf();
             if (auto state = parse_dfsadmin_report(text.str())) latest_ = state;
         }
+    }
+    if (!rpc_port_open_) {
+        rpc_port_open_ = accepts_connections(plan_.leader_address, node_.ports.namenode_rpc,
+                                             std::chrono::milliseconds(100));
+        if (!rpc_port_open_) return;
     }
     std::error_code error;
     std::filesystem::remove(output_, error);

@@ -2,7 +2,9 @@
 // endpoints then want SPNEGO, which the launcher does not speak, so the state comes from
 // `hdfs dfsadmin -report -live` (run as the job's owner, logged in from the owner's keytab)
 // instead of the JMX servlet. One report at a time, the next as soon as the last one finished;
-// watched from the leader's event loop, so nothing blocks.
+// watched from the leader's event loop, so nothing blocks. The first waits until the namenode's
+// RPC port accepts connections: each report is a JVM of about a CPU-second, which a starting
+// namenode (and whatever else starts on the node) would otherwise share its cores with.
 #pragma once
 
 #include <optional>
@@ -34,6 +36,7 @@ class NamenodeReports {
     std::string output_;  // node-local: the report of the run in progress
     std::optional<Process> running_;
     std::optional<NamenodeState> latest_;
+    bool rpc_port_open_ = false;
     bool stopped_ = false;
 };
 

@@ -114,6 +114,12 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
     }
     if (!files.ssl_server.empty())
         write_private_file(node.conf_dir + "/ssl-server.xml", files.ssl_server);
+    if (!files.format_core_site.empty()) {
+        const std::string format_dir = node.conf_dir + "/" + kFormatConfSubdir;
+        make_private_dir(format_dir);
+        write_private_file(format_dir + "/core-site.xml", files.format_core_site);
+        write_private_file(format_dir + "/hdfs-site.xml", files.hdfs_site);
+    }
     // Log4j output of the daemons goes to their stderr, which is their log file.
 }
 

@@ -270,10 +270,12 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node) {
     files.spark_env = env;
 
     if (plan.hdfs) {
-        files.core_site =
-            xml_configuration(property("fs.defaultFS", plan.hdfs_url) + owner_only_umask() +
-                              property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp")) +
-                              kerberos_core_properties(plan) + kerberos_http_properties(plan));
+        const std::string core = property("fs.defaultFS", plan.hdfs_url) + owner_only_umask() +
+                                 property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp"));
+        files.core_site = xml_configuration(core + kerberos_core_properties(plan) +
+                                            kerberos_http_properties(plan));
+        if (plan.kerberos && !node.namenode_dir.empty())
+            files.format_core_site = xml_configuration(core);
         const NodePlan& leader = plan.leader();
         std::string hdfs = property("dfs.replication", std::to_string(plan.replication));
         hdfs += property("dfs.namenode.rpc-address",

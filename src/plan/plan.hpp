@@ -195,7 +195,12 @@ struct ConfigFiles {
     std::string core_site;       // core-site.xml
     std::string hdfs_site;       // hdfs-site.xml
     std::string ssl_server;      // ssl-server.xml (with Kerberos: the HTTPS endpoints' keystore)
+    // With Kerberos, on the leader: the core-site.xml of the namenode format (in
+    // kFormatConfSubdir, next to the same hdfs-site.xml). Formatting writes an empty namespace
+    // to a local directory and needs no login, so it need not wait for the KDC.
+    std::string format_core_site;
 };
+constexpr const char* kFormatConfSubdir = "format";
 
 ConfigFiles render_configs(const Plan& plan, const NodePlan& node);
 

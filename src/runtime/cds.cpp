@@ -24,6 +24,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kMasterClass = "org.apache.spark.deploy.master.Master";
 constexpr const char* kWorkerClass = "org.apache.spark.deploy.worker.Worker";
+constexpr const char* kKdcProgram = "spark-slurm-kdc";
+// Where, in the cache, the KDC keeps its compiled program (SPARK_SLURM_KDC_CLASSES).
+constexpr const char* kKdcClassesDir = "kdc-classes";
 // Bumped when the options or the naming change, so that older archives become stale.
 constexpr const char* kFormat = "spark-slurm-cds-1";
 // A dynamic archive starts with 0xf00baba8 (JDK 17 CDS_DYNAMIC_ARCHIVE_MAGIC), little-endian.
@@ -88,6 +91,39 @@ bool contains(const std::string& text, const char* what) {
     return text.find(what) != std::string::npos;
 }
 
+// On Hadoop's class path, from its `hdfs classpath`.
+bool is_hdfs(CdsTarget target) {
+    return target == CdsTarget::Namenode || target == CdsTarget::Datanode ||
+           target == CdsTarget::Kdc;
+}
+
+const char* options_variable(CdsTarget target) {
+    switch (target) {
+        case CdsTarget::SparkMaster:
+            return "SPARK_MASTER_OPTS";
+        case CdsTarget::SparkWorker:
+            return "SPARK_WORKER_OPTS";
+        case CdsTarget::Namenode:
+            return "HDFS_NAMENODE_OPTS";
+        case CdsTarget::Datanode:
+            return "HDFS_DATANODE_OPTS";
+        case CdsTarget::Kdc:
+            return "SPARK_SLURM_KDC_OPTS";
+    }
+    return "";
+}
+
+// Why the HDFS daemons of `hadoop_home` cannot get archives ("" when they can).
+std::string hdfs_cds_problem(const std::string& hadoop_home, const Environment& inherited) {
+    if (hadoop_home.empty()) return "no HADOOP_HOME";
+    if (!get(inherited, "HADOOP_CLASSPATH").empty())
+        return "HADOOP_CLASSPATH is set; archives need the Hadoop jars first";
+    if (!contains(read_file(fs::path(hadoop_home) / "bin/hdfs"), kHdfsJarsFirstMarker))
+        return "its bin/hdfs puts conf directories before the jars, as Hadoop's own scripts "
+               "do (the one of scripts/install-spark-hadoop does not)";
+    return "";
+}
+
 std::string line_with(const std::string& text, const char* what) {
     auto at = text.find(what);
     if (at == std::string::npos) return "";
@@ -116,19 +152,55 @@ std::string private_dir_problem(const fs::path& dir) {
 }  // namespace
 
 const char* cds_file_stem(CdsTarget target) {
-    return target == CdsTarget::SparkMaster ? "spark-master" : "spark-worker";
+    switch (target) {
+        case CdsTarget::SparkMaster:
+            return "spark-master";
+        case CdsTarget::SparkWorker:
+            return "spark-worker";
+        case CdsTarget::Namenode:
+            return "hdfs-namenode";
+        case CdsTarget::Datanode:
+            return "hdfs-datanode";
+        case CdsTarget::Kdc:
+            return "kdc";
+    }
+    return "unknown";
 }
 
 const char* cds_display_name(CdsTarget target) {
-    return target == CdsTarget::SparkMaster ? "spark master" : "spark worker";
+    switch (target) {
+        case CdsTarget::SparkMaster:
+            return "spark master";
+        case CdsTarget::SparkWorker:
+            return "spark worker";
+        case CdsTarget::Namenode:
+            return "hdfs namenode";
+        case CdsTarget::Datanode:
+            return "hdfs datanode";
+        case CdsTarget::Kdc:
+            return "kerberos kdc";
+    }
+    return "unknown";
 }
 
-std::optional<CdsTarget> cds_target(const Invocation& invocation) {
-    if (invocation.install != Install::Spark || !invocation.command.empty() ||
-        invocation.tool != "spark-class" || invocation.args.empty())
-        return std::nullopt;
-    if (invocation.args.front() == kMasterClass) return CdsTarget::SparkMaster;
-    if (invocation.args.front() == kWorkerClass) return CdsTarget::SparkWorker;
+std::optional<CdsUse> cds_use(const Invocation& invocation) {
+    if (invocation.install == Install::Hadoop && !invocation.command.empty() &&
+        fs::path(invocation.command.front()).filename() == kKdcProgram)
+        return CdsUse{CdsTarget::Kdc};
+    if (!invocation.command.empty() || invocation.args.empty()) return std::nullopt;
+    const std::string& first = invocation.args.front();
+    if (invocation.install == Install::Spark && invocation.tool == "spark-class") {
+        if (first == kMasterClass) return CdsUse{CdsTarget::SparkMaster};
+        if (first == kWorkerClass) return CdsUse{CdsTarget::SparkWorker};
+    }
+    if (invocation.install == Install::Hadoop && invocation.tool == "hdfs") {
+        if (first == "datanode" && invocation.args.size() == 1) return CdsUse{CdsTarget::Datanode};
+        if (first == "namenode" && invocation.args.size() == 1) return CdsUse{CdsTarget::Namenode};
+        if (first == "namenode" && invocation.args.at(1) == "-format")
+            return CdsUse{CdsTarget::Namenode, CdsHelper::Format};
+        if (first == "dfsadmin" || first == "fetchdt")
+            return CdsUse{CdsTarget::Namenode, CdsHelper::Client};
+    }
     return std::nullopt;
 }
 
@@ -155,7 +227,7 @@ std::string cds_archive_name(CdsTarget target, const std::string& key, std::uint
 }
 
 std::optional<CdsArchiveName> parse_cds_archive_name(const std::string& name) {
-    for (CdsTarget target : {CdsTarget::SparkMaster, CdsTarget::SparkWorker}) {
+    for (CdsTarget target : kCdsTargets) {
         const std::string stem = std::string(cds_file_stem(target)) + "-";
         if (name.rfind(stem, 0) != 0 || name.size() < stem.size() + 16 + 2 + 4 ||
             !name.ends_with(".jsa"))
@@ -189,15 +261,25 @@ std::vector<std::string> cds_jvm_options(CdsMode mode, const std::string& archiv
             "-Xlog:cds+dynamic=info:file=" + log_file};
 }
 
-void apply_cds(Invocation& invocation, CdsTarget target,
-               const std::vector<std::string>& jvm_options, const std::string& spark_home) {
-    const std::string variable =
-        target == CdsTarget::SparkMaster ? "SPARK_MASTER_OPTS" : "SPARK_WORKER_OPTS";
-    std::string& options = invocation.environment[variable];
+std::string cds_class_path(CdsTarget target, const std::string& install_home) {
+    return install_home + (is_hdfs(target) ? "/share/hadoop/lib/*" : "/jars/*");
+}
+
+void apply_cds(Invocation& invocation, const CdsUse& use,
+               const std::vector<std::string>& jvm_options, const std::string& install_home) {
+    const CdsTarget target = use.target;
+    std::string& options =
+        invocation.environment[use.helper == CdsHelper::Client ? "HADOOP_CLIENT_OPTS"
+                                                               : options_variable(target)];
     for (const auto& option : jvm_options) options += (options.empty() ? "" : " ") + option;
-    // Jars before the conf dir that spark-class puts first: the JVM cannot archive from a class
+    // Jars before the conf dirs that the scripts put first: the JVM cannot archive from a class
     // path with a non-empty directory ahead of the jars (and refuses the archive otherwise).
-    invocation.environment["SPARK_DAEMON_CLASSPATH"] = spark_home + "/jars/*";
+    if (is_hdfs(target)) {
+        invocation.environment["HADOOP_CLASSPATH"] = cds_class_path(target, install_home);
+        invocation.environment["HADOOP_USER_CLASSPATH_FIRST"] = "true";
+    } else {
+        invocation.environment["SPARK_DAEMON_CLASSPATH"] = cds_class_path(target, install_home);
+    }
 }
 
 std::string cds_archive_problem(const std::string& path, std::uintmax_t expected_size,
@@ -255,32 +337,65 @@ std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings) {
         log::info("CDS: off (cannot tell which Java install runs the daemons)");
         return std::nullopt;
     }
-    return CdsCache(dir, std::move(java), settings.spark_home);
+    return CdsCache(dir, std::move(java), settings.spark_home, settings.hadoop_home,
+                    hdfs_cds_problem(settings.hadoop_home, settings.inherited));
+}
+
+const std::string& CdsCache::install_home(CdsTarget target) const {
+    return is_hdfs(target) ? hadoop_home_ : spark_home_;
 }
 
 Invocation CdsCache::prepare(const Invocation& invocation) {
-    auto target = cds_target(invocation);
-    if (!target) return invocation;
+    auto use = cds_use(invocation);
+    if (!use) return invocation;
+    if (is_hdfs(use->target) && !hdfs_problem_.empty()) {
+        if (!hdfs_problem_told_) log::info("CDS: none for HDFS: {}", hdfs_problem_);
+        hdfs_problem_told_ = true;
+        return invocation;
+    }
     auto tmp = invocation.environment.find("TMPDIR");
     // The log file goes into an -Xlog option, whose syntax reserves these.
     if (tmp == invocation.environment.end() ||
         tmp->second.find_first_of(":,=\" ") != std::string::npos ||
         dir_.find_first_of(":,=\" ") != std::string::npos)
         return invocation;
-    auto entry = entries_.find(*target);
-    if (entry == entries_.end())
-        entry = entries_.emplace(*target, decide(*target, tmp->second)).first;
+    auto found = entries_.find(use->target);
+    if (found == entries_.end())
+        found = entries_.emplace(use->target, decide(use->target, tmp->second)).first;
+    Entry& entry = found->second;
     Invocation with = invocation;
-    apply_cds(with, *target,
-              cds_jvm_options(entry->second.mode, entry->second.archive, entry->second.log_file),
-              spark_home_);
+    if (use->target == CdsTarget::Kdc) {
+        const fs::path classes = fs::path(dir_) / kKdcClassesDir;
+        if (::mkdir(classes.c_str(), 0700) == 0 || errno == EEXIST)
+            with.environment["SPARK_SLURM_KDC_CLASSES"] = classes.string();
+    }
+    if (use->helper == CdsHelper::None) {
+        apply_cds(with, *use, cds_jvm_options(entry.mode, entry.archive, entry.log_file),
+                  install_home(use->target));
+    } else if (entry.mode == CdsMode::Use) {
+        // A run of a few seconds: it maps the daemon's archive, never writes one, since a
+        // failed dump at exit would be a failed format or token fetch.
+        entry.helper_log_file = tmp->second + "/cds-" + cds_file_stem(use->target) + "-helper.log";
+        if (use->helper == CdsHelper::Format) {
+            log::info("CDS: the namenode format maps the {}'s class archive",
+                      cds_display_name(use->target));
+        } else if (!client_helpers_told_) {
+            // Once: dfsadmin runs every second or so until the datanodes are live.
+            log::info("CDS: HDFS client helpers (dfsadmin, fetchdt) map the {}'s class archive",
+                      cds_display_name(use->target));
+            client_helpers_told_ = true;
+        }
+        apply_cds(with, *use, cds_jvm_options(CdsMode::Use, entry.archive, entry.helper_log_file),
+                  install_home(use->target));
+    }
     return with;
 }
 
 CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
-    const std::string class_path = spark_home_ + "/jars/*";
+    const std::string class_path = cds_class_path(target, install_home(target));
     Entry entry;
-    entry.key = cds_key({target, java_, class_path, jar_listing(fs::path(spark_home_) / "jars")});
+    entry.key =
+        cds_key({target, java_, class_path, jar_listing(fs::path(class_path).parent_path())});
     entry.log_file = log_dir + "/cds-" + cds_file_stem(target) + ".log";
     unsigned others = 0;
     std::error_code error;
@@ -307,7 +422,10 @@ CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
     entry.archive = fmt::format("{}/{}-{}.tmp.{}.{}", dir_, cds_file_stem(target), entry.key,
                                 host_name(), ::getpid());
     log::info("CDS: no class archive for the {}{}; it writes one when it stops (into {})",
-              cds_display_name(target), others ? " (only for other Java or Spark installs)" : "",
+              cds_display_name(target),
+              others ? fmt::format(" (only for other Java or {} installs)",
+                                   is_hdfs(target) ? "Hadoop" : "Spark")
+                     : std::string(),
               dir_);
     return entry;
 }
@@ -344,35 +462,49 @@ void CdsCache::keep(CdsTarget target, const Entry& entry) {
               cds_display_name(target), size >> 20, final_path.string());
 }
 
+void CdsCache::forget_if_refused(CdsTarget target, const Entry& entry,
+                                 const std::string& log_file) {
+    std::error_code error;
+    if (log_file.empty() || !fs::exists(log_file, error)) return;
+    const std::string log = read_file(log_file);
+    if (!contains(log, kRejectedLine) || !fs::exists(entry.archive, error)) return;
+    fs::remove(entry.archive, error);
+    log::warn(
+        "CDS: the {}'s JVM refused the class archive {} ({}); removed it, the next run writes a "
+        "new one",
+        cds_display_name(target), entry.archive, line_with(log, kRejectedLine));
+}
+
 void CdsCache::finish() {
     std::error_code error;
     for (const auto& [target, entry] : entries_) {
+        if (entry.mode == CdsMode::Use) {
+            forget_if_refused(target, entry, entry.helper_log_file);
+            forget_if_refused(target, entry, entry.log_file);
+            continue;
+        }
         if (!fs::exists(entry.log_file, error)) continue;  // never started
-        const std::string log = read_file(entry.log_file);
-        if (entry.mode == CdsMode::Dump) {
-            if (contains(log, kWrittenLine) && fs::exists(entry.archive, error)) {
-                keep(target, entry);
-            } else {
-                fs::remove(entry.archive, error);
-                log::info(
-                    "CDS: the {} wrote no class archive (it did not stop cleanly); the "
-                    "next run tries again",
-                    cds_display_name(target));
-            }
-        } else if (contains(log, kRejectedLine)) {
+        if (contains(read_file(entry.log_file), kWrittenLine) && fs::exists(entry.archive, error)) {
+            keep(target, entry);
+        } else {
             fs::remove(entry.archive, error);
-            log::warn(
-                "CDS: the {}'s JVM refused the class archive {} ({}); removed it, the next "
-                "run writes a new one",
-                cds_display_name(target), entry.archive, line_with(log, kRejectedLine));
+            log::info(
+                "CDS: the {} wrote no class archive (it did not stop cleanly); the next run "
+                "tries again",
+                cds_display_name(target));
         }
     }
     const auto now = fs::file_time_type::clock::now();
-    for (const auto& file : fs::directory_iterator(dir_, error)) {
-        if (file.path().filename().string().find(".tmp.") == std::string::npos) continue;
-        auto written = fs::last_write_time(file.path(), error);
-        if (!error && now - written > kStaleTemporary) fs::remove(file.path(), error);
-    }
+    auto clear_stale = [&](const fs::path& dir, const std::string& marker) {
+        for (const auto& file : fs::directory_iterator(dir, error)) {
+            if (file.path().filename().string().find(marker) == std::string::npos) continue;
+            auto written = fs::last_write_time(file.path(), error);
+            if (!error && now - written > kStaleTemporary) fs::remove_all(file.path(), error);
+        }
+    };
+    clear_stale(dir_, ".tmp.");
+    // What a KDC killed while compiling left (spark-slurm-kdc's staging directories).
+    clear_stale(fs::path(dir_) / kKdcClassesDir, ".compiling.");
 }
 
 }  // namespace spark_slurm

@@ -188,6 +188,9 @@ DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node) {
     spec.invocation.args = {"namenode", "-format", "-nonInteractive"};
     // After HADOOP_OPTS on the command line: its -Xmx wins over the namenode's.
     spec.invocation.environment["HDFS_NAMENODE_OPTS"] = kHelperJvmOptions;
+    // No login to format: the conf without Kerberos, so that it runs while the KDC starts.
+    if (plan.kerberos)
+        spec.invocation.environment["HADOOP_CONF_DIR"] = node.conf_dir + "/" + kFormatConfSubdir;
     spec.log_file = log_path(plan, node, "hdfs-namenode-format");
     return spec;
 }
@@ -210,21 +213,21 @@ DaemonSpec fetch_token_spec(const Plan& plan, const NodePlan& node) {
     return spec;
 }
 
-std::string kdc_program() {
+KdcProgram kdc_program() {
     const auto self = own_executable_path();
-    if (!self) return "spark-slurm-kdc";
-    return (std::filesystem::path(*self).parent_path().parent_path() /
-            "libexec/spark-slurm/spark-slurm-kdc")
-        .string();
+    const auto prefix =
+        self ? std::filesystem::path(*self).parent_path().parent_path() : std::filesystem::path();
+    return {(prefix / "libexec/spark-slurm/spark-slurm-kdc").string(),
+            (prefix / "share/spark-slurm/kdc/SparkSlurmKdc.java").string()};
 }
 
-DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const std::string& program) {
+DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const KdcProgram& program) {
     DaemonSpec spec{Daemon::Kdc, {}, log_path(plan, node, file_name(Daemon::Kdc))};
     Invocation& invocation = spec.invocation;
     const KerberosNames names = kerberos_names(plan);
     const std::string instance = fmt::format("job{}", plan.job_id);
     invocation.install = Install::Hadoop;
-    invocation.command = {program,
+    invocation.command = {program.script,
                           names.realm,
                           node.address,
                           std::to_string(node.ports.kdc),
@@ -237,12 +240,12 @@ DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const std::string& p
     invocation.binds = node_binds(plan, node);
     // In a container the KDC runs on the image's Java and Hadoop: it needs the launcher's own
     // script and its Java source, bound where they are on the host.
-    if (std::filesystem::path(program).is_absolute()) {
-        const auto program_dir = std::filesystem::path(program).parent_path();
-        invocation.binds.push_back(program_dir.string());
-        invocation.binds.push_back(
-            (program_dir / "../../share/spark-slurm/kdc").lexically_normal().string());
+    for (const auto& file : {program.script, program.source}) {
+        if (std::filesystem::path(file).is_absolute())
+            invocation.binds.push_back(std::filesystem::path(file).parent_path().string());
     }
+    invocation.environment["SPARK_SLURM_KDC_SOURCE"] = program.source;
+    invocation.environment["SPARK_SLURM_KDC_SAVED_KEYS"] = names.saved_keys;
     invocation.working_dir = node.work_dir;
     invocation.environment["SPARK_SLURM_KDC_OPTS"] =
         "-Xmx256m -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Djava.io.tmpdir=" + node.tmp_dir;

@@ -38,14 +38,19 @@ DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node);
 // `hdfs dfsadmin ARGS...` against this cluster's namenode, as the leader runs it.
 DaemonSpec dfsadmin_spec(const Plan& plan, const NodePlan& node, std::vector<std::string> args);
 
-// The job's KDC: `program` (libexec/spark-slurm/spark-slurm-kdc of the installed launcher, which
-// runs src/kdc/SparkSlurmKdc.java with the Hadoop install's Kerby jars) on the leader's address
-// and KDC port, exporting every principal's keytab and the HTTPS keystore into the credentials
-// directory. The keystore password and its names travel in the environment, never in argv.
-DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const std::string& program);
+// The KDC's program as the launcher is installed: libexec/spark-slurm/spark-slurm-kdc runs
+// share/spark-slurm/kdc/SparkSlurmKdc.java (`source`, which the script is told) with the Hadoop
+// install's Kerby jars.
+struct KdcProgram {
+    std::string script;
+    std::string source;
+};
+KdcProgram kdc_program();
 
-// Where the installed launcher keeps the KDC's program: next to its own bin/.
-std::string kdc_program();
+// The job's KDC, on the leader's address and KDC port, exporting every principal's keytab and
+// the HTTPS keystore into the credentials directory, and the realm's keys into saved_keys (for a
+// restart). The keystore password and its names travel in the environment, never in argv.
+DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const KdcProgram& program);
 
 // `hdfs fetchdt`: the leader, logged in as the owner, fetches the HDFS delegation token that
 // the executors read HDFS with (kerberos_names(plan).token_file).

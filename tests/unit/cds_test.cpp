@@ -62,30 +62,67 @@ TEST(Cds, ArchiveNamesCarryDaemonKeyAndSize) {
     EXPECT_EQ(parsed->target, CdsTarget::SparkWorker);
     EXPECT_EQ(parsed->key, "0123456789abcdef");
     EXPECT_EQ(parsed->size, 42u);
+    for (CdsTarget target : kCdsTargets) {
+        auto each = parse_cds_archive_name(cds_archive_name(target, "0123456789abcdef", 7));
+        ASSERT_TRUE(each) << cds_file_stem(target);
+        EXPECT_EQ(each->target, target);
+    }
     for (const char* junk :
          {"spark-worker-0123456789abcdef.tmp.node1.77", "spark-master-0123456789abcdef-.jsa",
           "spark-master-0123456789abcdeg-1.jsa", "spark-master-0123456789abcdef-1x.jsa",
-          "hdfs-namenode-0123456789abcdef-1.jsa", "spark-master-0123456789abcdef-1.jsa.old"})
+          "hdfs-journalnode-0123456789abcdef-1.jsa", "spark-master-0123456789abcdef-1.jsa.old"})
         EXPECT_FALSE(parse_cds_archive_name(junk)) << junk;
 }
 
-TEST(Cds, OnlyTheSparkDaemonsHaveArchives) {
-    EXPECT_EQ(cds_target(master_invocation("/t")), CdsTarget::SparkMaster);
+Invocation hdfs_invocation(std::vector<std::string> args, const std::string& tmp = "/t") {
+    Invocation invocation;
+    invocation.install = Install::Hadoop;
+    invocation.tool = "hdfs";
+    invocation.args = std::move(args);
+    invocation.environment = {{"TMPDIR", tmp}};
+    return invocation;
+}
+
+Invocation kdc_invocation(const std::string& tmp = "/t") {
+    Invocation invocation;
+    invocation.install = Install::Hadoop;
+    invocation.command = {"/opt/spark-slurm/libexec/spark-slurm/spark-slurm-kdc",
+                          "JOB1.SPARK-SLURM"};
+    invocation.environment = {{"TMPDIR", tmp}, {"SPARK_SLURM_KDC_OPTS", "-Xmx256m"}};
+    return invocation;
+}
+
+TEST(Cds, TheDaemonsAndTheKdcHaveArchivesAndTheFormatMapsTheNamenodes) {
+    EXPECT_EQ(cds_use(master_invocation("/t")), (CdsUse{CdsTarget::SparkMaster}));
     Invocation worker = master_invocation("/t");
     worker.args.front() = "org.apache.spark.deploy.worker.Worker";
-    EXPECT_EQ(cds_target(worker), CdsTarget::SparkWorker);
-    Invocation namenode;
-    namenode.install = Install::Hadoop;
-    namenode.tool = "hdfs";
-    namenode.args = {"namenode"};
-    EXPECT_FALSE(cds_target(namenode));
+    EXPECT_EQ(cds_use(worker), (CdsUse{CdsTarget::SparkWorker}));
+    EXPECT_EQ(cds_use(hdfs_invocation({"namenode"})), (CdsUse{CdsTarget::Namenode}));
+    EXPECT_EQ(cds_use(hdfs_invocation({"datanode"})), (CdsUse{CdsTarget::Datanode}));
+    EXPECT_EQ(cds_use(hdfs_invocation({"namenode", "-format", "-nonInteractive"})),
+              (CdsUse{CdsTarget::Namenode, CdsHelper::Format}));
+    EXPECT_EQ(cds_use(kdc_invocation()), (CdsUse{CdsTarget::Kdc}));
+    Invocation other_program = kdc_invocation();
+    other_program.command.front() = "/usr/bin/spark-slurm-kdc-not";
+    EXPECT_FALSE(cds_use(other_program));
+    EXPECT_EQ(cds_use(hdfs_invocation({"dfsadmin", "-report", "-live"})),
+              (CdsUse{CdsTarget::Namenode, CdsHelper::Client}));
+    EXPECT_EQ(cds_use(hdfs_invocation({"fetchdt", "--renewer", "u", "/t/token"})),
+              (CdsUse{CdsTarget::Namenode, CdsHelper::Client}));
+    // Other commands and anything else: none.
+    EXPECT_FALSE(cds_use(hdfs_invocation({"dfs", "-ls", "/"})));
+    EXPECT_FALSE(cds_use(hdfs_invocation({"namenode", "-rollback"})));
+    EXPECT_FALSE(cds_use(hdfs_invocation({})));
+    Invocation spark_hdfs = hdfs_invocation({"namenode"});
+    spark_hdfs.install = Install::Spark;
+    EXPECT_FALSE(cds_use(spark_hdfs));
     Invocation submit;
     submit.tool = "spark-submit";
     submit.args = {"--class", "org.apache.spark.sql.connect.service.SparkConnectServer"};
-    EXPECT_FALSE(cds_target(submit));
+    EXPECT_FALSE(cds_use(submit));
     Invocation driver;
     driver.command = {"spark-class", "org.apache.spark.deploy.master.Master"};
-    EXPECT_FALSE(cds_target(driver));
+    EXPECT_FALSE(cds_use(driver));
 }
 
 TEST(Cds, OptionsMapOrWriteAnArchive) {
@@ -104,15 +141,32 @@ TEST(Cds, OptionsMapOrWriteAnArchive) {
 TEST(Cds, OptionsGoIntoEachDaemonsOwnVariableWithTheJarsFirst) {
     Invocation master = master_invocation("/t");
     master.environment["SPARK_MASTER_OPTS"] = "-Dmine=1";
-    apply_cds(master, CdsTarget::SparkMaster, {"-Xshare:auto", "-XX:+VerifySharedSpaces"},
+    apply_cds(master, {CdsTarget::SparkMaster}, {"-Xshare:auto", "-XX:+VerifySharedSpaces"},
               "/opt/spark");
     EXPECT_EQ(master.environment["SPARK_MASTER_OPTS"],
               "-Dmine=1 -Xshare:auto -XX:+VerifySharedSpaces");
     EXPECT_EQ(master.environment["SPARK_DAEMON_CLASSPATH"], "/opt/spark/jars/*");
     EXPECT_FALSE(master.environment.contains("SPARK_WORKER_OPTS"));
     Invocation worker = master_invocation("/t");
-    apply_cds(worker, CdsTarget::SparkWorker, {"-Xshare:auto"}, "/opt/spark");
+    apply_cds(worker, {CdsTarget::SparkWorker}, {"-Xshare:auto"}, "/opt/spark");
     EXPECT_EQ(worker.environment["SPARK_WORKER_OPTS"], "-Xshare:auto");
+
+    Invocation format = hdfs_invocation({"namenode", "-format"});
+    format.environment["HDFS_NAMENODE_OPTS"] = "-Xmx256m";
+    apply_cds(format, {CdsTarget::Namenode, CdsHelper::Format}, {"-Xshare:auto"}, "/opt/hadoop");
+    EXPECT_EQ(format.environment["HDFS_NAMENODE_OPTS"], "-Xmx256m -Xshare:auto");
+    EXPECT_EQ(format.environment["HADOOP_CLASSPATH"], "/opt/hadoop/share/hadoop/lib/*");
+    EXPECT_EQ(format.environment["HADOOP_USER_CLASSPATH_FIRST"], "true");
+    EXPECT_FALSE(format.environment.contains("SPARK_DAEMON_CLASSPATH"));
+    Invocation datanode = hdfs_invocation({"datanode"});
+    apply_cds(datanode, {CdsTarget::Datanode}, {"-Xshare:auto"}, "/opt/hadoop");
+    EXPECT_EQ(datanode.environment["HDFS_DATANODE_OPTS"], "-Xshare:auto");
+    EXPECT_FALSE(datanode.environment.contains("HDFS_NAMENODE_OPTS"));
+    Invocation dfsadmin = hdfs_invocation({"dfsadmin", "-report"});
+    dfsadmin.environment["HADOOP_CLIENT_OPTS"] = "-XX:-UsePerfData";
+    apply_cds(dfsadmin, {CdsTarget::Namenode, CdsHelper::Client}, {"-Xshare:auto"}, "/opt/hadoop");
+    EXPECT_EQ(dfsadmin.environment["HADOOP_CLIENT_OPTS"], "-XX:-UsePerfData -Xshare:auto");
+    EXPECT_FALSE(dfsadmin.environment.contains("HDFS_NAMENODE_OPTS"));
 }
 
 TEST(Cds, CacheDirectoryFollowsXdgThenHome) {
@@ -134,6 +188,11 @@ class CdsFiles : public ::testing::Test {
         fs::create_directories(root_ / "tmp");
         write(root_ / "spark/jars/spark-core.jar", "jar");
         write(root_ / "java/release", "JAVA_VERSION=\"17.0.15\"\n");
+        fs::create_directories(root_ / "hadoop/share/hadoop/lib");
+        fs::create_directories(root_ / "hadoop/bin");
+        write(root_ / "hadoop/share/hadoop/lib/hadoop-hdfs.jar", "jar");
+        write(root_ / "hadoop/bin/hdfs", std::string("#!/bin/bash\n# ") + kHdfsJarsFirstMarker);
+        settings_.hadoop_home = (root_ / "hadoop").string();
         settings_.kind = RuntimeChoice::None;
         settings_.spark_home = (root_ / "spark").string();
         settings_.java_home = (root_ / "java").string();
@@ -155,8 +214,11 @@ class CdsFiles : public ::testing::Test {
             if (file.path().extension() == ".jsa") found.push_back(file.path());
         return found;
     }
-    static std::string option_with(const Invocation& invocation, const std::string& prefix) {
-        const std::string opts = invocation.environment.at("SPARK_MASTER_OPTS");
+    static std::string option_with(const Invocation& invocation, const std::string& prefix,
+                                   const std::string& variable = "SPARK_MASTER_OPTS") {
+        auto found = invocation.environment.find(variable);
+        if (found == invocation.environment.end()) return "";
+        const std::string& opts = found->second;
         auto at = opts.find(prefix);
         if (at == std::string::npos) return "";
         auto end = opts.find(' ', at);
@@ -241,6 +303,103 @@ TEST_F(CdsFiles, ANewSparkGetsItsOwnArchiveAndOnlyTheNewestOthersStay) {
     }
     const auto kept = archives();
     EXPECT_EQ(std::count(kept.begin(), kept.end(), first), 0) << "the oldest was not removed";
+}
+
+// One run of the leader's HDFS: the format (when asked), then the namenode, which writes `bytes`
+// at exit when told to.
+struct HdfsRun {
+    Invocation format;
+    Invocation namenode;
+};
+
+TEST_F(CdsFiles, TheNamenodeWritesItsArchiveAndTheNextFormatAndNamenodeMapIt) {
+    auto hdfs_run = [this](const std::optional<std::string>& bytes) {
+        auto cache = CdsCache::open(settings_);
+        EXPECT_TRUE(cache);
+        HdfsRun run{cache->prepare(hdfs_invocation({"namenode", "-format"}, tmp())),
+                    cache->prepare(hdfs_invocation({"namenode"}, tmp()))};
+        auto dump = option_with(run.namenode, "-XX:ArchiveClassesAtExit=", "HDFS_NAMENODE_OPTS");
+        if (!dump.empty() && bytes) {
+            write(dump, *bytes);
+            write(root_ / "tmp/cds-hdfs-namenode.log", "Written dynamic archive\n");
+        }
+        cache->finish();
+        return run;
+    };
+    HdfsRun first = hdfs_run(archive_bytes());
+    // No archive yet: the format runs as it would without CDS; it never writes one.
+    EXPECT_EQ(first.format.environment,
+              hdfs_invocation({"namenode", "-format"}, tmp()).environment);
+    EXPECT_EQ(first.namenode.environment.at("HADOOP_CLASSPATH"),
+              settings_.hadoop_home + "/share/hadoop/lib/*");
+    ASSERT_EQ(archives().size(), 1u);
+    EXPECT_THAT(archives().front().filename().string(), ::testing::StartsWith("hdfs-namenode-"));
+
+    HdfsRun second = hdfs_run(std::nullopt);
+    const std::string archive = archives().front().string();
+    EXPECT_EQ(option_with(second.format, "-XX:SharedArchiveFile=", "HDFS_NAMENODE_OPTS"), archive);
+    EXPECT_EQ(option_with(second.format, "-XX:ArchiveClassesAtExit=", "HDFS_NAMENODE_OPTS"), "");
+    EXPECT_EQ(option_with(second.namenode, "-XX:SharedArchiveFile=", "HDFS_NAMENODE_OPTS"),
+              archive);
+    EXPECT_EQ(second.format.environment.at("HADOOP_USER_CLASSPATH_FIRST"), "true");
+    {
+        auto cache = CdsCache::open(settings_);
+        Invocation report = cache->prepare(hdfs_invocation({"dfsadmin", "-report"}, tmp()));
+        EXPECT_EQ(option_with(report, "-XX:SharedArchiveFile=", "HADOOP_CLIENT_OPTS"), archive);
+        EXPECT_EQ(option_with(report, "-XX:ArchiveClassesAtExit=", "HADOOP_CLIENT_OPTS"), "");
+    }
+
+    // What the format's JVM refused goes, as the daemon's would.
+    write(root_ / "tmp/cds-hdfs-namenode-helper.log",
+          "[warning][cds,dynamic] Unable to use shared archive. The top archive failed\n");
+    auto cache = CdsCache::open(settings_);
+    cache->prepare(hdfs_invocation({"namenode", "-format"}, tmp()));
+    cache->finish();
+    EXPECT_TRUE(archives().empty());
+}
+
+TEST_F(CdsFiles, StockHadoopScriptsOrAUsersClassPathGetNoHdfsArchives) {
+    write(root_ / "hadoop/bin/hdfs", "#!/bin/bash\n# Apache Hadoop's own\n");
+    auto cache = CdsCache::open(settings_);
+    ASSERT_TRUE(cache);
+    const Invocation datanode = hdfs_invocation({"datanode"}, tmp());
+    EXPECT_EQ(cache->prepare(datanode).environment, datanode.environment);
+    // Spark's daemons still get theirs.
+    EXPECT_NE(option_with(cache->prepare(master_invocation(tmp())), "-XX:ArchiveClassesAtExit="),
+              "");
+
+    write(root_ / "hadoop/bin/hdfs", std::string("#!/bin/bash\n# ") + kHdfsJarsFirstMarker);
+    settings_.inherited["HADOOP_CLASSPATH"] = "/site/extra.jar";
+    cache = CdsCache::open(settings_);
+    ASSERT_TRUE(cache);
+    EXPECT_EQ(cache->prepare(datanode).environment, datanode.environment);
+    settings_.inherited.erase("HADOOP_CLASSPATH");
+    cache = CdsCache::open(settings_);
+    EXPECT_NE(
+        option_with(cache->prepare(datanode), "-XX:ArchiveClassesAtExit=", "HDFS_DATANODE_OPTS"),
+        "");
+}
+
+TEST_F(CdsFiles, TheKdcGetsAnArchiveAndAPrivateDirectoryForItsCompiledProgram) {
+    auto kdc_cache = CdsCache::open(settings_);
+    ASSERT_TRUE(kdc_cache);
+    Invocation kdc = kdc_cache->prepare(kdc_invocation(tmp()));
+    const std::string classes = kdc.environment.at("SPARK_SLURM_KDC_CLASSES");
+    EXPECT_EQ(classes, (cache() / "kdc-classes").string());
+    EXPECT_EQ(fs::status(classes).permissions() & fs::perms::all, fs::perms::owner_all);
+    EXPECT_THAT(
+        kdc.environment.at("SPARK_SLURM_KDC_OPTS"),
+        ::testing::StartsWith("-Xmx256m -XX:ArchiveClassesAtExit=" + cache().string() + "/kdc-"));
+    EXPECT_EQ(kdc.environment.at("HADOOP_CLASSPATH"),
+              settings_.hadoop_home + "/share/hadoop/lib/*");
+    // A staging directory of a KDC killed while compiling goes once it is a day old.
+    const fs::path staging = fs::path(classes) / ".compiling.abc123";
+    fs::create_directories(staging / "sub");
+    kdc_cache->finish();
+    EXPECT_TRUE(fs::exists(staging));
+    fs::last_write_time(staging, fs::file_time_type::clock::now() - std::chrono::hours(25));
+    kdc_cache->finish();
+    EXPECT_FALSE(fs::exists(staging));
 }
 
 TEST_F(CdsFiles, ACacheOthersCanWriteIsNotUsed) {

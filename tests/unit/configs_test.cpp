@@ -68,6 +68,12 @@ TEST(Configs, KerberosLeaderFilesMatchGolden) {
     expect_golden("kerberos-leader/hdfs-site.xml", files.hdfs_site);
     expect_golden("kerberos-leader/ssl-server.xml", files.ssl_server);
     expect_golden("kerberos-leader/krb5.conf", render_krb5_conf(plan));
+    // The format's: no Kerberos (it needs no login, and runs while the KDC starts).
+    expect_golden("kerberos-leader/format/core-site.xml", files.format_core_site);
+    EXPECT_EQ(files.format_core_site.find("kerberos"), std::string::npos);
+    EXPECT_TRUE(render_configs(plan, plan.nodes[1]).format_core_site.empty());
+    const auto without = golden_plan(false);
+    EXPECT_TRUE(render_configs(without, without.nodes[0]).format_core_site.empty());
 }
 
 TEST(Configs, KerberosWorkerFilesMatchGolden) {

@@ -66,6 +66,44 @@ TEST(Services, HdfsDaemonsAndFormat) {
     EXPECT_TRUE(namenode_needs_format("/nonexistent/name"));
 }
 
+// With Kerberos the format reads a conf dir without it (no login, so it runs while the KDC
+// starts); the namenode and the other helpers read the node's.
+TEST(Services, TheKerberosFormatNeedsNoKdc) {
+    PlanInputs inputs = testing::synthetic_inputs(2, {4, 16 * kGiB});
+    inputs.options.hdfs_auth = HdfsAuth::Kerberos;
+    auto plan = make_plan(inputs);
+    const auto& leader = plan.nodes[0];
+    EXPECT_EQ(namenode_format_spec(plan, leader).invocation.environment.at("HADOOP_CONF_DIR"),
+              leader.conf_dir + "/format");
+    EXPECT_EQ(
+        daemon_spec(plan, leader, Daemon::Namenode).invocation.environment.at("HADOOP_CONF_DIR"),
+        leader.conf_dir);
+    inputs.options.hdfs_auth = HdfsAuth::None;
+    auto without = make_plan(inputs);
+    EXPECT_EQ(namenode_format_spec(without, without.nodes[0])
+                  .invocation.environment.at("HADOOP_CONF_DIR"),
+              without.nodes[0].conf_dir);
+}
+
+// The launcher says where the KDC's source and saved keys are; a container sees both programs'
+// directories.
+TEST(Services, TheKdcIsToldItsSourceAndWhereToSaveTheRealmsKeys) {
+    PlanInputs inputs = testing::synthetic_inputs(2, {4, 16 * kGiB});
+    inputs.options.hdfs_auth = HdfsAuth::Kerberos;
+    auto plan = make_plan(inputs);
+    const KdcProgram program{"/opt/ss/libexec/spark-slurm/spark-slurm-kdc",
+                             "/opt/ss/share/spark-slurm/kdc/SparkSlurmKdc.java"};
+    const Invocation kdc = kdc_spec(plan, plan.nodes[0], program).invocation;
+    EXPECT_EQ(kdc.command.front(), program.script);
+    EXPECT_EQ(kdc.environment.at("SPARK_SLURM_KDC_SOURCE"), program.source);
+    EXPECT_EQ(kdc.environment.at("SPARK_SLURM_KDC_SAVED_KEYS"), kerberos_names(plan).saved_keys);
+    EXPECT_THAT(kdc.binds, Contains("/opt/ss/libexec/spark-slurm"));
+    EXPECT_THAT(kdc.binds, Contains("/opt/ss/share/spark-slurm/kdc"));
+    const KdcProgram installed = kdc_program();
+    EXPECT_TRUE(installed.script.ends_with("/libexec/spark-slurm/spark-slurm-kdc"));
+    EXPECT_TRUE(installed.source.ends_with("/share/spark-slurm/kdc/SparkSlurmKdc.java"));
+}
+
 // Issue 15: the short helper JVMs start lean (C1 only, serial GC, small heap); the daemons keep
 // the full JIT.
 TEST(Services, HelperJvmsAreLeanDaemonsAreNot) {

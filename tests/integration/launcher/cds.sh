@@ -1,16 +1,18 @@
 #!/bin/bash
-# cds.sh: class-data sharing archives of the Spark daemons (issue 15) with --runtime none. A first
-# job writes them into the user's cache as its daemons stop; a second starts its daemons from
-# them; with one archive truncated and the other's bytes changed, a third says so once for each
-# (one before the start, one from what the JVM logged), completes, and writes new ones; --no-cds
-# neither uses nor writes any. The cache is the test's own (XDG_CACHE_HOME), not the job user's.
+# cds.sh: class-data sharing archives of the Spark and HDFS daemons (issue 15) with --runtime
+# none. A first job writes them into the user's cache as its four daemons and its KDC stop (the
+# KDC also keeps its compiled program there); a second starts them, the namenode format, dfsadmin
+# and fetchdt from them; with one archive truncated and two others' bytes changed, a third says
+# so once for each (one before the start, two from what the JVMs logged; the namenode's is
+# mapped by the format and the namenode), completes, and writes new ones; --no-cds neither uses
+# nor writes any. The cache is the test's own (XDG_CACHE_HOME).
 SMOKE_NAME=cds
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
 CACHE=$WORK/cache/spark-slurm/cds
 
-# cds_job NAME LAUNCHER_OPTIONS...: a 2-node Spark cluster (no HDFS: its daemons have no
-# archives) whose driver does nothing; sets OUT to the job's output.
+# cds_job NAME LAUNCHER_OPTIONS...: a 2-node Spark and HDFS cluster whose driver does nothing;
+# sets OUT to the job's output.
 cds_job() {
     local name=$1
     shift
@@ -22,7 +24,7 @@ cds_job() {
 #SBATCH -o $WORK/$name.out
 export XDG_CACHE_HOME=$WORK/cache
 srun --ntasks-per-node=1 --cpus-per-task=$SPARK_SLURM_TEST_CPUS_PER_NODE --mpi=pmix \\
-    spark-slurm run --runtime none --no-hdfs $* --ready-timeout 240 -- true
+    spark-slurm run --runtime none $* --ready-timeout 240 -- true
 EOF
     submit "$name.sh"
     wait_done "$JOBID" 600
@@ -30,36 +32,51 @@ EOF
 }
 # count REGEX: how many lines of OUT match
 count() { grep -Ec -- "$1" <<<"$OUT" || true; }
-archive() { find "$CACHE" -name "spark-$1-*.jsa"; }
+archive() { find "$CACHE" -name "$1-*.jsa"; }
+DAEMONS="(spark master|spark worker|hdfs namenode|hdfs datanode|kerberos kdc)"
 
 cds_job first
-[[ $(count 'CDS: no class archive for the spark (master|worker); it writes one when it stops') == 2 ]] ||
-    fail "the first job did not say that its master and worker write archives"
-[[ $(count "CDS: kept the spark (master|worker)'s class archive") == 2 ]] ||
-    fail "the first job kept no archive of its master and worker"
+[[ $(count "CDS: no class archive for the $DAEMONS; it writes one when it stops") == 5 ]] ||
+    fail "the first job did not say that its four daemons and its KDC write archives"
+[[ $(count "CDS: kept the $DAEMONS's class archive") == 5 ]] ||
+    fail "the first job did not keep an archive of each of its four daemons and its KDC"
 [[ $(stat -c %a "$CACHE") == 700 ]] || fail "the cache $CACHE is not private (mode $(stat -c %a "$CACHE"))"
-[[ -n $(archive master) && -n $(archive worker) ]] || fail "no archives in $CACHE: $(ls -la "$CACHE")"
+for daemon in spark-master spark-worker hdfs-namenode hdfs-datanode kdc; do
+    [[ -n $(archive $daemon) ]] || fail "no archive of the $daemon in $CACHE: $(ls -la "$CACHE")"
+done
 [[ -z $(find "$CACHE" -name '*.tmp.*') ]] || fail "temporary archives left in $CACHE"
+[[ -n $(find "$CACHE/kdc-classes" -mindepth 2 -name spark-slurm-kdc.jar) &&
+    -z $(find "$CACHE/kdc-classes" -name '.compiling.*') ]] ||
+    fail "the KDC did not keep its compiled program: $(ls -laR "$CACHE/kdc-classes")"
 
 cds_job second
-[[ $(count 'CDS: the spark (master|worker) starts from the class archive') == 2 ]] ||
+[[ $(count "CDS: the $DAEMONS starts from the class archive") == 5 ]] ||
     fail "the second job's daemons did not start from the archives"
+[[ $(count "CDS: the namenode format maps the hdfs namenode's class archive") == 1 ]] ||
+    fail "the second job's namenode format did not map the namenode's archive"
+[[ $(count "CDS: HDFS client helpers \(dfsadmin, fetchdt\) map the hdfs namenode's class archive") == 1 ]] ||
+    fail "the second job's dfsadmin and fetchdt did not map the namenode's archive"
 [[ $(count 'CDS: (kept|ignoring|the spark .* refused)') == 0 ]] || fail "the second job rewrote or refused an archive"
 grep -rq 'Unable to use shared archive' "$WORK"/spark-slurm-*/logs 2>/dev/null &&
     fail "a JVM of the second job refused its archive"
 
-# Damage: the master's archive loses its end (a JVM mapping it would crash), the worker's gets
-# other bytes at the same size (its CRC no longer matches).
-truncate -s 1M "$(archive master)"
-worker=$(archive worker)
-dd if=/dev/urandom of="$worker" bs=4096 seek=2048 count=64 conv=notrunc status=none
+# Damage: the master's archive loses its end (a JVM mapping it would crash), the worker's and the
+# namenode's get other bytes at the same size (their CRCs no longer match).
+truncate -s 1M "$(archive spark-master)"
+worker=$(archive spark-worker)
+namenode=$(archive hdfs-namenode)
+for damaged in "$worker" "$namenode"; do
+    dd if=/dev/urandom of="$damaged" bs=4096 seek=2048 count=64 conv=notrunc status=none
+done
 cds_job damaged
 [[ $(count 'warning: CDS: ignoring the class archive .* of the spark master: .*truncated') == 1 ]] ||
     fail "the truncated archive of the master was not reported once"
 [[ $(count "warning: CDS: the spark worker's JVM refused the class archive") == 1 ]] ||
     fail "the damaged archive of the worker was not reported once"
+[[ $(count "warning: CDS: the hdfs namenode's JVM refused the class archive") == 1 ]] ||
+    fail "the damaged archive of the namenode (mapped by the format and the namenode) was not reported once"
 [[ $(count "CDS: kept the spark master's class archive") == 1 ]] || fail "no new archive of the master"
-[[ $(archive worker) != "$worker" || ! -e $worker ]] || fail "the refused archive $worker is still there"
+[[ ! -e $worker && ! -e $namenode ]] || fail "a refused archive is still there: $(ls -la "$CACHE")"
 
 before=$(ls -l --time-style=+%s.%N "$CACHE")
 cds_job off --no-cds

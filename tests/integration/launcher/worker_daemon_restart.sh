@@ -23,7 +23,8 @@ job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
 submit job.sh
 wait_for_file "$WORK/ready.marker" 400 "the driver never started"
 # The KDC first: restarted with the realm's saved keys, it must log the datanode in again below.
-kdc=$(pgrep -u "$SPARK_SLURM_TEST_USER" -f SparkSlurmKdc.java) || fail "no KDC running"
+# Its JVM runs the compiled jar of the CDS cache, or the source itself (SparkSlurmKdc.java).
+kdc=$(pgrep -u "$SPARK_SLURM_TEST_USER" -f "java .*SparkSlurmKdc") || fail "no KDC running"
 kill -9 "$kdc"
 wait_file_match "$WORK/job-$JOBID.out" 'node1\]: restarted kerberos kdc' 120
 wait_file_match "$WORK/spark-slurm-$JOBID/logs/node1-kdc.log" 'serving again on .* with the keys of' 120
