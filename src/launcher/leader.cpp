@@ -425,8 +425,8 @@ void Leader::after_work() {
     save_namespace();
 }
 
-// Every helper command is a step of HDFS's start or end (leader_hdfs.cpp): its outcome moves on
-// the phase that started it.
+// Every helper command is a step of HDFS's start or end (leader_hdfs.cpp), one at a time: the
+// token fetch and the format run alongside other phases, so what runs decides, then the phase.
 void Leader::on_helpers_done(const HelperSteps::Outcome& outcome) {
     if (token_ == Token::Fetching) return on_token_fetched(outcome);
     if (formatting_) return on_namespace_formatted(outcome);

@@ -341,6 +341,14 @@ std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings) {
                     hdfs_cds_problem(settings.hadoop_home, settings.inherited));
 }
 
+Invocation CdsCache::with_kdc_classes(const Invocation& invocation) const {
+    Invocation with = invocation;
+    const fs::path classes = fs::path(dir_) / kKdcClassesDir;
+    if (::mkdir(classes.c_str(), 0700) == 0 || errno == EEXIST)
+        with.environment["SPARK_SLURM_KDC_CLASSES"] = classes.string();
+    return with;
+}
+
 const std::string& CdsCache::install_home(CdsTarget target) const {
     return is_hdfs(target) ? hadoop_home_ : spark_home_;
 }
@@ -351,7 +359,8 @@ Invocation CdsCache::prepare(const Invocation& invocation) {
     if (is_hdfs(use->target) && !hdfs_problem_.empty()) {
         if (!hdfs_problem_told_) log::info("CDS: none for HDFS: {}", hdfs_problem_);
         hdfs_problem_told_ = true;
-        return invocation;
+        // The KDC's compiled program needs no particular class path: it is kept all the same.
+        return use->target == CdsTarget::Kdc ? with_kdc_classes(invocation) : invocation;
     }
     auto tmp = invocation.environment.find("TMPDIR");
     // The log file goes into an -Xlog option, whose syntax reserves these.
@@ -363,12 +372,7 @@ Invocation CdsCache::prepare(const Invocation& invocation) {
     if (found == entries_.end())
         found = entries_.emplace(use->target, decide(use->target, tmp->second)).first;
     Entry& entry = found->second;
-    Invocation with = invocation;
-    if (use->target == CdsTarget::Kdc) {
-        const fs::path classes = fs::path(dir_) / kKdcClassesDir;
-        if (::mkdir(classes.c_str(), 0700) == 0 || errno == EEXIST)
-            with.environment["SPARK_SLURM_KDC_CLASSES"] = classes.string();
-    }
+    Invocation with = use->target == CdsTarget::Kdc ? with_kdc_classes(invocation) : invocation;
     if (use->helper == CdsHelper::None) {
         apply_cds(with, *use, cds_jvm_options(entry.mode, entry.archive, entry.log_file),
                   install_home(use->target));

@@ -142,6 +142,8 @@ class CdsCache {
           hadoop_home_(std::move(hadoop_home)),
           hdfs_problem_(std::move(hdfs_problem)) {}
     const std::string& install_home(CdsTarget target) const;
+    // The KDC's invocation told where to keep its compiled program (SPARK_SLURM_KDC_CLASSES).
+    Invocation with_kdc_classes(const Invocation& invocation) const;
     Entry& entry_for(CdsTarget target, const std::string& log_dir);
     Entry decide(CdsTarget target, const std::string& log_dir);
     void keep(CdsTarget target, const Entry& entry);

@@ -360,24 +360,29 @@ TEST_F(CdsFiles, TheNamenodeWritesItsArchiveAndTheNextFormatAndNamenodeMapIt) {
 
 TEST_F(CdsFiles, StockHadoopScriptsOrAUsersClassPathGetNoHdfsArchives) {
     write(root_ / "hadoop/bin/hdfs", "#!/bin/bash\n# Apache Hadoop's own\n");
-    auto cache = CdsCache::open(settings_);
-    ASSERT_TRUE(cache);
+    auto hdfs_cache = CdsCache::open(settings_);
+    ASSERT_TRUE(hdfs_cache);
     const Invocation datanode = hdfs_invocation({"datanode"}, tmp());
-    EXPECT_EQ(cache->prepare(datanode).environment, datanode.environment);
+    EXPECT_EQ(hdfs_cache->prepare(datanode).environment, datanode.environment);
+    // The KDC gets no archive either, but still keeps its compiled program.
+    Invocation kdc = hdfs_cache->prepare(kdc_invocation(tmp()));
+    EXPECT_EQ(kdc.environment.at("SPARK_SLURM_KDC_OPTS"), "-Xmx256m");
+    EXPECT_EQ(kdc.environment.at("SPARK_SLURM_KDC_CLASSES"), (cache() / "kdc-classes").string());
     // Spark's daemons still get theirs.
-    EXPECT_NE(option_with(cache->prepare(master_invocation(tmp())), "-XX:ArchiveClassesAtExit="),
-              "");
+    EXPECT_NE(
+        option_with(hdfs_cache->prepare(master_invocation(tmp())), "-XX:ArchiveClassesAtExit="),
+        "");
 
     write(root_ / "hadoop/bin/hdfs", std::string("#!/bin/bash\n# ") + kHdfsJarsFirstMarker);
     settings_.inherited["HADOOP_CLASSPATH"] = "/site/extra.jar";
-    cache = CdsCache::open(settings_);
-    ASSERT_TRUE(cache);
-    EXPECT_EQ(cache->prepare(datanode).environment, datanode.environment);
+    hdfs_cache = CdsCache::open(settings_);
+    ASSERT_TRUE(hdfs_cache);
+    EXPECT_EQ(hdfs_cache->prepare(datanode).environment, datanode.environment);
     settings_.inherited.erase("HADOOP_CLASSPATH");
-    cache = CdsCache::open(settings_);
-    EXPECT_NE(
-        option_with(cache->prepare(datanode), "-XX:ArchiveClassesAtExit=", "HDFS_DATANODE_OPTS"),
-        "");
+    hdfs_cache = CdsCache::open(settings_);
+    EXPECT_NE(option_with(hdfs_cache->prepare(datanode),
+                          "-XX:ArchiveClassesAtExit=", "HDFS_DATANODE_OPTS"),
+              "");
 }
 
 TEST_F(CdsFiles, TheKdcGetsAnArchiveAndAPrivateDirectoryForItsCompiledProgram) {
