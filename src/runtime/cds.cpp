@@ -91,8 +91,8 @@ bool contains(const std::string& text, const char* what) {
     return text.find(what) != std::string::npos;
 }
 
-// On Hadoop's class path, from its `hdfs classpath`.
-bool is_hdfs(CdsTarget target) {
+// The HDFS daemons and the KDC: their class path is the Hadoop install's, from its `hdfs` script.
+bool on_hadoop_class_path(CdsTarget target) {
     return target == CdsTarget::Namenode || target == CdsTarget::Datanode ||
            target == CdsTarget::Kdc;
 }
@@ -262,7 +262,7 @@ std::vector<std::string> cds_jvm_options(CdsMode mode, const std::string& archiv
 }
 
 std::string cds_class_path(CdsTarget target, const std::string& install_home) {
-    return install_home + (is_hdfs(target) ? "/share/hadoop/lib/*" : "/jars/*");
+    return install_home + (on_hadoop_class_path(target) ? "/share/hadoop/lib/*" : "/jars/*");
 }
 
 void apply_cds(Invocation& invocation, const CdsUse& use,
@@ -274,7 +274,7 @@ void apply_cds(Invocation& invocation, const CdsUse& use,
     for (const auto& option : jvm_options) options += (options.empty() ? "" : " ") + option;
     // Jars before the conf dirs that the scripts put first: the JVM cannot archive from a class
     // path with a non-empty directory ahead of the jars (and refuses the archive otherwise).
-    if (is_hdfs(target)) {
+    if (on_hadoop_class_path(target)) {
         invocation.environment["HADOOP_CLASSPATH"] = cds_class_path(target, install_home);
         invocation.environment["HADOOP_USER_CLASSPATH_FIRST"] = "true";
     } else {
@@ -350,13 +350,13 @@ Invocation CdsCache::with_kdc_classes(const Invocation& invocation) const {
 }
 
 const std::string& CdsCache::install_home(CdsTarget target) const {
-    return is_hdfs(target) ? hadoop_home_ : spark_home_;
+    return on_hadoop_class_path(target) ? hadoop_home_ : spark_home_;
 }
 
 Invocation CdsCache::prepare(const Invocation& invocation) {
     auto use = cds_use(invocation);
     if (!use) return invocation;
-    if (is_hdfs(use->target) && !hdfs_problem_.empty()) {
+    if (on_hadoop_class_path(use->target) && !hdfs_problem_.empty()) {
         if (!hdfs_problem_told_) log::info("CDS: none for HDFS: {}", hdfs_problem_);
         hdfs_problem_told_ = true;
         // The KDC's compiled program needs no particular class path: it is kept all the same.
@@ -428,7 +428,7 @@ CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
     log::info("CDS: no class archive for the {}{}; it writes one when it stops (into {})",
               cds_display_name(target),
               others ? fmt::format(" (only for other Java or {} installs)",
-                                   is_hdfs(target) ? "Hadoop" : "Spark")
+                                   on_hadoop_class_path(target) ? "Hadoop" : "Spark")
                      : std::string(),
               dir_);
     return entry;
