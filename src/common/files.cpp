@@ -21,4 +21,11 @@ std::optional<std::string> own_executable_path() {
     return path.string();
 }
 
+std::string installed_file(const std::string& relative_path) {
+    const auto self = own_executable_path();
+    const auto prefix =
+        self ? std::filesystem::path(*self).parent_path().parent_path() : std::filesystem::path();
+    return (prefix / relative_path).string();
+}
+
 }  // namespace spark_slurm

@@ -13,4 +13,8 @@ std::optional<std::string> read_text(const std::string& path);
 // it cannot be read.
 std::optional<std::string> own_executable_path();
 
+// A file installed with this program, by its path under the install prefix (the directory above
+// bin/): "libexec/spark-slurm/spark-slurm-kdc", "share/spark-slurm/...".
+std::string installed_file(const std::string& relative_path);
+
 }  // namespace spark_slurm

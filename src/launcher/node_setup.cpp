@@ -68,7 +68,7 @@ WorkDirectory::~WorkDirectory() {
     dismiss_janitor();
 }
 
-void prepare_node(const Plan& plan, const NodePlan& node) {
+void prepare_node(const Plan& plan, const NodePlan& node, const SparkSettings& spark_settings) {
     for (const auto& dir : {node.work_dir, node.conf_dir, node.tmp_dir, node.spark_local_dir,
                             node.spark_worker_dir, node.namenode_dir, node.datanode_dir}) {
         make_private_dir(dir);
@@ -105,7 +105,7 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
             }
         }
     }
-    ConfigFiles files = render_configs(plan, node);
+    ConfigFiles files = render_configs(plan, node, spark_settings);
     write_private_file(node.conf_dir + "/spark-defaults.conf", files.spark_defaults);
     write_private_file(node.conf_dir + "/spark-env.sh", files.spark_env);
     if (plan.hdfs) {
@@ -115,7 +115,7 @@ void prepare_node(const Plan& plan, const NodePlan& node) {
     if (!files.ssl_server.empty())
         write_private_file(node.conf_dir + "/ssl-server.xml", files.ssl_server);
     if (!files.format_core_site.empty()) {
-        const std::string format_dir = node.conf_dir + "/" + kFormatConfSubdir;
+        const std::string format_dir = format_conf_dir(node);
         make_private_dir(format_dir);
         write_private_file(format_dir + "/core-site.xml", files.format_core_site);
         write_private_file(format_dir + "/hdfs-site.xml", files.hdfs_site);

@@ -26,8 +26,9 @@ class WorkDirectory {
 
 // Directories and configuration files of this node; the secret goes only into 0600 files inside
 // 0700 directories. On the leader also the event-log directory, recorded for `spark-slurm
-// history` (history/event_logs.hpp). Throws LaunchError naming the path and the fix.
-void prepare_node(const Plan& plan, const NodePlan& node);
+// history` (history/event_logs.hpp). `spark_settings` go into spark-defaults.conf as well.
+// Throws LaunchError naming the path and the fix.
+void prepare_node(const Plan& plan, const NodePlan& node, const SparkSettings& spark_settings = {});
 
 // A state dir serves one job at a time. The owner file names the job using it; it is taken over
 // when that job is this one (a requeued run) or no longer active (an unclean end), so no stale

@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <csignal>
 #include <optional>
+#include <thread>
 
 #include "allocation/allocation.hpp"
 #include "common/errors.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "launcher/control_channel.hpp"
 #include "launcher/events.hpp"
@@ -90,6 +93,54 @@ std::string check_installs(const InstallInspection& installs, Options& options, 
     return "";
 }
 
+// Once per Java and Spark install: ~12 s of a JVM loading the classes the driver loaded.
+constexpr auto kClassTrainingLimit = std::chrono::minutes(5);
+
+// A signal that ends the job (scancel, the time limit's warning): the archive is not worth a job
+// ending late. It stays pending; the launcher ends as it would have.
+bool ending_signal_pending() {
+    sigset_t pending;
+    sigemptyset(&pending);
+    ::sigpending(&pending);
+    for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2})
+        if (sigismember(&pending, signal) == 1) return true;
+    return false;
+}
+
+void train_class_archive(const Runtime& runtime, const Invocation& training,
+                         const std::string& output_file) {
+    const Execution execution = runtime.prepare(training);
+    const auto start = Clock::now();
+    std::optional<Process> started;
+    try {
+        started = Process::spawn(
+            {execution.argv, execution.environment, execution.working_dir, output_file, false},
+            "the class archive training");
+    } catch (const LaunchError& error) {
+        log::warn("CDS: could not write the application's class archive: {}", error.what());
+        return;
+    }
+    Process& process = *started;
+    while (!process.exited()) {
+        if (ending_signal_pending() || Clock::now() - start > kClassTrainingLimit) {
+            log::warn(
+                "CDS: stopped writing the application's class archive ({}); the next job "
+                "tries again",
+                ending_signal_pending() ? "the job is ending" : "it took over 5 min");
+            process.stop(std::chrono::seconds(1));
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        reap_children();
+    }
+    if (const int status = *process.exit_status(); status != 0) {
+        log::warn("CDS: writing the application's class archive failed ({}); its output ends: {}",
+                  describe_wait_status(status), tail_of_file(output_file, 5));
+        return;
+    }
+    log::info("CDS: the application's class archive took {:.1f} s to write", seconds_since(start));
+}
+
 }  // namespace
 
 int run_command(const Options& requested, const JobEnvironment& environment, int* argc,
@@ -167,12 +218,15 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     if (!node.runs_leader()) control.reset();
 
     WorkDirectory work_directory(node.work_dir);
-    prepare_node(plan, node);
-    auto runtime = make_runtime(*runtime_settings);
     // Class archives for the daemons' JVMs (host installs): mapped when this user has one for
-    // this Java and Spark, else written by the daemons as they stop, and kept by finish().
+    // this Java and Spark, else written by the daemons as they stop, and kept by finish(). The
+    // driver and executors map theirs through the leader's spark-defaults.conf.
     std::optional<CdsCache> cds;
     if (options.cds) cds = CdsCache::open(*runtime_settings);
+    SparkSettings class_archive_settings;
+    if (cds && node.runs_leader()) class_archive_settings = cds->spark_app_settings(node.tmp_dir);
+    prepare_node(plan, node, class_archive_settings);
+    auto runtime = make_runtime(*runtime_settings);
     std::optional<CdsRuntime> with_cds;
     if (cds) with_cds.emplace(*runtime, *cds);
     const Runtime& daemon_runtime = with_cds ? static_cast<const Runtime&>(*with_cds) : *runtime;
@@ -194,7 +248,16 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     } else {
         status = Worker(plan, node, daemon_runtime, slurm).run();
     }
-    if (cds) cds->finish();
+    if (cds) {
+        // Not for a job ending (scancel, the time limit): the next one writes it.
+        if (node.runs_leader() && !ending_signal_pending()) {
+            if (auto training = cds->spark_app_training(
+                    installed_file("share/spark-slurm/cds/SparkSlurmClassTraining.java"),
+                    status == 0))
+                train_class_archive(*runtime, *training, node.tmp_dir + "/cds-training.out");
+        }
+        cds->finish();
+    }
     return status;
 }
 

@@ -196,13 +196,17 @@ struct ConfigFiles {
     std::string hdfs_site;       // hdfs-site.xml
     std::string ssl_server;      // ssl-server.xml (with Kerberos: the HTTPS endpoints' keystore)
     // With Kerberos, on the leader: the core-site.xml of the namenode format (in
-    // kFormatConfSubdir, next to the same hdfs-site.xml). Formatting writes an empty namespace
+    // format_conf_dir(), next to the same hdfs-site.xml). Formatting writes an empty namespace
     // to a local directory and needs no login, so it need not wait for the KDC.
     std::string format_core_site;
 };
-constexpr const char* kFormatConfSubdir = "format";
+std::string format_conf_dir(const NodePlan& node);
 
-ConfigFiles render_configs(const Plan& plan, const NodePlan& node);
+// `spark_settings`: more spark-defaults.conf settings, for the leader's driver and executors
+// (the class archive's, runtime/cds.hpp).
+using SparkSettings = std::vector<std::pair<std::string, std::string>>;
+ConfigFiles render_configs(const Plan& plan, const NodePlan& node,
+                           const SparkSettings& spark_settings = {});
 
 // What a client outside the job (a login-node shell after `spark-slurm env`) needs: the master,
 // the job's secret and HDFS, but no driver address or directories of the leader's.

@@ -22,13 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kMasterClass = "org.apache.spark.deploy.master.Master";
-constexpr const char* kWorkerClass = "org.apache.spark.deploy.worker.Worker";
-constexpr const char* kKdcProgram = "spark-slurm-kdc";
 // Where, in the cache, the KDC keeps its compiled program (SPARK_SLURM_KDC_CLASSES).
 constexpr const char* kKdcClassesDir = "kdc-classes";
-// Bumped when the options or the naming change, so that older archives become stale.
-constexpr const char* kFormat = "spark-slurm-cds-1";
 // A dynamic archive starts with 0xf00baba8 (JDK 17 CDS_DYNAMIC_ARCHIVE_MAGIC), little-endian.
 constexpr std::array<unsigned char, 4> kDynamicMagic{0xa8, 0xab, 0x0b, 0xf0};
 // What the JVM logs (tags cds,dynamic) once it wrote an archive, and when it refuses one.
@@ -58,8 +53,8 @@ std::string stat_line(const fs::path& path) {
     return fmt::format("{} {} {}\n", path.string(), st.st_size, st.st_mtim.tv_sec);
 }
 
-// The Java install behind JAVA_HOME, or behind the `java` on PATH.
-std::string java_identity(const RuntimeSettings& settings) {
+// The Java install behind JAVA_HOME, or behind the `java` on PATH ("" when there is none).
+std::string java_home_of(const RuntimeSettings& settings) {
     std::error_code error;
     fs::path home = settings.java_home;
     if (home.empty()) {
@@ -69,7 +64,10 @@ std::string java_identity(const RuntimeSettings& settings) {
         if (error) return "";
     }
     home = fs::canonical(home, error);
-    if (error) return "";
+    return error ? "" : home.string();
+}
+
+std::string java_identity(const fs::path& home) {
     return home.string() + "\n" + read_file(home / "release") + stat_line(home / "lib/modules") +
            stat_line(home / "lib/server/libjvm.so");
 }
@@ -91,26 +89,16 @@ bool contains(const std::string& text, const char* what) {
     return text.find(what) != std::string::npos;
 }
 
-// The HDFS daemons and the KDC: their class path is the Hadoop install's, from its `hdfs` script.
-bool on_hadoop_class_path(CdsTarget target) {
-    return target == CdsTarget::Namenode || target == CdsTarget::Datanode ||
-           target == CdsTarget::Kdc;
-}
-
-const char* options_variable(CdsTarget target) {
-    switch (target) {
-        case CdsTarget::SparkMaster:
-            return "SPARK_MASTER_OPTS";
-        case CdsTarget::SparkWorker:
-            return "SPARK_WORKER_OPTS";
-        case CdsTarget::Namenode:
-            return "HDFS_NAMENODE_OPTS";
-        case CdsTarget::Datanode:
-            return "HDFS_DATANODE_OPTS";
-        case CdsTarget::Kdc:
-            return "SPARK_SLURM_KDC_OPTS";
+// A line of -XX:DumpLoadedClassList names a class ("org/apache/spark/SparkContext"), then, for
+// some, " id: ..." and more. A driver that got as far as a SparkContext loaded what its
+// executors' and later drivers' start needs.
+bool class_list_has_spark_context(const fs::path& class_list) {
+    std::istringstream list(read_file(class_list));
+    std::string line;
+    while (std::getline(list, line)) {
+        if (line.substr(0, line.find(' ')) == "org/apache/spark/SparkContext") return true;
     }
-    return "";
+    return false;
 }
 
 // Why the HDFS daemons of `hadoop_home` cannot get archives ("" when they can).
@@ -150,137 +138,6 @@ std::string private_dir_problem(const fs::path& dir) {
 }
 
 }  // namespace
-
-const char* cds_file_stem(CdsTarget target) {
-    switch (target) {
-        case CdsTarget::SparkMaster:
-            return "spark-master";
-        case CdsTarget::SparkWorker:
-            return "spark-worker";
-        case CdsTarget::Namenode:
-            return "hdfs-namenode";
-        case CdsTarget::Datanode:
-            return "hdfs-datanode";
-        case CdsTarget::Kdc:
-            return "kdc";
-    }
-    return "unknown";
-}
-
-const char* cds_display_name(CdsTarget target) {
-    switch (target) {
-        case CdsTarget::SparkMaster:
-            return "spark master";
-        case CdsTarget::SparkWorker:
-            return "spark worker";
-        case CdsTarget::Namenode:
-            return "hdfs namenode";
-        case CdsTarget::Datanode:
-            return "hdfs datanode";
-        case CdsTarget::Kdc:
-            return "kerberos kdc";
-    }
-    return "unknown";
-}
-
-std::optional<CdsUse> cds_use(const Invocation& invocation) {
-    if (invocation.install == Install::Hadoop && !invocation.command.empty() &&
-        fs::path(invocation.command.front()).filename() == kKdcProgram)
-        return CdsUse{CdsTarget::Kdc};
-    if (!invocation.command.empty() || invocation.args.empty()) return std::nullopt;
-    const std::string& first = invocation.args.front();
-    if (invocation.install == Install::Spark && invocation.tool == "spark-class") {
-        if (first == kMasterClass) return CdsUse{CdsTarget::SparkMaster};
-        if (first == kWorkerClass) return CdsUse{CdsTarget::SparkWorker};
-    }
-    if (invocation.install == Install::Hadoop && invocation.tool == "hdfs") {
-        if (first == "datanode" && invocation.args.size() == 1) return CdsUse{CdsTarget::Datanode};
-        if (first == "namenode" && invocation.args.size() == 1) return CdsUse{CdsTarget::Namenode};
-        if (first == "namenode" && invocation.args.at(1) == "-format")
-            return CdsUse{CdsTarget::Namenode, CdsHelper::Format};
-        if (first == "dfsadmin" || first == "fetchdt")
-            return CdsUse{CdsTarget::Namenode, CdsHelper::Client};
-    }
-    return std::nullopt;
-}
-
-std::string cds_key(const CdsKeyInputs& inputs) {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
-    auto add = [&hash](const std::string& text) {
-        for (unsigned char c : text) {
-            hash ^= c;
-            hash *= 0x100000001b3ULL;
-        }
-        hash ^= 0xff;  // a separator no text contains, so that fields cannot shift
-        hash *= 0x100000001b3ULL;
-    };
-    add(kFormat);
-    add(cds_file_stem(inputs.target));
-    add(inputs.java);
-    add(inputs.class_path);
-    add(inputs.jars);
-    return fmt::format("{:016x}", hash);
-}
-
-std::string cds_archive_name(CdsTarget target, const std::string& key, std::uintmax_t size) {
-    return fmt::format("{}-{}-{}.jsa", cds_file_stem(target), key, size);
-}
-
-std::optional<CdsArchiveName> parse_cds_archive_name(const std::string& name) {
-    for (CdsTarget target : kCdsTargets) {
-        const std::string stem = std::string(cds_file_stem(target)) + "-";
-        if (name.rfind(stem, 0) != 0 || name.size() < stem.size() + 16 + 2 + 4 ||
-            !name.ends_with(".jsa"))
-            continue;
-        std::string key = name.substr(stem.size(), 16);
-        if (!std::all_of(key.begin(), key.end(),
-                         [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }) ||
-            name[stem.size() + 16] != '-')
-            return std::nullopt;
-        std::string size = name.substr(stem.size() + 17, name.size() - stem.size() - 17 - 4);
-        if (size.empty() || size.size() > 15 || !std::all_of(size.begin(), size.end(), [](char c) {
-                return std::isdigit(static_cast<unsigned char>(c));
-            }))
-            return std::nullopt;
-        return CdsArchiveName{target, key, std::stoull(size)};
-    }
-    return std::nullopt;
-}
-
-std::vector<std::string> cds_jvm_options(CdsMode mode, const std::string& archive,
-                                         const std::string& log_file) {
-    if (mode == CdsMode::Use) {
-        // auto: a refused archive costs a warning, never the start; Verify: a changed byte is
-        // caught by the CRCs (~50 ms for 40 MiB) instead of crashing the JVM.
-        return {"-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-XX:+VerifySharedSpaces",
-                "-Xlog:cds=warning,cds+dynamic=warning:file=" + log_file};
-    }
-    // The dump's hundreds of "skipping class" warnings stay out of the daemon's log; the line
-    // that says the archive was written goes to `log_file`.
-    return {"-XX:ArchiveClassesAtExit=" + archive, "-XX:+VerifySharedSpaces", "-Xlog:cds*=error",
-            "-Xlog:cds+dynamic=info:file=" + log_file};
-}
-
-std::string cds_class_path(CdsTarget target, const std::string& install_home) {
-    return install_home + (on_hadoop_class_path(target) ? "/share/hadoop/lib/*" : "/jars/*");
-}
-
-void apply_cds(Invocation& invocation, const CdsUse& use,
-               const std::vector<std::string>& jvm_options, const std::string& install_home) {
-    const CdsTarget target = use.target;
-    std::string& options =
-        invocation.environment[use.helper == CdsHelper::Client ? "HADOOP_CLIENT_OPTS"
-                                                               : options_variable(target)];
-    for (const auto& option : jvm_options) options += (options.empty() ? "" : " ") + option;
-    // Jars before the conf dirs that the scripts put first: the JVM cannot archive from a class
-    // path with a non-empty directory ahead of the jars (and refuses the archive otherwise).
-    if (on_hadoop_class_path(target)) {
-        invocation.environment["HADOOP_CLASSPATH"] = cds_class_path(target, install_home);
-        invocation.environment["HADOOP_USER_CLASSPATH_FIRST"] = "true";
-    } else {
-        invocation.environment["SPARK_DAEMON_CLASSPATH"] = cds_class_path(target, install_home);
-    }
-}
 
 std::string cds_archive_problem(const std::string& path, std::uintmax_t expected_size,
                                 uid_t owner) {
@@ -332,12 +189,14 @@ std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings) {
                   problem);
         return std::nullopt;
     }
-    std::string java = java_identity(settings);
-    if (java.empty()) {
+    std::string java_home = java_home_of(settings);
+    if (java_home.empty()) {
         log::info("CDS: off (cannot tell which Java install runs the daemons)");
         return std::nullopt;
     }
-    return CdsCache(dir, std::move(java), settings.spark_home, settings.hadoop_home,
+    std::string java = java_identity(java_home);
+    return CdsCache(dir, std::move(java_home), std::move(java), settings.spark_home,
+                    settings.hadoop_home,
                     hdfs_cds_problem(settings.hadoop_home, settings.inherited));
 }
 
@@ -350,13 +209,63 @@ Invocation CdsCache::with_kdc_classes(const Invocation& invocation) const {
 }
 
 const std::string& CdsCache::install_home(CdsTarget target) const {
-    return on_hadoop_class_path(target) ? hadoop_home_ : spark_home_;
+    return cds_on_hadoop_class_path(target) ? hadoop_home_ : spark_home_;
+}
+
+SparkSettings CdsCache::spark_app_settings(const std::string& log_dir) {
+    // The paths go into -Xlog and -XX options, whose syntax reserves these.
+    if (log_dir.find_first_of(":,=\" ") != std::string::npos ||
+        dir_.find_first_of(":,=\" ") != std::string::npos)
+        return {};
+    auto found = entries_.find(CdsTarget::SparkApp);
+    if (found == entries_.end())
+        found = entries_.emplace(CdsTarget::SparkApp, decide(CdsTarget::SparkApp, log_dir)).first;
+    const Entry& entry = found->second;
+    return cds_spark_app_settings(entry.mode, spark_home_, entry.archive, entry.log_file,
+                                  entry.class_list);
+}
+
+std::optional<Invocation> CdsCache::spark_app_training(const std::string& training_source,
+                                                       bool driver_succeeded) {
+    auto found = entries_.find(CdsTarget::SparkApp);
+    if (found == entries_.end() || found->second.mode != CdsMode::Dump) return std::nullopt;
+    const Entry& entry = found->second;
+    std::error_code error;
+    if (fs::file_size(entry.class_list, error) == 0 || error) return std::nullopt;
+    // An archive is kept for every later job: not one of a driver that stopped half-way.
+    if (!driver_succeeded) {
+        log::info(
+            "CDS: the driver did not succeed; the {}'s class archive waits for a job whose "
+            "driver does",
+            cds_display_name(CdsTarget::SparkApp));
+        return std::nullopt;
+    }
+    if (!class_list_has_spark_context(entry.class_list)) {
+        log::info(
+            "CDS: the driver started no SparkContext; the {}'s class archive waits for a "
+            "job whose driver does",
+            cds_display_name(CdsTarget::SparkApp));
+        return std::nullopt;
+    }
+    if (!fs::exists(training_source, error)) {
+        log::warn("CDS: {} is missing (reinstall spark-slurm); the driver gets no class archive",
+                  training_source);
+        return std::nullopt;
+    }
+    log::info("CDS: writing the class archive of the {} from the classes the driver loaded",
+              cds_display_name(CdsTarget::SparkApp));
+    Invocation training;
+    training.install = Install::Spark;
+    training.command =
+        cds_training_command((fs::path(java_home_) / "bin/java").string(), spark_home_,
+                             training_source, entry.class_list, entry.archive, entry.log_file);
+    return training;
 }
 
 Invocation CdsCache::prepare(const Invocation& invocation) {
     auto use = cds_use(invocation);
     if (!use) return invocation;
-    if (on_hadoop_class_path(use->target) && !hdfs_problem_.empty()) {
+    if (cds_on_hadoop_class_path(use->target) && !hdfs_problem_.empty()) {
         if (!hdfs_problem_told_) log::info("CDS: none for HDFS: {}", hdfs_problem_);
         hdfs_problem_told_ = true;
         // The KDC's compiled program needs no particular class path: it is kept all the same.
@@ -425,10 +334,18 @@ CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
     entry.mode = CdsMode::Dump;
     entry.archive = fmt::format("{}/{}-{}.tmp.{}.{}", dir_, cds_file_stem(target), entry.key,
                                 host_name(), ::getpid());
+    if (target == CdsTarget::SparkApp) {
+        entry.class_list = log_dir + "/cds-" + cds_file_stem(target) + ".classlist";
+        log::info(
+            "CDS: no class archive for the {}; the driver records the classes it loads, and one "
+            "is written from them after the job (into {})",
+            cds_display_name(target), dir_);
+        return entry;
+    }
     log::info("CDS: no class archive for the {}{}; it writes one when it stops (into {})",
               cds_display_name(target),
               others ? fmt::format(" (only for other Java or {} installs)",
-                                   on_hadoop_class_path(target) ? "Hadoop" : "Spark")
+                                   cds_on_hadoop_class_path(target) ? "Hadoop" : "Spark")
                      : std::string(),
               dir_);
     return entry;
@@ -453,10 +370,15 @@ void CdsCache::keep(CdsTarget target, const Entry& entry) {
     }
     // Archives of this daemon for other keys belong to other installs (a user switching between
     // Spark versions, as sites offer them) or to one changed in place: the newest few stay.
+    // Another of this key was written by a job that ran alongside: one is enough (a JVM mapping
+    // it keeps its mapping).
     std::vector<std::pair<fs::file_time_type, fs::path>> others;
     for (const auto& file : fs::directory_iterator(dir_, error)) {
         auto name = parse_cds_archive_name(file.path().filename().string());
-        if (name && name->target == target && name->key != entry.key)
+        if (!name || name->target != target || file.path() == final_path) continue;
+        if (name->key == entry.key)
+            fs::remove(file.path(), error);
+        else
             others.emplace_back(fs::last_write_time(file.path(), error), file.path());
     }
     std::sort(others.begin(), others.end(), std::greater<>());
@@ -482,6 +404,18 @@ void CdsCache::forget_if_refused(CdsTarget target, const Entry& entry,
 void CdsCache::finish() {
     std::error_code error;
     for (const auto& [target, entry] : entries_) {
+        if (entry.mode == CdsMode::Use && target == CdsTarget::SparkApp) {
+            // Refused for a class path the user changed, most likely: kept for other drivers.
+            if (fs::exists(entry.log_file, error)) {
+                const std::string log = read_file(entry.log_file);
+                if (contains(log, kRejectedLine))
+                    log::info(
+                        "CDS: the driver ran without the class archive {} ({}); a driver "
+                        "class path of its own (--driver-class-path) does that",
+                        entry.archive, line_with(log, kRejectedLine));
+            }
+            continue;
+        }
         if (entry.mode == CdsMode::Use) {
             forget_if_refused(target, entry, entry.helper_log_file);
             forget_if_refused(target, entry, entry.log_file);
@@ -490,6 +424,10 @@ void CdsCache::finish() {
         if (!fs::exists(entry.log_file, error)) continue;  // never started
         if (contains(read_file(entry.log_file), kWrittenLine) && fs::exists(entry.archive, error)) {
             keep(target, entry);
+        } else if (target == CdsTarget::SparkApp) {
+            fs::remove(entry.archive, error);
+            log::info("CDS: no class archive was written for the {}; the next run tries again",
+                      cds_display_name(target));
         } else {
             fs::remove(entry.archive, error);
             log::info(

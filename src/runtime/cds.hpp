@@ -27,8 +27,19 @@
 // only from the `hdfs` of scripts/install-spark-hadoop, which says (kHdfsJarsFirstMarker) that
 // it puts HADOOP_CLASSPATH first when HADOOP_USER_CLASSPATH_FIRST is set.
 //
+// The driver and its executors ("spark-app", one archive for both) are the user's programs: their
+// class path can change (--driver-class-path), and their exit status matters, while a JVM dumping
+// with a non-empty directory ahead of the jars ends with status 1. So they never dump. A driver
+// without an archive records the classes it loads (-XX:DumpLoadedClassList, which cannot fail),
+// and after the job the leader's launcher loads them in a JVM of its own (SparkSlurmClassTraining
+// .java) that writes the archive. Later drivers and executors map it with the jars first, all
+// through the leader's spark-defaults.conf (spark.{driver,executor}.defaultJavaOptions, which a
+// job's own extraJavaOptions add to, and .extraClassPath); a JVM whose class path a user changed
+// refuses it into a log file, not the user's output, and runs as before.
+//
 // Who calls it: run_command, on each node, as the job's user, around the host runtime (CdsRuntime)
-// and once after the node's daemons are gone (finish).
+// and once after the node's daemons are gone (finish); on the leader, also before its configs are
+// written (spark_app_settings) and after the driver (spark_app_training).
 #pragma once
 
 #include <sys/types.h>
@@ -39,68 +50,10 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cds_options.hpp"
 #include "runtime/runtime.hpp"
 
 namespace spark_slurm {
-
-// The KDC (--hdfs-auth kerberos) runs on Hadoop's class path like the HDFS daemons; the launcher
-// also gives it a directory in the cache to keep its compiled program in (see spark-slurm-kdc).
-enum class CdsTarget { SparkMaster, SparkWorker, Namenode, Datanode, Kdc };
-constexpr CdsTarget kCdsTargets[] = {CdsTarget::SparkMaster, CdsTarget::SparkWorker,
-                                     CdsTarget::Namenode, CdsTarget::Datanode, CdsTarget::Kdc};
-
-// "spark-master", "hdfs-namenode", ...: archive names; "spark master", ...: messages.
-const char* cds_file_stem(CdsTarget target);
-const char* cds_display_name(CdsTarget target);
-
-// What an invocation starts that has an archive: a daemon, or a helper that maps its daemon's
-// archive and never writes one (the namenode format; dfsadmin and fetchdt, which take their JVM
-// options from HADOOP_CLIENT_OPTS).
-enum class CdsHelper { None, Format, Client };
-struct CdsUse {
-    CdsTarget target = CdsTarget::SparkMaster;
-    CdsHelper helper = CdsHelper::None;
-    bool operator==(const CdsUse&) const = default;
-};
-std::optional<CdsUse> cds_use(const Invocation& invocation);
-
-// The line in an `hdfs` script that says it honours HADOOP_USER_CLASSPATH_FIRST as the archives
-// need (scripts/install-spark-hadoop writes it).
-constexpr const char* kHdfsJarsFirstMarker = "spark-slurm: jars-first class path for CDS";
-
-// What the key of an archive hashes.
-struct CdsKeyInputs {
-    CdsTarget target = CdsTarget::SparkMaster;
-    std::string java;        // the Java install: its path, `release` file, libjvm and modules
-    std::string class_path;  // as the JVM is given it (wildcards unexpanded)
-    std::string jars;        // every jar of the class path: name, size, mtime
-};
-// 16 hex digits (FNV-1a, 64 bits): a name, not a security measure (the cache is 0700).
-std::string cds_key(const CdsKeyInputs& inputs);
-
-std::string cds_archive_name(CdsTarget target, const std::string& key, std::uintmax_t size);
-struct CdsArchiveName {
-    CdsTarget target;
-    std::string key;
-    std::uintmax_t size = 0;
-};
-std::optional<CdsArchiveName> parse_cds_archive_name(const std::string& name);
-
-// JVM options: map `archive`, or write one to `archive` at exit; the JVM's CDS messages go to
-// `log_file` as well, for finish() to read.
-enum class CdsMode { Use, Dump };
-std::vector<std::string> cds_jvm_options(CdsMode mode, const std::string& archive,
-                                         const std::string& log_file);
-
-// The class path an archive of `target` is written for: the install's jars, as a wildcard.
-std::string cds_class_path(CdsTarget target, const std::string& install_home);
-
-// Adds `jvm_options` (after what is there already) and the jars-first class path to a daemon's
-// environment: SPARK_MASTER_OPTS / SPARK_WORKER_OPTS and SPARK_DAEMON_CLASSPATH, or
-// HDFS_NAMENODE_OPTS / HDFS_DATANODE_OPTS / SPARK_SLURM_KDC_OPTS, HADOOP_CLASSPATH and
-// HADOOP_USER_CLASSPATH_FIRST.
-void apply_cds(Invocation& invocation, const CdsUse& use,
-               const std::vector<std::string>& jvm_options, const std::string& install_home);
 
 // Why the archive at `path` must not be mapped ("" when it may): not a regular file owned by
 // `owner`, not `expected_size` bytes long, or not starting like a dynamic CDS archive.
@@ -122,6 +75,17 @@ class CdsCache {
     // a helper gets its daemon's archive when there is one, and nothing else.
     Invocation prepare(const Invocation& invocation);
 
+    // The leader's spark-defaults.conf settings for the driver and executors: the jars first and
+    // the archive's options when this user has the archive; else the driver records its classes
+    // into `log_dir`.
+    SparkSettings spark_app_settings(const std::string& log_dir);
+
+    // After the driver: the JVM run that writes the driver's and executors' archive from the
+    // classes it recorded, when there is no archive yet and the driver succeeded after starting
+    // a SparkContext.
+    std::optional<Invocation> spark_app_training(const std::string& training_source,
+                                                 bool driver_succeeded);
+
     // Once the node's daemons are gone: keeps the archives they wrote, removes those their JVM
     // rejected, and clears temporary files of launchers that died.
     void finish();
@@ -133,10 +97,12 @@ class CdsCache {
         std::string key;
         std::string log_file;
         std::string helper_log_file;  // a helper's, when one mapped the archive too
+        std::string class_list;       // SparkApp without an archive: what the driver loaded
     };
-    CdsCache(std::string dir, std::string java_identity, std::string spark_home,
-             std::string hadoop_home, std::string hdfs_problem)
+    CdsCache(std::string dir, std::string java_home, std::string java_identity,
+             std::string spark_home, std::string hadoop_home, std::string hdfs_problem)
         : dir_(std::move(dir)),
+          java_home_(std::move(java_home)),
           java_(std::move(java_identity)),
           spark_home_(std::move(spark_home)),
           hadoop_home_(std::move(hadoop_home)),
@@ -144,12 +110,12 @@ class CdsCache {
     const std::string& install_home(CdsTarget target) const;
     // The KDC's invocation told where to keep its compiled program (SPARK_SLURM_KDC_CLASSES).
     Invocation with_kdc_classes(const Invocation& invocation) const;
-    Entry& entry_for(CdsTarget target, const std::string& log_dir);
     Entry decide(CdsTarget target, const std::string& log_dir);
     void keep(CdsTarget target, const Entry& entry);
     void forget_if_refused(CdsTarget target, const Entry& entry, const std::string& log_file);
 
     std::string dir_;
+    std::string java_home_;
     std::string java_;
     std::string spark_home_;
     std::string hadoop_home_;

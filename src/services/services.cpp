@@ -189,8 +189,7 @@ DaemonSpec namenode_format_spec(const Plan& plan, const NodePlan& node) {
     // After HADOOP_OPTS on the command line: its -Xmx wins over the namenode's.
     spec.invocation.environment["HDFS_NAMENODE_OPTS"] = kHelperJvmOptions;
     // No login to format: the conf without Kerberos, so that it runs while the KDC starts.
-    if (plan.kerberos)
-        spec.invocation.environment["HADOOP_CONF_DIR"] = node.conf_dir + "/" + kFormatConfSubdir;
+    if (plan.kerberos) spec.invocation.environment["HADOOP_CONF_DIR"] = format_conf_dir(node);
     spec.log_file = log_path(plan, node, "hdfs-namenode-format");
     return spec;
 }
@@ -214,11 +213,8 @@ DaemonSpec fetch_token_spec(const Plan& plan, const NodePlan& node) {
 }
 
 KdcProgram kdc_program() {
-    const auto self = own_executable_path();
-    const auto prefix =
-        self ? std::filesystem::path(*self).parent_path().parent_path() : std::filesystem::path();
-    return {(prefix / "libexec/spark-slurm/spark-slurm-kdc").string(),
-            (prefix / "share/spark-slurm/kdc/SparkSlurmKdc.java").string()};
+    return {installed_file("libexec/spark-slurm/spark-slurm-kdc"),
+            installed_file("share/spark-slurm/kdc/SparkSlurmKdc.java")};
 }
 
 DaemonSpec kdc_spec(const Plan& plan, const NodePlan& node, const KdcProgram& program) {

@@ -131,6 +131,9 @@ TEST(Cds, OptionsMapOrWriteAnArchive) {
     EXPECT_THAT(use, Contains("-Xshare:auto"));
     EXPECT_THAT(use, Contains("-XX:+VerifySharedSpaces"));
     EXPECT_THAT(use, Contains("-Xlog:cds=warning,cds+dynamic=warning:file=/t/cds.log"));
+    // ... and nowhere else: the driver's stdout is the user's.
+    EXPECT_THAT(use, Contains("-Xlog:cds=off"));
+    EXPECT_THAT(use, Contains("-Xlog:cds+dynamic=off"));
     EXPECT_THAT(use, Not(Contains(HasSubstr("ArchiveClassesAtExit"))));
     auto dump = cds_jvm_options(CdsMode::Dump, "/c/a.tmp", "/t/cds.log");
     EXPECT_THAT(dump, Contains("-XX:ArchiveClassesAtExit=/c/a.tmp"));
@@ -167,6 +170,47 @@ TEST(Cds, OptionsGoIntoEachDaemonsOwnVariableWithTheJarsFirst) {
     apply_cds(dfsadmin, {CdsTarget::Namenode, CdsHelper::Client}, {"-Xshare:auto"}, "/opt/hadoop");
     EXPECT_EQ(dfsadmin.environment["HADOOP_CLIENT_OPTS"], "-XX:-UsePerfData -Xshare:auto");
     EXPECT_FALSE(dfsadmin.environment.contains("HDFS_NAMENODE_OPTS"));
+}
+
+TEST(Cds, DriverAndExecutorsGetTheJarsFirstAndTheArchiveThroughSparkDefaults) {
+    using Setting = std::pair<std::string, std::string>;
+    const SparkSettings use = cds_spark_app_settings(CdsMode::Use, "/opt/spark",
+                                                     "/c/spark-app-k-1.jsa", "/t/cds.log", "");
+    ASSERT_EQ(use.size(), 4u);
+    EXPECT_EQ(use[0], (Setting{"spark.driver.extraClassPath", "/opt/spark/jars/*"}));
+    EXPECT_EQ(use[2], (Setting{"spark.executor.extraClassPath", "/opt/spark/jars/*"}));
+    // "default": the job's own extraJavaOptions come after, not instead.
+    EXPECT_EQ(use[1].first, "spark.driver.defaultJavaOptions");
+    EXPECT_EQ(use[3].first, "spark.executor.defaultJavaOptions");
+    for (const auto& options : {use[1].second, use[3].second}) {
+        EXPECT_THAT(options, HasSubstr("-XX:SharedArchiveFile=/c/spark-app-k-1.jsa "));
+        EXPECT_THAT(options, Not(HasSubstr("ArchiveClassesAtExit")));
+    }
+    EXPECT_THAT(use[1].second, HasSubstr(":file=/t/cds.log"));
+    EXPECT_THAT(use[3].second, HasSubstr(":file=cds.log"));  // each executor's own directory
+
+    // Without an archive the driver records its classes and nothing changes a class path.
+    const SparkSettings record =
+        cds_spark_app_settings(CdsMode::Dump, "/opt/spark", "/c/a.tmp", "/t/cds.log", "/t/list");
+    EXPECT_EQ(
+        record,
+        (SparkSettings{{"spark.driver.defaultJavaOptions", "-XX:DumpLoadedClassList=/t/list"}}));
+}
+
+TEST(Cds, TheTrainingDumpsWithTheJarsAloneOnItsClassPath) {
+    const auto command =
+        cds_training_command("/usr/lib/jvm/17/bin/java", "/opt/spark",
+                             "/p/share/spark-slurm/cds/SparkSlurmClassTraining.java", "/t/list",
+                             "/c/a.tmp", "/t/cds.log");
+    EXPECT_EQ(command.front(), "/usr/lib/jvm/17/bin/java");
+    EXPECT_THAT(command, Contains("-XX:ArchiveClassesAtExit=/c/a.tmp"));
+    EXPECT_THAT(command, Contains("-Xlog:cds+dynamic=info:file=/t/cds.log"));
+    const auto cp = std::find(command.begin(), command.end(), "-cp");
+    ASSERT_NE(cp, command.end());
+    ASSERT_EQ(command.end() - cp, 4);
+    EXPECT_EQ(cp[1], "/opt/spark/jars/*");
+    EXPECT_EQ(cp[2], "/p/share/spark-slurm/cds/SparkSlurmClassTraining.java");
+    EXPECT_EQ(cp[3], "/t/list");
 }
 
 TEST(Cds, CacheDirectoryFollowsXdgThenHome) {
@@ -263,6 +307,23 @@ TEST_F(CdsFiles, FirstRunWritesTheArchiveTheSecondMapsIt) {
     Invocation second = run_master(std::nullopt, "");
     EXPECT_EQ(option_with(second, "-XX:SharedArchiveFile="), archives().front().string());
     EXPECT_EQ(option_with(second, "-XX:ArchiveClassesAtExit="), "");
+}
+
+TEST_F(CdsFiles, TwoJobsThatWroteTheSameArchiveLeaveOne) {
+    run_master(archive_bytes(), "Written dynamic archive\n");
+    ASSERT_EQ(archives().size(), 1u);
+    // The other job's, of the same key, kept while this one's daemon was running.
+    const fs::path other = archives().front();
+    fs::rename(other, fs::path(other.string() + ".x"));
+    auto cache = CdsCache::open(settings_);
+    ASSERT_TRUE(cache);
+    Invocation prepared = cache->prepare(master_invocation(tmp()));
+    fs::rename(fs::path(other.string() + ".x"), other);
+    write(option_with(prepared, "-XX:ArchiveClassesAtExit="), archive_bytes() + "longer");
+    write(root_ / "tmp/cds-spark-master.log", "Written dynamic archive\n");
+    cache->finish();
+    ASSERT_EQ(archives().size(), 1u);
+    EXPECT_EQ(fs::file_size(archives().front()), archive_bytes().size() + 6);
 }
 
 TEST_F(CdsFiles, AnArchiveTheJvmDidNotFinishIsNotKept) {
@@ -405,6 +466,61 @@ TEST_F(CdsFiles, TheKdcGetsAnArchiveAndAPrivateDirectoryForItsCompiledProgram) {
     fs::last_write_time(staging, fs::file_time_type::clock::now() - std::chrono::hours(25));
     kdc_cache->finish();
     EXPECT_FALSE(fs::exists(staging));
+}
+
+// The driver records its classes; the training writes the archive from them after the job; the
+// next leader gives its driver and executors the archive, and keeps it when a driver refuses it.
+TEST_F(CdsFiles, TheDriverRecordsItsClassesAndTheTrainingWritesTheApplicationsArchive) {
+    const std::string training_source = (root_ / "SparkSlurmClassTraining.java").string();
+    write(training_source, "class SparkSlurmClassTraining {}");
+    auto setting = [](const SparkSettings& settings, const std::string& key) {
+        for (const auto& [name, value] : settings)
+            if (name == key) return value;
+        return std::string();
+    };
+
+    auto first = CdsCache::open(settings_);
+    ASSERT_TRUE(first);
+    const std::string list = tmp() + "/cds-spark-app.classlist";
+    const SparkSettings recording = first->spark_app_settings(tmp());
+    EXPECT_EQ(setting(recording, "spark.driver.defaultJavaOptions"),
+              "-XX:DumpLoadedClassList=" + list);
+    EXPECT_EQ(setting(recording, "spark.driver.extraClassPath"), "");
+    EXPECT_FALSE(first->spark_app_training(training_source, true)) << "the driver recorded nothing";
+    write(list, "java/lang/Object\norg/apache/spark/SparkContext$\norg/apache/spark/SparkConf\n");
+    EXPECT_FALSE(first->spark_app_training(training_source, true)) << "no SparkContext: half-way";
+    write(list, "# header\njava/lang/Object\norg/apache/spark/SparkContext\n");
+    EXPECT_FALSE(first->spark_app_training(training_source, false)) << "the driver failed";
+    auto training = first->spark_app_training(training_source, true);
+    ASSERT_TRUE(training);
+    const auto dump = std::find_if(
+        training->command.begin(), training->command.end(),
+        [](const std::string& arg) { return arg.starts_with("-XX:ArchiveClassesAtExit="); });
+    ASSERT_NE(dump, training->command.end());
+    EXPECT_EQ(training->command.back(), list);
+    write(dump->substr(std::string("-XX:ArchiveClassesAtExit=").size()), archive_bytes());
+    write(tmp() + "/cds-spark-app.log", "[info][cds,dynamic] Written dynamic archive\n");
+    first->finish();
+    ASSERT_EQ(archives().size(), 1u);
+    const std::string archive = archives().front().string();
+    EXPECT_THAT(archive, HasSubstr("/spark-app-"));
+
+    fs::remove(tmp() + "/cds-spark-app.log");
+    auto second = CdsCache::open(settings_);
+    ASSERT_TRUE(second);
+    const SparkSettings mapping = second->spark_app_settings(tmp());
+    EXPECT_THAT(setting(mapping, "spark.driver.defaultJavaOptions"),
+                HasSubstr("-XX:SharedArchiveFile=" + archive + " "));
+    EXPECT_THAT(setting(mapping, "spark.executor.defaultJavaOptions"),
+                HasSubstr("-XX:SharedArchiveFile=" + archive + " "));
+    EXPECT_EQ(setting(mapping, "spark.driver.extraClassPath"), settings_.spark_home + "/jars/*");
+    EXPECT_FALSE(second->spark_app_training(training_source, true))
+        << "an archive is there already";
+    // A driver with a class path of its own refuses it: the archive stays for the others.
+    write(tmp() + "/cds-spark-app.log",
+          "[warning][cds,dynamic] Unable to use shared archive. The top archive failed to load\n");
+    second->finish();
+    EXPECT_EQ(archives().size(), 1u);
 }
 
 TEST_F(CdsFiles, ACacheOthersCanWriteIsNotUsed) {

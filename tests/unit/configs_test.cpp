@@ -76,6 +76,20 @@ TEST(Configs, KerberosLeaderFilesMatchGolden) {
     EXPECT_TRUE(render_configs(without, without.nodes[0]).format_core_site.empty());
 }
 
+TEST(Configs, TheClassArchiveSettingsFollowTheJobsOwn) {
+    auto plan = golden_plan(false);
+    const std::string without = render_configs(plan, plan.nodes[0]).spark_defaults;
+    const std::string with =
+        render_configs(plan, plan.nodes[0],
+                       {{"spark.driver.extraClassPath", "/opt/spark/jars/*"},
+                        {"spark.executor.defaultJavaOptions", "-XX:SharedArchiveFile=/c/a.jsa"}})
+            .spark_defaults;
+    ASSERT_EQ(with.substr(0, without.size()), without);
+    EXPECT_EQ(with.substr(without.size()),
+              "spark.driver.extraClassPath              /opt/spark/jars/*\n"
+              "spark.executor.defaultJavaOptions        -XX:SharedArchiveFile=/c/a.jsa\n");
+}
+
 TEST(Configs, KerberosWorkerFilesMatchGolden) {
     auto plan = golden_plan(false, HdfsAuth::Kerberos);
     auto files = render_configs(plan, plan.nodes[1]);

@@ -1,21 +1,39 @@
 #!/bin/bash
-# cds.sh: class-data sharing archives of the Spark and HDFS daemons (issue 15) with --runtime
-# none. A first job writes them into the user's cache as its four daemons and its KDC stop (the
-# KDC also keeps its compiled program there); a second starts them, the namenode format, dfsadmin
-# and fetchdt from them; with one archive truncated and two others' bytes changed, a third says
-# so once for each (one before the start, two from what the JVMs logged; the namenode's is
-# mapped by the format and the namenode), completes, and writes new ones; --no-cds neither uses
-# nor writes any. The cache is the test's own (XDG_CACHE_HOME).
+# cds.sh: class-data sharing archives of the Spark and HDFS daemons, the driver and the executors
+# (issue 15) with --runtime none. A first job writes the daemons' into the user's cache as its
+# four daemons and its KDC stop (the KDC also keeps its compiled program there); its driver, a
+# PySpark count, records the classes it loads, from which the launcher writes the application's
+# archive after the job. A second starts the daemons, the namenode format, dfsadmin and fetchdt
+# from theirs, and its driver's and executor's JVMs load their classes from the application's
+# (seen in their -Xlog:class+load); with one archive truncated and two others' bytes changed, a
+# third says so once for each (one before the start, two from what the JVMs logged; the
+# namenode's is mapped by the format and the namenode), completes, and writes new ones; --no-cds
+# neither uses nor writes any. The cache is the test's own (XDG_CACHE_HOME).
 SMOKE_NAME=cds
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
 CACHE=$WORK/cache/spark-slurm/cds
 
-# cds_job NAME LAUNCHER_OPTIONS...: a 2-node Spark and HDFS cluster whose driver does nothing;
-# sets OUT to the job's output.
+write_script count.py <<'PY'
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("count").getOrCreate()
+print("COUNT", spark.sparkContext.parallelize(range(10000)).count())
+spark.stop()
+PY
+# The executors' options as the job gives them (spark-defaults.conf), and the class-load log that
+# shows where each class came from.
+write_script count-logged.sh <<EOF
+#!/bin/bash
+export SPARK_SUBMIT_OPTS="-Xlog:class+load=info:file=$WORK/driver-classes.log"
+options=\$(awk '\$1 == "spark.executor.extraJavaOptions" { \$1 = ""; print }' "\$SPARK_CONF_DIR/spark-defaults.conf")
+exec spark-submit --conf "spark.executor.extraJavaOptions=\$options -Xlog:class+load=info:file=$WORK/executor-classes.log" $WORK/count.py
+EOF
+
+# cds_job NAME DRIVER LAUNCHER_OPTIONS...: a 2-node Spark and HDFS cluster running DRIVER; sets
+# OUT to the job's output.
 cds_job() {
-    local name=$1
-    shift
+    local name=$1 driver=$2
+    shift 2
     write_script "$name.sh" <<EOF
 #!/bin/bash
 #SBATCH -N2
@@ -24,7 +42,7 @@ cds_job() {
 #SBATCH -o $WORK/$name.out
 export XDG_CACHE_HOME=$WORK/cache
 srun --ntasks-per-node=1 --cpus-per-task=$SPARK_SLURM_TEST_CPUS_PER_NODE --mpi=pmix \\
-    spark-slurm run --runtime none $* --ready-timeout 240 -- true
+    spark-slurm run --runtime none $* --ready-timeout 240 -- $driver
 EOF
     submit "$name.sh"
     wait_done "$JOBID" 600
@@ -35,7 +53,12 @@ count() { grep -Ec -- "$1" <<<"$OUT" || true; }
 archive() { find "$CACHE" -name "$1-*.jsa"; }
 DAEMONS="(spark master|spark worker|hdfs namenode|hdfs datanode|kerberos kdc)"
 
-cds_job first
+cds_job first "spark-submit $WORK/count.py"
+[[ $(count '^COUNT 10000$') == 1 ]] || fail "the first job's count did not print its result"
+[[ $(count "CDS: no class archive for the spark application; the driver records the classes") == 1 ]] ||
+    fail "the first job did not say that its driver records its classes"
+[[ $(count "CDS: kept the spark application's class archive") == 1 ]] ||
+    fail "the first job did not write the application's archive from its driver's classes"
 [[ $(count "CDS: no class archive for the $DAEMONS; it writes one when it stops") == 5 ]] ||
     fail "the first job did not say that its four daemons and its KDC write archives"
 [[ $(count "CDS: kept the $DAEMONS's class archive") == 5 ]] ||
@@ -44,12 +67,27 @@ cds_job first
 for daemon in spark-master spark-worker hdfs-namenode hdfs-datanode kdc; do
     [[ -n $(archive $daemon) ]] || fail "no archive of the $daemon in $CACHE: $(ls -la "$CACHE")"
 done
+[[ -n $(archive spark-app) ]] || fail "no archive of the application in $CACHE: $(ls -la "$CACHE")"
 [[ -z $(find "$CACHE" -name '*.tmp.*') ]] || fail "temporary archives left in $CACHE"
 [[ -n $(find "$CACHE/kdc-classes" -mindepth 2 -name spark-slurm-kdc.jar) &&
     -z $(find "$CACHE/kdc-classes" -name '.compiling.*') ]] ||
     fail "the KDC did not keep its compiled program: $(ls -laR "$CACHE/kdc-classes")"
 
-cds_job second
+cds_job second "$WORK/count-logged.sh"
+[[ $(count '^COUNT 10000$') == 1 ]] || fail "the second job's count did not print its result"
+[[ $(count "CDS: the spark application starts from the class archive") == 1 ]] ||
+    fail "the second job's driver and executors were not given the application's archive"
+# Where the driver's and the executor's classes came from: most from the archive.
+loaded=
+for jvm in driver executor; do
+    log=$WORK/$jvm-classes.log
+    [[ -s $log ]] || fail "the $jvm's JVM logged no class loading into $log"
+    shared=$(grep -c 'source: shared objects file (top)' "$log" || true)
+    jars=$(grep -c 'source: file:\|source: jar:' "$log" || true)
+    ((shared > 2000 && shared > 5 * jars)) ||
+        fail "the $jvm's JVM loaded $shared classes from the application's archive and $jars from jars"
+    loaded+="${loaded:+, }$jvm $shared classes from the archive and $jars from jars"
+done
 [[ $(count "CDS: the $DAEMONS starts from the class archive") == 5 ]] ||
     fail "the second job's daemons did not start from the archives"
 [[ $(count "CDS: the namenode format maps the hdfs namenode's class archive") == 1 ]] ||
@@ -68,7 +106,7 @@ namenode=$(archive hdfs-namenode)
 for damaged in "$worker" "$namenode"; do
     dd if=/dev/urandom of="$damaged" bs=4096 seek=2048 count=64 conv=notrunc status=none
 done
-cds_job damaged
+cds_job damaged true
 [[ $(count 'warning: CDS: ignoring the class archive .* of the spark master: .*truncated') == 1 ]] ||
     fail "the truncated archive of the master was not reported once"
 [[ $(count "warning: CDS: the spark worker's JVM refused the class archive") == 1 ]] ||
@@ -79,8 +117,8 @@ cds_job damaged
 [[ ! -e $worker && ! -e $namenode ]] || fail "a refused archive is still there: $(ls -la "$CACHE")"
 
 before=$(ls -l --time-style=+%s.%N "$CACHE")
-cds_job off --no-cds
+cds_job off true --no-cds
 [[ $(count 'CDS:') == 0 ]] || fail "--no-cds still used or wrote archives: $(grep 'CDS:' <<<"$OUT")"
 [[ $(ls -l --time-style=+%s.%N "$CACHE") == "$before" ]] || fail "--no-cds changed the cache"
 assert_nothing_left
-pass
+pass "$loaded"
