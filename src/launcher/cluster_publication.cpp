@@ -87,6 +87,7 @@ void ClusterPublication::publish() {
     const std::string spark_conf = in(directory_, "spark-conf");
     make_private_directory(spark_conf);
     write_private_file(in(spark_conf, "spark-defaults.conf"), configs.spark_defaults);
+    write_private_file(in(spark_conf, "spark-env.sh"), configs.spark_env);
     if (plan_.hdfs) {
         const std::string hadoop_conf = in(directory_, "hadoop-conf");
         make_private_directory(hadoop_conf);

@@ -212,10 +212,15 @@ ConfigFiles render_configs(const Plan& plan, const NodePlan& node,
 // the job's secret and HDFS, but no driver address or directories of the leader's.
 struct ClientConfigFiles {
     std::string spark_defaults;  // holds the secret: write it 0600
-    std::string core_site;       // empty without HDFS
+    // Read by Spark's scripts from the conf dir: the options of spark-class's own launcher JVM
+    // (SPARK_LAUNCHER_OPTS), so that it leaves no hsperfdata in /tmp.
+    std::string spark_env;
+    std::string core_site;  // empty without HDFS
     std::string hdfs_site;
-    // What a client's shell must export besides SPARK_CONF_DIR/HADOOP_CONF_DIR (with Kerberos:
-    // KRB5PRINCIPAL and KRB5KEYTAB, from which Hadoop logs in by itself, and the JVM option).
+    // What a client's shell must export besides SPARK_CONF_DIR/HADOOP_CONF_DIR: with HDFS,
+    // HADOOP_CLIENT_OPTS (no hsperfdata in /tmp; the `hdfs` of scripts/install-spark-hadoop
+    // reads no hadoop-env.sh); with Kerberos, KRB5PRINCIPAL and KRB5KEYTAB, from which Hadoop
+    // logs in by itself, and the realm's JVM option.
     std::vector<std::pair<std::string, std::string>> environment;
 };
 ClientConfigFiles render_client_configs(const Plan& plan);

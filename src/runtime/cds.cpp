@@ -101,6 +101,12 @@ bool class_list_has_spark_context(const fs::path& class_list) {
     return false;
 }
 
+// The KDC's source (SPARK_SLURM_KDC_SOURCE), by content; "" for every other program.
+std::string program_identity(const Invocation& invocation) {
+    auto source = invocation.environment.find("SPARK_SLURM_KDC_SOURCE");
+    return source == invocation.environment.end() ? "" : read_file(source->second);
+}
+
 // Why the HDFS daemons of `hadoop_home` cannot get archives ("" when they can).
 std::string hdfs_cds_problem(const std::string& hadoop_home, const Environment& inherited) {
     if (hadoop_home.empty()) return "no HADOOP_HOME";
@@ -279,7 +285,10 @@ Invocation CdsCache::prepare(const Invocation& invocation) {
         return invocation;
     auto found = entries_.find(use->target);
     if (found == entries_.end())
-        found = entries_.emplace(use->target, decide(use->target, tmp->second)).first;
+        found = entries_
+                    .emplace(use->target,
+                             decide(use->target, tmp->second, program_identity(invocation)))
+                    .first;
     Entry& entry = found->second;
     Invocation with = use->target == CdsTarget::Kdc ? with_kdc_classes(invocation) : invocation;
     if (use->helper == CdsHelper::None) {
@@ -304,11 +313,12 @@ Invocation CdsCache::prepare(const Invocation& invocation) {
     return with;
 }
 
-CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir) {
+CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir,
+                                 const std::string& program) {
     const std::string class_path = cds_class_path(target, install_home(target));
     Entry entry;
-    entry.key =
-        cds_key({target, java_, class_path, jar_listing(fs::path(class_path).parent_path())});
+    entry.key = cds_key(
+        {target, java_, class_path, jar_listing(fs::path(class_path).parent_path()), program});
     entry.log_file = log_dir + "/cds-" + cds_file_stem(target) + ".log";
     unsigned others = 0;
     std::error_code error;

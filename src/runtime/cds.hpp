@@ -8,10 +8,11 @@
 //
 // Archives live in a per-user cache ($XDG_CACHE_HOME or ~/.cache, then spark-slurm/cds, 0700),
 // named "<daemon>-<key>-<bytes>.jsa": the key hashes the Java install, the daemon, and the
-// class path with every jar's name, size and mtime (so a new Java, Spark or Hadoop makes a new
-// key and the old archive is stale), and the size lets a truncated file be told apart (a JVM
-// mapping a truncated archive crashes; it rejects one with wrong contents by its CRC, with
-// -XX:+VerifySharedSpaces, and one dumped for another class path, warning and going on).
+// class path with every jar's name, size and mtime, and for the KDC its source (so a new Java,
+// Spark, Hadoop or KDC makes a new key and the old archive is stale), and the size lets a
+// truncated file be told apart (a JVM mapping a truncated archive crashes; it rejects one with
+// wrong contents by its CRC, with -XX:+VerifySharedSpaces, and one dumped for another class
+// path, warning and going on).
 //
 // Who builds them: the daemons themselves. Without an archive for its key, a daemon runs with
 // -XX:ArchiveClassesAtExit=<temporary name in the cache>; the JVM writes the archive when it
@@ -110,7 +111,8 @@ class CdsCache {
     const std::string& install_home(CdsTarget target) const;
     // The KDC's invocation told where to keep its compiled program (SPARK_SLURM_KDC_CLASSES).
     Invocation with_kdc_classes(const Invocation& invocation) const;
-    Entry decide(CdsTarget target, const std::string& log_dir);
+    // `program`: what else the archive depends on (CdsKeyInputs::program).
+    Entry decide(CdsTarget target, const std::string& log_dir, const std::string& program = "");
     void keep(CdsTarget target, const Entry& entry);
     void forget_if_refused(CdsTarget target, const Entry& entry, const std::string& log_file);
 

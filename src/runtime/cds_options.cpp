@@ -116,6 +116,8 @@ std::string cds_key(const CdsKeyInputs& inputs) {
     add(inputs.java);
     add(inputs.class_path);
     add(inputs.jars);
+    // Only when there is one: the keys of the other archives stay what they were.
+    if (!inputs.program.empty()) add(inputs.program);
     return fmt::format("{:016x}", hash);
 }
 

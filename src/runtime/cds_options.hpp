@@ -49,6 +49,9 @@ struct CdsKeyInputs {
     std::string java;        // the Java install: its path, `release` file, libjvm and modules
     std::string class_path;  // as the JVM is given it (wildcards unexpanded)
     std::string jars;        // every jar of the class path: name, size, mtime
+    // The KDC: its source, from which spark-slurm-kdc compiles the jar it puts first on the
+    // class path (a new source, a new jar path: the old archive would be refused).
+    std::string program;
 };
 // 16 hex digits (FNV-1a, 64 bits): a name, not a security measure (the cache is 0700).
 std::string cds_key(const CdsKeyInputs& inputs);

@@ -19,7 +19,7 @@ using ::testing::Not;
 
 CdsKeyInputs inputs() {
     return {CdsTarget::SparkMaster, "/usr/lib/jvm/17\nJAVA_VERSION=\"17.0.15\"\n",
-            "/opt/spark/jars/*", "/opt/spark/jars/spark-core_2.13-4.0.5.jar 123 456\n"};
+            "/opt/spark/jars/*", "/opt/spark/jars/spark-core_2.13-4.0.5.jar 123 456\n", ""};
 }
 
 Invocation master_invocation(const std::string& tmp) {
@@ -46,6 +46,9 @@ TEST(Cds, KeyIsSixteenHexDigitsAndChangesWithEveryInput) {
     EXPECT_NE(cds_key(other), key);
     other = inputs();
     other.class_path = "/opt/spark2/jars/*";
+    EXPECT_NE(cds_key(other), key);
+    other = inputs();
+    other.program = "class SparkSlurmKdc { /* another */ }";
     EXPECT_NE(cds_key(other), key);
     // Fields cannot shift into one another.
     other = inputs();
@@ -521,6 +524,23 @@ TEST_F(CdsFiles, TheDriverRecordsItsClassesAndTheTrainingWritesTheApplicationsAr
           "[warning][cds,dynamic] Unable to use shared archive. The top archive failed to load\n");
     second->finish();
     EXPECT_EQ(archives().size(), 1u);
+}
+
+TEST_F(CdsFiles, ANewKdcSourceGetsANewKdcArchive) {
+    const fs::path source = root_ / "SparkSlurmKdc.java";
+    auto dump_name = [&](const std::string& text) {
+        write(source, text);
+        Invocation kdc = kdc_invocation(tmp());
+        kdc.environment["SPARK_SLURM_KDC_SOURCE"] = source.string();
+        auto cache = CdsCache::open(settings_);
+        EXPECT_TRUE(cache);
+        return option_with(cache->prepare(kdc),
+                           "-XX:ArchiveClassesAtExit=", "SPARK_SLURM_KDC_OPTS");
+    };
+    const std::string first = dump_name("class SparkSlurmKdc {}");
+    EXPECT_NE(first, "");
+    EXPECT_EQ(dump_name("class SparkSlurmKdc {}"), first);
+    EXPECT_NE(dump_name("class SparkSlurmKdc { int fixed; }"), first);
 }
 
 TEST_F(CdsFiles, ACacheOthersCanWriteIsNotUsed) {

@@ -103,6 +103,7 @@ TEST(Configs, KerberosClientFilesMatchGolden) {
     expect_golden("kerberos-client/spark-defaults.conf", files.spark_defaults);
     expect_golden("kerberos-client/core-site.xml", files.core_site);
     expect_golden("kerberos-client/hdfs-site.xml", files.hdfs_site);
+    expect_golden("kerberos-client/spark-env.sh", files.spark_env);
     std::string environment;
     for (const auto& [name, value] : files.environment) environment += name + "=" + value + "\n";
     expect_golden("kerberos-client/client-env", environment);
@@ -117,7 +118,10 @@ TEST(Configs, NoneHasNoKerberosAtAll) {
         EXPECT_EQ(text->find("krb5"), std::string::npos) << *text;
     }
     EXPECT_TRUE(files.ssl_server.empty());
-    EXPECT_TRUE(render_client_configs(plan).environment.empty());
+    // The client's `hdfs` JVMs: no hsperfdata in /tmp, and nothing of Kerberos.
+    const auto client = render_client_configs(plan).environment;
+    EXPECT_EQ(client, (std::vector<std::pair<std::string, std::string>>{
+                          {"HADOOP_CLIENT_OPTS", "-XX:-UsePerfData"}}));
 }
 
 TEST(Configs, WireEncryptionOffLeavesSparkAndHdfsInClear) {

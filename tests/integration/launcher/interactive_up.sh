@@ -48,6 +48,12 @@ squeue -h -j "$JOBID" -o %k | grep -Eq '[0-9a-f]{64}' && fail "the job's comment
 as_user "spark-slurm list" >"$WORK/list.txt" || fail "spark-slurm list failed"
 grep -q "^ *$JOBID " "$WORK/list.txt" || fail "spark-slurm list does not show job $JOBID: $(cat "$WORK/list.txt")"
 
+# The JVMs the host's commands start below (spark-class's launcher, the driver, `hdfs dfs`) write
+# no hsperfdata into the host's /tmp: the record's conf dirs turn it off. An empty directory left
+# by a JVM of an earlier test goes first.
+perf_dir=/tmp/hsperfdata_$SPARK_SLURM_TEST_USER
+rmdir "$perf_dir" 2>/dev/null || true
+
 # A driver on the login node: plain spark-submit, no --master.
 n=200000
 want=$(python3 -c "print(sum(i * i for i in range($((n)) + 1)))")
@@ -62,6 +68,7 @@ chown "$SPARK_SLURM_TEST_USER" "$WORK/hdfs-in.txt"
 as_user "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && hdfs dfs -put hdfs-in.txt /roundtrip.txt && hdfs dfs -cat /roundtrip.txt >hdfs-out.txt" \
     2>"$WORK/hdfs.err" || fail "hdfs dfs -put/-cat from the host failed"
 cmp -s "$WORK/hdfs-in.txt" "$WORK/hdfs-out.txt" || fail "the file read back from HDFS differs"
+[[ ! -e $perf_dir ]] || fail "a JVM of the host's spark-submit or hdfs dfs wrote $perf_dir: $(ls -la "$perf_dir")"
 
 # Spark Connect from a thin client (no JVM), given only the env.
 as_user "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && '$client/bin/python' connect_groupby.py" \
