@@ -6,6 +6,8 @@
 #   launcher:     srun (one task per node) spark-slurm run --workers W -- driver.sh WORKLOADS
 #   launcher-nocds: the same with --no-cds (the Spark daemons without class-data sharing archives)
 #   launcher-encrypted: the same with --wire-encryption on (Spark's and HDFS's traffic encrypted)
+#   launcher-apptainer: the launcher with the daemons in the test image (--runtime apptainer,
+#                   SPARK_SLURM_IMAGE); launcher-apptainer-nocds: the same with --no-cds
 #   floor:          srun steps start the same daemons by hand, workers as soon as the master is ALIVE
 #                   (node-daemons.sh staged); readiness polled like the launcher does
 #   floor-parallel: the same, every daemon at once (node-daemons.sh parallel)
@@ -20,13 +22,15 @@ leader=${nodes[0]}
 ev method "$method"
 ev nodes "${#nodes[*]}"
 
-if [[ $method == launcher || $method == launcher-nocds || $method == launcher-encrypted ]]; then
-    cds=()
-    [[ $method == launcher-nocds ]] && cds=(--no-cds)
+if [[ $method == launcher* ]]; then
+    cds=() runtime=none
+    [[ $method == *-nocds ]] && cds=(--no-cds)
     [[ $method == launcher-encrypted ]] && cds=(--wire-encryption on)
+    # The image sees the run's directory (the submit dir), not this one with the driver.
+    [[ $method == launcher-apptainer* ]] && runtime=apptainer cds+=(--bind "$jobs")
     ev t_start "$(now)"
     srun --ntasks-per-node=1 --cpus-per-task="$SLURM_CPUS_ON_NODE" --mpi=pmix \
-        "$jobs/rank-wrap.sh" "$PWD" spark-slurm run --runtime none "${cds[@]}" --workers "$workers" --ready-timeout 240 \
+        "$jobs/rank-wrap.sh" "$PWD" spark-slurm run --runtime "$runtime" "${cds[@]}" --workers "$workers" --ready-timeout 240 \
         --events "$PWD/launcher-events.jsonl" \
         -- "$jobs/driver.sh" "$workloads" "$pi_samples" "$dfsio_mb"
     ev srun_rc $?

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "launcher/driver.hpp"
 #include "launcher/requeue_policy.hpp"
+#include "runtime/cds.hpp"
 #include "services/probes.hpp"
 
 namespace spark_slurm {
@@ -20,8 +22,10 @@ using namespace std::chrono_literals;
 
 // How long a failing leader waits for workers that have not said hello yet, to tell them to stop.
 constexpr auto kLateWorkerGrace = 5s;
-// How long the leader waits for workers to confirm their teardown.
-constexpr auto kWorkerStopLimit = kDaemonStopGrace + 5s;
+// How long the leader waits for workers to confirm their teardown: a worker's daemons may be
+// writing their class archives in an image.
+constexpr auto kWorkerStopLimit =
+    std::max<std::chrono::seconds>(kDaemonStopGrace, kCdsImageDumpGrace) + 5s;
 constexpr auto kProbeInterval = 250ms;
 // Slurm signals every process of the step at once: a driver killed by it may be reaped a moment
 // before the launcher's own SIGTERM is read. Look this long before deciding it just ended.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/errors.hpp"
 #include "common/log.hpp"
 
@@ -11,7 +13,9 @@ using Clock = std::chrono::steady_clock;
 
 void NodeDaemons::start(const DaemonSpec& spec) {
     if (started(spec.daemon)) return;
-    daemons_.push_back({spec, spawn(spec), 0, {}, false});
+    Running running{spec, std::nullopt, 0, {}, false};
+    spawn(running);
+    daemons_.push_back(std::move(running));
     log::info("started {} (log: {})", display_name(spec.daemon), spec.log_file);
 }
 
@@ -30,7 +34,7 @@ std::vector<DaemonEvent> NodeDaemons::poll(bool restart) {
             if (Clock::now() < *daemon.restart_at) continue;
             daemon.restart_at.reset();
             try {
-                daemon.process = spawn(daemon.spec);
+                spawn(daemon);
                 events.push_back(
                     {DaemonEvent::Kind::Restarted, daemon.spec, 0, daemon.restarts, {}});
             } catch (const LaunchError&) {
@@ -61,7 +65,7 @@ std::vector<DaemonEvent> NodeDaemons::poll(bool restart) {
 void NodeDaemons::request_stop() {
     for (auto& daemon : daemons_) {
         daemon.restart_at.reset();
-        if (daemon.process) daemon.process->request_stop(kDaemonStopGrace);
+        if (daemon.process) daemon.process->request_stop(daemon.stop_grace);
     }
 }
 
@@ -75,18 +79,22 @@ bool NodeDaemons::stopped() {
 
 void NodeDaemons::stop_all_daemons() {
     std::vector<Process*> processes;
+    std::chrono::seconds grace = kDaemonStopGrace;
     for (auto& daemon : daemons_) {
         daemon.restart_at.reset();
-        if (daemon.process) processes.push_back(&*daemon.process);
+        if (!daemon.process) continue;
+        processes.push_back(&*daemon.process);
+        grace = std::max(grace, daemon.stop_grace);
     }
-    stop_all(processes, kDaemonStopGrace);
+    stop_all(processes, grace);
 }
 
-Process NodeDaemons::spawn(const DaemonSpec& spec) {
-    Execution execution = runtime_.prepare(spec.invocation);
+void NodeDaemons::spawn(Running& running) {
+    Execution execution = runtime_.prepare(running.spec.invocation);
     SpawnRequest request{execution.argv, execution.environment, execution.working_dir,
-                         spec.log_file, false};
-    return Process::spawn(request, display_name(spec.daemon));
+                         running.spec.log_file, false};
+    running.process = Process::spawn(request, display_name(running.spec.daemon));
+    running.stop_grace = std::max(kDaemonStopGrace, execution.stop_grace);
 }
 
 HelperSteps::HelperSteps(const Runtime& runtime, std::vector<DaemonSpec> steps,

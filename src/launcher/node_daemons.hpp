@@ -41,7 +41,8 @@ class NodeDaemons {
     // Exits since the last call, restarts scheduled or done. With `restart` false an exit is final.
     std::vector<DaemonEvent> poll(bool restart);
 
-    // Stopping without blocking: SIGTERM to every daemon now, SIGKILL after kDaemonStopGrace;
+    // Stopping without blocking: SIGTERM to every daemon now, SIGKILL after kDaemonStopGrace
+    // (or the longer grace its runtime asked for: Execution::stop_grace);
     // stopped() is true once nothing of them is left.
     void request_stop();
     bool stopped();
@@ -55,8 +56,10 @@ class NodeDaemons {
         unsigned restarts = 0;
         std::optional<std::chrono::steady_clock::time_point> restart_at;
         bool done = false;  // exited for good: reported, not restarted
+        std::chrono::seconds stop_grace = kDaemonStopGrace;
     };
-    Process spawn(const DaemonSpec& spec);
+    // Starts (again) the daemon of `running.spec`. Throws LaunchError.
+    void spawn(Running& running);
 
     const Runtime& runtime_;
     std::vector<Running> daemons_;

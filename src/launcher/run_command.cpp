@@ -107,35 +107,27 @@ bool ending_signal_pending() {
     return false;
 }
 
-void train_class_archive(const Runtime& runtime, const Invocation& training,
-                         const std::string& output_file) {
+void train_class_archive(const Runtime& runtime, const Invocation& training) {
     const Execution execution = runtime.prepare(training);
     const auto start = Clock::now();
-    std::optional<Process> started;
+    CapturedRun run;
     try {
-        started = Process::spawn(
-            {execution.argv, execution.environment, execution.working_dir, output_file, false},
-            "the class archive training");
+        run = run_captured(
+            {execution.argv, execution.environment, execution.working_dir, "", false},
+            "the class archive training", kClassTrainingLimit, 64 * 1024, ending_signal_pending);
     } catch (const LaunchError& error) {
         log::warn("CDS: could not write the application's class archive: {}", error.what());
         return;
     }
-    Process& process = *started;
-    while (!process.exited()) {
-        if (ending_signal_pending() || Clock::now() - start > kClassTrainingLimit) {
-            log::warn(
-                "CDS: stopped writing the application's class archive ({}); the next job "
-                "tries again",
-                ending_signal_pending() ? "the job is ending" : "it took over 5 min");
-            process.stop(std::chrono::seconds(1));
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        reap_children();
+    if (!run.status) {
+        log::warn(
+            "CDS: stopped writing the application's class archive ({}); the next job tries again",
+            ending_signal_pending() ? "the job is ending" : "it took over 5 min");
+        return;
     }
-    if (const int status = *process.exit_status(); status != 0) {
+    if (*run.status != 0) {
         log::warn("CDS: writing the application's class archive failed ({}); its output ends: {}",
-                  describe_wait_status(status), tail_of_file(output_file, 5));
+                  describe_wait_status(*run.status), last_lines(run.output, 5));
         return;
     }
     log::info("CDS: the application's class archive took {:.1f} s to write", seconds_since(start));
@@ -187,9 +179,10 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     });
     // Reported through the rendezvous, like a usage error, so that no rank waits for this one.
     if (leader_rank && mine.problem.empty()) mine.problem = control_problem;
+    InstallInspection installs;
     if (leader_rank && mine.problem.empty()) {
-        mine.problem =
-            check_installs(inspect_installs(*runtime_settings, options.hdfs), options, *events);
+        installs = inspect_installs(*runtime_settings, options.hdfs);
+        mine.problem = check_installs(installs, options, *events);
     }
     if (leader_rank) log::info("job {}: rendezvous of {} rank(s)", allocation.job_id, mpi.size());
     const auto rendezvous_start = Clock::now();
@@ -201,6 +194,11 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
                 plan_on_leader(options, allocation, job_is_requeueable(slurm, allocation.job_id),
                                std::move(reports));
             if (options.state_dir) claim_state_dir(slurm, *options.state_dir, allocation.job_id);
+            plan.image_spark_home = installs.image.spark_home;
+            plan.image_hadoop_home = installs.image.hadoop_home;
+            plan.image_spark_jars = installs.image.spark_jars;
+            plan.image_hadoop_jars = installs.image.hadoop_jars;
+            plan.image_hdfs_jars_first = installs.image.hdfs_jars_first;
             return plan;
         },
         std::chrono::seconds(options.ready_timeout_seconds));
@@ -218,11 +216,15 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     if (!node.runs_leader()) control.reset();
 
     WorkDirectory work_directory(node.work_dir);
-    // Class archives for the daemons' JVMs (host installs): mapped when this user has one for
-    // this Java and Spark, else written by the daemons as they stop, and kept by finish(). The
+    // Class archives for the daemons' JVMs: mapped when this user has one for this Java and
+    // Spark (or this image), else written by the daemons as they stop, and kept by finish(). The
     // driver and executors map theirs through the leader's spark-defaults.conf.
     std::optional<CdsCache> cds;
-    if (options.cds) cds = CdsCache::open(*runtime_settings);
+    if (options.cds) {
+        cds = CdsCache::open(*runtime_settings,
+                             {plan.image_spark_home, plan.image_hadoop_home, plan.image_spark_jars,
+                              plan.image_hadoop_jars, plan.image_hdfs_jars_first});
+    }
     SparkSettings class_archive_settings;
     if (cds && node.runs_leader()) class_archive_settings = cds->spark_app_settings(node.tmp_dir);
     prepare_node(plan, node, class_archive_settings);
@@ -254,7 +256,7 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
             if (auto training = cds->spark_app_training(
                     installed_file("share/spark-slurm/cds/SparkSlurmClassTraining.java"),
                     status == 0))
-                train_class_archive(*runtime, *training, node.tmp_dir + "/cds-training.out");
+                train_class_archive(*runtime, *training);
         }
         cds->finish();
     }

@@ -86,9 +86,10 @@ constexpr OptionSpec kOptionTable[] = {
      "up: no Spark Connect server (for a Spark without it); spark-submit, pyspark and hdfs "
      "still reach the cluster after 'spark-slurm env'"},
     {"no-cds", "SPARK_SLURM_NO_CDS", Kind::Flag, kRun, nullptr, nullptr,
-     "with --runtime none: start the Spark and HDFS daemons, the KDC, the HDFS helpers, the "
-     "driver and its executors without class-data sharing archives (by default each user's "
-     "are kept in ~/.cache/spark-slurm/cds, written by the first run)"},
+     "start the Spark and HDFS daemons, the KDC, the HDFS helpers, and (with --runtime none) "
+     "the driver and its executors without class-data sharing archives (by default each "
+     "user's are kept in ~/.cache/spark-slurm/cds, per install or image, written by the first "
+     "run)"},
     {"stop-before-end", "SPARK_SLURM_STOP_BEFORE_END", Kind::Count, kRun, "SEC", "90",
      "up: stop the cluster cleanly (saving HDFS with --state-dir) this many seconds before the "
      "allocation's time limit, instead of being killed at it"},

@@ -127,6 +127,13 @@ json plan_header_json(const Plan& plan, SecretHandling secret) {
                 {"connect", plan.connect},
                 {"connect_url", plan.connect_url},
                 {"stop_before_end_seconds", plan.stop_before_end_seconds}};
+    if (!plan.image_spark_home.empty() || !plan.image_hadoop_home.empty()) {
+        out["image"] = {{"spark_home", plan.image_spark_home},
+                        {"hadoop_home", plan.image_hadoop_home},
+                        {"spark_jars", plan.image_spark_jars},
+                        {"hadoop_jars", plan.image_hadoop_jars},
+                        {"hdfs_jars_first", plan.image_hdfs_jars_first}};
+    }
     if (secret == SecretHandling::Include) {
         out["secret"] = plan.secret;
         out["connect_token"] = plan.connect_token;
@@ -212,6 +219,14 @@ Plan plan_from_json(const json& j) {
     j.at("connect_url").get_to(plan.connect_url);
     j.at("stop_before_end_seconds").get_to(plan.stop_before_end_seconds);
     if (j.contains("connect_token")) j.at("connect_token").get_to(plan.connect_token);
+    if (j.contains("image")) {
+        const json& image = j.at("image");
+        image.at("spark_home").get_to(plan.image_spark_home);
+        image.at("hadoop_home").get_to(plan.image_hadoop_home);
+        image.at("spark_jars").get_to(plan.image_spark_jars);
+        image.at("hadoop_jars").get_to(plan.image_hadoop_jars);
+        image.at("hdfs_jars_first").get_to(plan.image_hdfs_jars_first);
+    }
     for (const json& n : j.at("nodes")) {
         NodePlan node;
         n.at("rank").get_to(node.rank);

@@ -67,6 +67,13 @@ std::string java_home_of(const RuntimeSettings& settings) {
     return error ? "" : home.string();
 }
 
+// An image's identity: its path, size and mtime (a SIF is replaced, not changed in place).
+std::string image_identity(const std::string& image) {
+    std::error_code error;
+    const fs::path path = fs::canonical(image, error);
+    return "image " + stat_line(error ? fs::path(image) : path);
+}
+
 std::string java_identity(const fs::path& home) {
     return home.string() + "\n" + read_file(home / "release") + stat_line(home / "lib/modules") +
            stat_line(home / "lib/server/libjvm.so");
@@ -116,6 +123,11 @@ std::string hdfs_cds_problem(const std::string& hadoop_home, const Environment& 
         return "its bin/hdfs puts conf directories before the jars, as Hadoop's own scripts "
                "do (the one of scripts/install-spark-hadoop does not)";
     return "";
+}
+
+// Paths of archives and logs go into -XX and -Xlog options, whose syntax reserves these.
+bool usable_in_jvm_option(const std::string& path) {
+    return path.find_first_of(":,=\" ") == std::string::npos;
 }
 
 std::string line_with(const std::string& text, const char* what) {
@@ -170,14 +182,24 @@ std::string cds_cache_dir(const Environment& environment) {
     return "";
 }
 
-std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings) {
-    if (settings.kind != RuntimeChoice::None) return std::nullopt;
+std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings,
+                                       const ImageInstalls& image) {
+    const bool in_image = settings.kind != RuntimeChoice::None;
+    if (in_image && settings.sudo) {
+        // Archives written by root into the user's cache would be refused as another user's.
+        log::info("CDS: off (--sudo runs the containers as root)");
+        return std::nullopt;
+    }
+    if (in_image && image.spark_home.empty()) {
+        log::info("CDS: off (where the image's Spark is was not found)");
+        return std::nullopt;
+    }
     const std::string dir = cds_cache_dir(settings.inherited);
     if (dir.empty()) {
         log::info("CDS: off (no HOME for a cache of class archives)");
         return std::nullopt;
     }
-    if (!get(settings.inherited, "SPARK_DAEMON_CLASSPATH").empty()) {
+    if (!in_image && !get(settings.inherited, "SPARK_DAEMON_CLASSPATH").empty()) {
         log::info("CDS: off (SPARK_DAEMON_CLASSPATH is set; archives need the Spark jars first)");
         return std::nullopt;
     }
@@ -195,14 +217,36 @@ std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings) {
                   problem);
         return std::nullopt;
     }
-    std::string java_home = java_home_of(settings);
+    if (in_image) {
+        // The jars as the containers see them: a bind over the install changes them.
+        Installs installs{image.spark_home,
+                          image.hadoop_home,
+                          image_identity(settings.spark_image) + image.spark_jars,
+                          image_identity(settings.hadoop_image) + image.hadoop_jars,
+                          "",
+                          true};
+        std::string hdfs_problem;
+        if (image.hadoop_home.empty())
+            hdfs_problem = "no HADOOP_HOME in the image";
+        else if (!image.hdfs_jars_first)
+            hdfs_problem =
+                "the image's bin/hdfs puts conf directories before the jars, as Hadoop's own "
+                "scripts do (the one of images made by singularity/make-offline-archive does not)";
+        return CdsCache(dir, std::move(installs), std::move(hdfs_problem));
+    }
+    const std::string java_home = java_home_of(settings);
     if (java_home.empty()) {
         log::info("CDS: off (cannot tell which Java install runs the daemons)");
         return std::nullopt;
     }
-    std::string java = java_identity(java_home);
-    return CdsCache(dir, std::move(java_home), std::move(java), settings.spark_home,
-                    settings.hadoop_home,
+    const std::string java = java_identity(java_home);
+    Installs installs{settings.spark_home,
+                      settings.hadoop_home,
+                      java,
+                      java,
+                      (fs::path(java_home) / "bin/java").string(),
+                      false};
+    return CdsCache(dir, std::move(installs),
                     hdfs_cds_problem(settings.hadoop_home, settings.inherited));
 }
 
@@ -215,19 +259,25 @@ Invocation CdsCache::with_kdc_classes(const Invocation& invocation) const {
 }
 
 const std::string& CdsCache::install_home(CdsTarget target) const {
-    return cds_on_hadoop_class_path(target) ? hadoop_home_ : spark_home_;
+    return cds_on_hadoop_class_path(target) ? installs_.hadoop_home : installs_.spark_home;
 }
 
 SparkSettings CdsCache::spark_app_settings(const std::string& log_dir) {
-    // The paths go into -Xlog and -XX options, whose syntax reserves these.
-    if (log_dir.find_first_of(":,=\" ") != std::string::npos ||
-        dir_.find_first_of(":,=\" ") != std::string::npos)
+    if (installs_.in_image) {
+        // A JVM that records classes for an archive stats every class path entry ahead of each
+        // class's jar; through the squashfuse mount of an unprivileged container that made the
+        // training ~144 s (12 s on the host), after every user's first job.
+        log::info(
+            "CDS: none for the driver and executors in an image (writing theirs would "
+            "take minutes there)");
         return {};
+    }
+    if (!usable_in_jvm_option(log_dir) || !usable_in_jvm_option(dir_)) return {};
     auto found = entries_.find(CdsTarget::SparkApp);
     if (found == entries_.end())
         found = entries_.emplace(CdsTarget::SparkApp, decide(CdsTarget::SparkApp, log_dir)).first;
     const Entry& entry = found->second;
-    return cds_spark_app_settings(entry.mode, spark_home_, entry.archive, entry.log_file,
+    return cds_spark_app_settings(entry.mode, installs_.spark_home, entry.archive, entry.log_file,
                                   entry.class_list);
 }
 
@@ -262,15 +312,17 @@ std::optional<Invocation> CdsCache::spark_app_training(const std::string& traini
               cds_display_name(CdsTarget::SparkApp));
     Invocation training;
     training.install = Install::Spark;
-    training.command =
-        cds_training_command((fs::path(java_home_) / "bin/java").string(), spark_home_,
-                             training_source, entry.class_list, entry.archive, entry.log_file);
+    training.command = cds_training_command(installs_.java, installs_.spark_home, training_source,
+                                            entry.class_list, entry.archive, entry.log_file);
     return training;
 }
 
-Invocation CdsCache::prepare(const Invocation& invocation) {
-    auto use = cds_use(invocation);
-    if (!use) return invocation;
+Invocation CdsCache::prepare(const Invocation& given) {
+    auto use = cds_use(given);
+    if (!use) return given;
+    Invocation invocation = given;
+    // A JVM in an image writes and maps its archive, and the KDC keeps its program, in the cache.
+    if (installs_.in_image) invocation.binds.push_back(dir_);
     if (cds_on_hadoop_class_path(use->target) && !hdfs_problem_.empty()) {
         if (!hdfs_problem_told_) log::info("CDS: none for HDFS: {}", hdfs_problem_);
         hdfs_problem_told_ = true;
@@ -278,10 +330,8 @@ Invocation CdsCache::prepare(const Invocation& invocation) {
         return use->target == CdsTarget::Kdc ? with_kdc_classes(invocation) : invocation;
     }
     auto tmp = invocation.environment.find("TMPDIR");
-    // The log file goes into an -Xlog option, whose syntax reserves these.
-    if (tmp == invocation.environment.end() ||
-        tmp->second.find_first_of(":,=\" ") != std::string::npos ||
-        dir_.find_first_of(":,=\" ") != std::string::npos)
+    if (tmp == invocation.environment.end() || !usable_in_jvm_option(tmp->second) ||
+        !usable_in_jvm_option(dir_))
         return invocation;
     auto found = entries_.find(use->target);
     if (found == entries_.end())
@@ -294,6 +344,9 @@ Invocation CdsCache::prepare(const Invocation& invocation) {
     if (use->helper == CdsHelper::None) {
         apply_cds(with, *use, cds_jvm_options(entry.mode, entry.archive, entry.log_file),
                   install_home(use->target));
+        // Seen: a namenode writing its archive in an image at teardown, through squashfuse,
+        // needed more than the usual 10 s (and, killed, left the mount's process behind).
+        if (entry.mode == CdsMode::Dump && installs_.in_image) with.stop_grace = kCdsImageDumpGrace;
     } else if (entry.mode == CdsMode::Use) {
         // A run of a few seconds: it maps the daemon's archive, never writes one, since a
         // failed dump at exit would be a failed format or token fetch.
@@ -317,8 +370,12 @@ CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir,
                                  const std::string& program) {
     const std::string class_path = cds_class_path(target, install_home(target));
     Entry entry;
-    entry.key = cds_key(
-        {target, java_, class_path, jar_listing(fs::path(class_path).parent_path()), program});
+    // An image's jars are part of the image; its paths are not the host's.
+    const std::string jars =
+        installs_.in_image ? "" : jar_listing(fs::path(class_path).parent_path());
+    const std::string& identity =
+        cds_on_hadoop_class_path(target) ? installs_.hadoop_identity : installs_.spark_identity;
+    entry.key = cds_key({target, identity, class_path, jars, program});
     entry.log_file = log_dir + "/cds-" + cds_file_stem(target) + ".log";
     unsigned others = 0;
     std::error_code error;

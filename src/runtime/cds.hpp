@@ -1,4 +1,4 @@
-// Class-data sharing (JDK 17 AppCDS) for the Spark and HDFS daemons of a host install: the
+// Class-data sharing (JDK 17 AppCDS) for the Spark and HDFS daemons: the
 // classes a daemon loads while it starts are kept, parsed and verified, in an archive that later
 // JVMs map instead of reading ~120-250 jars again, which takes seconds off each start on a busy
 // node. The launcher's HDFS helpers (the namenode format, dfsadmin, fetchdt) map the namenode's
@@ -38,6 +38,17 @@
 // job's own extraJavaOptions add to, and .extraClassPath); a JVM whose class path a user changed
 // refuses it into a log file, not the user's output, and runs as before.
 //
+// In a container image the daemons, the KDC and the helpers write and map theirs inside the
+// image, with the cache bound in at the same path: the key hashes the image (path, size, mtime)
+// and its jars as the containers see them (names in directory order, which a bind over the
+// install changes, and which is the order of the class path the JVM expands from "DIR/*"),
+// instead of the host's Java and jars; the install paths, those jars and whether the image's
+// `hdfs` puts the jars first come from the leader's check of the image (ImageInstalls, with the
+// plan).
+// The driver and executors get none there: a JVM recording classes for an archive stats each
+// class path entry ahead of each class's jar, and through an unprivileged container's
+// squashfuse mount the training took ~144 s instead of ~12 s.
+//
 // Who calls it: run_command, on each node, as the job's user, around the host runtime (CdsRuntime)
 // and once after the node's daemons are gone (finish); on the leader, also before its configs are
 // written (spark_app_settings) and after the driver (spark_app_training).
@@ -45,6 +56,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -64,13 +76,20 @@ std::string cds_archive_problem(const std::string& path, std::uintmax_t expected
 // when neither is set.
 std::string cds_cache_dir(const Environment& environment);
 
+// How long a daemon writing its archive in an image gets to exit after SIGTERM (~3 s on the
+// host; a namenode in an image needed more than 10 s).
+inline constexpr std::chrono::seconds kCdsImageDumpGrace{60};
+
 // The cache as one node's launcher uses it. Not thread-safe; one per launcher process.
 class CdsCache {
   public:
-    // Nothing (with one log line saying why) when CDS cannot be used: not a host install, no
-    // home, a cache directory that is not private to the user. HDFS gets none (one log line)
-    // when its `hdfs` cannot put the jars first, or the user set HADOOP_CLASSPATH.
-    static std::optional<CdsCache> open(const RuntimeSettings& settings);
+    // Nothing (with one log line saying why) when CDS cannot be used: no home, a cache
+    // directory that is not private to the user, an image whose SPARK_HOME is not known
+    // (`image`: what the leader's check found in it), containers run through sudo. HDFS gets
+    // none (one log line) when its `hdfs` cannot put the jars first, or the user set
+    // HADOOP_CLASSPATH.
+    static std::optional<CdsCache> open(const RuntimeSettings& settings,
+                                        const ImageInstalls& image = {});
 
     // `invocation` with the options of its archive (use or dump) when it is a daemon with one;
     // a helper gets its daemon's archive when there is one, and nothing else.
@@ -100,13 +119,20 @@ class CdsCache {
         std::string helper_log_file;  // a helper's, when one mapped the archive too
         std::string class_list;       // SparkApp without an archive: what the driver loaded
     };
-    CdsCache(std::string dir, std::string java_home, std::string java_identity,
-             std::string spark_home, std::string hadoop_home, std::string hdfs_problem)
+    // What the daemons run from.
+    struct Installs {
+        std::string spark_home;  // the host's, or where it is in the image
+        std::string hadoop_home;
+        // What the keys hash besides the class path: the host's Java install, or the image
+        // (which holds its Java, and whose jars do not change while it does).
+        std::string spark_identity;
+        std::string hadoop_identity;
+        std::string java;  // the training's: the host Java's (an image gets no training)
+        bool in_image = false;
+    };
+    CdsCache(std::string dir, Installs installs, std::string hdfs_problem)
         : dir_(std::move(dir)),
-          java_home_(std::move(java_home)),
-          java_(std::move(java_identity)),
-          spark_home_(std::move(spark_home)),
-          hadoop_home_(std::move(hadoop_home)),
+          installs_(std::move(installs)),
           hdfs_problem_(std::move(hdfs_problem)) {}
     const std::string& install_home(CdsTarget target) const;
     // The KDC's invocation told where to keep its compiled program (SPARK_SLURM_KDC_CLASSES).
@@ -117,10 +143,7 @@ class CdsCache {
     void forget_if_refused(CdsTarget target, const Entry& entry, const std::string& log_file);
 
     std::string dir_;
-    std::string java_home_;
-    std::string java_;
-    std::string spark_home_;
-    std::string hadoop_home_;
+    Installs installs_;
     std::string hdfs_problem_;  // why HDFS gets no archives ("" when it does)
     bool hdfs_problem_told_ = false;
     bool client_helpers_told_ = false;

@@ -1,6 +1,7 @@
 #include "runtime/cds_options.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -169,9 +170,7 @@ SparkSettings cds_spark_app_settings(CdsMode mode, const std::string& spark_home
                                      const std::string& archive, const std::string& driver_log,
                                      const std::string& class_list) {
     auto joined = [](const std::vector<std::string>& options) {
-        std::string line;
-        for (const auto& option : options) line += (line.empty() ? "" : " ") + option;
-        return line;
+        return fmt::format("{}", fmt::join(options, " "));
     };
     // "default": a job's own spark.{driver,executor}.extraJavaOptions come after, not instead.
     if (mode == CdsMode::Dump)
@@ -209,7 +208,8 @@ void apply_cds(Invocation& invocation, const CdsUse& use,
     std::string& options =
         invocation.environment[use.helper == CdsHelper::Client ? "HADOOP_CLIENT_OPTS"
                                                                : options_variable(target)];
-    for (const auto& option : jvm_options) options += (options.empty() ? "" : " ") + option;
+    if (!jvm_options.empty())
+        options += fmt::format("{}{}", options.empty() ? "" : " ", fmt::join(jvm_options, " "));
     // Jars before the conf dirs that the scripts put first: the JVM cannot archive from a class
     // path with a non-empty directory ahead of the jars (and refuses the archive otherwise).
     if (cds_on_hadoop_class_path(target)) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "runtime/cds_options.hpp"
 #include "supervisor/process.hpp"
 
 namespace spark_slurm {
@@ -13,15 +14,29 @@ namespace spark_slurm {
 namespace {
 
 // Fixed scripts, no user input in them: the image's own variables decide. A line "problem: X"
-// is what the image lacks; "jar: NAME" the jars that name the versions, and Kerby's KDC jar.
+// is what the image lacks; "jar: NAME" the jars that name the versions, and Kerby's KDC jar;
+// "home: DIR" where the install is; "cds: hdfs-jars-first" an `hdfs` that can put the jars first;
+// "jars: SUM" a checksum of the jars as the container sees them: names in directory order (the
+// order in which the JVM expands "DIR/*": a bind over the install, e.g. a host venv holding
+// pyspark, changes it, and an archive is refused for a class path in another order), sizes
+// and mtimes.
 constexpr const char* kSparkCheck =
     "command -v java >/dev/null || echo 'problem: no java on PATH'; "
+    "echo \"home: $SPARK_HOME\"; "
+    "echo \"jars: $( (ls -U \"$SPARK_HOME/jars\"; stat -L -c '%n %s %Y' "
+    "\"$SPARK_HOME\"/jars/*.jar) "
+    "2>/dev/null | cksum)\"; "
     "test -x \"$SPARK_HOME/bin/spark-class\" || "
     "echo \"problem: SPARK_HOME ('$SPARK_HOME') has no bin/spark-class\"; "
     "for jar in \"$SPARK_HOME\"/jars/spark-core_*.jar; do "
     "test -e \"$jar\" && echo \"jar: ${jar##*/}\"; done; true";
 constexpr const char* kHadoopCheck =
     "command -v java >/dev/null || echo 'problem: no java on PATH'; "
+    "echo \"home: $HADOOP_HOME\"; "
+    "echo \"jars: $( (ls -U \"$HADOOP_HOME/share/hadoop/lib\"; stat -L -c '%n %s %Y' "
+    "\"$HADOOP_HOME\"/share/hadoop/lib/*.jar \"$HADOOP_HOME\"/share/hadoop/*/*.jar) 2>/dev/null | "
+    "cksum)\"; "
+    "grep -qF \"$1\" \"$HADOOP_HOME/bin/hdfs\" 2>/dev/null && echo 'cds: hdfs-jars-first'; "
     "test -x \"$HADOOP_HOME/bin/hdfs\" || "
     "echo \"problem: HADOOP_HOME ('$HADOOP_HOME') has no bin/hdfs\"; "
     "for jar in \"$HADOOP_HOME\"/share/hadoop/*/hadoop-common-*.jar "
@@ -34,6 +49,9 @@ constexpr auto kCheckLimit = std::chrono::seconds(120);
 struct ScriptAnswer {
     std::string problem;
     std::vector<std::string> jars;
+    std::string home;
+    std::string jars_checksum;
+    bool hdfs_jars_first = false;
 };
 
 ScriptAnswer read_answer(const std::string& output) {
@@ -43,6 +61,12 @@ ScriptAnswer read_answer(const std::string& output) {
     while (std::getline(lines, line)) {
         if (line.starts_with("jar: ")) {
             answer.jars.push_back(line.substr(5));
+        } else if (line.starts_with("home: ")) {
+            answer.home = line.substr(6);
+        } else if (line.starts_with("jars: ")) {
+            answer.jars_checksum = line.substr(6);
+        } else if (line == "cds: hdfs-jars-first") {
+            answer.hdfs_jars_first = true;
         } else if (line.starts_with("problem: ")) {
             if (answer.problem.empty()) answer.problem = line.substr(9);
         } else if (answer.problem.empty() && line.find_first_not_of(' ') != std::string::npos) {
@@ -70,13 +94,23 @@ void inspect_image(const RuntimeSettings& settings, bool hdfs, InstallInspection
     for (const auto& check : checks) {
         Invocation invocation;
         invocation.install = check.install;
-        invocation.command = {"/bin/sh", "-c", check.script};
+        // The marker travels as an argument ($1), not spliced into the script.
+        invocation.command = {"/bin/sh", "-c", check.script, "sh", kHdfsJarsFirstMarker};
         Execution execution = runtime->prepare(invocation);
         CapturedRun run =
             run_captured({execution.argv, execution.environment, execution.working_dir, "", false},
                          fmt::format("the check of {}", check.image), kCheckLimit);
         ScriptAnswer answer = read_answer(run.output);
         check.jars = std::move(answer.jars);
+        ImageInstalls& image = inspection.image;
+        if (check.install == Install::Spark) {
+            image.spark_home = std::move(answer.home);
+            image.spark_jars = std::move(answer.jars_checksum);
+        } else {
+            image.hadoop_home = std::move(answer.home);
+            image.hadoop_jars = std::move(answer.jars_checksum);
+            image.hdfs_jars_first = answer.hdfs_jars_first;
+        }
         if (run.status == 0 && answer.problem.empty()) continue;
         std::string why = !answer.problem.empty() ? answer.problem
                           : run.status            ? describe_wait_status(*run.status)

@@ -23,6 +23,7 @@ struct InstallInspection {
                                            // image: hadoop-common and kerb-simplekdc only)
     std::string spark_where;               // "the image X" or "SPARK_HOME X", for messages
     std::string hadoop_where;
+    ImageInstalls image;  // an image's; empty for a host install
 };
 
 // Hadoop's jars are looked at only with `hdfs`.

@@ -57,6 +57,7 @@ class HostRuntime : public Runtime {
         }
         command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
         command.working_dir = invocation.working_dir;
+        command.stop_grace = invocation.stop_grace;
         return command;
     }
 
@@ -158,6 +159,7 @@ class ContainerRuntime : public Runtime {
         }
         command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
         command.working_dir = invocation.working_dir;
+        command.stop_grace = invocation.stop_grace;
         return command;
     }
 

@@ -6,6 +6,7 @@
 // program, as the job's user. With --sudo the container runtime runs through `sudo -n`.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,12 +31,16 @@ struct Invocation {
     // The user's program (the driver, or a check of its Python): it also gets the user's PATH
     // and LD_LIBRARY_PATH and the chosen Python (PYSPARK_PYTHON, PYSPARK_DRIVER_PYTHON).
     bool user_program = false;
+    // At least this long between SIGTERM and SIGKILL (0: the caller's usual grace), for a JVM
+    // that writes its class archive as it exits.
+    std::chrono::seconds stop_grace{0};
 };
 
 struct Execution {
     std::vector<std::string> argv;
     std::map<std::string, std::string> environment;  // complete: the child gets exactly this
     std::string working_dir;
+    std::chrono::seconds stop_grace{0};  // Invocation::stop_grace
 };
 
 class Runtime {
@@ -43,6 +48,18 @@ class Runtime {
     virtual ~Runtime() = default;
     virtual const char* name() const = 0;
     virtual Execution prepare(const Invocation& invocation) const = 0;
+};
+
+// Where an image's installs are and whether its `hdfs` puts the jars first (which class-data
+// sharing needs), as the leader's check found them inside it (runtime/image_check); every node
+// gets them with the plan. Empty for a host install.
+struct ImageInstalls {
+    std::string spark_home;
+    std::string hadoop_home;
+    // A checksum of each install's jars (names, sizes, mtimes) as the containers see them.
+    std::string spark_jars;
+    std::string hadoop_jars;
+    bool hdfs_jars_first = false;
 };
 
 struct RuntimeSettings {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/errors.hpp"
@@ -233,7 +234,8 @@ void stop_all(std::vector<Process*> processes, std::chrono::milliseconds grace) 
 }
 
 CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
-                         std::chrono::milliseconds timeout, std::size_t limit) {
+                         std::chrono::milliseconds timeout, std::size_t limit,
+                         const std::function<bool()>& give_up) {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
         throw LaunchError("while starting " + label + ": pipe failed");
@@ -253,7 +255,12 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
     CapturedRun result;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     char chunk[4096];
+    bool given_up = false;
     while (std::chrono::steady_clock::now() < deadline) {
+        if (give_up && give_up()) {
+            given_up = true;
+            break;
+        }
         pollfd readable{pipe_fds[0], POLLIN, 0};
         ::poll(&readable, 1, 50);
         ssize_t n = ::read(pipe_fds[0], chunk, sizeof chunk);
@@ -269,7 +276,7 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
     }
     ::close(pipe_fds[0]);
     // EOF comes when the command closes its output, a moment before it can be reaped.
-    while (!process->exited() && std::chrono::steady_clock::now() < deadline) {
+    while (!given_up && !process->exited() && std::chrono::steady_clock::now() < deadline) {
         reap_children();
         if (!process->exited()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -301,17 +308,30 @@ int exit_code_of(int status) {
     return 1;
 }
 
-std::string tail_of_file(const std::string& path, std::size_t lines) {
-    std::ifstream file(path);
+namespace {
+
+std::string last_lines_of(std::istream& input, std::size_t lines) {
     std::deque<std::string> last;
     std::string line;
-    while (std::getline(file, line)) {
+    while (std::getline(input, line)) {
         last.push_back(line);
         if (last.size() > lines) last.pop_front();
     }
     std::string text;
     for (const auto& kept : last) text += "    " + kept + "\n";
     return text;
+}
+
+}  // namespace
+
+std::string last_lines(const std::string& text, std::size_t lines) {
+    std::istringstream input(text);
+    return last_lines_of(input, lines);
+}
+
+std::string tail_of_file(const std::string& path, std::size_t lines) {
+    std::ifstream file(path);
+    return last_lines_of(file, lines);
 }
 
 }  // namespace spark_slurm

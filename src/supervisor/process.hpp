@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -69,13 +70,15 @@ class Process {
 void stop_all(std::vector<Process*> processes, std::chrono::milliseconds grace);
 
 // Runs a short command to completion with its output captured (at most `limit` bytes are kept),
-// for checks: nothing is written to disk. Gives up, killing it, at `timeout`.
+// for checks: nothing is written to disk. Gives up, killing it, at `timeout`, or as soon as
+// `give_up` (asked every 50 ms or so) says so.
 struct CapturedRun {
-    std::optional<int> status;  // nullopt: did not finish in time
+    std::optional<int> status;  // nullopt: did not finish in time, or given up
     std::string output;
 };
 CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
-                         std::chrono::milliseconds timeout, std::size_t limit = 64 * 1024);
+                         std::chrono::milliseconds timeout, std::size_t limit = 64 * 1024,
+                         const std::function<bool()>& give_up = {});
 
 // Marks this process a child subreaper and blocks the signals the launcher handles (so that
 // signalfd sees them). Children get the original mask back.
@@ -90,7 +93,9 @@ std::string describe_wait_status(int status);
 // The exit code a shell would report for this status (128 + signal for a signal).
 int exit_code_of(int status);
 
-// The last `lines` lines of a file ("" when unreadable), for error messages.
+// The last `lines` lines of a text or a file ("" when unreadable), each indented, for error
+// messages.
+std::string last_lines(const std::string& text, std::size_t lines);
 std::string tail_of_file(const std::string& path, std::size_t lines);
 
 }  // namespace spark_slurm

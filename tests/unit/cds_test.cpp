@@ -284,6 +284,13 @@ class CdsFiles : public ::testing::Test {
         return prepared;
     }
 
+    // The daemons run in a container of one image (a SIF's bytes do not matter here).
+    void use_image() {
+        settings_.kind = RuntimeChoice::Apptainer;
+        settings_.spark_image = settings_.hadoop_image = (root_ / "image.sif").string();
+        write(settings_.spark_image, "sif");
+    }
+
     fs::path root_;
     RuntimeSettings settings_;
 };
@@ -549,9 +556,64 @@ TEST_F(CdsFiles, ACacheOthersCanWriteIsNotUsed) {
     EXPECT_FALSE(CdsCache::open(settings_));
 }
 
-TEST_F(CdsFiles, ContainersGetNoArchives) {
+TEST_F(CdsFiles, AnImagesArchivesAreKeyedByTheImageAndTheCacheIsBoundIn) {
+    use_image();
+    ImageInstalls image{"/opt/spark", "/opt/hadoop", "1 2", "3 4", true};
+    auto prepared = [&](const Invocation& invocation) {
+        auto cache = CdsCache::open(settings_, image);
+        EXPECT_TRUE(cache);
+        if (!cache) return Invocation{};
+        return cache->prepare(invocation);
+    };
+    Invocation master = prepared(master_invocation(tmp()));
+    EXPECT_EQ(master.environment.at("SPARK_DAEMON_CLASSPATH"), "/opt/spark/jars/*");
+    // Writing the archive at exit through the image's squashfuse mount takes longer.
+    EXPECT_EQ(master.stop_grace, kCdsImageDumpGrace);
+    EXPECT_THAT(master.binds, Contains(cache().string()));
+    const std::string first = option_with(master, "-XX:ArchiveClassesAtExit=");
+    EXPECT_NE(first, "");
+    // The host's install at those paths plays no part; another image, or other jars in it (a
+    // bind over the install), is another key.
+    image.spark_jars = "5 6";
+    const std::string other_jars =
+        option_with(prepared(master_invocation(tmp())), "-XX:ArchiveClassesAtExit=");
+    EXPECT_NE(other_jars, first);
+    write(settings_.spark_image, "another image");
+    const std::string other_image =
+        option_with(prepared(master_invocation(tmp())), "-XX:ArchiveClassesAtExit=");
+    EXPECT_NE(other_image, first);
+    EXPECT_NE(other_image, other_jars);
+    Invocation namenode = prepared(hdfs_invocation({"namenode"}, tmp()));
+    EXPECT_EQ(namenode.environment.at("HADOOP_CLASSPATH"), "/opt/hadoop/share/hadoop/lib/*");
+    EXPECT_THAT(namenode.binds, Contains(cache().string()));
+}
+
+TEST_F(CdsFiles, AnImagesHdfsWithoutTheJarsFirstGetsNoArchives) {
+    use_image();
+    auto images_cache =
+        CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", false});
+    ASSERT_TRUE(images_cache);
+    const Invocation datanode = hdfs_invocation({"datanode"}, tmp());
+    EXPECT_EQ(images_cache->prepare(datanode).environment, datanode.environment);
+    EXPECT_NE(
+        option_with(images_cache->prepare(master_invocation(tmp())), "-XX:ArchiveClassesAtExit="),
+        "");
+}
+
+TEST_F(CdsFiles, ContainersThroughSudoOrWithoutTheImagesSparkGetNoArchives) {
     settings_.kind = RuntimeChoice::Apptainer;
-    EXPECT_FALSE(CdsCache::open(settings_));
+    EXPECT_FALSE(CdsCache::open(settings_, {}));
+    settings_.sudo = true;
+    EXPECT_FALSE(CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", true}));
+}
+
+TEST_F(CdsFiles, AnImagesDriverAndExecutorsGetNoArchive) {
+    use_image();
+    auto images_cache =
+        CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", true});
+    ASSERT_TRUE(images_cache);
+    EXPECT_TRUE(images_cache->spark_app_settings(tmp()).empty());
+    EXPECT_FALSE(images_cache->spark_app_training((root_ / "Training.java").string(), true));
 }
 
 }  // namespace

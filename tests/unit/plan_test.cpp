@@ -208,6 +208,14 @@ TEST(Plan, JsonRoundTripKeepsEverything) {
     EXPECT_EQ(plan_to_json(copy, SecretHandling::Include),
               plan_to_json(plan, SecretHandling::Include));
     EXPECT_EQ(copy.secret, plan.secret);
+    // What the leader's check found in an image travels with it.
+    plan.image_spark_home = "/opt/spark";
+    plan.image_hadoop_home = "/opt/hadoop";
+    plan.image_hdfs_jars_first = true;
+    copy = plan_from_json(plan_to_json(plan, SecretHandling::Include));
+    EXPECT_EQ(copy.image_spark_home, "/opt/spark");
+    EXPECT_EQ(copy.image_hadoop_home, "/opt/hadoop");
+    EXPECT_TRUE(copy.image_hdfs_jars_first);
 }
 
 TEST(Plan, PrintedPlansCarryAFingerprintNotTheSecret) {

@@ -47,6 +47,15 @@ TEST(Process, ACheckThatHangsIsKilledAtItsTimeout) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
 }
 
+TEST(Process, ACheckIsGivenUpWhenItsCallerSaysSo) {
+    const auto started = std::chrono::steady_clock::now();
+    int asked = 0;
+    auto run = run_captured(shell("exec sleep 60"), "hang", 60s, 1024, [&] { return ++asked > 2; });
+    EXPECT_FALSE(run.status.has_value());
+    EXPECT_EQ(asked, 3);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+}
+
 TEST(Process, RequestStopEndsTheWholeGroupWithoutBlocking) {
     become_supervisor();
     // A child that ignores SIGTERM and leaves a grandchild behind.

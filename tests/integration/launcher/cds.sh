@@ -1,15 +1,19 @@
 #!/bin/bash
-# cds.sh: class-data sharing archives of the Spark and HDFS daemons, the driver and the executors
-# (issue 15) with --runtime none. A first job writes the daemons' into the user's cache as its
-# four daemons and its KDC stop (the KDC also keeps its compiled program there); its driver, a
-# PySpark count, records the classes it loads, from which the launcher writes the application's
-# archive after the job. A second starts the daemons, the namenode format, dfsadmin and fetchdt
-# from theirs, and its driver's and executor's JVMs load their classes from the application's
-# (seen in their -Xlog:class+load); with one archive truncated and two others' bytes changed, a
-# third says so once for each (one before the start, two from what the JVMs logged; the
-# namenode's is mapped by the format and the namenode), completes, and writes new ones; --no-cds
-# neither uses nor writes any. The cache is the test's own (XDG_CACHE_HOME).
-SMOKE_NAME=cds
+# cds.sh [RUNTIME]: class-data sharing archives of the Spark and HDFS daemons, the driver and the
+# executors (issue 15), with --runtime none (the default) or apptainer (the test image). A first
+# job writes the daemons' into the user's cache as its four daemons and its KDC stop (the KDC
+# also keeps its compiled program there); its driver, a PySpark count, records the classes it
+# loads, from which the launcher writes the application's archive after the job. A second starts
+# the daemons, the namenode format, dfsadmin and fetchdt from theirs, and its driver's and
+# executor's JVMs load their classes from the application's (seen in their -Xlog:class+load).
+# In the image, all of these JVMs run inside the container, with the cache bound in. With
+# `none` only (the cache's own logic, the same for both): with one archive truncated and two
+# others' bytes changed, a third says so once for each (one before the start, two from what
+# the JVMs logged; the namenode's is mapped by the format and the namenode), completes, and
+# writes new ones; --no-cds neither uses nor writes any. The cache is the test's own
+# (XDG_CACHE_HOME).
+runtime=${1:-none}
+SMOKE_NAME=cds${1:+_$runtime}
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
 CACHE=$WORK/cache/spark-slurm/cds
@@ -20,10 +24,14 @@ spark = SparkSession.builder.appName("count").getOrCreate()
 print("COUNT", spark.sparkContext.parallelize(range(10000)).count())
 spark.stop()
 PY
-# The executors' options as the job gives them (spark-defaults.conf), and the class-load log that
-# shows where each class came from.
+# The driver of the second job: it waits until the test has read which archives the daemons'
+# JVMs mapped (root reads every node's /proc here, the nodes share this machine's process
+# table), then runs the count with the executors' options as the job gives them
+# (spark-defaults.conf) and the class-load log that shows where each class came from.
 write_script count-logged.sh <<EOF
 #!/bin/bash
+touch $WORK/driver-started
+for ((i = 0; i < 600; i++)); do [[ -e $WORK/maps-read ]] && break; sleep 0.2; done
 export SPARK_SUBMIT_OPTS="-Xlog:class+load=info:file=$WORK/driver-classes.log"
 options=\$(awk '\$1 == "spark.executor.extraJavaOptions" { \$1 = ""; print }' "\$SPARK_CONF_DIR/spark-defaults.conf")
 exec spark-submit --conf "spark.executor.extraJavaOptions=\$options -Xlog:class+load=info:file=$WORK/executor-classes.log" $WORK/count.py
@@ -42,9 +50,16 @@ cds_job() {
 #SBATCH -o $WORK/$name.out
 export XDG_CACHE_HOME=$WORK/cache
 srun --ntasks-per-node=1 --cpus-per-task=$SPARK_SLURM_TEST_CPUS_PER_NODE --mpi=pmix \\
-    spark-slurm run --runtime none $* --ready-timeout 240 -- $driver
+    spark-slurm run --runtime $runtime $* --ready-timeout 240 -- $driver
 EOF
     submit "$name.sh"
+    if [[ $driver == "$WORK/count-logged.sh" ]]; then
+        wait_for_file "$WORK/driver-started" 300 "the second job's driver did not start"
+        # (Processes come and go meanwhile: cat's complaints are not the test's.)
+        { cat /proc/[0-9]*/maps 2>/dev/null || true; } |
+            { grep -o '[a-z-]*-[0-9a-f]\{16\}-[0-9]*\.jsa' || true; } | sort -u >"$WORK/mapped.txt"
+        touch "$WORK/maps-read"
+    fi
     wait_done "$JOBID" 600
     OUT=$(<"$WORK/$name.out")
 }
@@ -55,10 +70,15 @@ DAEMONS="(spark master|spark worker|hdfs namenode|hdfs datanode|kerberos kdc)"
 
 cds_job first "spark-submit $WORK/count.py"
 [[ $(count '^COUNT 10000$') == 1 ]] || fail "the first job's count did not print its result"
-[[ $(count "CDS: no class archive for the spark application; the driver records the classes") == 1 ]] ||
-    fail "the first job did not say that its driver records its classes"
-[[ $(count "CDS: kept the spark application's class archive") == 1 ]] ||
-    fail "the first job did not write the application's archive from its driver's classes"
+if [[ $runtime == none ]]; then
+    [[ $(count "CDS: no class archive for the spark application; the driver records the classes") == 1 ]] ||
+        fail "the first job did not say that its driver records its classes"
+    [[ $(count "CDS: kept the spark application's class archive") == 1 ]] ||
+        fail "the first job did not write the application's archive from its driver's classes"
+else
+    [[ $(count "CDS: none for the driver and executors in an image") == 1 ]] ||
+        fail "the first job did not say that its driver and executors get no archive in the image"
+fi
 [[ $(count "CDS: no class archive for the $DAEMONS; it writes one when it stops") == 5 ]] ||
     fail "the first job did not say that its four daemons and its KDC write archives"
 [[ $(count "CDS: kept the $DAEMONS's class archive") == 5 ]] ||
@@ -67,19 +87,35 @@ cds_job first "spark-submit $WORK/count.py"
 for daemon in spark-master spark-worker hdfs-namenode hdfs-datanode kdc; do
     [[ -n $(archive $daemon) ]] || fail "no archive of the $daemon in $CACHE: $(ls -la "$CACHE")"
 done
-[[ -n $(archive spark-app) ]] || fail "no archive of the application in $CACHE: $(ls -la "$CACHE")"
 [[ -z $(find "$CACHE" -name '*.tmp.*') ]] || fail "temporary archives left in $CACHE"
-[[ -n $(find "$CACHE/kdc-classes" -mindepth 2 -name spark-slurm-kdc.jar) &&
-    -z $(find "$CACHE/kdc-classes" -name '.compiling.*') ]] ||
-    fail "the KDC did not keep its compiled program: $(ls -laR "$CACHE/kdc-classes")"
+[[ -z $(find "$CACHE/kdc-classes" -name '.compiling.*') ]] ||
+    fail "the KDC left a half-compiled program: $(ls -laR "$CACHE/kdc-classes")"
+if [[ $runtime == none ]]; then
+    [[ -n $(archive spark-app) ]] || fail "no archive of the application in $CACHE: $(ls -la "$CACHE")"
+    [[ -n $(find "$CACHE/kdc-classes" -mindepth 2 -name spark-slurm-kdc.jar) ]] ||
+        fail "the KDC did not keep its compiled program: $(ls -laR "$CACHE/kdc-classes")"
+else
+    # The image has a Java runtime without javac: its KDC runs from the source each time.
+    [[ -z $(archive spark-app) ]] || fail "an application archive was written in the image"
+fi
 
 cds_job second "$WORK/count-logged.sh"
 [[ $(count '^COUNT 10000$') == 1 ]] || fail "the second job's count did not print its result"
-[[ $(count "CDS: the spark application starts from the class archive") == 1 ]] ||
-    fail "the second job's driver and executors were not given the application's archive"
-# Where the driver's and the executor's classes came from: most from the archive.
-loaded=
-for jvm in driver executor; do
+# Each daemon's JVM had its archive mapped when the driver started.
+for daemon in spark-master spark-worker hdfs-namenode hdfs-datanode kdc; do
+    grep -q "^$daemon-" "$WORK/mapped.txt" ||
+        fail "no JVM of the second job mapped the $daemon's archive; mapped: $(tr '\n' ' ' <"$WORK/mapped.txt")"
+done
+loaded="5 daemons mapped their archives"
+# The driver's and executors' (a host install only): where their classes came from, most from
+# the archive.
+jvms=()
+if [[ $runtime == none ]]; then
+    [[ $(count "CDS: the spark application starts from the class archive") == 1 ]] ||
+        fail "the second job's driver and executors were not given the application's archive"
+    jvms=(driver executor)
+fi
+for jvm in "${jvms[@]}"; do
     log=$WORK/$jvm-classes.log
     [[ -s $log ]] || fail "the $jvm's JVM logged no class loading into $log"
     shared=$(grep -c 'source: shared objects file (top)' "$log" || true)
@@ -97,6 +133,12 @@ done
 [[ $(count 'CDS: (kept|ignoring|the spark .* refused)') == 0 ]] || fail "the second job rewrote or refused an archive"
 grep -rq 'Unable to use shared archive' "$WORK"/spark-slurm-*/logs 2>/dev/null &&
     fail "a JVM of the second job refused its archive"
+
+if [[ $runtime != none ]]; then
+    assert_nothing_left
+    pass "$loaded"
+    exit 0
+fi
 
 # Damage: the master's archive loses its end (a JVM mapping it would crash), the worker's and the
 # namenode's get other bytes at the same size (their CRCs no longer match).

@@ -10,6 +10,9 @@ runtime=$1
 spark_version=${2:-}
 SMOKE_NAME=word_count_$runtime${spark_version:+_spark_$spark_version}
 if [[ -n $spark_version ]]; then
+    # One job per install or image: class archives would cost their first run (in an image
+    # ~30 s to ready and ~10 s at teardown) and never be mapped. cds.sh tests them.
+    export SPARK_SLURM_NO_CDS=1
     # shellcheck source=../../cluster/env
     . "$(dirname "${BASH_SOURCE[0]}")/../../cluster/env"
     prefix=$(test_spark_prefix "$spark_version")
