@@ -340,7 +340,7 @@ void Leader::step_stopping() {
         stop_sent_ = true;
         stop_started_ = now;
         links_.broadcast(control::Stop{});
-        daemons_.request_stop();
+        daemons_.request_stop(terminated_);
         if (driver_ && !driver_->exited()) driver_->request_stop(kDaemonStopGrace);
         if (helpers_) helpers_->request_stop();
         if (namenode_reports_) namenode_reports_->request_stop();

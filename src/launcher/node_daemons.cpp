@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -62,10 +63,10 @@ std::vector<DaemonEvent> NodeDaemons::poll(bool restart) {
     return events;
 }
 
-void NodeDaemons::request_stop() {
+void NodeDaemons::request_stop(bool job_ending) {
     for (auto& daemon : daemons_) {
         daemon.restart_at.reset();
-        if (daemon.process) daemon.process->request_stop(daemon.stop_grace);
+        if (daemon.process) daemon.process->request_stop(daemon.grace(job_ending));
     }
 }
 
@@ -77,16 +78,10 @@ bool NodeDaemons::stopped() {
     return all;
 }
 
-void NodeDaemons::stop_all_daemons() {
-    std::vector<Process*> processes;
-    std::chrono::seconds grace = kDaemonStopGrace;
-    for (auto& daemon : daemons_) {
-        daemon.restart_at.reset();
-        if (!daemon.process) continue;
-        processes.push_back(&*daemon.process);
-        grace = std::max(grace, daemon.stop_grace);
-    }
-    stop_all(processes, grace);
+void NodeDaemons::stop_all_daemons(bool job_ending) {
+    // In parallel, as stop_all() does, each with its own grace: gone() sends the SIGKILL.
+    request_stop(job_ending);
+    while (!stopped()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 void NodeDaemons::spawn(Running& running) {
@@ -95,6 +90,7 @@ void NodeDaemons::spawn(Running& running) {
                          running.spec.log_file, false};
     running.process = Process::spawn(request, display_name(running.spec.daemon));
     running.stop_grace = std::max(kDaemonStopGrace, execution.stop_grace);
+    running.writes_at_exit = execution.writes_at_exit;
 }
 
 HelperSteps::HelperSteps(const Runtime& runtime, std::vector<DaemonSpec> steps,

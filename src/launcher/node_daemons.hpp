@@ -17,6 +17,10 @@
 namespace spark_slurm {
 
 inline constexpr std::chrono::seconds kDaemonStopGrace{10};
+// When the job is ending (scancel, the time limit, preemption), Slurm kills what is left after
+// its KillWait: a daemon writing a class archive at exit gets this long, enough for its own
+// shutdown hooks, and the archive waits for another job.
+inline constexpr std::chrono::seconds kEndingArchiveGrace{2};
 inline constexpr std::size_t kLogTailLines = 15;
 
 // What happened to a daemon since the last look.
@@ -44,10 +48,11 @@ class NodeDaemons {
     // Stopping without blocking: SIGTERM to every daemon now, SIGKILL after kDaemonStopGrace
     // (or the longer grace its runtime asked for: Execution::stop_grace);
     // stopped() is true once nothing of them is left.
-    void request_stop();
+    // `job_ending`: Slurm is ending the job (kEndingArchiveGrace).
+    void request_stop(bool job_ending = false);
     bool stopped();
     // Both, waiting (for a worker, whose leader waits for its confirmation anyway).
-    void stop_all_daemons();
+    void stop_all_daemons(bool job_ending = false);
 
   private:
     struct Running {
@@ -57,6 +62,10 @@ class NodeDaemons {
         std::optional<std::chrono::steady_clock::time_point> restart_at;
         bool done = false;  // exited for good: reported, not restarted
         std::chrono::seconds stop_grace = kDaemonStopGrace;
+        bool writes_at_exit = false;
+        std::chrono::seconds grace(bool job_ending) const {
+            return job_ending && writes_at_exit ? kEndingArchiveGrace : stop_grace;
+        }
     };
     // Starts (again) the daemon of `running.spec`. Throws LaunchError.
     void spawn(Running& running);

@@ -48,7 +48,7 @@ int Worker::run() {
         while (int signal = signals_.read_signal()) {
             if (is_termination(signal)) {
                 log::info("received {}; stopping", ::strsignal(signal));
-                daemons_.stop_all_daemons();
+                daemons_.stop_all_daemons(true);
                 return 128 + signal;
             }
         }

@@ -347,6 +347,7 @@ Invocation CdsCache::prepare(const Invocation& given) {
         // Seen: a namenode writing its archive in an image at teardown, through squashfuse,
         // needed more than the usual 10 s (and, killed, left the mount's process behind).
         if (entry.mode == CdsMode::Dump && installs_.in_image) with.stop_grace = kCdsImageDumpGrace;
+        with.writes_at_exit = entry.mode == CdsMode::Dump;
     } else if (entry.mode == CdsMode::Use) {
         // A run of a few seconds: it maps the daemon's archive, never writes one, since a
         // failed dump at exit would be a failed format or token fetch.

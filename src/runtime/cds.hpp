@@ -16,7 +16,9 @@
 //
 // Who builds them: the daemons themselves. Without an archive for its key, a daemon runs with
 // -XX:ArchiveClassesAtExit=<temporary name in the cache>; the JVM writes the archive when it
-// exits (also on SIGTERM, at teardown: ~3 s more on the first run), and the launcher keeps it
+// exits (also on SIGTERM, at teardown: ~3 s more on the first run; when Slurm ends the job, the
+// JVM gets 2 s, and the archive waits for another job: Slurm kills what is left after its
+// KillWait, the launcher with it, before it can clean up), and the launcher keeps it
 // (renames it into place) only when the JVM's own log says it was written. Concurrent jobs each
 // write their own temporary file; the rename is atomic, so the last one wins.
 //

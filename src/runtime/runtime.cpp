@@ -58,6 +58,7 @@ class HostRuntime : public Runtime {
         command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
         command.working_dir = invocation.working_dir;
         command.stop_grace = invocation.stop_grace;
+        command.writes_at_exit = invocation.writes_at_exit;
         return command;
     }
 
@@ -160,6 +161,7 @@ class ContainerRuntime : public Runtime {
         command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
         command.working_dir = invocation.working_dir;
         command.stop_grace = invocation.stop_grace;
+        command.writes_at_exit = invocation.writes_at_exit;
         return command;
     }
 

@@ -34,6 +34,8 @@ struct Invocation {
     // At least this long between SIGTERM and SIGKILL (0: the caller's usual grace), for a JVM
     // that writes its class archive as it exits.
     std::chrono::seconds stop_grace{0};
+    // It writes something (a class archive) as it exits that is worth nothing to the job.
+    bool writes_at_exit = false;
 };
 
 struct Execution {
@@ -41,6 +43,7 @@ struct Execution {
     std::map<std::string, std::string> environment;  // complete: the child gets exactly this
     std::string working_dir;
     std::chrono::seconds stop_grace{0};  // Invocation::stop_grace
+    bool writes_at_exit = false;         // Invocation::writes_at_exit
 };
 
 class Runtime {

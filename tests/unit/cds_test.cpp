@@ -310,6 +310,8 @@ TEST_F(CdsFiles, ArchiveProblemsAreFoundBeforeAJvmMapsThem) {
 TEST_F(CdsFiles, FirstRunWritesTheArchiveTheSecondMapsIt) {
     Invocation first = run_master(archive_bytes(), "[info][cds,dynamic] Written dynamic archive\n");
     EXPECT_NE(option_with(first, "-XX:ArchiveClassesAtExit="), "");
+    // Stopped by a job that ends, it is not given the time to write it (node_daemons).
+    EXPECT_TRUE(first.writes_at_exit);
     EXPECT_EQ(first.environment.at("SPARK_DAEMON_CLASSPATH"), settings_.spark_home + "/jars/*");
     EXPECT_EQ(fs::status(cache()).permissions() & fs::perms::all, fs::perms::owner_all);
     ASSERT_EQ(archives().size(), 1u);
@@ -317,6 +319,7 @@ TEST_F(CdsFiles, FirstRunWritesTheArchiveTheSecondMapsIt) {
     Invocation second = run_master(std::nullopt, "");
     EXPECT_EQ(option_with(second, "-XX:SharedArchiveFile="), archives().front().string());
     EXPECT_EQ(option_with(second, "-XX:ArchiveClassesAtExit="), "");
+    EXPECT_FALSE(second.writes_at_exit);
 }
 
 TEST_F(CdsFiles, TwoJobsThatWroteTheSameArchiveLeaveOne) {
