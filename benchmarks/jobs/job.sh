@@ -7,7 +7,10 @@
 #   launcher-nocds: the same with --no-cds (the Spark daemons without class-data sharing archives)
 #   launcher-encrypted: the same with --wire-encryption on (Spark's and HDFS's traffic encrypted)
 #   launcher-apptainer: the launcher with the daemons in the test image (--runtime apptainer,
-#                   SPARK_SLURM_IMAGE); launcher-apptainer-nocds: the same with --no-cds
+#                   SPARK_SLURM_IMAGE); launcher-apptainer-nocds: the same with --no-cds;
+#                   launcher-apptainer-image: with the image's own Python (the job user's venv,
+#                   bound over the image's Spark, would change its jars), so that the daemons,
+#                   the driver and the executors map the archives built into the image
 #   floor:          srun steps start the same daemons by hand, workers as soon as the master is ALIVE
 #                   (node-daemons.sh staged); readiness polled like the launcher does
 #   floor-parallel: the same, every daemon at once (node-daemons.sh parallel)
@@ -28,6 +31,7 @@ if [[ $method == launcher* ]]; then
     [[ $method == launcher-encrypted ]] && cds=(--wire-encryption on)
     # The image sees the run's directory (the submit dir), not this one with the driver.
     [[ $method == launcher-apptainer* ]] && runtime=apptainer cds+=(--bind "$jobs")
+    [[ $method == launcher-apptainer-image ]] && unset PYSPARK_PYTHON
     ev t_start "$(now)"
     srun --ntasks-per-node=1 --cpus-per-task="$SLURM_CPUS_ON_NODE" --mpi=pmix \
         "$jobs/rank-wrap.sh" "$PWD" spark-slurm run --runtime "$runtime" "${cds[@]}" --workers "$workers" --ready-timeout 240 \

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <thread>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -79,9 +78,13 @@ bool NodeDaemons::stopped() {
 }
 
 void NodeDaemons::stop_all_daemons(bool job_ending) {
-    // In parallel, as stop_all() does, each with its own grace: gone() sends the SIGKILL.
+    // In parallel, as stop_all() does, but each with its own grace.
     request_stop(job_ending);
-    while (!stopped()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::vector<Process*> processes;
+    for (auto& daemon : daemons_) {
+        if (daemon.process) processes.push_back(&*daemon.process);
+    }
+    wait_until_gone(processes);
 }
 
 void NodeDaemons::spawn(Running& running) {

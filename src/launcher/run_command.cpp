@@ -194,11 +194,7 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
                 plan_on_leader(options, allocation, job_is_requeueable(slurm, allocation.job_id),
                                std::move(reports));
             if (options.state_dir) claim_state_dir(slurm, *options.state_dir, allocation.job_id);
-            plan.image_spark_home = installs.image.spark_home;
-            plan.image_hadoop_home = installs.image.hadoop_home;
-            plan.image_spark_jars = installs.image.spark_jars;
-            plan.image_hadoop_jars = installs.image.hadoop_jars;
-            plan.image_hdfs_jars_first = installs.image.hdfs_jars_first;
+            plan.image = installs.image;
             return plan;
         },
         std::chrono::seconds(options.ready_timeout_seconds));
@@ -221,9 +217,7 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     // driver and executors map theirs through the leader's spark-defaults.conf.
     std::optional<CdsCache> cds;
     if (options.cds) {
-        cds = CdsCache::open(*runtime_settings,
-                             {plan.image_spark_home, plan.image_hadoop_home, plan.image_spark_jars,
-                              plan.image_hadoop_jars, plan.image_hdfs_jars_first});
+        cds = CdsCache::open(*runtime_settings, plan.image);
     }
     SparkSettings class_archive_settings;
     if (cds && node.runs_leader()) class_archive_settings = cds->spark_app_settings(node.tmp_dir);

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/image_installs.hpp"
 #include "options/options.hpp"
 #include "resources/resources.hpp"
 
@@ -135,14 +136,9 @@ struct Plan {
     std::string checkpoint_dir;  // for the application (with a state dir)
     std::string event_log_dir;   // <job_dir>/spark-events (empty with --no-event-log)
     unsigned ready_timeout_seconds = 300;
-    // In an image (runtime/image_check found them on the leader; empty for a host install):
-    // where its Spark and Hadoop are, and whether its `hdfs` can put the jars first. Each node's
-    // class-data sharing cache keys and builds its archives from these.
-    std::string image_spark_home;
-    std::string image_hadoop_home;
-    std::string image_spark_jars;  // checksums of the jars the containers see
-    std::string image_hadoop_jars;
-    bool image_hdfs_jars_first = false;
+    // In an image (runtime/image_check found them on the leader; empty for a host install). Each
+    // node's class-data sharing cache keys and builds its archives from these.
+    ImageInstalls image;
     std::vector<NodePlan> nodes;  // by rank
 
     const NodePlan& leader() const { return nodes.front(); }

@@ -127,12 +127,13 @@ json plan_header_json(const Plan& plan, SecretHandling secret) {
                 {"connect", plan.connect},
                 {"connect_url", plan.connect_url},
                 {"stop_before_end_seconds", plan.stop_before_end_seconds}};
-    if (!plan.image_spark_home.empty() || !plan.image_hadoop_home.empty()) {
-        out["image"] = {{"spark_home", plan.image_spark_home},
-                        {"hadoop_home", plan.image_hadoop_home},
-                        {"spark_jars", plan.image_spark_jars},
-                        {"hadoop_jars", plan.image_hadoop_jars},
-                        {"hdfs_jars_first", plan.image_hdfs_jars_first}};
+    if (!plan.image.empty()) {
+        out["image"] = {{"spark_home", plan.image.spark_home},
+                        {"hadoop_home", plan.image.hadoop_home},
+                        {"spark_jars", plan.image.spark_jars},
+                        {"hadoop_jars", plan.image.hadoop_jars},
+                        {"hdfs_jars_first", plan.image.hdfs_jars_first},
+                        {"archives", plan.image.archives}};
     }
     if (secret == SecretHandling::Include) {
         out["secret"] = plan.secret;
@@ -221,11 +222,12 @@ Plan plan_from_json(const json& j) {
     if (j.contains("connect_token")) j.at("connect_token").get_to(plan.connect_token);
     if (j.contains("image")) {
         const json& image = j.at("image");
-        image.at("spark_home").get_to(plan.image_spark_home);
-        image.at("hadoop_home").get_to(plan.image_hadoop_home);
-        image.at("spark_jars").get_to(plan.image_spark_jars);
-        image.at("hadoop_jars").get_to(plan.image_hadoop_jars);
-        image.at("hdfs_jars_first").get_to(plan.image_hdfs_jars_first);
+        image.at("spark_home").get_to(plan.image.spark_home);
+        image.at("hadoop_home").get_to(plan.image.hadoop_home);
+        image.at("spark_jars").get_to(plan.image.spark_jars);
+        image.at("hadoop_jars").get_to(plan.image.hadoop_jars);
+        image.at("hdfs_jars_first").get_to(plan.image.hdfs_jars_first);
+        if (image.contains("archives")) image.at("archives").get_to(plan.image.archives);
     }
     for (const json& n : j.at("nodes")) {
         NodePlan node;

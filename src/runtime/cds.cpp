@@ -14,6 +14,7 @@
 #include <functional>
 #include <sstream>
 
+#include "common/files.hpp"
 #include "common/log.hpp"
 
 namespace spark_slurm {
@@ -40,57 +41,7 @@ std::string get(const Environment& environment, const std::string& name) {
     return it == environment.end() ? "" : it->second;
 }
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string stat_line(const fs::path& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return path.string() + " missing\n";
-    return fmt::format("{} {} {}\n", path.string(), st.st_size, st.st_mtim.tv_sec);
-}
-
-// The Java install behind JAVA_HOME, or behind the `java` on PATH ("" when there is none).
-std::string java_home_of(const RuntimeSettings& settings) {
-    std::error_code error;
-    fs::path home = settings.java_home;
-    if (home.empty()) {
-        std::string java = find_on_path("java", settings.inherited);
-        if (java.empty()) return "";
-        home = fs::canonical(java, error).parent_path().parent_path();
-        if (error) return "";
-    }
-    home = fs::canonical(home, error);
-    return error ? "" : home.string();
-}
-
-// An image's identity: its path, size and mtime (a SIF is replaced, not changed in place).
-std::string image_identity(const std::string& image) {
-    std::error_code error;
-    const fs::path path = fs::canonical(image, error);
-    return "image " + stat_line(error ? fs::path(image) : path);
-}
-
-std::string java_identity(const fs::path& home) {
-    return home.string() + "\n" + read_file(home / "release") + stat_line(home / "lib/modules") +
-           stat_line(home / "lib/server/libjvm.so");
-}
-
-// "name size mtime" of every jar in `dir`, sorted.
-std::string jar_listing(const fs::path& dir) {
-    std::vector<std::string> lines;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(dir, error)) {
-        if (entry.path().extension() == ".jar") lines.push_back(stat_line(entry.path()));
-    }
-    std::sort(lines.begin(), lines.end());
-    std::string listing;
-    for (const auto& line : lines) listing += line;
-    return listing;
-}
+std::string file_text(const fs::path& path) { return read_text(path).value_or(""); }
 
 bool contains(const std::string& text, const char* what) {
     return text.find(what) != std::string::npos;
@@ -100,7 +51,7 @@ bool contains(const std::string& text, const char* what) {
 // some, " id: ..." and more. A driver that got as far as a SparkContext loaded what its
 // executors' and later drivers' start needs.
 bool class_list_has_spark_context(const fs::path& class_list) {
-    std::istringstream list(read_file(class_list));
+    std::istringstream list(file_text(class_list));
     std::string line;
     while (std::getline(list, line)) {
         if (line.substr(0, line.find(' ')) == "org/apache/spark/SparkContext") return true;
@@ -111,18 +62,7 @@ bool class_list_has_spark_context(const fs::path& class_list) {
 // The KDC's source (SPARK_SLURM_KDC_SOURCE), by content; "" for every other program.
 std::string program_identity(const Invocation& invocation) {
     auto source = invocation.environment.find("SPARK_SLURM_KDC_SOURCE");
-    return source == invocation.environment.end() ? "" : read_file(source->second);
-}
-
-// Why the HDFS daemons of `hadoop_home` cannot get archives ("" when they can).
-std::string hdfs_cds_problem(const std::string& hadoop_home, const Environment& inherited) {
-    if (hadoop_home.empty()) return "no HADOOP_HOME";
-    if (!get(inherited, "HADOOP_CLASSPATH").empty())
-        return "HADOOP_CLASSPATH is set; archives need the Hadoop jars first";
-    if (!contains(read_file(fs::path(hadoop_home) / "bin/hdfs"), kHdfsJarsFirstMarker))
-        return "its bin/hdfs puts conf directories before the jars, as Hadoop's own scripts "
-               "do (the one of scripts/install-spark-hadoop does not)";
-    return "";
+    return source == invocation.environment.end() ? "" : file_text(source->second);
 }
 
 // Paths of archives and logs go into -XX and -Xlog options, whose syntax reserves these.
@@ -184,23 +124,14 @@ std::string cds_cache_dir(const Environment& environment) {
 
 std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings,
                                        const ImageInstalls& image) {
-    const bool in_image = settings.kind != RuntimeChoice::None;
-    if (in_image && settings.sudo) {
-        // Archives written by root into the user's cache would be refused as another user's.
-        log::info("CDS: off (--sudo runs the containers as root)");
-        return std::nullopt;
-    }
-    if (in_image && image.spark_home.empty()) {
-        log::info("CDS: off (where the image's Spark is was not found)");
+    CdsInstallsLookup lookup = find_cds_installs(settings, image);
+    if (!lookup.installs) {
+        log::info("CDS: off ({})", lookup.off_reason);
         return std::nullopt;
     }
     const std::string dir = cds_cache_dir(settings.inherited);
     if (dir.empty()) {
         log::info("CDS: off (no HOME for a cache of class archives)");
-        return std::nullopt;
-    }
-    if (!in_image && !get(settings.inherited, "SPARK_DAEMON_CLASSPATH").empty()) {
-        log::info("CDS: off (SPARK_DAEMON_CLASSPATH is set; archives need the Spark jars first)");
         return std::nullopt;
     }
     std::error_code error;
@@ -217,37 +148,7 @@ std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings,
                   problem);
         return std::nullopt;
     }
-    if (in_image) {
-        // The jars as the containers see them: a bind over the install changes them.
-        Installs installs{image.spark_home,
-                          image.hadoop_home,
-                          image_identity(settings.spark_image) + image.spark_jars,
-                          image_identity(settings.hadoop_image) + image.hadoop_jars,
-                          "",
-                          true};
-        std::string hdfs_problem;
-        if (image.hadoop_home.empty())
-            hdfs_problem = "no HADOOP_HOME in the image";
-        else if (!image.hdfs_jars_first)
-            hdfs_problem =
-                "the image's bin/hdfs puts conf directories before the jars, as Hadoop's own "
-                "scripts do (the one of images made by singularity/make-offline-archive does not)";
-        return CdsCache(dir, std::move(installs), std::move(hdfs_problem));
-    }
-    const std::string java_home = java_home_of(settings);
-    if (java_home.empty()) {
-        log::info("CDS: off (cannot tell which Java install runs the daemons)");
-        return std::nullopt;
-    }
-    const std::string java = java_identity(java_home);
-    Installs installs{settings.spark_home,
-                      settings.hadoop_home,
-                      java,
-                      java,
-                      (fs::path(java_home) / "bin/java").string(),
-                      false};
-    return CdsCache(dir, std::move(installs),
-                    hdfs_cds_problem(settings.hadoop_home, settings.inherited));
+    return CdsCache(dir, std::move(*lookup.installs));
 }
 
 Invocation CdsCache::with_kdc_classes(const Invocation& invocation) const {
@@ -263,13 +164,15 @@ const std::string& CdsCache::install_home(CdsTarget target) const {
 }
 
 SparkSettings CdsCache::spark_app_settings(const std::string& log_dir) {
-    if (installs_.in_image) {
+    if (installs_.in_image &&
+        !image_archive(CdsTarget::SparkApp, key_of(CdsTarget::SparkApp, ""))) {
         // A JVM that records classes for an archive stats every class path entry ahead of each
         // class's jar; through the squashfuse mount of an unprivileged container that made the
         // training ~144 s (12 s on the host), after every user's first job.
         log::info(
-            "CDS: none for the driver and executors in an image (writing theirs would "
-            "take minutes there)");
+            "CDS: none for the driver and executors in an image without theirs built in "
+            "(singularity/train-class-archives builds it; writing one in a job would take "
+            "minutes there)");
         return {};
     }
     if (!usable_in_jvm_option(log_dir) || !usable_in_jvm_option(dir_)) return {};
@@ -323,8 +226,8 @@ Invocation CdsCache::prepare(const Invocation& given) {
     Invocation invocation = given;
     // A JVM in an image writes and maps its archive, and the KDC keeps its program, in the cache.
     if (installs_.in_image) invocation.binds.push_back(dir_);
-    if (cds_on_hadoop_class_path(use->target) && !hdfs_problem_.empty()) {
-        if (!hdfs_problem_told_) log::info("CDS: none for HDFS: {}", hdfs_problem_);
+    if (cds_on_hadoop_class_path(use->target) && !installs_.hdfs_problem.empty()) {
+        if (!hdfs_problem_told_) log::info("CDS: none for HDFS: {}", installs_.hdfs_problem);
         hdfs_problem_told_ = true;
         // The KDC's compiled program needs no particular class path: it is kept all the same.
         return use->target == CdsTarget::Kdc ? with_kdc_classes(invocation) : invocation;
@@ -367,17 +270,44 @@ Invocation CdsCache::prepare(const Invocation& given) {
     return with;
 }
 
-CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir,
-                                 const std::string& program) {
+std::string CdsCache::key_of(CdsTarget target, const std::string& program) const {
     const std::string class_path = cds_class_path(target, install_home(target));
-    Entry entry;
     // An image's jars are part of the image; its paths are not the host's.
     const std::string jars =
-        installs_.in_image ? "" : jar_listing(fs::path(class_path).parent_path());
+        installs_.in_image ? "" : host_jar_listing(fs::path(class_path).parent_path());
     const std::string& identity =
         cds_on_hadoop_class_path(target) ? installs_.hadoop_identity : installs_.spark_identity;
-    entry.key = cds_key({target, identity, class_path, jars, program});
+    return cds_key({target, identity, class_path, jars, program});
+}
+
+std::string CdsCache::image_refused_marker(CdsTarget target, const std::string& key) const {
+    return fmt::format("{}/{}-{}.image-refused", dir_, cds_file_stem(target), key);
+}
+
+std::optional<std::string> CdsCache::image_archive(CdsTarget target, const std::string& key) const {
+    const std::string name = std::string(cds_file_stem(target)) + ".jsa";
+    for (const std::string& path : installs_.image_archives) {
+        if (fs::path(path).filename() != name) continue;
+        std::error_code error;
+        if (fs::exists(image_refused_marker(target, key), error)) return std::nullopt;
+        return path;
+    }
+    return std::nullopt;
+}
+
+CdsCache::Entry CdsCache::decide(CdsTarget target, const std::string& log_dir,
+                                 const std::string& program) {
+    Entry entry;
+    entry.key = key_of(target, program);
     entry.log_file = log_dir + "/cds-" + cds_file_stem(target) + ".log";
+    if (auto built_in = image_archive(target, entry.key)) {
+        entry.mode = CdsMode::Use;
+        entry.archive = *built_in;
+        entry.from_image = true;
+        log::info("CDS: the {} starts from the image's class archive {}", cds_display_name(target),
+                  *built_in);
+        return entry;
+    }
     unsigned others = 0;
     std::error_code error;
     for (const auto& file : fs::directory_iterator(dir_, error)) {
@@ -460,8 +390,20 @@ void CdsCache::forget_if_refused(CdsTarget target, const Entry& entry,
                                  const std::string& log_file) {
     std::error_code error;
     if (log_file.empty() || !fs::exists(log_file, error)) return;
-    const std::string log = read_file(log_file);
-    if (!contains(log, kRejectedLine) || !fs::exists(entry.archive, error)) return;
+    const std::string log = file_text(log_file);
+    if (!contains(log, kRejectedLine)) return;
+    if (entry.from_image) {
+        // The image cannot change: this user's later jobs write an archive of their own.
+        const std::string marker = image_refused_marker(target, entry.key);
+        if (fs::exists(marker, error)) return;
+        std::ofstream{marker};
+        log::warn(
+            "CDS: the {}'s JVM refused the image's class archive {} ({}); this user's later "
+            "jobs write one of their own into {}",
+            cds_display_name(target), entry.archive, line_with(log, kRejectedLine), dir_);
+        return;
+    }
+    if (!fs::exists(entry.archive, error)) return;
     fs::remove(entry.archive, error);
     log::warn(
         "CDS: the {}'s JVM refused the class archive {} ({}); removed it, the next run writes a "
@@ -475,7 +417,7 @@ void CdsCache::finish() {
         if (entry.mode == CdsMode::Use && target == CdsTarget::SparkApp) {
             // Refused for a class path the user changed, most likely: kept for other drivers.
             if (fs::exists(entry.log_file, error)) {
-                const std::string log = read_file(entry.log_file);
+                const std::string log = file_text(entry.log_file);
                 if (contains(log, kRejectedLine))
                     log::info(
                         "CDS: the driver ran without the class archive {} ({}); a driver "
@@ -490,7 +432,7 @@ void CdsCache::finish() {
             continue;
         }
         if (!fs::exists(entry.log_file, error)) continue;  // never started
-        if (contains(read_file(entry.log_file), kWrittenLine) && fs::exists(entry.archive, error)) {
+        if (contains(file_text(entry.log_file), kWrittenLine) && fs::exists(entry.archive, error)) {
             keep(target, entry);
         } else if (target == CdsTarget::SparkApp) {
             fs::remove(entry.archive, error);

@@ -47,9 +47,14 @@
 // instead of the host's Java and jars; the install paths, those jars and whether the image's
 // `hdfs` puts the jars first come from the leader's check of the image (ImageInstalls, with the
 // plan).
-// The driver and executors get none there: a JVM recording classes for an archive stats each
-// class path entry ahead of each class's jar, and through an unprivileged container's
-// squashfuse mount the training took ~144 s instead of ~12 s.
+// An image may carry archives of its own, built as root when the image was
+// (singularity/train-class-archives, /opt/spark-slurm-cds): the check lists them only when the
+// jars the containers see are those they were written for, and they are mapped before any of
+// the cache's; one a JVM refuses is left alone, and a marker in the cache sends that user's later
+// jobs to archives of their own. Without one there, the driver and executors get none: a JVM
+// recording classes for an archive stats each class path entry ahead of each class's jar, and
+// through an unprivileged container's squashfuse mount the training took ~144 s instead of
+// ~12 s.
 //
 // Who calls it: run_command, on each node, as the job's user, around the host runtime (CdsRuntime)
 // and once after the node's daemons are gone (finish); on the leader, also before its configs are
@@ -65,6 +70,8 @@
 #include <string>
 #include <vector>
 
+#include "common/image_installs.hpp"
+#include "runtime/cds_installs.hpp"
 #include "runtime/cds_options.hpp"
 #include "runtime/runtime.hpp"
 
@@ -120,33 +127,25 @@ class CdsCache {
         std::string log_file;
         std::string helper_log_file;  // a helper's, when one mapped the archive too
         std::string class_list;       // SparkApp without an archive: what the driver loaded
+        bool from_image = false;      // built with the image: mapped, never removed
     };
-    // What the daemons run from.
-    struct Installs {
-        std::string spark_home;  // the host's, or where it is in the image
-        std::string hadoop_home;
-        // What the keys hash besides the class path: the host's Java install, or the image
-        // (which holds its Java, and whose jars do not change while it does).
-        std::string spark_identity;
-        std::string hadoop_identity;
-        std::string java;  // the training's: the host Java's (an image gets no training)
-        bool in_image = false;
-    };
-    CdsCache(std::string dir, Installs installs, std::string hdfs_problem)
-        : dir_(std::move(dir)),
-          installs_(std::move(installs)),
-          hdfs_problem_(std::move(hdfs_problem)) {}
+    CdsCache(std::string dir, CdsInstalls installs)
+        : dir_(std::move(dir)), installs_(std::move(installs)) {}
     const std::string& install_home(CdsTarget target) const;
     // The KDC's invocation told where to keep its compiled program (SPARK_SLURM_KDC_CLASSES).
     Invocation with_kdc_classes(const Invocation& invocation) const;
+    std::string key_of(CdsTarget target, const std::string& program) const;
+    // The archive of `target` built with the image, unless a JVM of an earlier job refused it
+    // (then this user's cache takes over).
+    std::optional<std::string> image_archive(CdsTarget target, const std::string& key) const;
+    std::string image_refused_marker(CdsTarget target, const std::string& key) const;
     // `program`: what else the archive depends on (CdsKeyInputs::program).
     Entry decide(CdsTarget target, const std::string& log_dir, const std::string& program = "");
     void keep(CdsTarget target, const Entry& entry);
     void forget_if_refused(CdsTarget target, const Entry& entry, const std::string& log_file);
 
     std::string dir_;
-    Installs installs_;
-    std::string hdfs_problem_;  // why HDFS gets no archives ("" when it does)
+    CdsInstalls installs_;
     bool hdfs_problem_told_ = false;
     bool client_helpers_told_ = false;
     std::map<CdsTarget, Entry> entries_;

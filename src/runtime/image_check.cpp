@@ -19,13 +19,17 @@ namespace {
 // "jars: SUM" a checksum of the jars as the container sees them: names in directory order (the
 // order in which the JVM expands "DIR/*": a bind over the install, e.g. a host venv holding
 // pyspark, changes it, and an archive is refused for a class path in another order), sizes
-// and mtimes.
+// and mtimes; "archive: PATH" a class archive built with the image
+// (singularity/train-class-archives), listed only when the jars it was written for are the
+// ones the container sees.
 constexpr const char* kSparkCheck =
     "command -v java >/dev/null || echo 'problem: no java on PATH'; "
     "echo \"home: $SPARK_HOME\"; "
-    "echo \"jars: $( (ls -U \"$SPARK_HOME/jars\"; stat -L -c '%n %s %Y' "
-    "\"$SPARK_HOME\"/jars/*.jar) "
-    "2>/dev/null | cksum)\"; "
+    "sum=$( (ls -U \"$SPARK_HOME/jars\"; stat -L -c '%n %s %Y' \"$SPARK_HOME\"/jars/*.jar) "
+    "2>/dev/null | cksum); "
+    "echo \"jars: $sum\"; "
+    "test \"$(cat /opt/spark-slurm-cds/spark.jars 2>/dev/null)\" = \"$sum\" && "
+    "for a in /opt/spark-slurm-cds/spark-*.jsa; do test -f \"$a\" && echo \"archive: $a\"; done; "
     "test -x \"$SPARK_HOME/bin/spark-class\" || "
     "echo \"problem: SPARK_HOME ('$SPARK_HOME') has no bin/spark-class\"; "
     "for jar in \"$SPARK_HOME\"/jars/spark-core_*.jar; do "
@@ -33,9 +37,12 @@ constexpr const char* kSparkCheck =
 constexpr const char* kHadoopCheck =
     "command -v java >/dev/null || echo 'problem: no java on PATH'; "
     "echo \"home: $HADOOP_HOME\"; "
-    "echo \"jars: $( (ls -U \"$HADOOP_HOME/share/hadoop/lib\"; stat -L -c '%n %s %Y' "
+    "sum=$( (ls -U \"$HADOOP_HOME/share/hadoop/lib\"; stat -L -c '%n %s %Y' "
     "\"$HADOOP_HOME\"/share/hadoop/lib/*.jar \"$HADOOP_HOME\"/share/hadoop/*/*.jar) 2>/dev/null | "
-    "cksum)\"; "
+    "cksum); "
+    "echo \"jars: $sum\"; "
+    "test \"$(cat /opt/spark-slurm-cds/hadoop.jars 2>/dev/null)\" = \"$sum\" && "
+    "for a in /opt/spark-slurm-cds/hdfs-*.jsa; do test -f \"$a\" && echo \"archive: $a\"; done; "
     "grep -qF \"$1\" \"$HADOOP_HOME/bin/hdfs\" 2>/dev/null && echo 'cds: hdfs-jars-first'; "
     "test -x \"$HADOOP_HOME/bin/hdfs\" || "
     "echo \"problem: HADOOP_HOME ('$HADOOP_HOME') has no bin/hdfs\"; "
@@ -52,6 +59,7 @@ struct ScriptAnswer {
     std::string home;
     std::string jars_checksum;
     bool hdfs_jars_first = false;
+    std::vector<std::string> archives;
 };
 
 ScriptAnswer read_answer(const std::string& output) {
@@ -65,6 +73,8 @@ ScriptAnswer read_answer(const std::string& output) {
             answer.home = line.substr(6);
         } else if (line.starts_with("jars: ")) {
             answer.jars_checksum = line.substr(6);
+        } else if (line.starts_with("archive: ")) {
+            answer.archives.push_back(line.substr(9));
         } else if (line == "cds: hdfs-jars-first") {
             answer.hdfs_jars_first = true;
         } else if (line.starts_with("problem: ")) {
@@ -103,6 +113,7 @@ void inspect_image(const RuntimeSettings& settings, bool hdfs, InstallInspection
         ScriptAnswer answer = read_answer(run.output);
         check.jars = std::move(answer.jars);
         ImageInstalls& image = inspection.image;
+        image.archives.insert(image.archives.end(), answer.archives.begin(), answer.archives.end());
         if (check.install == Install::Spark) {
             image.spark_home = std::move(answer.home);
             image.spark_jars = std::move(answer.jars_checksum);

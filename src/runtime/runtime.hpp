@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/image_installs.hpp"
 #include "options/options.hpp"
 
 namespace spark_slurm {
@@ -51,18 +52,6 @@ class Runtime {
     virtual ~Runtime() = default;
     virtual const char* name() const = 0;
     virtual Execution prepare(const Invocation& invocation) const = 0;
-};
-
-// Where an image's installs are and whether its `hdfs` puts the jars first (which class-data
-// sharing needs), as the leader's check found them inside it (runtime/image_check); every node
-// gets them with the plan. Empty for a host install.
-struct ImageInstalls {
-    std::string spark_home;
-    std::string hadoop_home;
-    // A checksum of each install's jars (names, sizes, mtimes) as the containers see them.
-    std::string spark_jars;
-    std::string hadoop_jars;
-    bool hdfs_jars_first = false;
 };
 
 struct RuntimeSettings {

@@ -180,7 +180,7 @@ void Process::forget() {
     kill_at_ = now;
     give_up_at_ = now + std::chrono::milliseconds(2000);
     killed_ = true;
-    while (!gone()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    wait_until_gone({this});
     reaped().erase(pid_);
     pid_ = -1;
 }
@@ -195,10 +195,7 @@ void Process::signal_group(int signal) const {
     if (pid_ > 0) ::kill(-pid_, signal);
 }
 
-void Process::stop(std::chrono::milliseconds grace) {
-    Process* self = this;
-    stop_all({self}, grace);
-}
+void Process::stop(std::chrono::milliseconds grace) { stop_all({this}, grace); }
 
 void Process::request_stop(std::chrono::milliseconds grace) {
     if (pid_ <= 0 || kill_at_) return;
@@ -222,8 +219,7 @@ bool Process::gone() {
     return now >= give_up_at_;
 }
 
-void stop_all(std::vector<Process*> processes, std::chrono::milliseconds grace) {
-    for (Process* process : processes) process->request_stop(grace);
+void wait_until_gone(const std::vector<Process*>& processes) {
     auto all_gone = [&] {
         bool gone = true;
         for (Process* process : processes) gone = process->gone() && gone;
@@ -231,6 +227,11 @@ void stop_all(std::vector<Process*> processes, std::chrono::milliseconds grace) 
     };
     // Polling the groups' existence: the kernel gives no event for "a process group is empty".
     while (!all_gone()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+void stop_all(const std::vector<Process*>& processes, std::chrono::milliseconds grace) {
+    for (Process* process : processes) process->request_stop(grace);
+    wait_until_gone(processes);
 }
 
 CapturedRun run_captured(const SpawnRequest& request, const std::string& label,

@@ -67,7 +67,11 @@ class Process {
 
 // Stops several processes in parallel: SIGTERM to all, one shared grace period, SIGKILL to the
 // rest. Teardown time is then the slowest daemon's, not the sum.
-void stop_all(std::vector<Process*> processes, std::chrono::milliseconds grace);
+void stop_all(const std::vector<Process*>& processes, std::chrono::milliseconds grace);
+
+// Returns once every one of them is gone() (each after its own request_stop(), whose grace and
+// SIGKILL gone() carries out).
+void wait_until_gone(const std::vector<Process*>& processes);
 
 // Runs a short command to completion with its output captured (at most `limit` bytes are kept),
 // for checks: nothing is written to disk. Gives up, killing it, at `timeout`, or as soon as

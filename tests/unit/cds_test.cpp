@@ -16,6 +16,7 @@ namespace fs = std::filesystem;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::Pair;
 
 CdsKeyInputs inputs() {
     return {CdsTarget::SparkMaster, "/usr/lib/jvm/17\nJAVA_VERSION=\"17.0.15\"\n",
@@ -561,7 +562,7 @@ TEST_F(CdsFiles, ACacheOthersCanWriteIsNotUsed) {
 
 TEST_F(CdsFiles, AnImagesArchivesAreKeyedByTheImageAndTheCacheIsBoundIn) {
     use_image();
-    ImageInstalls image{"/opt/spark", "/opt/hadoop", "1 2", "3 4", true};
+    ImageInstalls image{"/opt/spark", "/opt/hadoop", "1 2", "3 4", true, {}};
     auto prepared = [&](const Invocation& invocation) {
         auto cache = CdsCache::open(settings_, image);
         EXPECT_TRUE(cache);
@@ -594,7 +595,7 @@ TEST_F(CdsFiles, AnImagesArchivesAreKeyedByTheImageAndTheCacheIsBoundIn) {
 TEST_F(CdsFiles, AnImagesHdfsWithoutTheJarsFirstGetsNoArchives) {
     use_image();
     auto images_cache =
-        CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", false});
+        CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", false, {}});
     ASSERT_TRUE(images_cache);
     const Invocation datanode = hdfs_invocation({"datanode"}, tmp());
     EXPECT_EQ(images_cache->prepare(datanode).environment, datanode.environment);
@@ -607,16 +608,65 @@ TEST_F(CdsFiles, ContainersThroughSudoOrWithoutTheImagesSparkGetNoArchives) {
     settings_.kind = RuntimeChoice::Apptainer;
     EXPECT_FALSE(CdsCache::open(settings_, {}));
     settings_.sudo = true;
-    EXPECT_FALSE(CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", true}));
+    EXPECT_FALSE(CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", true, {}}));
 }
 
-TEST_F(CdsFiles, AnImagesDriverAndExecutorsGetNoArchive) {
+TEST_F(CdsFiles, AnImageWithoutOneOfItsOwnGivesTheDriverAndExecutorsNoArchive) {
     use_image();
     auto images_cache =
-        CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", true});
+        CdsCache::open(settings_, {"/opt/spark", "/opt/hadoop", "1 2", "3 4", true, {}});
     ASSERT_TRUE(images_cache);
     EXPECT_TRUE(images_cache->spark_app_settings(tmp()).empty());
     EXPECT_FALSE(images_cache->spark_app_training((root_ / "Training.java").string(), true));
+}
+
+TEST_F(CdsFiles, AnImagesOwnArchivesAreMappedAndACachedOneTakesOverOnceOneIsRefused) {
+    use_image();
+    const ImageInstalls image{
+        "/opt/spark",
+        "/opt/hadoop",
+        "1 2",
+        "3 4",
+        true,
+        {"/opt/spark-slurm-cds/spark-master.jsa", "/opt/spark-slurm-cds/spark-app.jsa",
+         "/opt/spark-slurm-cds/hdfs-namenode.jsa"}};
+    auto cache = CdsCache::open(settings_, image);
+    ASSERT_TRUE(cache);
+    Invocation master = cache->prepare(master_invocation(tmp()));
+    EXPECT_EQ(option_with(master, "-XX:SharedArchiveFile="),
+              "/opt/spark-slurm-cds/spark-master.jsa");
+    EXPECT_EQ(master.environment.at("SPARK_DAEMON_CLASSPATH"), "/opt/spark/jars/*");
+    EXPECT_FALSE(master.writes_at_exit);
+    EXPECT_EQ(master.stop_grace, std::chrono::seconds(0));
+    // The worker has none in this image: it writes its own into the cache.
+    Invocation worker = master_invocation(tmp());
+    worker.args.front() = "org.apache.spark.deploy.worker.Worker";
+    EXPECT_NE(option_with(cache->prepare(worker), "-XX:ArchiveClassesAtExit=", "SPARK_WORKER_OPTS"),
+              "");
+    // The namenode format maps the namenode's; the driver and executors theirs.
+    const Invocation format = cache->prepare(hdfs_invocation({"namenode", "-format"}, tmp()));
+    EXPECT_EQ(option_with(format, "-XX:SharedArchiveFile=", "HDFS_NAMENODE_OPTS"),
+              "/opt/spark-slurm-cds/hdfs-namenode.jsa");
+    const SparkSettings app = cache->spark_app_settings(tmp());
+    ASSERT_FALSE(app.empty());
+    EXPECT_THAT(app, Contains(Pair("spark.executor.extraClassPath", "/opt/spark/jars/*")));
+    EXPECT_THAT(app, Contains(Pair("spark.driver.defaultJavaOptions",
+                                   HasSubstr("-XX:SharedArchiveFile=/opt/spark-slurm-cds/"
+                                             "spark-app.jsa"))));
+    EXPECT_FALSE(cache->spark_app_training((root_ / "Training.java").string(), true));
+    // The master's JVM refused it (another Java's base archive, say): it stays where it is,
+    // and this user's next job writes one of its own.
+    write(root_ / "tmp/cds-spark-master.log",
+          "[warning][cds,dynamic] Unable to use shared archive. The top archive failed to load\n");
+    cache->finish();
+    auto next = CdsCache::open(settings_, image);
+    ASSERT_TRUE(next);
+    const Invocation next_master = next->prepare(master_invocation(tmp()));
+    EXPECT_EQ(option_with(next_master, "-XX:SharedArchiveFile="), "");
+    EXPECT_NE(option_with(next_master, "-XX:ArchiveClassesAtExit="), "");
+    EXPECT_EQ(option_with(next->prepare(hdfs_invocation({"namenode"}, tmp())),
+                          "-XX:SharedArchiveFile=", "HDFS_NAMENODE_OPTS"),
+              "/opt/spark-slurm-cds/hdfs-namenode.jsa");
 }
 
 }  // namespace

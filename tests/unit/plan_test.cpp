@@ -209,13 +209,17 @@ TEST(Plan, JsonRoundTripKeepsEverything) {
               plan_to_json(plan, SecretHandling::Include));
     EXPECT_EQ(copy.secret, plan.secret);
     // What the leader's check found in an image travels with it.
-    plan.image_spark_home = "/opt/spark";
-    plan.image_hadoop_home = "/opt/hadoop";
-    plan.image_hdfs_jars_first = true;
+    plan.image.spark_home = "/opt/spark";
+    plan.image.hadoop_home = "/opt/hadoop";
+    plan.image.spark_jars = "4711 2048";
+    plan.image.hdfs_jars_first = true;
+    plan.image.archives = {"/opt/spark-slurm-cds/spark-master.jsa"};
     copy = plan_from_json(plan_to_json(plan, SecretHandling::Include));
-    EXPECT_EQ(copy.image_spark_home, "/opt/spark");
-    EXPECT_EQ(copy.image_hadoop_home, "/opt/hadoop");
-    EXPECT_TRUE(copy.image_hdfs_jars_first);
+    EXPECT_EQ(copy.image.spark_home, "/opt/spark");
+    EXPECT_EQ(copy.image.hadoop_home, "/opt/hadoop");
+    EXPECT_EQ(copy.image.spark_jars, "4711 2048");
+    EXPECT_TRUE(copy.image.hdfs_jars_first);
+    EXPECT_EQ(copy.image.archives, plan.image.archives);
 }
 
 TEST(Plan, PrintedPlansCarryAFingerprintNotTheSecret) {

@@ -1,19 +1,33 @@
 #!/bin/bash
 # cds.sh [RUNTIME]: class-data sharing archives of the Spark and HDFS daemons, the driver and the
-# executors (issue 15), with --runtime none (the default) or apptainer (the test image). A first
-# job writes the daemons' into the user's cache as its four daemons and its KDC stop (the KDC
-# also keeps its compiled program there); its driver, a PySpark count, records the classes it
-# loads, from which the launcher writes the application's archive after the job. A second starts
-# the daemons, the namenode format, dfsadmin and fetchdt from theirs, and its driver's and
-# executor's JVMs load their classes from the application's (seen in their -Xlog:class+load).
-# In the image, all of these JVMs run inside the container, with the cache bound in. With
-# `none` only (the cache's own logic, the same for both): with one archive truncated and two
-# others' bytes changed, a third says so once for each (one before the start, two from what
-# the JVMs logged; the namenode's is mapped by the format and the namenode), completes, and
-# writes new ones; --no-cds neither uses nor writes any. The cache is the test's own
-# (XDG_CACHE_HOME).
+# executors (issue 15), with --runtime none (the default) or apptainer (the test image).
+#
+# none: a first job writes the daemons' into the user's cache as its four daemons and its KDC
+# stop (the KDC also keeps its compiled program there); its driver, a PySpark count, records the
+# classes it loads, from which the launcher writes the application's archive after the job. A
+# second starts the daemons, the namenode format, dfsadmin and fetchdt from theirs, and its
+# driver's and executor's JVMs load their classes from the application's (seen in their
+# -Xlog:class+load). With one archive truncated and two others' bytes changed, a third says so
+# once for each (one before the start, two from what the JVMs logged; the namenode's is mapped
+# by the format and the namenode), completes, and writes new ones; --no-cds neither uses nor
+# writes any.
+#
+# apptainer: the test image has archives built in (singularity/train-class-archives). A first
+# job, from an empty cache and with the image's own Python, maps them in all four daemons, the
+# driver and its executor (seen in /proc/PID/maps and their -Xlog:class+load) and writes only
+# the KDC's. A second job binds the host's Python venv, and the Spark install in it, over the
+# image's: the jars the Spark archives were written for are no longer the ones the containers
+# see, so its master and worker write archives of their own into the cache, while HDFS still
+# maps the image's and the KDC its archive from the first job.
+#
+# The cache is the test's own (XDG_CACHE_HOME).
 runtime=${1:-none}
 SMOKE_NAME=cds${1:+_$runtime}
+# The image's own Python (see word_count.sh): the default venv would be bound over the image's
+# Spark.
+# The second job gives the default venv with --python.
+HOST_PYTHON=$(. "$(dirname "${BASH_SOURCE[0]}")/../../cluster/env" && echo "$SPARK_SLURM_TEST_PYSPARK_PYTHON")
+[[ $runtime == none ]] || export SPARK_SLURM_TEST_PYSPARK_PYTHON=
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
 CACHE=$WORK/cache/spark-slurm/cds
@@ -57,7 +71,8 @@ EOF
         wait_for_file "$WORK/driver-started" 300 "the second job's driver did not start"
         # (Processes come and go meanwhile: cat's complaints are not the test's.)
         { cat /proc/[0-9]*/maps 2>/dev/null || true; } |
-            { grep -o '[a-z-]*-[0-9a-f]\{16\}-[0-9]*\.jsa' || true; } | sort -u >"$WORK/mapped.txt"
+            { grep -oE '[a-z-]+-[0-9a-f]{16}-[0-9]+\.jsa|/opt/spark-slurm-cds/[a-z-]+\.jsa' || true; } |
+            sort -u >"$WORK/mapped.txt"
         touch "$WORK/maps-read"
     fi
     wait_done "$JOBID" 600
@@ -68,17 +83,69 @@ count() { grep -Ec -- "$1" <<<"$OUT" || true; }
 archive() { find "$CACHE" -name "$1-*.jsa"; }
 DAEMONS="(spark master|spark worker|hdfs namenode|hdfs datanode|kerberos kdc)"
 
+# Where the driver's and executor's classes came from (count-logged.sh's class-load logs): most
+# from the archive.
+check_app_classes() {
+    local jvm log shared jars
+    for jvm in driver executor; do
+        log=$WORK/$jvm-classes.log
+        [[ -s $log ]] || fail "the $jvm's JVM logged no class loading into $log"
+        shared=$(grep -c 'source: shared objects file (top)' "$log" || true)
+        jars=$(grep -c 'source: file:\|source: jar:' "$log" || true)
+        ((shared > 2000 && shared > 5 * jars)) ||
+            fail "the $jvm's JVM loaded $shared classes from the application's archive and $jars from jars"
+        loaded+=", $jvm $shared classes from the archive and $jars from jars"
+    done
+}
+
+if [[ $runtime != none ]]; then
+    IMAGE_DAEMONS="(spark master|spark worker|hdfs namenode|hdfs datanode)"
+    cds_job first "$WORK/count-logged.sh"
+    [[ $(count '^COUNT 10000$') == 1 ]] || fail "the first job's count did not print its result"
+    [[ $(count "CDS: the $IMAGE_DAEMONS starts from the image's class archive /opt/spark-slurm-cds/") == 4 ]] ||
+        fail "the first job's four daemons did not start from the image's archives"
+    [[ $(count "CDS: the spark application starts from the image's class archive") == 1 ]] ||
+        fail "the first job's driver and executors were not given the image's archive"
+    for daemon in spark-master spark-worker hdfs-namenode hdfs-datanode; do
+        grep -qx "/opt/spark-slurm-cds/$daemon.jsa" "$WORK/mapped.txt" ||
+            fail "no JVM of the first job mapped the image's $daemon archive; mapped: $(tr '\n' ' ' <"$WORK/mapped.txt")"
+    done
+    loaded="4 daemons mapped the image's archives"
+    check_app_classes
+    # Only the KDC, which the image has no archive of, wrote one.
+    [[ $(count "CDS: kept the kerberos kdc's class archive") == 1 && $(count "CDS: kept ") == 1 ]] ||
+        fail "the first job did not keep exactly the KDC's archive: $(grep 'CDS: kept' <<<"$OUT")"
+    [[ $(count 'CDS: .*refused') == 0 ]] || fail "a JVM of the first job refused an archive"
+    [[ -n $(archive kdc) && -z $(find "$CACHE" -name '*.jsa' ! -name 'kdc-*') ]] ||
+        fail "the cache holds other archives than the KDC's: $(ls -la "$CACHE")"
+
+    cds_job second "spark-submit $WORK/count.py" --python "$HOST_PYTHON"
+    [[ $(count '^COUNT 10000$') == 1 ]] || fail "the second job's count did not print its result"
+    [[ $(count "CDS: the (spark master|spark worker) starts from the image's class archive") == 0 ]] ||
+        fail "the second job's Spark daemons mapped the image's archives with other jars bound over them"
+    [[ $(count "CDS: no class archive for the (spark master|spark worker); it writes one when it stops") == 2 &&
+        $(count "CDS: kept the (spark master|spark worker)'s class archive") == 2 ]] ||
+        fail "the second job's Spark daemons did not write archives of their own"
+    [[ $(count "CDS: the (hdfs namenode|hdfs datanode) starts from the image's class archive") == 2 ]] ||
+        fail "the second job's HDFS daemons did not map the image's archives"
+    [[ $(count "CDS: the kerberos kdc starts from the class archive") == 1 ]] ||
+        fail "the second job's KDC did not map the archive of the first"
+    [[ $(count "CDS: none for the driver and executors in an image without theirs") == 1 ]] ||
+        fail "the second job did not say that its driver and executors get no archive"
+    [[ $(count 'CDS: .*refused') == 0 ]] || fail "a JVM of the second job refused an archive"
+    grep -rq 'Unable to use shared archive' "$WORK"/spark-slurm-*/logs 2>/dev/null &&
+        fail "a JVM refused its archive"
+    assert_nothing_left
+    pass "$loaded; with the host's Spark bound over the image's, the Spark daemons wrote their own"
+    exit 0
+fi
+
 cds_job first "spark-submit $WORK/count.py"
 [[ $(count '^COUNT 10000$') == 1 ]] || fail "the first job's count did not print its result"
-if [[ $runtime == none ]]; then
-    [[ $(count "CDS: no class archive for the spark application; the driver records the classes") == 1 ]] ||
-        fail "the first job did not say that its driver records its classes"
-    [[ $(count "CDS: kept the spark application's class archive") == 1 ]] ||
-        fail "the first job did not write the application's archive from its driver's classes"
-else
-    [[ $(count "CDS: none for the driver and executors in an image") == 1 ]] ||
-        fail "the first job did not say that its driver and executors get no archive in the image"
-fi
+[[ $(count "CDS: no class archive for the spark application; the driver records the classes") == 1 ]] ||
+    fail "the first job did not say that its driver records its classes"
+[[ $(count "CDS: kept the spark application's class archive") == 1 ]] ||
+    fail "the first job did not write the application's archive from its driver's classes"
 [[ $(count "CDS: no class archive for the $DAEMONS; it writes one when it stops") == 5 ]] ||
     fail "the first job did not say that its four daemons and its KDC write archives"
 [[ $(count "CDS: kept the $DAEMONS's class archive") == 5 ]] ||
@@ -90,14 +157,9 @@ done
 [[ -z $(find "$CACHE" -name '*.tmp.*') ]] || fail "temporary archives left in $CACHE"
 [[ -z $(find "$CACHE/kdc-classes" -name '.compiling.*') ]] ||
     fail "the KDC left a half-compiled program: $(ls -laR "$CACHE/kdc-classes")"
-if [[ $runtime == none ]]; then
-    [[ -n $(archive spark-app) ]] || fail "no archive of the application in $CACHE: $(ls -la "$CACHE")"
-    [[ -n $(find "$CACHE/kdc-classes" -mindepth 2 -name spark-slurm-kdc.jar) ]] ||
-        fail "the KDC did not keep its compiled program: $(ls -laR "$CACHE/kdc-classes")"
-else
-    # The image has a Java runtime without javac: its KDC runs from the source each time.
-    [[ -z $(archive spark-app) ]] || fail "an application archive was written in the image"
-fi
+[[ -n $(archive spark-app) ]] || fail "no archive of the application in $CACHE: $(ls -la "$CACHE")"
+[[ -n $(find "$CACHE/kdc-classes" -mindepth 2 -name spark-slurm-kdc.jar) ]] ||
+    fail "the KDC did not keep its compiled program: $(ls -laR "$CACHE/kdc-classes")"
 
 cds_job second "$WORK/count-logged.sh"
 [[ $(count '^COUNT 10000$') == 1 ]] || fail "the second job's count did not print its result"
@@ -107,23 +169,9 @@ for daemon in spark-master spark-worker hdfs-namenode hdfs-datanode kdc; do
         fail "no JVM of the second job mapped the $daemon's archive; mapped: $(tr '\n' ' ' <"$WORK/mapped.txt")"
 done
 loaded="5 daemons mapped their archives"
-# The driver's and executors' (a host install only): where their classes came from, most from
-# the archive.
-jvms=()
-if [[ $runtime == none ]]; then
-    [[ $(count "CDS: the spark application starts from the class archive") == 1 ]] ||
-        fail "the second job's driver and executors were not given the application's archive"
-    jvms=(driver executor)
-fi
-for jvm in "${jvms[@]}"; do
-    log=$WORK/$jvm-classes.log
-    [[ -s $log ]] || fail "the $jvm's JVM logged no class loading into $log"
-    shared=$(grep -c 'source: shared objects file (top)' "$log" || true)
-    jars=$(grep -c 'source: file:\|source: jar:' "$log" || true)
-    ((shared > 2000 && shared > 5 * jars)) ||
-        fail "the $jvm's JVM loaded $shared classes from the application's archive and $jars from jars"
-    loaded+="${loaded:+, }$jvm $shared classes from the archive and $jars from jars"
-done
+[[ $(count "CDS: the spark application starts from the class archive") == 1 ]] ||
+    fail "the second job's driver and executors were not given the application's archive"
+check_app_classes
 [[ $(count "CDS: the $DAEMONS starts from the class archive") == 5 ]] ||
     fail "the second job's daemons did not start from the archives"
 [[ $(count "CDS: the namenode format maps the hdfs namenode's class archive") == 1 ]] ||
@@ -133,12 +181,6 @@ done
 [[ $(count 'CDS: (kept|ignoring|the spark .* refused)') == 0 ]] || fail "the second job rewrote or refused an archive"
 grep -rq 'Unable to use shared archive' "$WORK"/spark-slurm-*/logs 2>/dev/null &&
     fail "a JVM of the second job refused its archive"
-
-if [[ $runtime != none ]]; then
-    assert_nothing_left
-    pass "$loaded"
-    exit 0
-fi
 
 # Damage: the master's archive loses its end (a JVM mapping it would crash), the worker's and the
 # namenode's get other bytes at the same size (their CRCs no longer match).
