@@ -14,6 +14,9 @@ namespace spark_slurm {
 // The same alias as options.hpp's (the options read SPARK_SLURM_* variables from it).
 using Environment = std::map<std::string, std::string>;
 
+// A variable's value; "" when it is unset.
+std::string environment_value(const Environment& environment, const std::string& name);
+
 // The SLURM_* values the launcher uses. Numbers Slurm decorates ("4(x2)") are read up to the
 // first non-digit; memory is in bytes (Slurm gives megabytes).
 struct SlurmFacts {

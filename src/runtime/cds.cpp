@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/files.hpp"
+#include "common/job_environment.hpp"
 #include "common/log.hpp"
 
 namespace spark_slurm {
@@ -35,11 +36,6 @@ constexpr const char* kRejectedLine = "Unable to use shared archive";
 constexpr std::size_t kOtherArchivesKept = 2;
 // Temporary files older than this belong to a launcher that died before finish().
 constexpr auto kStaleTemporary = std::chrono::hours(24);
-
-std::string get(const Environment& environment, const std::string& name) {
-    auto it = environment.find(name);
-    return it == environment.end() ? "" : it->second;
-}
 
 std::string file_text(const fs::path& path) { return read_text(path).value_or(""); }
 
@@ -115,9 +111,10 @@ std::string cds_archive_problem(const std::string& path, std::uintmax_t expected
 }
 
 std::string cds_cache_dir(const Environment& environment) {
-    if (auto cache = get(environment, "XDG_CACHE_HOME"); !cache.empty() && cache.front() == '/')
+    if (auto cache = environment_value(environment, "XDG_CACHE_HOME");
+        !cache.empty() && cache.front() == '/')
         return cache + "/spark-slurm/cds";
-    if (auto home = get(environment, "HOME"); !home.empty())
+    if (auto home = environment_value(environment, "HOME"); !home.empty())
         return home + "/.cache/spark-slurm/cds";
     return "";
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/files.hpp"
+#include "common/job_environment.hpp"
 #include "runtime/cds_options.hpp"
 
 namespace spark_slurm {
@@ -15,11 +16,6 @@ namespace spark_slurm {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string get(const Environment& environment, const std::string& name) {
-    auto it = environment.find(name);
-    return it == environment.end() ? "" : it->second;
-}
 
 std::string stat_line(const fs::path& path) {
     struct stat st {};
@@ -56,7 +52,7 @@ std::string java_identity(const fs::path& home) {
 // Why the HDFS daemons of `hadoop_home` cannot get archives ("" when they can).
 std::string hdfs_cds_problem(const std::string& hadoop_home, const Environment& inherited) {
     if (hadoop_home.empty()) return "no HADOOP_HOME";
-    if (!get(inherited, "HADOOP_CLASSPATH").empty())
+    if (!environment_value(inherited, "HADOOP_CLASSPATH").empty())
         return "HADOOP_CLASSPATH is set; archives need the Hadoop jars first";
     const auto hdfs = read_text(fs::path(hadoop_home) / "bin/hdfs").value_or("");
     if (hdfs.find(kHdfsJarsFirstMarker) == std::string::npos)
@@ -87,7 +83,7 @@ CdsInstallsLookup image_installs(const RuntimeSettings& settings, const ImageIns
 }
 
 CdsInstallsLookup host_installs(const RuntimeSettings& settings) {
-    if (!get(settings.inherited, "SPARK_DAEMON_CLASSPATH").empty())
+    if (!environment_value(settings.inherited, "SPARK_DAEMON_CLASSPATH").empty())
         return {{}, "SPARK_DAEMON_CLASSPATH is set; archives need the Spark jars first"};
     const std::string java_home = java_home_of(settings);
     if (java_home.empty()) return {{}, "cannot tell which Java install runs the daemons"};

@@ -7,17 +7,13 @@
 #include <fstream>
 
 #include "common/errors.hpp"
+#include "common/job_environment.hpp"
 
 namespace spark_slurm {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string get(const Environment& environment, const std::string& name) {
-    auto it = environment.find(name);
-    return it == environment.end() ? "" : it->second;
-}
 
 bool executable(const fs::path& path) {
     return ::access(path.c_str(), X_OK) == 0 && fs::is_regular_file(path);
@@ -39,7 +35,8 @@ class HostRuntime : public Runtime {
         if (!settings_.java_home.empty()) command.environment["JAVA_HOME"] = settings_.java_home;
         std::string path = settings_.spark_home + "/bin";
         if (!settings_.hadoop_home.empty()) path += ":" + settings_.hadoop_home + "/bin";
-        if (auto old = get(settings_.inherited, "PATH"); !old.empty()) path += ":" + old;
+        if (auto old = environment_value(settings_.inherited, "PATH"); !old.empty())
+            path += ":" + old;
         command.environment["PATH"] = path;
         if (invocation.user_program) {
             if (!settings_.executor_python.empty())
@@ -95,13 +92,14 @@ class ContainerRuntime : public Runtime {
         for (const char* name :
              {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "APPTAINER_BIND",
               "APPTAINER_BINDPATH", "SINGULARITY_BIND", "SINGULARITY_BINDPATH"}) {
-            if (auto value = get(settings_.inherited, name); !value.empty())
+            if (auto value = environment_value(settings_.inherited, name); !value.empty())
                 command.environment[name] = value;
         }
         if (invocation.user_program) {
-            if (auto path = get(settings_.inherited, "PATH"); !path.empty())
+            if (auto path = environment_value(settings_.inherited, "PATH"); !path.empty())
                 command.environment[prefix + "APPEND_PATH"] = path;
-            if (auto libraries = get(settings_.inherited, "LD_LIBRARY_PATH"); !libraries.empty())
+            if (auto libraries = environment_value(settings_.inherited, "LD_LIBRARY_PATH");
+                !libraries.empty())
                 command.environment[prefix + "LD_LIBRARY_PATH"] = libraries;
             // An install named inside the image comes first on PATH, as its SPARK_HOME does.
             std::string own_bins;
@@ -193,11 +191,11 @@ PythonChoice choose_python(const Options& options, const Environment& environmen
         choice.driver_origin = choice.executor_origin = "--python";
         return choice;
     }
-    if (auto executor = get(environment, "PYSPARK_PYTHON"); !executor.empty()) {
+    if (auto executor = environment_value(environment, "PYSPARK_PYTHON"); !executor.empty()) {
         choice.executor = choice.driver = executor;
         choice.executor_origin = choice.driver_origin = "PYSPARK_PYTHON";
     }
-    if (auto driver = get(environment, "PYSPARK_DRIVER_PYTHON"); !driver.empty()) {
+    if (auto driver = environment_value(environment, "PYSPARK_DRIVER_PYTHON"); !driver.empty()) {
         choice.driver = driver;
         choice.driver_origin = "PYSPARK_DRIVER_PYTHON";
     }
@@ -224,7 +222,7 @@ std::vector<std::string> container_binds(const Options& options, const Environme
     };
     for (const char* name : {"SLURM_SUBMIT_DIR", "HOME"}) {
         // "/" would hide the image itself: everything else is seen at its own path.
-        auto dir = get(environment, name);
+        auto dir = environment_value(environment, name);
         if (is_directory(dir) && fs::path(dir).lexically_normal() != "/") binds.push_back(dir);
     }
     for (const auto& bind : options.binds) binds.push_back(bind.spec());
@@ -252,7 +250,7 @@ bool looks_like_sif(const std::string& path) {
 }
 
 std::string find_on_path(const std::string& program, const Environment& environment) {
-    std::string path = get(environment, "PATH");
+    std::string path = environment_value(environment, "PATH");
     std::size_t start = 0;
     while (start <= path.size()) {
         std::size_t end = path.find(':', start);
@@ -292,9 +290,11 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
                              "use " +
                              bind.source + " itself, or --runtime apptainer");
         }
-        settings.spark_home = options.spark_home.value_or(get(environment, "SPARK_HOME"));
-        settings.hadoop_home = options.hadoop_home.value_or(get(environment, "HADOOP_HOME"));
-        settings.java_home = get(environment, "JAVA_HOME");
+        settings.spark_home =
+            options.spark_home.value_or(environment_value(environment, "SPARK_HOME"));
+        settings.hadoop_home =
+            options.hadoop_home.value_or(environment_value(environment, "HADOOP_HOME"));
+        settings.java_home = environment_value(environment, "JAVA_HOME");
         if (settings.spark_home.empty() ||
             !executable(fs::path(settings.spark_home) / "bin/spark-class")) {
             throw UsageError(

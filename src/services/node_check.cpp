@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "common/job_environment.hpp"
 #include "runtime/runtime.hpp"
 #include "supervisor/process.hpp"
 
@@ -26,11 +27,6 @@ constexpr const char* kDriverScript =
 constexpr const char* kExecutorScript =
     "exec \"${PYSPARK_PYTHON:-python3}\" -c "
     "'import sys; print(\"%d.%d.%d\" % sys.version_info[:3])'";
-
-std::string get(const Environment& environment, const std::string& name) {
-    auto it = environment.find(name);
-    return it == environment.end() ? "" : it->second;
-}
 
 // The last non-empty line of `text`, shortened: the runtime's or the shell's own message.
 std::string last_line(const std::string& text) {
@@ -87,10 +83,10 @@ std::vector<std::pair<std::string, std::string>> required_bind_sources(
         std::string name = std::string("SINGULARITY_") + kind;
         if (runtime == RuntimeChoice::Apptainer) {
             std::string own = std::string("APPTAINER_") + kind;
-            if (!get(environment, own).empty()) name = own;
+            if (!environment_value(environment, own).empty()) name = own;
         }
         // Apptainer's own syntax; what the runtime would reject itself is left to it.
-        std::istringstream entries(get(environment, name));
+        std::istringstream entries(environment_value(environment, name));
         std::string entry;
         while (std::getline(entries, entry, ',')) {
             std::string source = entry.substr(0, entry.find(':'));
