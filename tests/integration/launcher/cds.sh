@@ -26,7 +26,9 @@ SMOKE_NAME=cds${1:+_$runtime}
 # The image's own Python (see word_count.sh): the default venv would be bound over the image's
 # Spark.
 # The second job gives the default venv with --python.
-HOST_PYTHON=$(. "$(dirname "${BASH_SOURCE[0]}")/../../cluster/env" && echo "$SPARK_SLURM_TEST_PYSPARK_PYTHON")
+# shellcheck source=../../cluster/env
+. "$(dirname "${BASH_SOURCE[0]}")/../../cluster/env"
+HOST_PYTHON=$SPARK_SLURM_TEST_PYSPARK_PYTHON
 [[ $runtime == none ]] || export SPARK_SLURM_TEST_PYSPARK_PYTHON=
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
