@@ -13,7 +13,7 @@ _spark_slurm_options() {
     local shared="--config --no-hdfs --hdfs-auth --runtime --sudo --image --spark-image --hadoop-image --spark-home --hadoop-home --work-dir --help"
     local cluster="--workers --cores --memory --disk --leader-ip --worker-on-leader --bind --python --state-dir --job-dir --ready-timeout --wire-encryption"
     case $1 in
-        run | up) echo "$shared $cluster --events --no-event-log --connect --no-connect --no-cds --stop-before-end" ;;
+        run | up) echo "$shared $cluster --events --no-event-log --connect --no-connect --no-cds --stop-before-end --min-workers" ;;
         plan) echo "$shared $cluster --no-event-log --json --every-rank --nodes --cores-per-node --memory-per-node" ;;
         doctor) echo "$shared" ;;
         history) echo "--config --runtime --sudo --image --spark-image --spark-home --job-dir --port --help" ;;
@@ -74,7 +74,7 @@ _spark_slurm() {
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
             return 0
             ;;
-        --workers | --cores | --memory | --disk | --leader-ip | --ready-timeout | --stop-before-end | \
+        --workers | --cores | --memory | --disk | --leader-ip | --ready-timeout | --stop-before-end | --min-workers | \
             --nodes | --cores-per-node | --memory-per-node | --job | --timeout | --port)
             return 0 # a number, a size, an address, a port or a job id: nothing to offer
             ;;

@@ -35,7 +35,7 @@ std::string slurm_error_text() { return slurm_strerror(slurm_get_errno()); }
 }  // namespace
 
 SlurmLibrary::~SlurmLibrary() {
-    if (initialized_) slurm_fini();
+    if (initialized_ && !keep_at_exit_) slurm_fini();
 }
 
 void SlurmLibrary::ensure_initialized() const {

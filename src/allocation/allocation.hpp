@@ -45,9 +45,13 @@ class SlurmLibrary {
     // own. So the setup is first tried in a child process, with a deadline; throws LaunchError
     // saying that Slurm cannot be reached from here, and libslurm's reason, when it fails.
     void ensure_initialized_or_explain() const;
+    // A call left running in another thread (slurm_calls.hpp) may still use libslurm's state:
+    // then it is not torn down at exit.
+    void keep_at_exit() const { keep_at_exit_ = true; }
 
   private:
     mutable bool initialized_ = false;
+    mutable bool keep_at_exit_ = false;
 };
 
 // Expands a Slurm hostlist expression ("node[1-3],gpu07") with libslurm.

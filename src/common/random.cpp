@@ -4,6 +4,7 @@
 #include <sys/random.h>
 
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "common/errors.hpp"
@@ -17,7 +18,8 @@ std::string random_hex(std::size_t bytes) {
         ssize_t n = ::getrandom(buffer.data() + filled, bytes - filled, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
-            throw LaunchError("while drawing random bytes: getrandom failed");
+            throw LaunchError(std::string("while drawing random bytes: getrandom: ") +
+                              std::strerror(errno));
         }
         filled += static_cast<std::size_t>(n);
     }

@@ -45,9 +45,10 @@ UserAccount user_account() {
     return *account;
 }
 
-std::string user_name_or_uid() {
-    const uid_t uid = ::getuid();
-    auto account = find_account(uid);
+std::string user_name_or_uid() { return user_name_of(::getuid()); }
+
+std::string user_name_of(unsigned uid) {
+    auto account = find_account(static_cast<uid_t>(uid));
     return account && !account->name.empty() ? account->name : std::to_string(uid);
 }
 

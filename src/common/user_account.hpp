@@ -19,5 +19,7 @@ UserAccount user_account();
 // The calling user's name, else their uid as a number: for what only names the user (the job's
 // HDFS superuser, a record's owner), which need not fail for want of an entry.
 std::string user_name_or_uid();
+// The same for any uid (another user named in an error).
+std::string user_name_of(unsigned uid);
 
 }  // namespace spark_slurm

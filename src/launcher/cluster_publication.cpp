@@ -60,9 +60,8 @@ std::string cluster_comment(const Plan& plan) {
     return comment;
 }
 
-ClusterPublication::ClusterPublication(const Plan& plan, PublicationFacts facts,
-                                       const SlurmLibrary& slurm)
-    : plan_(plan), facts_(std::move(facts)), slurm_(slurm) {}
+ClusterPublication::ClusterPublication(const Plan& plan, PublicationFacts facts)
+    : plan_(plan), facts_(std::move(facts)) {}
 
 ClusterPublication::~ClusterPublication() { withdraw(); }
 
@@ -112,7 +111,7 @@ void ClusterPublication::publish() {
         write_private_file(in(directory_, "client-env"), text);
     }
 
-    ClusterRecord record;
+    ClusterRecord& record = record_;
     record.job_id = plan_.job_id;
     record.step_id = facts_.step_id;
     record.user = user_name_or_uid();
@@ -136,15 +135,8 @@ void ClusterPublication::publish() {
     record.job_dir = plan_.job_dir;
     record.state_dir = plan_.state_dir;
     record.ready_at = static_cast<std::int64_t>(std::time(nullptr));
-    if (auto status = load_job_status(slurm_, plan_.job_id)) record.end_time = status->end_time;
     publish_record(record);
     published_ = true;
-
-    try {
-        set_job_comment(slurm_, plan_.job_id, cluster_comment(plan_));
-    } catch (const LaunchError& error) {
-        log::warn("{}; squeue -o %k will not show the cluster's addresses", error.what());
-    }
 
     const std::string login = facts_.submit_host.empty() ? "LOGIN_NODE" : facts_.submit_host;
     log::info("connection details in {} (readable by you only)", directory_);
@@ -159,17 +151,23 @@ void ClusterPublication::publish() {
     if (plan_.interactive) log::info("stop it with: spark-slurm down --job {}", plan_.job_id);
 }
 
-void ClusterPublication::withdraw() noexcept {
-    if (directory_.empty()) return;
+void ClusterPublication::set_end_time(std::int64_t end_time) noexcept {
+    if (!published_ || record_.end_time == end_time) return;
+    record_.end_time = end_time;
+    try {
+        publish_record(record_);
+    } catch (const std::exception& error) {
+        log::warn("{}; spark-slurm status will not show the time left", error.what());
+    }
+}
+
+bool ClusterPublication::withdraw() noexcept {
+    if (directory_.empty()) return false;
     remove_record_directory(plan_.job_id);
     directory_.clear();
-    if (!published_) return;
+    const bool was_published = published_;
     published_ = false;
-    try {
-        set_job_comment(slurm_, plan_.job_id, "spark-slurm: cluster stopped");
-    } catch (const std::exception&) {
-        // The job may be ending already: nothing to tell.
-    }
+    return was_published;
 }
 
 }  // namespace spark_slurm

@@ -1,14 +1,15 @@
 // What the leader tells its owner about a ready cluster, and takes back at teardown: the
 // connection record (cluster/cluster_record.hpp) with the clients' configuration, the Spark
 // Connect token and the gateway's certificate; the job's Slurm comment (addresses only: anyone
-// can read it); and a banner in the job's output with what to type next.
+// can read it; the leader sets it through SlurmCalls, off its loop); and a banner in the job's
+// output with what to type next. Nothing here talks to slurmctld.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "allocation/allocation.hpp"
+#include "cluster/cluster_record.hpp"
 #include "plan/plan.hpp"
 
 namespace spark_slurm {
@@ -33,7 +34,7 @@ struct GatewayFiles {
 
 class ClusterPublication {
   public:
-    ClusterPublication(const Plan& plan, PublicationFacts facts, const SlurmLibrary& slurm);
+    ClusterPublication(const Plan& plan, PublicationFacts facts);
     ~ClusterPublication();
     ClusterPublication(const ClusterPublication&) = delete;
     ClusterPublication& operator=(const ClusterPublication&) = delete;
@@ -41,18 +42,24 @@ class ClusterPublication {
     // Makes the record directory and a fresh TLS identity for the gateway. Throws LaunchError.
     GatewayFiles prepare_connect();
 
-    // Once the cluster (and Connect) answers: the record, the comment, the banner. Throws
-    // LaunchError when the record cannot be written.
+    // Once the cluster (and Connect) answers: the record and the banner. The job's end time is
+    // not known yet (slurmctld may be slow to tell): see set_end_time. Throws LaunchError when
+    // the record cannot be written.
     void publish();
 
-    // At teardown: the record goes, the comment says the cluster stopped. Never throws.
-    void withdraw() noexcept;
+    // Rewrites the record with the job's end (unix seconds), once slurmctld told it. Logs a
+    // failure, never throws.
+    void set_end_time(std::int64_t end_time) noexcept;
+
+    // At teardown: the record goes. True when it had been published (the comment is then to be
+    // changed). Never throws.
+    bool withdraw() noexcept;
 
   private:
     const Plan& plan_;
     PublicationFacts facts_;
-    const SlurmLibrary& slurm_;
     std::string directory_;
+    ClusterRecord record_;
     bool published_ = false;
 };
 
@@ -63,5 +70,7 @@ std::string classic_tool_wrapper(const std::string& tool, std::uint32_t job_id);
 
 // The comment `squeue -o %k` shows for a ready cluster: addresses only, never a secret.
 std::string cluster_comment(const Plan& plan);
+// The comment once the cluster stopped.
+inline constexpr const char* kStoppedClusterComment = "spark-slurm: cluster stopped";
 
 }  // namespace spark_slurm

@@ -29,8 +29,23 @@ std::string describe_peer(const sockaddr_in& address) {
 Connection::Connection(int fd, std::string peer) : fd_(fd), peer_(std::move(peer)) {
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // A peer's node that vanishes (powered off, cut off) answers no keepalive: the kernel then
+    // fails the connection, which is evidence. A peer that is only slow (stopped, blocked in a
+    // call) still has a kernel that answers: the connection stays up, and silence alone is not
+    // taken for a loss (worker_links.hpp).
+    ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    int idle = kKeepaliveIdleSeconds, interval = kKeepaliveIntervalSeconds,
+        count = kKeepaliveProbes;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    // Data the peer's kernel does not acknowledge in this time fails the connection too.
+    unsigned user_timeout_ms = 1000u * (idle + interval * count);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
     ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
 }
+
+std::string Connection::peer_address() const { return peer_.substr(0, peer_.rfind(':')); }
 
 Connection::Connection(Connection&& other) noexcept
     : fd_(other.fd_),
@@ -128,7 +143,7 @@ ControlServer::ControlServer(const std::string& listen_address) {
         throw LaunchError(std::string("while opening the control port: ") + std::strerror(errno));
     socklen_t length = sizeof address;
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(fd_, 128) != 0 ||
+        ::listen(fd_, SOMAXCONN) != 0 ||
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
         int error = errno;
         close();
@@ -168,6 +183,28 @@ std::optional<Connection> ControlServer::accept() {
     return Connection(fd, describe_peer(peer));
 }
 
+namespace {
+
+// One attempt, bounded by `limit`: a leader whose backlog is full (a flood of strangers) or whose
+// node does not answer must not hold the worker in connect() for the kernel's minutes.
+int connect_within(const sockaddr_in& target, std::chrono::milliseconds limit) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&target), sizeof target) == 0) return fd;
+    if (errno == EINPROGRESS) {
+        pollfd writable{fd, POLLOUT, 0};
+        int error = 0;
+        socklen_t length = sizeof error;
+        if (::poll(&writable, 1, static_cast<int>(limit.count())) == 1 &&
+            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0)
+            return fd;
+    }
+    ::close(fd);
+    return -1;
+}
+
+}  // namespace
+
 std::optional<Connection> connect_to_leader(const std::string& address, std::uint16_t port,
                                             std::chrono::steady_clock::time_point deadline) {
     sockaddr_in target{};
@@ -175,11 +212,8 @@ std::optional<Connection> connect_to_leader(const std::string& address, std::uin
     target.sin_port = htons(port);
     if (::inet_pton(AF_INET, address.c_str(), &target.sin_addr) != 1) return {};
     while (std::chrono::steady_clock::now() < deadline) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) return {};
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0)
-            return Connection(fd, describe_peer(target));
-        ::close(fd);
+        int fd = connect_within(target, std::chrono::seconds(2));
+        if (fd >= 0) return Connection(fd, describe_peer(target));
         // The leader's port is open from before the rendezvous; a refusal means its node is
         // not reachable yet (a network still coming up): retry briefly.
         std::this_thread::sleep_for(std::chrono::milliseconds(100));

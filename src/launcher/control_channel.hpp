@@ -17,6 +17,12 @@ namespace spark_slurm {
 
 using Received = std::variant<control::Message, control::ParseFailure>;
 
+// TCP keepalive on every control connection: a peer node that vanished fails the connection
+// within idle + interval x probes (25 s).
+inline constexpr int kKeepaliveIdleSeconds = 10;
+inline constexpr int kKeepaliveIntervalSeconds = 5;
+inline constexpr int kKeepaliveProbes = 3;
+
 class Connection {
   public:
     Connection() = default;
@@ -31,6 +37,8 @@ class Connection {
     bool closed() const { return fd_ < 0 || closed_; }
     // Who is at the other end ("10.0.0.2:41234"), for logs.
     const std::string& peer() const { return peer_; }
+    // The peer's IPv4 address alone ("10.0.0.2").
+    std::string peer_address() const;
     // Best effort: a peer that is gone (or does not read for 2 s) makes the connection closed.
     void send(const control::Message& message);
     // Reads what is available without blocking; marks the connection closed at EOF, on an error
@@ -72,7 +80,8 @@ class ControlServer {
     std::uint16_t port_ = 0;
 };
 
-// Connects to the leader, retrying until `deadline`; nullopt if it never answers.
+// Connects to the leader, retrying until `deadline` (each attempt bounded by 2 s); nullopt if it
+// never answers.
 std::optional<Connection> connect_to_leader(const std::string& address, std::uint16_t port,
                                             std::chrono::steady_clock::time_point deadline);
 

@@ -32,6 +32,10 @@ constexpr auto kProbeInterval = 250ms;
 constexpr auto kDriverExitSettle = 100ms;
 // The same for a worker that goes away before the cluster is ready.
 constexpr auto kSignalSettle = 500ms;
+// Exceptions while stopping before the leader gives up stopping in order.
+constexpr unsigned kStoppingErrorLimit = 3;
+// How long the job's last comment may take at teardown (slurmctld may be stalled).
+constexpr auto kWithdrawLimit = std::chrono::milliseconds(10s);
 
 bool is_termination(int signal) {
     return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
@@ -81,7 +85,8 @@ Leader::Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string
       links_(plan, std::move(server), events),
       daemons_(runtime),
       readiness_(plan, events, start),
-      publication_(plan, std::move(publication), slurm) {}
+      publication_(plan, std::move(publication)),
+      slurm_calls_(slurm) {}
 
 double Leader::elapsed() const {
     return std::chrono::duration<double>(Clock::now() - start_).count();
@@ -115,11 +120,30 @@ int Leader::run() {
         fail(error.what());
     }
     while (phase_ != Phase::Done) {
-        service(100ms);
-        step();
+        try {
+            service(100ms);
+            step();
+        } catch (const std::exception& error) {
+            on_loop_error(error.what());
+        }
     }
     events_.write("exit", {{"code", exit_code_}});
     return exit_code_;
+}
+
+// A surprise (an answer of a daemon's that does not parse, a file that cannot be written) is a
+// failed job that says what happened — never a leader that stops answering, which its workers
+// would take for a lost node and requeue the job.
+void Leader::on_loop_error(const std::string& what) {
+    if (phase_ != Phase::Stopping) return fail("unexpected error: " + what);
+    // Stopping is the way out: if it cannot make progress, end without the rest of it (the
+    // daemons' processes are killed with the leader).
+    log::warn("unexpected error while stopping: {}", what);
+    if (++loop_errors_ >= kStoppingErrorLimit) {
+        events_.write("stopped", {{"seconds", 0}, {"error", what}});
+        if (exit_code_ == 0) exit_code_ = kExitFailure;
+        phase_ = Phase::Done;
+    }
 }
 
 void Leader::enter(Phase phase) {
@@ -128,7 +152,7 @@ void Leader::enter(Phase phase) {
 }
 
 void Leader::service(std::chrono::milliseconds timeout) {
-    std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}};
+    std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {slurm_calls_.fd(), POLLIN, 0}};
     links_.add_poll_fds(fds);
     ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
 
@@ -138,6 +162,7 @@ void Leader::service(std::chrono::milliseconds timeout) {
     for (const auto& event : daemons_.poll(ready_ && phase_ < Phase::Stopping))
         on_daemon_event(event);
     links_.heartbeat();
+    slurm_calls_.collect();
 }
 
 void Leader::step() {
@@ -270,16 +295,42 @@ void Leader::on_news(const WorkerNews& news) {
             return;
         case WorkerNews::Kind::Stopped:
             return;
+        case WorkerNews::Kind::Silent:
+            if (phase_ >= Phase::Stopping) return;
+            log::warn(
+                "no heartbeat from the launcher on {} (rank {}) for {} s; its connection is up, "
+                "so it is waited for (up to {} s)",
+                host, news.rank, kPeerSilenceLimit.count(), kWorkerPatience.count());
+            events_.write("worker_silent", {{"node", host}, {"rank", news.rank}});
+            return;
+        case WorkerNews::Kind::Back:
+            log::info("the launcher on {} (rank {}) answers again", host, news.rank);
+            events_.write("worker_back", {{"node", host}, {"rank", news.rank}});
+            return;
         case WorkerNews::Kind::Lost: {
             std::string what =
                 fmt::format("the launcher on {} (rank {}) {}", host, news.rank, news.text);
-            if (ready_) return log::warn("{}; the cluster goes on without that node", what);
+            events_.write("worker_lost", {{"node", host}, {"rank", news.rank}, {"why", news.text}});
+            if (ready_) return on_worker_lost(fmt::format("{} ({})", host, news.text), what);
             // Slurm signals every step at once: a worker that exited may have had its SIGTERM a
             // moment before this launcher. Wait that moment, so a termination is told as one.
             if (!worker_lost_) worker_lost_ = {what, Clock::now() + kSignalSettle};
             return;
         }
     }
+}
+
+// A ready cluster goes on without a lost node while it has --min-workers; with fewer, a driver
+// would wait for executors that never come: the job stops, naming the nodes it lost.
+void Leader::on_worker_lost(const std::string& node, const std::string& what) {
+    lost_workers_.push_back(node);
+    const unsigned left = links_.live_count();
+    if (left >= plan_.min_workers) {
+        return log::warn("{}; the cluster goes on without that node ({} worker(s) left)", what,
+                         left);
+    }
+    fail(fmt::format("{} worker(s) left, fewer than --min-workers {}; lost: {}", left,
+                     plan_.min_workers, fmt::join(lost_workers_, ", ")));
 }
 
 void Leader::on_daemon_event(const DaemonEvent& event) {
@@ -353,6 +404,7 @@ void Leader::step_stopping() {
     if (helpers_) local_gone = helpers_->gone() && local_gone;
     if (namenode_reports_) local_gone = namenode_reports_->gone() && local_gone;
     if (gateway_) local_gone = gateway_->gone() && local_gone;
+    if (withdrawn_) return finish_stopping();
     const unsigned outstanding = links_.awaiting_stop();
     if (!local_gone || (outstanding > 0 && now < stop_started_ + kWorkerStopLimit)) return;
     if (outstanding > 0)
@@ -365,8 +417,26 @@ void Leader::step_stopping() {
     }
     log::info("cluster stopped in {:.1f} s", seconds);
     events_.write("stopped", {{"seconds", seconds}});
-    publication_.withdraw();
-    phase_ = Phase::Done;
+    finish_stopping();
+}
+
+// The record goes at once; the job's comment through slurmctld, which gets a bounded time.
+void Leader::finish_stopping() {
+    if (!withdrawn_) {
+        withdrawn_ = true;
+        if (publication_.withdraw()) {
+            slurm_calls_.submit(
+                "changing the job's comment",
+                [&slurm = slurm_, job = plan_.job_id] {
+                    set_job_comment(slurm, job, kStoppedClusterComment);
+                },
+                kWithdrawLimit,
+                [](const std::optional<std::string>&) {
+                    // The job may be ending already: nothing to tell.
+                });
+        }
+    }
+    if (slurm_calls_.pending() == 0) phase_ = Phase::Done;
 }
 
 void Leader::start_local(Daemon daemon) {

@@ -2,16 +2,23 @@
 // to start their daemons, decides when the cluster is ready, runs the driver, and tears it all
 // down. One event loop serves everything — signals, the control channel, the daemons, and the
 // helper commands (format, saveNamespace) and driver, which run as child processes — so no step,
-// however slow, keeps the leader from answering its workers.
+// however slow, keeps the leader from answering its workers. Calls to slurmctld go through
+// SlurmCalls (a helper thread with deadlines): a stalled controller delays the job's comment or
+// its time limit, never a heartbeat. An exception in the loop is a failed job with its message,
+// never a leader that goes quiet. The HTTP probes of the daemons are still made in the loop,
+// bounded by short timeouts (services/probes.hpp).
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "allocation/allocation.hpp"
+#include "allocation/slurm_calls.hpp"
 #include "launcher/cluster_publication.hpp"
 #include "launcher/events.hpp"
 #include "launcher/namenode_reports.hpp"
@@ -54,6 +61,7 @@ class Leader {
     void enter(Phase phase);
     void service(std::chrono::milliseconds timeout);
     void step();
+    void on_loop_error(const std::string& what);
     void on_signal(int signal);
     void on_news(const WorkerNews& news);
     void on_daemon_event(const DaemonEvent& event);
@@ -83,7 +91,11 @@ class Leader {
     void step_starting_connect();
     void on_connect_ready();
     void on_serving();
-    void schedule_walltime_stop();
+    // Asks slurmctld (off the loop) when the job ends; `then` gets nullopt if it cannot tell.
+    void ask_end_time(std::function<void(std::optional<std::int64_t>)> then);
+    void schedule_walltime_stop(std::optional<std::int64_t> end_time);
+    void on_worker_lost(const std::string& node, const std::string& what);
+    void finish_stopping();
     void step_holding();
     void finish_holding(const std::string& why);
     void on_driver_exit(int status);
@@ -127,6 +139,11 @@ class Leader {
     std::chrono::steady_clock::time_point connect_started_{};
     std::chrono::steady_clock::time_point stop_at_{};  // `up`: --stop-before-end the walltime
     bool stop_at_set_ = false;
+    bool asking_end_time_ = false;
+    std::chrono::steady_clock::time_point next_end_time_ask_{};
+    // The workers that were lost after the cluster was ready, for the message when too few remain.
+    std::vector<std::string> lost_workers_;
+    unsigned loop_errors_ = 0;  // exceptions caught in the loop while stopping
 
     std::optional<Process> driver_;
     std::optional<std::chrono::steady_clock::time_point> driver_exit_seen_;
@@ -140,6 +157,10 @@ class Leader {
     bool stop_sent_ = false;
     std::chrono::steady_clock::time_point late_workers_until_{};
     std::chrono::steady_clock::time_point stop_started_{};
+    bool withdrawn_ = false;
+
+    // Last: its callbacks use the members above, so it goes first.
+    SlurmCalls slurm_calls_;
 };
 
 const char* to_string(Leader::Phase phase);

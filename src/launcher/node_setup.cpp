@@ -1,7 +1,11 @@
 #include "launcher/node_setup.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -19,17 +23,36 @@ namespace fs = std::filesystem;
 
 constexpr auto kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
 
+// Made by this user, or refused: the node work dir's name (/tmp/spark-slurm-JOBID-RANK) is
+// predictable, so another user may have made it first — a directory of theirs, or a link to
+// somewhere else. Neither is followed or used.
 void make_private_dir(const std::string& path) {
     if (path.empty()) return;
     std::error_code error;
     fs::create_directories(path, error);
-    // HDFS refuses data directories other users could read (dfs.datanode.data.dir.perm = 700).
-    if (!error) fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace, error);
     if (error) {
         throw LaunchError(fmt::format(
             "while creating the private directory {}: {}; choose a writable directory you own "
             "(--work-dir for node-local scratch, --state-dir for durable state)",
             path, error.message()));
+    }
+    struct stat status {};
+    if (::lstat(path.c_str(), &status) != 0) {
+        throw LaunchError(
+            fmt::format("while checking the private directory {}: {}", path, std::strerror(errno)));
+    }
+    if (!S_ISDIR(status.st_mode) || status.st_uid != ::getuid()) {
+        throw LaunchError(fmt::format(
+            "{} existed before this job and is {} of {} (uid {}), not a directory of yours: "
+            "another user may have made it to read or redirect the job's files. It is not used; "
+            "remove it, or choose another place with --work-dir",
+            path, S_ISLNK(status.st_mode) ? "a symbolic link" : "a file or directory",
+            user_name_of(status.st_uid), status.st_uid));
+    }
+    // HDFS refuses data directories other users could read (dfs.datanode.data.dir.perm = 700).
+    if (::chmod(path.c_str(), 0700) != 0) {
+        throw LaunchError(
+            fmt::format("while making {} private (chmod 700): {}", path, std::strerror(errno)));
     }
 }
 

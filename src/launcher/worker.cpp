@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/errors.hpp"
@@ -16,8 +17,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The leader's port is open from before the rendezvous; this covers a slow network.
-constexpr auto kLeaderConnectLimit = std::chrono::seconds(60);
+// Back-off between attempts to join the leader.
+constexpr auto kFirstRetry = std::chrono::milliseconds(200);
+constexpr auto kLastRetry = std::chrono::milliseconds(5000);
+// A leader that has not welcomed this node by then is asked again on a new connection.
+constexpr auto kHandshakeLimit = std::chrono::seconds(10);
 
 bool is_termination(int signal) {
     return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
@@ -30,18 +34,50 @@ Worker::Worker(const Plan& plan, const NodePlan& node, const Runtime& runtime,
     : plan_(plan), node_(node), slurm_(slurm), daemons_(runtime) {}
 
 int Worker::run() {
-    auto connection = connect_to_leader(plan_.leader_address, plan_.control_port,
-                                        Clock::now() + kLeaderConnectLimit);
-    if (!connection) {
-        log::write_line(log::origin() + fmt::format(": error: could not reach the leader at {}:{} "
-                                                    "within {} s; see the leader's output",
-                                                    plan_.leader_address, plan_.control_port,
-                                                    kLeaderConnectLimit.count()));
-        return kExitFailure;
+    // The leader's port is open from before the rendezvous, so it is reachable at once unless
+    // the network is slow or strangers flood it: the worker retries, with back-off, for as long
+    // as the leader waits for it.
+    const auto join_deadline = Clock::now() + std::chrono::seconds(plan_.ready_timeout_seconds);
+    auto backoff = kFirstRetry;
+    for (unsigned attempt = 1;; ++attempt) {
+        auto connection =
+            connect_to_leader(plan_.leader_address, plan_.control_port, join_deadline);
+        if (!connection) {
+            log::write_line(
+                log::origin() +
+                fmt::format(": error: could not join the leader at {}:{} within --ready-timeout "
+                            "({} s, {} attempt(s)); see the leader's output",
+                            plan_.leader_address, plan_.control_port, plan_.ready_timeout_seconds,
+                            attempt));
+            return kExitFailure;
+        }
+        leader_ = std::move(*connection);
+        nonce_ = control::fresh_nonce();
+        leader_nonce_.clear();
+        if (auto code = serve()) return *code;
+        // The connection ended before the leader welcomed this node: a flood of strangers
+        // evicted it, or the leader was busy. Try again.
+        if (attempt == 1 || attempt % 10 == 0)
+            log::warn("the leader's control port dropped this node's hello (attempt {}); retrying",
+                      attempt);
+        if (auto code = pause(backoff)) return *code;
+        backoff = std::min(backoff * 2, kLastRetry);
     }
-    leader_ = std::move(*connection);
-    nonce_ = control::fresh_nonce();
+}
 
+std::optional<int> Worker::pause(std::chrono::milliseconds how_long) {
+    pollfd signals{signals_.fd(), POLLIN, 0};
+    ::poll(&signals, 1, static_cast<int>(how_long.count()));
+    while (int signal = signals_.read_signal()) {
+        if (is_termination(signal)) {
+            log::info("received {}; stopping", ::strsignal(signal));
+            return 128 + signal;
+        }
+    }
+    return {};
+}
+
+std::optional<int> Worker::serve() {
     while (true) {
         std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {leader_.fd(), POLLIN, 0}};
         ::poll(fds.data(), leader_.closed() ? 1 : fds.size(), 200);
@@ -61,13 +97,35 @@ int Worker::run() {
             if (auto code = handle(std::get<control::Message>(received))) return *code;
         }
         for (const auto& event : daemons_.poll(cluster_ready_)) report(event);
-        if (welcomed_ && Clock::now() - last_heartbeat_ >= kHeartbeatInterval) {
-            last_heartbeat_ = Clock::now();
+        const auto now = Clock::now();
+        if (welcomed_ && now - last_heartbeat_ >= kHeartbeatInterval) {
+            last_heartbeat_ = now;
             leader_.send(control::Heartbeat{});
         }
-        if (leader_.closed())
-            return leave(welcomed_ ? "its launcher exited" : "it refused this node's hello");
-        if (Clock::now() - leader_.last_heard() > kPeerSilenceLimit) return leave("no heartbeat");
+        if (!welcomed_) {
+            if (leader_.closed()) return {};
+            if (now - leader_.opened() > kHandshakeLimit) {
+                leader_.close();
+                return {};
+            }
+            continue;
+        }
+        // Evidence that the leader is gone: its connection ended or failed (its process exited,
+        // or its node stopped answering TCP keepalive). Silence alone is waited out.
+        if (leader_.closed()) return leave("its launcher exited or its node stopped answering");
+        const auto quiet = now - leader_.last_heard();
+        if (quiet > kLeaderPatience)
+            return leave(fmt::format("no heartbeat for {} s", kLeaderPatience.count()));
+        if (quiet > kPeerSilenceLimit && !leader_silent_) {
+            leader_silent_ = true;
+            log::warn(
+                "no heartbeat from the leader {} for {} s; its connection is up, so it is waited "
+                "for (up to {} s)",
+                plan_.leader_hostname, kPeerSilenceLimit.count(), kLeaderPatience.count());
+        } else if (quiet <= kPeerSilenceLimit && leader_silent_) {
+            leader_silent_ = false;
+            log::info("the leader {} answers again", plan_.leader_hostname);
+        }
     }
 }
 

@@ -23,6 +23,11 @@ class Worker {
     int run();
 
   private:
+    // Serves one connection to the leader; an exit code once the worker is done, nullopt when
+    // the connection ended before the leader welcomed this node (to be tried again).
+    std::optional<int> serve();
+    // Waits, or returns an exit code for a termination signal meanwhile.
+    std::optional<int> pause(std::chrono::milliseconds how_long);
     // Handles one message; returns an exit code once the worker is done.
     std::optional<int> handle(const control::Message& message);
     void report(const DaemonEvent& event);
@@ -38,6 +43,7 @@ class Worker {
     std::string leader_nonce_;  // the leader's challenge
     bool welcomed_ = false;
     bool cluster_ready_ = false;
+    bool leader_silent_ = false;
     std::chrono::steady_clock::time_point last_heartbeat_{};
 };
 

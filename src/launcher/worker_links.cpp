@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "common/log.hpp"
 
@@ -14,11 +15,17 @@ using Clock = std::chrono::steady_clock;
 
 // A connection that has not proved itself by then is dropped.
 constexpr auto kHandshakeLimit = std::chrono::seconds(5);
-// At most this many unproven connections are held; the oldest goes first.
-constexpr std::size_t kMaxPending = 16;
-// Rejections are logged up to this count; past it, one line says they go on (a port scan must
-// not flood the job's output).
+// Unproven connections held at most, per source: each address of the plan's nodes has a quota
+// of its own, so a stranger elsewhere (the login node, the network) cannot evict a worker whose
+// hello is on its way; everything else shares one. Past a quota the oldest of that source goes,
+// after what every connection sent was read — a worker that said hello is admitted first.
+constexpr std::size_t kPendingPerNode = 4;
+constexpr std::size_t kPendingStrangers = 16;
+// Rejections are logged, and written to the events file one a line, up to this count; past it
+// the events file gets their count every kRejectionSummaryInterval (a flood must not fill the
+// job's output or disk).
 constexpr unsigned kLoggedRejections = 20;
+constexpr auto kRejectionSummaryInterval = std::chrono::seconds(10);
 
 template <typename... Ts>
 struct Overloaded : Ts... {
@@ -43,25 +50,41 @@ void WorkerLinks::reject(Link& link, const std::string& reason) {
     ++rejected_;
     if (rejected_ <= kLoggedRejections) {
         log::warn("control port: dropped {} from {}{}", reason, link.connection.peer(),
-                  rejected_ == kLoggedRejections ? " (further rejections are not logged)" : "");
+                  rejected_ == kLoggedRejections ? " (further rejections are counted only)" : "");
+        events_.write("control_rejected", {{"peer", link.connection.peer()}, {"reason", reason}});
+    } else {
+        ++rejections_not_written_;
     }
-    events_.write("control_rejected", {{"peer", link.connection.peer()}, {"reason", reason}});
     link.connection.close();
+}
+
+void WorkerLinks::report_rejections(bool now) {
+    if (rejections_not_written_ == 0) return;
+    if (!now && Clock::now() - rejections_written_ < kRejectionSummaryInterval) return;
+    rejections_written_ = Clock::now();
+    events_.write("control_rejections", {{"count", rejections_not_written_}, {"total", rejected_}});
+    rejections_not_written_ = 0;
 }
 
 void WorkerLinks::accept_new() {
     while (auto connection = server_.accept()) {
-        std::size_t pending = 0;
-        for (const auto& link : links_) pending += !link.rank && !link.connection.closed();
-        if (pending >= kMaxPending) {
-            auto oldest = std::find_if(links_.begin(), links_.end(), [](const Link& link) {
-                return !link.rank && !link.connection.closed();
-            });
-            if (oldest != links_.end()) reject(*oldest, "a connection (too many unproven ones)");
-        }
-        Link link{std::move(*connection), control::fresh_nonce(), {}, {}, false};
+        Link link{std::move(*connection), control::fresh_nonce(), {}, {}, false, false};
         link.connection.send(control::Challenge{link.nonce});
         links_.push_back(std::move(link));
+    }
+}
+
+void WorkerLinks::enforce_pending_quotas() {
+    std::map<std::string, std::size_t> pending;  // per source, newest first
+    for (auto link = links_.rbegin(); link != links_.rend(); ++link) {
+        if (link->rank || link->connection.closed()) continue;
+        const std::string address = link->connection.peer_address();
+        const bool a_node =
+            std::any_of(plan_.nodes.begin(), plan_.nodes.end(),
+                        [&](const NodePlan& node) { return node.address == address; });
+        const std::string source = a_node ? address : std::string();
+        if (++pending[source] > (a_node ? kPendingPerNode : kPendingStrangers))
+            reject(*link, "a connection (too many unproven ones from its source)");
     }
 }
 
@@ -121,6 +144,7 @@ void WorkerLinks::handle(Link& link, const control::Message& message,
 std::vector<WorkerNews> WorkerLinks::service(bool watch) {
     std::vector<WorkerNews> news;
     accept_new();
+    // Reads come before the quotas: a worker whose hello arrived is admitted, not evicted.
     const auto now = Clock::now();
     for (auto& link : links_) {
         if (link.connection.closed()) continue;
@@ -142,18 +166,31 @@ std::vector<WorkerNews> WorkerLinks::service(bool watch) {
             reject(link, "a connection that did not complete the handshake in time");
         }
     }
+    enforce_pending_quotas();
+    report_rejections(false);
     for (auto& link : links_) {
         if (!link.rank || link.stopped || !watch) continue;
-        const bool silent = now - link.connection.last_heard() > kPeerSilenceLimit;
-        if (link.connection.closed() || silent) {
+        const auto quiet = now - link.connection.last_heard();
+        if (link.connection.closed() || quiet > kWorkerPatience) {
             link.stopped = true;
+            // Should it wake up, it reads this before the connection's end: it stops its node
+            // instead of taking the leader for lost (and requeueing the job).
+            link.connection.send(control::Stop{});
             news.push_back({WorkerNews::Kind::Lost,
                             *link.rank,
                             {},
                             {},
                             0,
                             link.connection.closed() ? "exited or lost its connection"
-                                                     : "sent no heartbeat for 15 s"});
+                                                     : fmt::format("sent no heartbeat for {} s",
+                                                                   kWorkerPatience.count())});
+            link.connection.close();
+        } else if (quiet > kPeerSilenceLimit && !link.silent) {
+            link.silent = true;
+            news.push_back({WorkerNews::Kind::Silent, *link.rank, {}, {}, 0, {}});
+        } else if (quiet <= kPeerSilenceLimit && link.silent) {
+            link.silent = false;
+            news.push_back({WorkerNews::Kind::Back, *link.rank, {}, {}, 0, {}});
         }
     }
     // Closed strangers are forgotten; admitted links stay (their rank and state matter).
@@ -188,6 +225,12 @@ bool WorkerLinks::admitted(unsigned rank) const {
 unsigned WorkerLinks::admitted_count() const {
     return static_cast<unsigned>(std::count_if(
         links_.begin(), links_.end(), [](const Link& link) { return link.rank.has_value(); }));
+}
+
+unsigned WorkerLinks::live_count() const {
+    return static_cast<unsigned>(std::count_if(links_.begin(), links_.end(), [](const Link& l) {
+        return l.rank && !l.stopped && !l.connection.closed();
+    }));
 }
 
 unsigned WorkerLinks::awaiting_stop() const {

@@ -19,14 +19,28 @@
 
 namespace spark_slurm {
 
-// A launcher that hears nothing from its peer for this long assumes it is gone (both sides send
-// a heartbeat every kHeartbeatInterval, and neither side ever blocks longer than a poll).
+// Both sides send a heartbeat every kHeartbeatInterval. A peer silent for kPeerSilenceLimit is
+// reported; it is taken for lost only on evidence — its connection closed or failed (a vanished
+// node fails it through TCP keepalive, control_channel.hpp) — or after a patience that outlasts
+// a stopped or stalled process: the leader waits kWorkerPatience for a worker, a worker waits
+// kLeaderPatience for its leader (whose loop never blocks on slurmctld, but whose machine may).
 inline constexpr std::chrono::seconds kHeartbeatInterval{1};
 inline constexpr std::chrono::seconds kPeerSilenceLimit{15};
+inline constexpr std::chrono::seconds kWorkerPatience{60};
+inline constexpr std::chrono::seconds kLeaderPatience{300};
 
 // What the leader hears from its workers.
 struct WorkerNews {
-    enum class Kind { Joined, DaemonRestarting, DaemonExited, StartFailed, Stopped, Lost } kind;
+    enum class Kind {
+        Joined,
+        DaemonRestarting,
+        DaemonExited,
+        StartFailed,
+        Stopped,
+        Silent,  // no heartbeat for kPeerSilenceLimit, its connection still up
+        Back,    // heard again after Silent
+        Lost,
+    } kind;
     unsigned rank = 0;
     std::string daemon;  // DaemonRestarting, DaemonExited
     std::string status;  // DaemonRestarting, DaemonExited
@@ -54,6 +68,8 @@ class WorkerLinks {
 
     bool admitted(unsigned rank) const;
     unsigned admitted_count() const;
+    // Admitted workers neither stopped nor lost.
+    unsigned live_count() const;
     // Admitted workers that have neither confirmed their stop nor gone away.
     unsigned awaiting_stop() const;
     std::vector<unsigned> admitted_ranks() const;
@@ -65,8 +81,11 @@ class WorkerLinks {
         std::optional<unsigned> rank;  // set once admitted
         std::set<Daemon> started;
         bool stopped = false;  // confirmed its stop, or was reported lost
+        bool silent = false;   // reported Silent, not heard since
     };
     void accept_new();
+    void enforce_pending_quotas();
+    void report_rejections(bool now);
     void reject(Link& link, const std::string& reason);
     void handle(Link& link, const control::Message& message, std::vector<WorkerNews>& news);
     void admit(Link& link, const control::Hello& hello);
@@ -77,6 +96,8 @@ class WorkerLinks {
     std::vector<Link> links_;
     std::chrono::steady_clock::time_point last_heartbeat_{};
     unsigned rejected_ = 0;
+    unsigned rejections_not_written_ = 0;
+    std::chrono::steady_clock::time_point rejections_written_{};
 };
 
 }  // namespace spark_slurm

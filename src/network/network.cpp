@@ -13,7 +13,10 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 
 #include "common/errors.hpp"
 
@@ -221,6 +224,47 @@ std::string canonical_hostname() {
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> results(raw, ::freeaddrinfo);
     if (results->ai_canonname && *results->ai_canonname) return results->ai_canonname;
     return name;
+}
+
+std::vector<unsigned> loopback_listener_uids_in(const std::string& proc_net_tcp,
+                                                std::uint16_t port) {
+    // "  0: 0100007F:1F90 00000000:0000 0A ... uid ...": the local address in the kernel's
+    // byte order, the port in big-endian hex, state 0A = LISTEN, the uid in column 8.
+    static const std::set<std::string> loopback_or_any{
+        "0100007F", "00000000", "00000000000000000000000001000000",
+        "00000000000000000000000000000000", "0000000000000000FFFF00000100007F"};
+    std::vector<unsigned> uids;
+    std::istringstream lines(proc_net_tcp);
+    std::string line;
+    std::getline(lines, line);  // the header
+    while (std::getline(lines, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, remote, state, queues, timer, retransmits;
+        unsigned uid = 0;
+        if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid))
+            continue;
+        const auto colon = local.rfind(':');
+        if (state != "0A" || colon == std::string::npos) continue;
+        unsigned long local_port = 0;
+        try {
+            local_port = std::stoul(local.substr(colon + 1), nullptr, 16);
+        } catch (const std::exception&) {
+            continue;
+        }
+        if (local_port == port && loopback_or_any.count(local.substr(0, colon)))
+            uids.push_back(uid);
+    }
+    return uids;
+}
+
+std::vector<unsigned> loopback_listener_uids(std::uint16_t port) {
+    std::vector<unsigned> uids;
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream file(table);
+        std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        for (unsigned uid : loopback_listener_uids_in(text, port)) uids.push_back(uid);
+    }
+    return uids;
 }
 
 }  // namespace spark_slurm

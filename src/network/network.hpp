@@ -53,6 +53,16 @@ bool is_ipv4_address(const std::string& address);
 bool accepts_connections(const std::string& address, std::uint16_t port,
                          std::chrono::milliseconds timeout);
 
+// The uids of the processes' sockets that listen on TCP `port` where a connection to 127.0.0.1
+// (or ::1) would land — the loopback or every address — as the kernel reports them in this
+// network namespace's /proc/net/tcp and tcp6. Empty when nothing listens. Before the launcher
+// trusts a loopback port it handed out (readiness, forwarding a client's bytes), it checks that
+// its own uid is the only one: another user on the node may have taken the port first.
+std::vector<unsigned> loopback_listener_uids(std::uint16_t port);
+// The same, read from the text of /proc/net/tcp or /proc/net/tcp6.
+std::vector<unsigned> loopback_listener_uids_in(const std::string& proc_net_tcp,
+                                                std::uint16_t port);
+
 // The address of this machine that packets to `address` leave from (a UDP socket connect()ed
 // to it, then getsockname(): routing only, nothing is sent). Empty when there is no route.
 std::string local_address_towards(const std::string& address);

@@ -76,6 +76,9 @@ constexpr OptionSpec kOptionTable[] = {
      "the event logs of the job that used DIR)"},
     {"ready-timeout", "SPARK_SLURM_READY_TIMEOUT", Kind::Count, kAll, "SEC", "300",
      "give up when the cluster is not ready after this many seconds"},
+    {"min-workers", "SPARK_SLURM_MIN_WORKERS", Kind::Count, kRun, "N", "1",
+     "a ready cluster that loses workers goes on while it has N; with fewer it stops, naming "
+     "the nodes it lost, instead of leaving the driver waiting for executors"},
     {"events", "SPARK_SLURM_EVENTS", Kind::Text, kRun, "FILE", nullptr,
      "the leader appends one JSON object per line to FILE as the job goes (phases, daemons up, "
      "workers and datanodes counted, restarts, the driver's exit): for scripts and benchmarks"},

@@ -242,6 +242,10 @@ Options validated(Command command, const po::variables_map& values,
             options.stop_before_end_seconds = positive_count(
                 command, "stop-before-end", text_value(values, "stop-before-end"), "120");
         }
+        if (has("min-workers")) {
+            options.min_workers =
+                positive_count(command, "min-workers", text_value(values, "min-workers"), "2");
+        }
     }
     if (command == Command::Plan) {
         options.json = flag("json");

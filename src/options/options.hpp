@@ -88,6 +88,7 @@ struct Options {
     bool connect = false;
     // `up`: stop cleanly this long before the allocation's end, instead of being killed at it.
     unsigned stop_before_end_seconds = 90;
+    unsigned min_workers = 1;  // run, up: fewer live workers than this stop a ready cluster
 
     // `plan` (and the clients status, list): print JSON (on the leader, or on every rank), and
     // preview a cluster without an allocation.

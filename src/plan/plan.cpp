@@ -204,6 +204,12 @@ Plan make_plan(const PlanInputs& inputs) {
     plan.stop_before_end_seconds = options.stop_before_end_seconds;
     if (plan.connect) plan.connect_token = inputs.connect_token;
     plan.worker_count = workers;
+    if (options.min_workers > workers) {
+        reject(options, fmt::format("--min-workers {} is more than the cluster's {} worker(s); "
+                                    "lower it or ask Slurm for more nodes",
+                                    options.min_workers, workers));
+    }
+    plan.min_workers = options.min_workers;
     plan.ready_timeout_seconds = options.ready_timeout_seconds;
     plan.replication = std::clamp(workers, 1u, 3u);
     plan.job_dir = inputs.job_dir;

@@ -125,6 +125,7 @@ struct Plan {
     std::string connect_url;  // sc://ADDR:PORT/;use_ssl=true (the token is not part of it)
     std::string connect_token;
     unsigned stop_before_end_seconds = 90;
+    unsigned min_workers = 1;  // a ready cluster with fewer live workers stops
     unsigned worker_count = 0;
     unsigned worker_cores = 0;        // per worker (all workers get the same)
     std::uint64_t worker_memory = 0;  // per worker

@@ -126,7 +126,8 @@ json plan_header_json(const Plan& plan, SecretHandling secret) {
                 {"interactive", plan.interactive},
                 {"connect", plan.connect},
                 {"connect_url", plan.connect_url},
-                {"stop_before_end_seconds", plan.stop_before_end_seconds}};
+                {"stop_before_end_seconds", plan.stop_before_end_seconds},
+                {"min_workers", plan.min_workers}};
     if (!plan.image.empty()) {
         out["image"] = {{"spark_home", plan.image.spark_home},
                         {"hadoop_home", plan.image.hadoop_home},
@@ -219,6 +220,7 @@ Plan plan_from_json(const json& j) {
     j.at("connect").get_to(plan.connect);
     j.at("connect_url").get_to(plan.connect_url);
     j.at("stop_before_end_seconds").get_to(plan.stop_before_end_seconds);
+    plan.min_workers = j.value("min_workers", 1u);
     if (j.contains("connect_token")) j.at("connect_token").get_to(plan.connect_token);
     if (j.contains("image")) {
         const json& image = j.at("image");

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <stdexcept>
 
 #include "common/errors.hpp"
 
@@ -179,11 +180,17 @@ std::optional<NamenodeState> parse_dfsadmin_report(const std::string& text) {
     std::smatch match;
     if (!std::regex_search(text, match, live)) return {};
     NamenodeState state;
-    state.live_datanodes = static_cast<unsigned>(std::stoul(match[1].str()));
-    state.fs_state = text.find("Safe mode is ON") != std::string::npos ? "safeMode" : "Operational";
-    if (std::regex_search(text, match, capacity))
-        state.capacity_total = std::stoull(match[1].str());
-    if (std::regex_search(text, match, used)) state.capacity_used = std::stoull(match[1].str());
+    // Digits past 64 bits are not a report: no answer, rather than an exception in the loop.
+    try {
+        state.live_datanodes = static_cast<unsigned>(std::stoul(match[1].str()));
+        state.fs_state =
+            text.find("Safe mode is ON") != std::string::npos ? "safeMode" : "Operational";
+        if (std::regex_search(text, match, capacity))
+            state.capacity_total = std::stoull(match[1].str());
+        if (std::regex_search(text, match, used)) state.capacity_used = std::stoull(match[1].str());
+    } catch (const std::out_of_range&) {
+        return {};
+    }
     return state;
 }
 

@@ -110,13 +110,15 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
 
     int error_pipe[2];
     if (::pipe2(error_pipe, O_CLOEXEC) != 0)
-        throw LaunchError("while starting " + label + ": pipe failed");
+        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
+        const int error = errno;
         ::close(error_pipe[0]);
         ::close(error_pipe[1]);
-        throw LaunchError("while starting " + label + ": fork failed");
+        throw LaunchError("while starting " + label + ": fork: " + std::strerror(error) +
+                          " (too many processes for this user? see 'ulimit -u')");
     }
     if (pid == 0) {
         ::close(error_pipe[0]);
@@ -239,7 +241,7 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
                          const std::function<bool()>& give_up) {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-        throw LaunchError("while starting " + label + ": pipe failed");
+        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
     SpawnRequest captured = request;
     captured.output_fd = pipe_fds[1];
     captured.output_file.clear();
@@ -311,6 +313,8 @@ int exit_code_of(int status) {
 
 namespace {
 
+constexpr std::streamoff kTailBytes = 64 * 1024;
+
 std::string last_lines_of(std::istream& input, std::size_t lines) {
     std::deque<std::string> last;
     std::string line;
@@ -331,8 +335,22 @@ std::string last_lines(const std::string& text, std::size_t lines) {
 }
 
 std::string tail_of_file(const std::string& path, std::size_t lines) {
-    std::ifstream file(path);
-    return last_lines_of(file, lines);
+    // From the end, at most kTailBytes: a daemon's log can be gigabytes, and this runs in the
+    // leader's loop. A first line cut by the bound is dropped.
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return {};
+    file.seekg(0, std::ios::end);
+    const std::streamoff size = file.tellg();
+    const std::streamoff start = size > kTailBytes ? size - kTailBytes : 0;
+    file.seekg(start);
+    std::string text(static_cast<std::size_t>(size - start), '\0');
+    file.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(file.gcount()));
+    if (start > 0) {
+        const auto newline = text.find('\n');
+        text.erase(0, newline == std::string::npos ? text.size() : newline + 1);
+    }
+    return last_lines(text, lines);
 }
 
 }  // namespace spark_slurm

@@ -3,6 +3,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "common/errors.hpp"
 
 namespace spark_slurm {
@@ -28,7 +30,10 @@ const sigset_t& handled_signals() { return masks().handled; }
 const sigset_t& original_signal_mask() { return masks().original; }
 
 SignalFd::SignalFd() : fd_(::signalfd(-1, &handled_signals(), SFD_CLOEXEC | SFD_NONBLOCK)) {
-    if (fd_ < 0) throw LaunchError("while setting up signal handling: signalfd failed");
+    if (fd_ < 0) {
+        throw LaunchError(std::string("while setting up signal handling: signalfd: ") +
+                          std::strerror(errno));
+    }
 }
 
 SignalFd::~SignalFd() { ::close(fd_); }

@@ -50,6 +50,23 @@ TEST(Configs, LeaderFilesMatchGolden) {
     expect_golden("leader/hdfs-site.xml", files.hdfs_site);
 }
 
+// Issue 27: a work dir named with XML's and the shell's special characters (a user may choose
+// one with --work-dir) is written as text in both kinds of file, not as markup or code.
+TEST(Configs, ValuesAreEscapedInXmlAndShellFiles) {
+    auto plan = golden_plan(false);
+    NodePlan& node = plan.nodes[1];
+    node.tmp_dir = "/scratch/a&b<c>$(id)`x`\"q\"'s'";
+    node.datanode_dir = node.tmp_dir + "/data";
+    auto files = render_configs(plan, node);
+    EXPECT_NE(files.spark_env.find("TMPDIR=\"/scratch/a&b<c>\\$(id)\\`x\\`\\\"q\\\"'s'\""),
+              std::string::npos)
+        << files.spark_env;
+    EXPECT_NE(
+        files.hdfs_site.find("/scratch/a&amp;b&lt;c&gt;$(id)`x`&quot;q&quot;&apos;s&apos;/data"),
+        std::string::npos)
+        << files.hdfs_site;
+}
+
 TEST(Configs, WorkerFilesMatchGolden) {
     auto plan = golden_plan(false);
     auto files = render_configs(plan, plan.nodes[1]);

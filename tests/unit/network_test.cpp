@@ -2,7 +2,13 @@
 // never handed the same port, and a claim ends with its holder.
 #include "network/network.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace spark_slurm {
 namespace {
@@ -54,6 +60,65 @@ TEST(Network, LocalAddressTowardsAPeer) {
     EXPECT_EQ(local_address_towards("node1"), "");
     EXPECT_EQ(local_address_towards(""), "");
     EXPECT_FALSE(canonical_hostname().empty());
+}
+
+// /proc/net/tcp and tcp6 as the kernel writes them: a listener on 127.0.0.1:8080 of uid 1001, one
+// on every address (IPv6) of uid 0 for 8080 too, an established connection of uid 7 from port
+// 8080, and a listener on a node address (not reachable through the loopback).
+TEST(LoopbackListeners, AreReadFromProcNetTcp) {
+    const std::string tcp =
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+        "timeout inode\n"
+        "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1001    "
+        "    0 41 1 0000000000000000 100 0 0 10 0\n"
+        "   1: 0100007F:1F90 0100007F:A1B2 01 00000000:00000000 00:00000000 00000000     7    "
+        "    0 42 1 0000000000000000 20 4 30 10 -1\n"
+        "   2: 0B4DD50A:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1002    "
+        "    0 43 1 0000000000000000 100 0 0 10 0\n";
+    EXPECT_EQ(loopback_listener_uids_in(tcp, 8080), (std::vector<unsigned>{1001}));
+    EXPECT_TRUE(loopback_listener_uids_in(tcp, 8081).empty());
+    EXPECT_TRUE(loopback_listener_uids_in(tcp, 9999).empty());
+    const std::string tcp6 =
+        "  sl  local_address                         remote_address                        st "
+        "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A "
+        "00000000:00000000 00:00000000 00000000     0        0 44 1 0000000000000000 100 0 0 10 "
+        "0\n";
+    EXPECT_EQ(loopback_listener_uids_in(tcp6, 8080), (std::vector<unsigned>{0}));
+    EXPECT_TRUE(loopback_listener_uids_in("garbage\nmore garbage 1 2 3\n", 8080).empty());
+}
+
+// A real listener of another user (a child that drops to nobody) is seen with that user's uid.
+TEST(LoopbackListeners, AnotherUsersListenerIsSeenAsTheirs) {
+    if (::getuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(1);
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::listen(fd, 1) != 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+            ::_exit(1);
+        const std::uint16_t port = ntohs(address.sin_port);
+        if (::write(ready[1], &port, sizeof port) != sizeof port) ::_exit(1);
+        ::pause();
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    std::uint16_t port = 0;
+    ASSERT_EQ(::read(ready[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
+    ::close(ready[0]);
+    EXPECT_EQ(loopback_listener_uids(port), (std::vector<unsigned>{65534}));
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    EXPECT_TRUE(loopback_listener_uids(port).empty());
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 namespace spark_slurm {
@@ -89,6 +91,24 @@ TEST(Process, ADestroyedProcessLeavesNoStatusForItsPid) {
     // the same one without a status.)
     Process next = Process::spawn(shell("exec sleep 30"), "next");
     EXPECT_FALSE(next.exited()) << "pid " << pid << " reused with a stale status";
+}
+
+// A log tail is read from the end with a bound (the leader reads it in its loop): the last lines
+// of a file far larger than the bound come back, and the cut first line does not.
+TEST(TailOfFile, ReadsTheLastLinesOfALargeFileFromItsEnd) {
+    const std::string path = ::testing::TempDir() + "tail-of-file-" + std::to_string(::getpid());
+    {
+        std::ofstream file(path);
+        for (int i = 0; i < 200000; ++i) file << "line " << i << " of a long daemon log\n";
+        file << "the last line";
+    }
+    EXPECT_EQ(tail_of_file(path, 2), "    line 199999 of a long daemon log\n    the last line\n");
+    // Fewer lines than asked in the bounded window: only whole ones.
+    const std::string tail = tail_of_file(path, 100000);
+    EXPECT_LT(tail.size(), 80u * 1024);
+    EXPECT_EQ(tail.rfind("    line ", 0), 0u);
+    std::remove(path.c_str());
+    EXPECT_EQ(tail_of_file(path, 3), "");
 }
 
 }  // namespace

@@ -4,11 +4,13 @@
 // without any news reaching the leader's state machine.
 #include "launcher/worker_links.hpp"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -184,6 +186,61 @@ TEST_F(WorkerLinksTest, AnEndlessLineIsDropped) {
         client.receive();
     }
     expect_dropped(client);
+}
+
+// A connection from `source` (a loopback address of its own), like a launcher on another node.
+Connection connect_from(const std::string& source, std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+    sockaddr_in target{};
+    target.sin_family = AF_INET;
+    target.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &target.sin_addr);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target), 0);
+    return Connection(fd, source);
+}
+
+// Issue 27: strangers that flood the port (silent connections, faster than the handshake limit
+// drops them) neither evict a worker from a node of the plan nor fill the events file.
+TEST_F(WorkerLinksTest, AFloodOfStrangersEvictsNoWorkerAndTheEventsFileStaysSmall) {
+    plan_.nodes[1].address = "127.0.0.2";  // rank 1's launcher, on "its node"
+    std::vector<Connection> strangers;
+    for (int i = 0; i < 60; ++i) strangers.push_back(connect_from("127.0.0.1", port_));
+    links_.service(true);
+    Connection worker = connect_from("127.0.0.2", port_);
+    // More strangers arrive between the worker's connect and its hello.
+    for (int i = 0; i < 60; ++i) strangers.push_back(connect_from("127.0.0.1", port_));
+    const std::string leader_nonce = challenge_of(worker);
+    ASSERT_EQ(leader_nonce.size(), 32u);
+    for (int i = 0; i < 60; ++i) strangers.push_back(connect_from("127.0.0.1", port_));
+    links_.service(true);
+    const std::string nonce = control::fresh_nonce();
+    worker.send(control::Hello{1, nonce, control::hello_mac(plan_.secret, 1, leader_nonce, nonce)});
+    for (int i = 0; i < 60; ++i) strangers.push_back(connect_from("127.0.0.1", port_));
+    std::vector<control::Message> heard;
+    pump(worker, heard, [&] { return links_.admitted(1); });
+    EXPECT_TRUE(links_.admitted(1));
+    EXPECT_FALSE(worker.closed());
+
+    // 240 strangers, at most 16 held: the rest were dropped, 20 of them a line each in the
+    // events file and the others counted.
+    std::size_t open = 0;
+    for (auto& stranger : strangers) {
+        stranger.receive();
+        open += !stranger.closed();
+    }
+    EXPECT_LE(open, 16u);
+    const std::string events = events_text();
+    std::size_t lines = std::count(events.begin(), events.end(), '\n');
+    EXPECT_LE(lines, 22u);
+    std::size_t rejected_lines = 0;
+    for (std::size_t at = 0; (at = events.find("\"control_rejected\"", at)) != std::string::npos;
+         ++at)
+        ++rejected_lines;
+    EXPECT_EQ(rejected_lines, 20u);
 }
 
 }  // namespace
