@@ -13,7 +13,7 @@
 
 #include "cluster/cluster_record.hpp"
 #include "options/options.hpp"
-#include "services/probes.hpp"
+#include "probes/probes.hpp"
 
 namespace spark_slurm {
 

@@ -6,6 +6,11 @@
 
 namespace spark_slurm {
 
+// The line in an `hdfs` script that says it honours HADOOP_USER_CLASSPATH_FIRST as the archives
+// need (scripts/install-spark-hadoop writes it): the image check looks for it inside an image
+// (runtime/image_check.cpp), class-data sharing in a host install (cds/cds_installs.cpp).
+constexpr const char* kHdfsJarsFirstMarker = "spark-slurm: jars-first class path for CDS";
+
 // Where an image's installs are and whether its `hdfs` puts the jars first (which class-data
 // sharing needs), as the leader's check found them inside it (runtime/image_check); every node
 // gets them with the plan. Empty for a host install.

@@ -6,7 +6,7 @@
 // password database), holding the path of the job's event-log directory. A requeued job writes
 // the same record again; its runs' logs share the directory, one per application id.
 //
-// `spark-slurm history` (launcher/history_command.cpp) reads the records here, and, for several
+// `spark-slurm history` (cmd/history_command.cpp) reads the records here, and, for several
 // jobs, gives Spark's history server one directory of symbolic links to every job's logs (its
 // FsHistoryProvider follows them, for plain log files and rolling eventlog_v2_* directories
 // alike). Nothing here runs a program; the unit tests drive it on temporary directories.

@@ -208,7 +208,7 @@ struct ConfigFiles {
 std::string format_conf_dir(const NodePlan& node);
 
 // `spark_settings`: more spark-defaults.conf settings, for the leader's driver and executors
-// (the class archive's, runtime/cds.hpp).
+// (the class archive's, cds/cds.hpp).
 using SparkSettings = std::vector<std::pair<std::string, std::string>>;
 ConfigFiles render_configs(const Plan& plan, const NodePlan& node,
                            const SparkSettings& spark_settings = {});

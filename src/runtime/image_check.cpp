@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "runtime/cds_options.hpp"
+#include "common/image_installs.hpp"
 #include "supervisor/process.hpp"
 
 namespace spark_slurm {

@@ -1,6 +1,6 @@
 // The four daemons of a cluster — Spark master, Spark worker, HDFS namenode, HDFS datanode — as
 // values: what to run (an Invocation for the runtime), where its log goes, and how to tell it is
-// ready (probes.hpp). Starting and stopping them is the supervisor's job; deciding which run
+// ready (probes/probes.hpp). Starting and stopping them is the supervisor's job; deciding which run
 // where is the plan's.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Class-data sharing archives: the key, the names, the JVM options per daemon, the checks of an
 // archive found in the cache, and one node's cache going from "write one" to "use it".
-#include "runtime/cds.hpp"
+#include "cds/cds.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

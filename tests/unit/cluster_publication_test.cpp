@@ -1,4 +1,4 @@
-#include "launcher/cluster_publication.hpp"
+#include "job/cluster_publication.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

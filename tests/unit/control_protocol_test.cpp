@@ -1,7 +1,7 @@
 // The control channel's messages and transport: every message round-trips; anything else —
 // garbage, wrong types, missing or extra fields, over-long lines, random bytes — is a
 // ParseFailure, never an exception; the handshake MACs bind the secret, the rank and both nonces.
-#include "launcher/control_protocol.hpp"
+#include "control/control_protocol.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 #include <random>
 
-#include "launcher/control_channel.hpp"
+#include "control/control_channel.hpp"
 
 namespace spark_slurm {
 namespace {

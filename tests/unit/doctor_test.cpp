@@ -2,7 +2,7 @@
 // exit status they make. The commands themselves run in tests/integration/launcher/doctor.sh.
 #include <gtest/gtest.h>
 
-#include "launcher/doctor_command.hpp"
+#include "doctor/doctor_checks.hpp"
 #include "options/options.hpp"
 
 namespace spark_slurm {

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cmd/history_command.hpp"
 #include "common/errors.hpp"
-#include "launcher/history_command.hpp"
 
 namespace spark_slurm {
 namespace {

@@ -1,6 +1,6 @@
 // The events file (--events): one JSON object per line, each with its event, wall time and
 // elapsed time, appended whole; a path that cannot be written is a usage error.
-#include "launcher/events.hpp"
+#include "job/events.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

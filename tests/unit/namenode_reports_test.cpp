@@ -2,7 +2,7 @@
 // on answers shaped like Hadoop 3.4's.
 #include <gtest/gtest.h>
 
-#include "services/probes.hpp"
+#include "probes/probes.hpp"
 
 namespace spark_slurm {
 namespace {

@@ -1,6 +1,6 @@
 // Parsing of the daemons' status endpoints, on answers recorded from the real daemons
 // (tests/data/recorded).
-#include "services/probes.hpp"
+#include "probes/probes.hpp"
 
 #include <gtest/gtest.h>
 

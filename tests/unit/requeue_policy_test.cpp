@@ -1,7 +1,7 @@
 // One requeue policy for both roles (docs/failure-matrix.md): the leader requeues only a
 // cancelling preemption; a worker that lost its leader requeues a job that still runs; nobody
 // requeues what Slurm requeues already, what the user cancelled, or what ran out of time.
-#include "launcher/requeue_policy.hpp"
+#include "job/requeue_policy.hpp"
 
 #include <gtest/gtest.h>
 #include <slurm/slurm.h>

@@ -2,7 +2,7 @@
 // job's secret is admitted and the leader proves itself back; garbage, a forged hello, a replayed
 // hello, an unknown rank and an endless line are each dropped (and written to the events file)
 // without any news reaching the leader's state machine.
-#include "launcher/worker_links.hpp"
+#include "job/worker_links.hpp"
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>

@@ -1,0 +1,521 @@
+#include "job/leader.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "cds/cds.hpp"
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "job/driver.hpp"
+#include "job/requeue_policy.hpp"
+#include "probes/probes.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// How long a failing leader waits for workers that have not said hello yet, to tell them to stop.
+constexpr auto kLateWorkerGrace = 5s;
+// How long the leader waits for workers to confirm their teardown: a worker's daemons may be
+// writing their class archives in an image.
+constexpr auto kWorkerStopLimit =
+    std::max<std::chrono::seconds>(kDaemonStopGrace, kCdsImageDumpGrace) + 5s;
+constexpr auto kProbeInterval = 250ms;
+// Slurm signals every process of the step at once: a driver killed by it may be reaped a moment
+// before the launcher's own SIGTERM is read. Look this long before deciding it just ended.
+constexpr auto kDriverExitSettle = 100ms;
+// The same for a worker that goes away before the cluster is ready.
+constexpr auto kSignalSettle = 500ms;
+// Exceptions while stopping before the leader gives up stopping in order.
+constexpr unsigned kStoppingErrorLimit = 3;
+// How long the job's last comment may take at teardown (slurmctld may be stalled).
+constexpr auto kWithdrawLimit = std::chrono::milliseconds(10s);
+
+bool is_termination(int signal) {
+    return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
+}
+
+}  // namespace
+
+const char* to_string(Leader::Phase phase) {
+    switch (phase) {
+        case Leader::Phase::StartingKdc:
+            return "starting_kdc";
+        case Leader::Phase::FormattingNamespace:
+            return "formatting_namespace";
+        case Leader::Phase::StartingDaemons:
+            return "starting_daemons";
+        case Leader::Phase::WaitingForWorkers:
+            return "waiting_for_workers";
+        case Leader::Phase::FetchingToken:
+            return "fetching_token";
+        case Leader::Phase::StartingConnect:
+            return "starting_connect";
+        case Leader::Phase::DriverRunning:
+            return "driver_running";
+        case Leader::Phase::Holding:
+            return "holding";
+        case Leader::Phase::SavingNamespace:
+            return "saving_namespace";
+        case Leader::Phase::Stopping:
+            return "stopping";
+        case Leader::Phase::Done:
+            return "done";
+    }
+    return "?";
+}
+
+Leader::Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string> driver_command,
+               const SlurmLibrary& slurm, ControlServer server, EventLog& events,
+               PublicationFacts publication, std::chrono::steady_clock::time_point start)
+    : plan_(plan),
+      node_(plan.leader()),
+      runtime_(runtime),
+      driver_command_(std::move(driver_command)),
+      slurm_(slurm),
+      events_(events),
+      start_(start),
+      deadline_(start + std::chrono::seconds(plan.ready_timeout_seconds)),
+      links_(plan, std::move(server), events),
+      daemons_(runtime),
+      readiness_(plan, events, start),
+      publication_(plan, std::move(publication)),
+      slurm_calls_(slurm) {}
+
+double Leader::elapsed() const {
+    return std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
+int Leader::run() {
+    log::info("cluster of {} worker(s); daemon logs in {}", plan_.worker_count, plan_.log_dir);
+    if (!plan_.requeueable) {
+        log::warn(
+            "job {} cannot be requeued (no --requeue): if its leader node is preempted or lost, "
+            "the job fails instead of coming back; submit with --requeue to allow that",
+            plan_.job_id);
+    }
+    if (plan_.hdfs && !plan_.kerberos) {
+        log::warn(
+            "HDFS runs without authentication (--hdfs-auth none): any user who can reach {} can "
+            "read, write and delete this job's files by claiming to be {}; see docs/security.md",
+            plan_.hdfs_url, plan_.user);
+    }
+    try {
+        load_http_client();
+        // The master does not depend on HDFS: it boots while the namespace is formatted.
+        start_local(Daemon::SparkMaster);
+        if (plan_.kerberos) {
+            // The HDFS daemons log in to the job's realm when they start: its KDC comes first.
+            daemons_.start(daemon_spec(plan_, node_, Daemon::Kdc));
+            enter(Phase::StartingKdc);
+        }
+        start_namespace();
+    } catch (const LaunchError& error) {
+        fail(error.what());
+    }
+    while (phase_ != Phase::Done) {
+        try {
+            service(100ms);
+            step();
+        } catch (const std::exception& error) {
+            on_loop_error(error.what());
+        }
+    }
+    events_.write("exit", {{"code", exit_code_}});
+    return exit_code_;
+}
+
+// A surprise (an answer of a daemon's that does not parse, a file that cannot be written) is a
+// failed job that says what happened — never a leader that stops answering, which its workers
+// would take for a lost node and requeue the job.
+void Leader::on_loop_error(const std::string& what) {
+    if (phase_ != Phase::Stopping) return fail("unexpected error: " + what);
+    // Stopping is the way out: if it cannot make progress, end without the rest of it (the
+    // daemons' processes are killed with the leader).
+    log::warn("unexpected error while stopping: {}", what);
+    if (++loop_errors_ >= kStoppingErrorLimit) {
+        events_.write("stopped", {{"seconds", 0}, {"error", what}});
+        if (exit_code_ == 0) exit_code_ = kExitFailure;
+        phase_ = Phase::Done;
+    }
+}
+
+void Leader::enter(Phase phase) {
+    phase_ = phase;
+    events_.write("phase", {{"phase", to_string(phase)}});
+}
+
+void Leader::service(std::chrono::milliseconds timeout) {
+    std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {slurm_calls_.fd(), POLLIN, 0}};
+    links_.add_poll_fds(fds);
+    ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
+
+    while (int signal = signals_.read_signal()) on_signal(signal);
+    reap_children();
+    for (const auto& news : links_.service(phase_ < Phase::Stopping)) on_news(news);
+    for (const auto& event : daemons_.poll(ready_ && phase_ < Phase::Stopping))
+        on_daemon_event(event);
+    links_.heartbeat();
+    slurm_calls_.collect();
+}
+
+void Leader::step() {
+    const auto now = Clock::now();
+    if (helpers_ && phase_ < Phase::Stopping) {
+        if (auto outcome = helpers_->poll()) on_helpers_done(*outcome);
+    }
+    if (namenode_reports_ && !ready_ && phase_ < Phase::Stopping) namenode_reports_->poll();
+    if (worker_lost_ && now >= worker_lost_->second && phase_ < Phase::Stopping)
+        return fail(worker_lost_->first);
+    switch (phase_) {
+        case Phase::StartingKdc:
+        case Phase::FormattingNamespace:
+        case Phase::StartingDaemons:
+        case Phase::WaitingForWorkers:
+            if (now >= deadline_) {
+                if (phase_ == Phase::StartingKdc) {
+                    fail(
+                        fmt::format("the Kerberos KDC was not ready within --ready-timeout; see "
+                                    "its log {}",
+                                    log_path(plan_, node_, file_name(Daemon::Kdc))));
+                } else if (phase_ == Phase::FormattingNamespace) {
+                    fail("formatting the namenode did not finish within --ready-timeout");
+                } else {
+                    fail(readiness_.timeout_message(
+                        [this](unsigned rank) { return links_.admitted(rank); }));
+                }
+                return;
+            }
+            if (now - last_probe_ < kProbeInterval) return;
+            last_probe_ = now;
+            // The token needs a namenode out of safe mode only (it refuses to issue one
+            // before): fetched while workers and datanodes start, it is off the path to the
+            // driver. A namespace with blocks (--state-dir) leaves safe mode with its datanodes.
+            if (token_ == Token::NotStarted && namenode_reports_ && namenode_reports_->latest() &&
+                !namenode_reports_->latest()->in_safe_mode())
+                start_token_fetch();
+            if (phase_ == Phase::StartingKdc) probe_kdc();
+            if (!readiness_.leader_daemons_up()) {
+                if (readiness_.probe_leader_daemons()) on_master_up();
+                if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
+                    enter(Phase::WaitingForWorkers);
+            } else if (phase_ == Phase::WaitingForWorkers && readiness_.probe_cluster()) {
+                on_ready();
+            }
+            return;
+        case Phase::StartingConnect:
+            return step_starting_connect();
+        case Phase::Holding:
+            step_holding();
+            return;
+        case Phase::DriverRunning:
+            if (auto status = driver_->exit_status()) {
+                if (!driver_exit_seen_) driver_exit_seen_ = now;
+                if (now - *driver_exit_seen_ >= kDriverExitSettle) on_driver_exit(*status);
+            }
+            return;
+        case Phase::FetchingToken:
+        case Phase::SavingNamespace:
+            return;  // on_helpers_done moves on
+        case Phase::Stopping:
+            step_stopping();
+            return;
+        case Phase::Done:
+            return;
+    }
+}
+
+// `spark-slurm down` sends SIGUSR2 to the step; SIGUSR1 is what sites use for the walltime
+// warning (sbatch --signal=USR1@120). A held cluster stops cleanly on either.
+void Leader::on_signal(int signal) {
+    if ((signal == SIGUSR1 || signal == SIGUSR2) && plan_.interactive && !terminated_ &&
+        phase_ < Phase::Stopping) {
+        const std::string why = fmt::format(
+            "received {} (spark-slurm down, or the walltime warning)", ::strsignal(signal));
+        events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
+        if (phase_ == Phase::Holding) return finish_holding(why);
+        // Not ready yet: there is nothing to save, and no reason to requeue.
+        log::info("{}; stopping the cluster", why);
+        work_finished_ = true;
+        return begin_stopping(0, false);
+    }
+    if (!is_termination(signal) || terminated_ || phase_ == Phase::Done) return;
+    terminated_ = true;
+    log::info("received {}; stopping the cluster", ::strsignal(signal));
+    events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
+    if (work_finished_) {
+        // The driver has finished, or the held cluster was asked to stop: that result stands,
+        // and the job is not requeued.
+        if (phase_ < Phase::Stopping) begin_stopping(work_exit_code_, false);
+        return;
+    }
+    // Slurm signals every step of the job at once: a worker may have exited already, and the
+    // leader be stopping for that, when its own SIGTERM is read. It is still a termination.
+    requeue_if_needed(slurm_, RequeueCause::LeaderSignalled, plan_.job_id, plan_.restart_count,
+                      plan_.requeueable, plan_.state_dir);
+    if (phase_ < Phase::Stopping) return begin_stopping(128 + signal, false);
+    exit_code_ = 128 + signal;
+    late_workers_until_ = Clock::now();
+}
+
+void Leader::on_news(const WorkerNews& news) {
+    const std::string& host = plan_.nodes[news.rank].hostname;
+    switch (news.kind) {
+        case WorkerNews::Kind::Joined:
+            if (phase_ >= Phase::Stopping) return;
+            if (namenode_started_) links_.start_daemon(news.rank, Daemon::Datanode);
+            if (readiness_.master_up()) links_.start_daemon(news.rank, Daemon::SparkWorker);
+            return;
+        case WorkerNews::Kind::DaemonRestarting:
+            log::warn("the {} on {} stopped ({}); it is being restarted (attempt {})", news.daemon,
+                      host, news.status, news.attempt);
+            events_.write("daemon_restart", {{"daemon", news.daemon},
+                                             {"node", host},
+                                             {"status", news.status},
+                                             {"attempt", news.attempt}});
+            return;
+        case WorkerNews::Kind::DaemonExited: {
+            if (phase_ >= Phase::Stopping) return;
+            events_.write("daemon_exited",
+                          {{"daemon", news.daemon}, {"node", host}, {"status", news.status}});
+            std::string what = fmt::format("the {} on {} stopped ({}); last lines of its log:\n{}",
+                                           news.daemon, host, news.status, news.text);
+            if (!ready_) return fail(what);
+            log::warn("{}; the cluster goes on without it", what);
+            return;
+        }
+        case WorkerNews::Kind::StartFailed:
+            if (!ready_) fail(fmt::format("on {}: {}", host, news.text));
+            return;
+        case WorkerNews::Kind::Stopped:
+            return;
+        case WorkerNews::Kind::Silent:
+            if (phase_ >= Phase::Stopping) return;
+            log::warn(
+                "no heartbeat from the launcher on {} (rank {}) for {} s; its connection is up, "
+                "so it is waited for (up to {} s)",
+                host, news.rank, kPeerSilenceLimit.count(), kWorkerPatience.count());
+            events_.write("worker_silent", {{"node", host}, {"rank", news.rank}});
+            return;
+        case WorkerNews::Kind::Back:
+            log::info("the launcher on {} (rank {}) answers again", host, news.rank);
+            events_.write("worker_back", {{"node", host}, {"rank", news.rank}});
+            return;
+        case WorkerNews::Kind::Lost: {
+            std::string what =
+                fmt::format("the launcher on {} (rank {}) {}", host, news.rank, news.text);
+            events_.write("worker_lost", {{"node", host}, {"rank", news.rank}, {"why", news.text}});
+            if (ready_) return on_worker_lost(fmt::format("{} ({})", host, news.text), what);
+            // Slurm signals every step at once: a worker that exited may have had its SIGTERM a
+            // moment before this launcher. Wait that moment, so a termination is told as one.
+            if (!worker_lost_) worker_lost_ = {what, Clock::now() + kSignalSettle};
+            return;
+        }
+    }
+}
+
+// A ready cluster goes on without a lost node while it has --min-workers; with fewer, a driver
+// would wait for executors that never come: the job stops, naming the nodes it lost.
+void Leader::on_worker_lost(const std::string& node, const std::string& what) {
+    lost_workers_.push_back(node);
+    const unsigned left = links_.live_count();
+    if (left >= plan_.min_workers) {
+        return log::warn("{}; the cluster goes on without that node ({} worker(s) left)", what,
+                         left);
+    }
+    fail(fmt::format("{} worker(s) left, fewer than --min-workers {}; lost: {}", left,
+                     plan_.min_workers, fmt::join(lost_workers_, ", ")));
+}
+
+void Leader::on_daemon_event(const DaemonEvent& event) {
+    if (phase_ >= Phase::Stopping) return;
+    const char* daemon = file_name(event.spec.daemon);
+    switch (event.kind) {
+        case DaemonEvent::Kind::RestartScheduled:
+            events_.write("daemon_restart", {{"daemon", daemon},
+                                             {"node", node_.hostname},
+                                             {"status", describe_wait_status(event.status)},
+                                             {"attempt", event.attempt}});
+            [[fallthrough]];
+        case DaemonEvent::Kind::Restarted:
+            log_restart(node_.hostname, event);
+            return;
+        case DaemonEvent::Kind::Stopped: {
+            events_.write("daemon_exited", {{"daemon", daemon},
+                                            {"node", node_.hostname},
+                                            {"status", describe_wait_status(event.status)}});
+            const bool leader_daemon = event.spec.daemon == Daemon::SparkMaster ||
+                                       event.spec.daemon == Daemon::Namenode ||
+                                       event.spec.daemon == Daemon::Kdc;
+            std::string what = exit_message(node_.hostname, event.spec, event.status);
+            // Without its master or namenode the cluster cannot go on, nor start without the
+            // Connect server it was asked for.
+            const bool starting_connect = phase_ == Phase::StartingConnect;
+            if (!ready_ || leader_daemon || starting_connect) {
+                return fail(
+                    what + (ready_ ? fmt::format("gave up after {} restarts", event.attempt) : ""));
+            }
+            log::warn("{}; the cluster goes on without it", what);
+            return;
+        }
+    }
+}
+
+void Leader::fail(const std::string& message) {
+    if (phase_ >= Phase::Stopping) return;
+    const bool driver_running = phase_ == Phase::DriverRunning;
+    log::write_line(log::origin() + ": error: " + message +
+                    (driver_running ? "; stopping the driver" : ""));
+    events_.write("failed", {{"phase", to_string(phase_)}});
+    // A start can fail before every worker has connected (a daemon that dies at once): give them
+    // a moment to say hello, so that they hear the stop instead of waiting to connect.
+    begin_stopping(kExitFailure, !ready_);
+}
+
+void Leader::begin_stopping(int code, bool wait_for_late_workers) {
+    exit_code_ = code;
+    enter(Phase::Stopping);
+    late_workers_until_ = Clock::now() + (wait_for_late_workers ? kLateWorkerGrace : 0s);
+}
+
+void Leader::step_stopping() {
+    const auto now = Clock::now();
+    if (!stop_sent_) {
+        if (now < late_workers_until_ && links_.admitted_count() < expected_workers()) return;
+        stop_sent_ = true;
+        stop_started_ = now;
+        links_.broadcast(control::Stop{});
+        daemons_.request_stop(terminated_);
+        if (driver_ && !driver_->exited()) driver_->request_stop(kDaemonStopGrace);
+        if (helpers_) helpers_->request_stop();
+        if (namenode_reports_) namenode_reports_->request_stop();
+        if (gateway_ && !gateway_->exited()) gateway_->request_stop(kDaemonStopGrace);
+        return;
+    }
+    // Workers stop theirs in parallel; wait for each to confirm, or to be gone, with a bound.
+    bool local_gone = daemons_.stopped();
+    if (driver_) local_gone = driver_->gone() && local_gone;
+    if (helpers_) local_gone = helpers_->gone() && local_gone;
+    if (namenode_reports_) local_gone = namenode_reports_->gone() && local_gone;
+    if (gateway_) local_gone = gateway_->gone() && local_gone;
+    if (withdrawn_) return finish_stopping();
+    const unsigned outstanding = links_.awaiting_stop();
+    if (!local_gone || (outstanding > 0 && now < stop_started_ + kWorkerStopLimit)) return;
+    if (outstanding > 0)
+        log::warn("{} worker(s) did not confirm their teardown in time", outstanding);
+    const double seconds = std::chrono::duration<double>(now - stop_started_).count();
+    if (plan_.kerberos) {
+        // The realm died with its KDC: its keytabs and token are of no use to anyone now.
+        std::error_code error;
+        std::filesystem::remove_all(kerberos_names(plan_).dir, error);
+    }
+    log::info("cluster stopped in {:.1f} s", seconds);
+    events_.write("stopped", {{"seconds", seconds}});
+    finish_stopping();
+}
+
+// The record goes at once; the job's comment through slurmctld, which gets a bounded time.
+void Leader::finish_stopping() {
+    if (!withdrawn_) {
+        withdrawn_ = true;
+        if (publication_.withdraw()) {
+            slurm_calls_.submit(
+                "changing the job's comment",
+                [&slurm = slurm_, job = plan_.job_id] {
+                    set_job_comment(slurm, job, kStoppedClusterComment);
+                },
+                kWithdrawLimit,
+                [](const std::optional<std::string>&) {
+                    // The job may be ending already: nothing to tell.
+                });
+        }
+    }
+    if (slurm_calls_.pending() == 0) phase_ = Phase::Done;
+}
+
+void Leader::start_local(Daemon daemon) {
+    for (const auto& spec : daemons_for(plan_, node_)) {
+        if (spec.daemon == daemon) daemons_.start(spec);
+    }
+}
+
+void Leader::on_master_up() {
+    // A Spark worker that finds no master retries only 5-15 s later: start the workers when the
+    // master answers, not before.
+    try {
+        start_local(Daemon::SparkWorker);
+    } catch (const LaunchError& error) {
+        return fail(error.what());
+    }
+    for (unsigned rank : links_.admitted_ranks()) links_.start_daemon(rank, Daemon::SparkWorker);
+}
+
+void Leader::on_ready() {
+    ready_ = true;
+    if (namenode_reports_) namenode_reports_->request_stop();
+    links_.broadcast(control::ClusterReady{});
+    log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB", elapsed(),
+              plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
+    log::info("spark master {}  web UI {} (on this node only)", plan_.master_url,
+              plan_.master_webui_url);
+    if (plan_.hdfs) log::info("hdfs {}  web UI {}", plan_.hdfs_url, plan_.namenode_webui_url);
+    events_.write("ready", {{"seconds", elapsed()},
+                            {"workers", plan_.worker_count},
+                            {"cores", plan_.worker_cores},
+                            {"memory_mib", plan_.worker_memory >> 20},
+                            {"master_url", plan_.master_url},
+                            {"master_webui_url", plan_.master_webui_url},
+                            {"hdfs_url", plan_.hdfs_url},
+                            {"namenode_webui_url", plan_.namenode_webui_url}});
+    if (plan_.kerberos && token_ != Token::Fetched) {
+        if (token_ == Token::NotStarted) start_token_fetch();
+        return enter(Phase::FetchingToken);
+    }
+    continue_when_ready();
+}
+
+void Leader::continue_when_ready() {
+    if (plan_.connect) return start_connect();
+    on_serving();
+}
+
+void Leader::on_driver_exit(int status) {
+    work_finished_ = true;
+    work_exit_code_ = exit_code_of(status);
+    log::info("driver finished ({})", describe_wait_status(status));
+    events_.write("driver_exited",
+                  {{"status", describe_wait_status(status)}, {"code", work_exit_code_}});
+    after_work();
+}
+
+void Leader::after_work() {
+    if (!plan_.hdfs || plan_.state_dir.empty()) return begin_stopping(work_exit_code_, false);
+    save_namespace();
+}
+
+// Every helper command is a step of HDFS's start or end (leader_hdfs.cpp), one at a time: the
+// token fetch and the format run alongside other phases, so what runs decides, then the phase.
+void Leader::on_helpers_done(const HelperSteps::Outcome& outcome) {
+    if (token_ == Token::Fetching) return on_token_fetched(outcome);
+    if (formatting_) return on_namespace_formatted(outcome);
+    switch (phase_) {
+        case Phase::SavingNamespace:
+            return on_namespace_saved(outcome);
+        default:
+            return;
+    }
+}
+
+unsigned Leader::expected_workers() const {
+    unsigned count = 0;
+    for (const auto& node : plan_.nodes) count += node.rank != 0 && node.role != Role::Idle;
+    return count;
+}
+
+}  // namespace spark_slurm

@@ -1,0 +1,168 @@
+// The leader launcher (rank 0): runs the Spark master and HDFS namenode, tells the workers when
+// to start their daemons, decides when the cluster is ready, runs the driver, and tears it all
+// down. One event loop serves everything — signals, the control channel, the daemons, and the
+// helper commands (format, saveNamespace) and driver, which run as child processes — so no step,
+// however slow, keeps the leader from answering its workers. Calls to slurmctld go through
+// SlurmCalls (a helper thread with deadlines): a stalled controller delays the job's comment or
+// its time limit, never a heartbeat. An exception in the loop is a failed job with its message,
+// never a leader that goes quiet. The HTTP probes of the daemons are still made in the loop,
+// bounded by short timeouts (probes/probes.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "allocation/allocation.hpp"
+#include "allocation/slurm_calls.hpp"
+#include "job/cluster_publication.hpp"
+#include "job/events.hpp"
+#include "job/namenode_reports.hpp"
+#include "job/node_daemons.hpp"
+#include "job/readiness.hpp"
+#include "job/worker_links.hpp"
+#include "plan/plan.hpp"
+#include "runtime/runtime.hpp"
+#include "supervisor/process.hpp"
+#include "supervisor/signals.hpp"
+
+namespace spark_slurm {
+
+class Leader {
+  public:
+    enum class Phase {
+        StartingKdc,          // --hdfs-auth kerberos: until the KDC made every keytab (a new
+                              // namespace is formatted meanwhile)
+        FormattingNamespace,  // the master boots meanwhile
+        StartingDaemons,      // until the master and namenode answer
+        WaitingForWorkers,    // until every worker registered and every datanode is live
+        FetchingToken,        // --hdfs-auth kerberos: ready, still fetching the executors' token
+        StartingConnect,      // until the Spark Connect server and its gateway answer
+        DriverRunning,
+        Holding,  // `up`: until `spark-slurm down`, the walltime warning or --stop-before-end
+        SavingNamespace,  // after the driver, with a state dir
+        Stopping,
+        Done,
+    };
+
+    Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string> driver_command,
+           const SlurmLibrary& slurm, ControlServer server, EventLog& events,
+           PublicationFacts publication, std::chrono::steady_clock::time_point start);
+
+    // Returns the job's exit code: the driver's (`run`), 0 when a held cluster was asked to stop
+    // (`up`), 128 + a signal, or 1 for a failed start.
+    int run();
+
+  private:
+    void enter(Phase phase);
+    void service(std::chrono::milliseconds timeout);
+    void step();
+    void on_loop_error(const std::string& what);
+    void on_signal(int signal);
+    void on_news(const WorkerNews& news);
+    void on_daemon_event(const DaemonEvent& event);
+    void fail(const std::string& message);
+    void begin_stopping(int code, bool wait_for_late_workers);
+    void step_stopping();
+
+    void start_local(Daemon daemon);
+
+    // HDFS's start-up and end (leader_hdfs.cpp).
+    void probe_kdc();  // StartingKdc: on_kdc_ready once the KDC made every keytab
+    void on_kdc_ready();
+    // Formats a new namespace (alongside the KDC), or starts HDFS on the one there is (once the
+    // KDC is ready).
+    void start_namespace();
+    void on_namespace_formatted(const HelperSteps::Outcome& outcome);
+    void start_hdfs();
+    void start_token_fetch();  // with Kerberos, once the namenode answers
+    void on_token_fetched(const HelperSteps::Outcome& outcome);
+    void save_namespace();  // after the work, with a state dir
+    void on_namespace_saved(const HelperSteps::Outcome& outcome);
+
+    void continue_when_ready();  // after on_ready (and the token): Connect, then the driver
+    void on_master_up();
+    void on_ready();
+    void start_connect();
+    void step_starting_connect();
+    void on_connect_ready();
+    void on_serving();
+    // Asks slurmctld (off the loop) when the job ends; `then` gets nullopt if it cannot tell.
+    void ask_end_time(std::function<void(std::optional<std::int64_t>)> then);
+    void schedule_walltime_stop(std::optional<std::int64_t> end_time);
+    void on_worker_lost(const std::string& node, const std::string& what);
+    void finish_stopping();
+    void step_holding();
+    void finish_holding(const std::string& why);
+    void on_driver_exit(int status);
+    void after_work();
+    void on_helpers_done(const HelperSteps::Outcome& outcome);
+    unsigned expected_workers() const;
+    double elapsed() const;
+
+    const Plan& plan_;
+    const NodePlan& node_;
+    const Runtime& runtime_;
+    std::vector<std::string> driver_command_;
+    const SlurmLibrary& slurm_;
+    EventLog& events_;
+    std::chrono::steady_clock::time_point start_;
+    std::chrono::steady_clock::time_point deadline_;
+
+    SignalFd signals_;
+    WorkerLinks links_;
+    NodeDaemons daemons_;
+    Readiness readiness_;
+
+    Phase phase_ = Phase::StartingDaemons;
+    bool ready_ = false;
+    bool namenode_started_ = false;
+    bool kdc_ready_ = false;
+    bool formatting_ = false;
+    int exit_code_ = 0;
+    // The work is over: `run`'s driver exited (work_exit_code_ is its code), or `up`'s cluster
+    // was asked to stop (0). From then on that result stands: a termination signal does not
+    // requeue the job.
+    bool work_finished_ = false;
+    int work_exit_code_ = 0;
+    bool terminated_ = false;  // a termination signal was handled
+    // A worker lost before the cluster was ready: the failure, and when to report it.
+    std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> worker_lost_;
+    std::chrono::steady_clock::time_point last_probe_{};
+
+    ClusterPublication publication_;
+    std::optional<Process> gateway_;  // the Spark Connect TLS gateway
+    std::chrono::steady_clock::time_point connect_started_{};
+    std::chrono::steady_clock::time_point stop_at_{};  // `up`: --stop-before-end the walltime
+    bool stop_at_set_ = false;
+    bool asking_end_time_ = false;
+    std::chrono::steady_clock::time_point next_end_time_ask_{};
+    // The workers that were lost after the cluster was ready, for the message when too few remain.
+    std::vector<std::string> lost_workers_;
+    unsigned loop_errors_ = 0;  // exceptions caught in the loop while stopping
+
+    std::optional<Process> driver_;
+    std::optional<std::chrono::steady_clock::time_point> driver_exit_seen_;
+    std::optional<HelperSteps> helpers_;  // the format, or the steps of saving the namespace
+    std::optional<NamenodeReports> namenode_reports_;  // with Kerberos, until ready
+    std::chrono::steady_clock::time_point save_started_{};
+    std::chrono::steady_clock::time_point helpers_started_{};
+    // The executors' delegation token (Kerberos): fetched while the workers start.
+    enum class Token { NotStarted, Fetching, Fetched } token_ = Token::NotStarted;
+
+    bool stop_sent_ = false;
+    std::chrono::steady_clock::time_point late_workers_until_{};
+    std::chrono::steady_clock::time_point stop_started_{};
+    bool withdrawn_ = false;
+
+    // Last: its callbacks use the members above, so it goes first.
+    SlurmCalls slurm_calls_;
+};
+
+const char* to_string(Leader::Phase phase);
+
+}  // namespace spark_slurm

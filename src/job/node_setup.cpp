@@ -1,0 +1,178 @@
+#include "job/node_setup.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/user_account.hpp"
+#include "history/event_logs.hpp"
+#include "supervisor/janitor.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr auto kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
+
+// Made by this user, or refused: the node work dir's name (/tmp/spark-slurm-JOBID-RANK) is
+// predictable, so another user may have made it first — a directory of theirs, or a link to
+// somewhere else. Neither is followed or used.
+void make_private_dir(const std::string& path) {
+    if (path.empty()) return;
+    std::error_code error;
+    fs::create_directories(path, error);
+    if (error) {
+        throw LaunchError(fmt::format(
+            "while creating the private directory {}: {}; choose a writable directory you own "
+            "(--work-dir for node-local scratch, --state-dir for durable state)",
+            path, error.message()));
+    }
+    struct stat status {};
+    if (::lstat(path.c_str(), &status) != 0) {
+        throw LaunchError(
+            fmt::format("while checking the private directory {}: {}", path, std::strerror(errno)));
+    }
+    if (!S_ISDIR(status.st_mode) || status.st_uid != ::getuid()) {
+        throw LaunchError(fmt::format(
+            "{} existed before this job and is {} of {} (uid {}), not a directory of yours: "
+            "another user may have made it to read or redirect the job's files. It is not used; "
+            "remove it, or choose another place with --work-dir",
+            path, S_ISLNK(status.st_mode) ? "a symbolic link" : "a file or directory",
+            user_name_of(status.st_uid), status.st_uid));
+    }
+    // HDFS refuses data directories other users could read (dfs.datanode.data.dir.perm = 700).
+    if (::chmod(path.c_str(), 0700) != 0) {
+        throw LaunchError(
+            fmt::format("while making {} private (chmod 700): {}", path, std::strerror(errno)));
+    }
+}
+
+void write_private_file(const std::string& path, const std::string& text) {
+    std::ofstream file(path, std::ios::trunc);
+    std::error_code error;
+    if (file) fs::permissions(path, kPrivateFile, fs::perm_options::replace, error);
+    if (!file || error) throw LaunchError("while writing " + path + ": cannot create it 0600");
+    file << text;
+    file.close();
+    if (!file) throw LaunchError("while writing " + path + ": write failed (disk full?)");
+}
+
+// The job's credentials directory on the shared filesystem (the KDC fills it): 0700, with what an
+// earlier run of the job (a requeue) left there removed, and the realm's krb5.conf written first,
+// so that every JVM, started before the KDC answers, finds its realm. A run whose leader was
+// killed leaves the realm's saved keys: without this, the new run's KDC would take itself for a
+// restart and keep the old keystore, whose password was the old run's secret.
+void prepare_credentials(const Plan& plan) {
+    const KerberosNames names = kerberos_names(plan);
+    make_private_dir(names.dir);
+    for (const auto& stale : {names.ready_file, names.token_file, names.saved_keys}) {
+        std::error_code error;
+        fs::remove(stale, error);
+    }
+    write_private_file(names.krb5_conf, render_krb5_conf(plan));
+}
+
+}  // namespace
+
+WorkDirectory::WorkDirectory(std::string path) : path_(std::move(path)) { start_janitor(path_); }
+
+WorkDirectory::~WorkDirectory() {
+    std::error_code error;
+    fs::remove_all(path_, error);
+    dismiss_janitor();
+}
+
+void prepare_node(const Plan& plan, const NodePlan& node, const SparkSettings& spark_settings) {
+    for (const auto& dir : {node.work_dir, node.conf_dir, node.tmp_dir, node.spark_local_dir,
+                            node.spark_worker_dir, node.namenode_dir, node.datanode_dir}) {
+        make_private_dir(dir);
+    }
+    std::error_code error;
+    fs::create_directories(plan.log_dir, error);
+    if (error) {
+        throw LaunchError("while creating the log directory " + plan.log_dir + ": " +
+                          error.message() + " (choose a writable shared directory with --job-dir)");
+    }
+    if (node.runs_leader() && !plan.event_log_dir.empty()) {
+        // Before the driver starts: Spark refuses to start an application whose event-log
+        // directory is missing. The record is for `spark-slurm history` on a login node later;
+        // without it the logs are still found through --job-dir.
+        make_private_dir(plan.event_log_dir);
+        try {
+            record_event_log_dir(history_records_dir(user_account().home), plan.job_id,
+                                 plan.event_log_dir);
+        } catch (const LaunchError& failed) {
+            log::warn("{}; 'spark-slurm history --job-dir {}' still finds the event logs",
+                      failed.what(), plan.job_dir);
+        }
+    }
+    if (node.runs_leader() && plan.kerberos) prepare_credentials(plan);
+    if (node.runs_leader()) {
+        make_private_dir(plan.recovery_dir);
+        if (!plan.checkpoint_dir.empty()) {
+            fs::create_directories(plan.checkpoint_dir, error);
+            if (error) {
+                throw LaunchError(fmt::format(
+                    "while creating the checkpoint directory {}: {}; give --state-dir a writable "
+                    "directory on a shared filesystem",
+                    plan.checkpoint_dir, error.message()));
+            }
+        }
+    }
+    ConfigFiles files = render_configs(plan, node, spark_settings);
+    write_private_file(node.conf_dir + "/spark-defaults.conf", files.spark_defaults);
+    write_private_file(node.conf_dir + "/spark-env.sh", files.spark_env);
+    if (plan.hdfs) {
+        write_private_file(node.conf_dir + "/core-site.xml", files.core_site);
+        write_private_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site);
+    }
+    if (!files.ssl_server.empty())
+        write_private_file(node.conf_dir + "/ssl-server.xml", files.ssl_server);
+    if (!files.format_core_site.empty()) {
+        const std::string format_dir = format_conf_dir(node);
+        make_private_dir(format_dir);
+        write_private_file(format_dir + "/core-site.xml", files.format_core_site);
+        write_private_file(format_dir + "/hdfs-site.xml", files.hdfs_site);
+    }
+    // Log4j output of the daemons goes to their stderr, which is their log file.
+}
+
+void claim_state_dir(const SlurmLibrary& slurm, const std::string& state_dir,
+                     std::uint32_t job_id) {
+    std::error_code error;
+    fs::create_directories(state_dir, error);
+    if (error) {
+        throw UsageError("spark-slurm run: cannot create the state directory " + state_dir + ": " +
+                         error.message() +
+                         "; give --state-dir a writable directory on a shared filesystem");
+    }
+    const fs::path owner_file = fs::path(state_dir) / "owner";
+    std::ifstream owner(owner_file);
+    std::string word;
+    std::uint32_t owner_job = 0;
+    if (owner >> word >> owner_job && word == "job" && owner_job != job_id &&
+        job_is_active(slurm, owner_job)) {
+        throw UsageError(fmt::format(
+            "spark-slurm run: the state directory {} is in use by job {}, which is still "
+            "active; wait for it to end, or give this job another --state-dir",
+            state_dir, owner_job));
+    }
+    std::ofstream claim(owner_file, std::ios::trunc);
+    claim << "job " << job_id << "\n";
+    claim.close();
+    if (!claim) {
+        throw UsageError("spark-slurm run: cannot write " + owner_file.string() +
+                         "; give --state-dir a writable directory on a shared filesystem");
+    }
+}
+
+}  // namespace spark_slurm
