@@ -17,10 +17,14 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kHandshakeLimit = std::chrono::seconds(5);
 // Unproven connections held at most, per source: each address of the plan's nodes has a quota
 // of its own, so a stranger elsewhere (the login node, the network) cannot evict a worker whose
-// hello is on its way; everything else shares one. Past a quota the oldest of that source goes,
-// after what every connection sent was read — a worker that said hello is admitted first.
+// hello is on its way; everything else shares one. A connection accepted in this round of the
+// loop has not had time to answer its challenge: it is kept until the next round (up to
+// kFreshPerSource of them), when what it sent has been read — a worker that said hello is
+// admitted then — and only then counts against the quota, the oldest of a source going first.
+// So a flood from a worker's own node, faster than the loop turns, still cannot evict it.
 constexpr std::size_t kPendingPerNode = 4;
 constexpr std::size_t kPendingStrangers = 16;
+constexpr std::size_t kFreshPerSource = 64;
 // Rejections are logged, and written to the events file one a line, up to this count; past it
 // the events file gets their count every kRejectionSummaryInterval (a flood must not fill the
 // job's output or disk).
@@ -74,8 +78,8 @@ void WorkerLinks::accept_new() {
     }
 }
 
-void WorkerLinks::enforce_pending_quotas() {
-    std::map<std::string, std::size_t> pending;  // per source, newest first
+void WorkerLinks::enforce_pending_quotas(std::chrono::steady_clock::time_point round_started) {
+    std::map<std::string, std::size_t> held, fresh;  // per source, newest first
     for (auto link = links_.rbegin(); link != links_.rend(); ++link) {
         if (link->rank || link->connection.closed()) continue;
         const std::string address = link->connection.peer_address();
@@ -83,7 +87,10 @@ void WorkerLinks::enforce_pending_quotas() {
             std::any_of(plan_.nodes.begin(), plan_.nodes.end(),
                         [&](const NodePlan& node) { return node.address == address; });
         const std::string source = a_node ? address : std::string();
-        if (++pending[source] > (a_node ? kPendingPerNode : kPendingStrangers))
+        const bool is_fresh = link->connection.opened() >= round_started;
+        const std::size_t limit =
+            is_fresh ? kFreshPerSource : (a_node ? kPendingPerNode : kPendingStrangers);
+        if (++(is_fresh ? fresh : held)[source] > limit)
             reject(*link, "a connection (too many unproven ones from its source)");
     }
 }
@@ -143,6 +150,7 @@ void WorkerLinks::handle(Link& link, const control::Message& message,
 
 std::vector<WorkerNews> WorkerLinks::service(bool watch) {
     std::vector<WorkerNews> news;
+    const auto round_started = Clock::now();
     accept_new();
     // Reads come before the quotas: a worker whose hello arrived is admitted, not evicted.
     const auto now = Clock::now();
@@ -166,7 +174,7 @@ std::vector<WorkerNews> WorkerLinks::service(bool watch) {
             reject(link, "a connection that did not complete the handshake in time");
         }
     }
-    enforce_pending_quotas();
+    enforce_pending_quotas(round_started);
     report_rejections(false);
     for (auto& link : links_) {
         if (!link.rank || link.stopped || !watch) continue;

@@ -84,7 +84,7 @@ class WorkerLinks {
         bool silent = false;   // reported Silent, not heard since
     };
     void accept_new();
-    void enforce_pending_quotas();
+    void enforce_pending_quotas(std::chrono::steady_clock::time_point round_started);
     void report_rejections(bool now);
     void reject(Link& link, const std::string& reason);
     void handle(Link& link, const control::Message& message, std::vector<WorkerNews>& news);

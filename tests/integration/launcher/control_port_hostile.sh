@@ -3,8 +3,12 @@
 # another host (the test host) while a job runs — garbage, an endless line, a forged hello, a
 # worker's genuine hello captured off the wire and replayed — must never stop, stall or requeue
 # it: every attempt is dropped and logged, the job then computes its result and ends COMPLETED
-# with Restarts=0. The same job checks that the driver inherited no descriptor but stdin, stdout
-# and stderr.
+# with Restarts=0. Before that, from the moment the leader's port listens until the cluster is
+# ready, the other user floods it with ~200 silent and garbage connections a second from the
+# test host and as many from node2, the node of a worker (issue 27): the cluster still becomes
+# ready and the events file stays small (rejections past 20 are counted, not written a line
+# each). The same job checks that the driver inherited no descriptor but stdin, stdout and
+# stderr.
 SMOKE_NAME=control_port_hostile
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
@@ -33,7 +37,42 @@ tcpdump -i "$SPARK_SLURM_TEST_BRIDGE" -s 0 -U -w "$WORK/start.pcap" tcp >"$WORK/
 tcpdump_pid=$!
 trap 'kill "$tcpdump_pid" 2>/dev/null || true' EXIT
 wait_file_match "$WORK/tcpdump.log" 'listening on' 30
+other=$SPARK_SLURM_TEST_OTHER_USER
+id "$other" >/dev/null 2>&1 || useradd -m -s /bin/bash -U "$other"
+copy_in "$(dirname "${BASH_SOURCE[0]}")/../tools/hostile-client.py" "$(dirname "${BASH_SOURCE[0]}")/../tools/flood-client.py"
 submit job.sh
+
+# The flood, from the moment the leader's launcher listens (before the rendezvous) until ready.
+deadline=$((SECONDS + 300))
+until pid=$(launcher_pid 0) && [[ -n $pid ]] &&
+    early_port=$(nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp | grep "pid=$pid," |
+        awk '{ n = split($4, a, ":"); print a[n] }' | head -n1) && [[ -n $early_port ]]; do
+    ((SECONDS < deadline)) || fail "the leader's launcher never listened"
+    sleep 0.1
+done
+echo "[$SSC_ME] flooding node1:$early_port from the host and from node2 as $other"
+flood() { # flood NAME [NETNS]: as the other user, in the background
+    if [[ -n ${2:-} ]]; then
+        nsenter --net=/run/netns/"$2" env SPARK_SLURM_TEST_USER="$other" "$RUN_AS_USER" \
+            python3 "$WORK/flood-client.py" "$(node_address node1)" "$early_port" "$WORK/flood.stop" >"$WORK/$1.out" 2>&1 &
+    else
+        SPARK_SLURM_TEST_USER=$other "$RUN_AS_USER" \
+            python3 "$WORK/flood-client.py" "$(node_address node1)" "$early_port" "$WORK/flood.stop" >"$WORK/$1.out" 2>&1 &
+    fi
+}
+flood flood-host
+flood_host=$!
+flood flood-node2 "${SPARK_SLURM_TEST_NETNS_PREFIX}2"
+flood_node2=$!
+wait_file_match "$WORK/events.jsonl" '"event": ?"ready"' 400
+install -m 0644 -o "$other" /dev/null "$WORK/flood.stop"
+wait "$flood_host" "$flood_node2" || fail "a flood client failed: $(cat "$WORK"/flood-*.out)"
+cat "$WORK/flood-host.out" "$WORK/flood-node2.out"
+grep -Eq 'flood: [0-9]{3,} connections' "$WORK/flood-host.out" || fail "the flood from the host did not flood"
+grep -Eq 'flood: [0-9]{3,} connections' "$WORK/flood-node2.out" || fail "the flood from node2 did not flood"
+events_lines=$(wc -l <"$WORK/events.jsonl")
+((events_lines < 150)) || fail "the events file grew to $events_lines lines under the flood"
+grep -q '"control_rejections"' "$WORK/events.jsonl" || fail "no count of the rejections past 20 in the events file"
 wait_for_file "$WORK/running.marker" 400 "the driver never started"
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || true
@@ -59,9 +98,6 @@ tcpdump -nn -A -r "$WORK/start.pcap" "tcp port $port" 2>/dev/null |
 [[ -s $WORK/seen-hello.txt ]] || fail "no worker's hello in the capture of the control port"
 rm -f "$WORK/start.pcap"
 chmod 644 "$WORK/seen-hello.txt"
-other=$SPARK_SLURM_TEST_OTHER_USER
-id "$other" >/dev/null 2>&1 || useradd -m -s /bin/bash -U "$other"
-copy_in "$(dirname "${BASH_SOURCE[0]}")/../tools/hostile-client.py"
 echo "[$SSC_ME] leader launcher $pid listens on node1:$port; $other probes it from the host"
 SPARK_SLURM_TEST_USER=$other "$RUN_AS_USER" python3 "$WORK/hostile-client.py" "$(node_address node1)" "$port" \
     "$WORK/seen-hello.txt" || fail "a hostile connection was not dropped"
