@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "job/driver.hpp"
 #include "job/requeue_policy.hpp"
+#include "network/network.hpp"
 #include "probes/probes.hpp"
 
 namespace spark_slurm {
@@ -201,6 +202,15 @@ void Leader::step() {
                 !namenode_reports_->latest()->in_safe_mode())
                 start_token_fetch();
             if (phase_ == Phase::StartingKdc) probe_kdc();
+            // The master's answers are read from its web UI on this node's loopback: from this
+            // job's master, not another user's process that took the port first.
+            if (auto stranger = foreign_loopback_listener(node_.ports.spark_master_webui)) {
+                return fail(fmt::format(
+                    "port {} on this node's loopback, handed to the Spark master's web UI, is held "
+                    "by another user's process (uid {}); nothing was sent to it. Resubmit the job "
+                    "(it will get other ports) and tell the site's administrators",
+                    node_.ports.spark_master_webui, *stranger));
+            }
             if (!readiness_.leader_daemons_up()) {
                 if (readiness_.probe_leader_daemons()) on_master_up();
                 if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)

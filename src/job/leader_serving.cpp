@@ -37,14 +37,6 @@ std::string own_executable() {
     return *path;
 }
 
-// "uid 1001 (mallory)" when a process of another user listens on loopback `port`.
-std::optional<std::string> foreign_listener(std::uint16_t port) {
-    for (unsigned uid : loopback_listener_uids(port)) {
-        if (uid != ::getuid()) return fmt::format("uid {} ({})", uid, user_name_of(uid));
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 void Leader::step_starting_connect() {
@@ -62,18 +54,18 @@ void Leader::step_starting_connect() {
     }
     if (now - last_probe_ < kProbeInterval) return;
     last_probe_ = now;
+    // The gateway hands the owner's decrypted session, token included, to whatever listens on
+    // the backend port: it must be this job's server, not another user's process that took the
+    // port first (its name is visible to all in /proc/net/unix). Checked before any connection.
+    if (auto stranger = foreign_loopback_listener(node_.ports.connect_server)) {
+        return fail(fmt::format(
+            "port {} on this node's loopback, handed to the Spark Connect server, is held by "
+            "another user's process (uid {}); nothing was sent to it. Resubmit the job (it will "
+            "get other ports) and tell the site's administrators",
+            node_.ports.connect_server, *stranger));
+    }
     if (accepts_connections("127.0.0.1", node_.ports.connect_server, 200ms) &&
         accepts_connections(node_.address, node_.ports.connect_gateway, 200ms)) {
-        // The gateway hands the owner's decrypted session, token included, to whatever listens
-        // on the backend port: it must be this job's server, not another user's process that
-        // took the port first (its name is visible to all in /proc/net/unix).
-        if (auto stranger = foreign_listener(node_.ports.connect_server)) {
-            return fail(fmt::format(
-                "port {} on this node's loopback, handed to the Spark Connect server, is held by "
-                "another user's process ({}); nothing was sent to it. Resubmit the job (it will "
-                "get other ports) and tell the site's administrators",
-                node_.ports.connect_server, *stranger));
-        }
         on_connect_ready();
     }
 }

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "common/user_account.hpp"
 
 namespace spark_slurm {
 
@@ -255,6 +256,13 @@ std::vector<unsigned> loopback_listener_uids_in(const std::string& proc_net_tcp,
             uids.push_back(uid);
     }
     return uids;
+}
+
+std::optional<std::string> foreign_loopback_listener(std::uint16_t port) {
+    for (unsigned uid : loopback_listener_uids(port)) {
+        if (uid != ::getuid()) return std::to_string(uid) + " (" + user_name_of(uid) + ")";
+    }
+    return std::nullopt;
 }
 
 std::vector<unsigned> loopback_listener_uids(std::uint16_t port) {

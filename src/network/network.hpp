@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -59,6 +60,8 @@ bool accepts_connections(const std::string& address, std::uint16_t port,
 // trusts a loopback port it handed out (readiness, forwarding a client's bytes), it checks that
 // its own uid is the only one: another user on the node may have taken the port first.
 std::vector<unsigned> loopback_listener_uids(std::uint16_t port);
+// "uid 1001 (mallory)" when a process of another user than this one listens there.
+std::optional<std::string> foreign_loopback_listener(std::uint16_t port);
 // The same, read from the text of /proc/net/tcp or /proc/net/tcp6.
 std::vector<unsigned> loopback_listener_uids_in(const std::string& proc_net_tcp,
                                                 std::uint16_t port);
