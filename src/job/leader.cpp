@@ -159,8 +159,8 @@ void Leader::service(std::chrono::milliseconds timeout) {
 
     while (int signal = signals_.read_signal()) on_signal(signal);
     reap_children();
-    for (const auto& news : links_.service(phase_ < Phase::Stopping)) on_news(news);
-    for (const auto& event : daemons_.poll(ready_ && phase_ < Phase::Stopping))
+    for (const auto& news : links_.service(!stopping())) on_news(news);
+    for (const auto& event : daemons_.poll(ready_ && !stopping()))
         on_daemon_event(event);
     links_.heartbeat();
     slurm_calls_.collect();
@@ -168,11 +168,11 @@ void Leader::service(std::chrono::milliseconds timeout) {
 
 void Leader::step() {
     const auto now = Clock::now();
-    if (helpers_ && phase_ < Phase::Stopping) {
+    if (helpers_ && !stopping()) {
         if (auto outcome = helpers_->poll()) on_helpers_done(*outcome);
     }
-    if (namenode_reports_ && !ready_ && phase_ < Phase::Stopping) namenode_reports_->poll();
-    if (worker_lost_ && now >= worker_lost_->second && phase_ < Phase::Stopping)
+    if (namenode_reports_ && !ready_ && !stopping()) namenode_reports_->poll();
+    if (worker_lost_ && now >= worker_lost_->second && !stopping())
         return fail(worker_lost_->first);
     switch (phase_) {
         case Phase::StartingKdc:
@@ -245,7 +245,14 @@ void Leader::step() {
 // warning (sbatch --signal=USR1@120). A held cluster stops cleanly on either.
 void Leader::on_signal(int signal) {
     if ((signal == SIGUSR1 || signal == SIGUSR2) && plan_.interactive && !terminated_ &&
-        phase_ < Phase::Stopping) {
+        !stopping()) {
+        // Asked again while the namespace is being saved: the stop is under way already, and
+        // cutting the save short would lose what the cluster wrote.
+        if (work_finished_) {
+            log::info("received {}; the cluster is already stopping (saving HDFS)",
+                      ::strsignal(signal));
+            return;
+        }
         const std::string why = fmt::format(
             "received {} (spark-slurm down, or the walltime warning)", ::strsignal(signal));
         events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
@@ -262,14 +269,14 @@ void Leader::on_signal(int signal) {
     if (work_finished_) {
         // The driver has finished, or the held cluster was asked to stop: that result stands,
         // and the job is not requeued.
-        if (phase_ < Phase::Stopping) begin_stopping(work_exit_code_, false);
+        if (!stopping()) begin_stopping(work_exit_code_, false);
         return;
     }
     // Slurm signals every step of the job at once: a worker may have exited already, and the
     // leader be stopping for that, when its own SIGTERM is read. It is still a termination.
     requeue_if_needed(slurm_, RequeueCause::LeaderSignalled, plan_.job_id, plan_.restart_count,
                       plan_.requeueable, plan_.state_dir);
-    if (phase_ < Phase::Stopping) return begin_stopping(128 + signal, false);
+    if (!stopping()) return begin_stopping(128 + signal, false);
     exit_code_ = 128 + signal;
     late_workers_until_ = Clock::now();
 }
@@ -278,7 +285,7 @@ void Leader::on_news(const WorkerNews& news) {
     const std::string& host = plan_.nodes[news.rank].hostname;
     switch (news.kind) {
         case WorkerNews::Kind::Joined:
-            if (phase_ >= Phase::Stopping) return;
+            if (stopping()) return;
             if (namenode_started_) links_.start_daemon(news.rank, Daemon::Datanode);
             if (readiness_.master_up()) links_.start_daemon(news.rank, Daemon::SparkWorker);
             return;
@@ -291,7 +298,7 @@ void Leader::on_news(const WorkerNews& news) {
                                              {"attempt", news.attempt}});
             return;
         case WorkerNews::Kind::DaemonExited: {
-            if (phase_ >= Phase::Stopping) return;
+            if (stopping()) return;
             events_.write("daemon_exited",
                           {{"daemon", news.daemon}, {"node", host}, {"status", news.status}});
             std::string what = fmt::format("the {} on {} stopped ({}); last lines of its log:\n{}",
@@ -306,7 +313,7 @@ void Leader::on_news(const WorkerNews& news) {
         case WorkerNews::Kind::Stopped:
             return;
         case WorkerNews::Kind::Silent:
-            if (phase_ >= Phase::Stopping) return;
+            if (stopping()) return;
             log::warn(
                 "no heartbeat from the launcher on {} (rank {}) for {} s; its connection is up, "
                 "so it is waited for (up to {} s)",
@@ -344,7 +351,7 @@ void Leader::on_worker_lost(const std::string& node, const std::string& what) {
 }
 
 void Leader::on_daemon_event(const DaemonEvent& event) {
-    if (phase_ >= Phase::Stopping) return;
+    if (stopping()) return;
     const char* daemon = file_name(event.spec.daemon);
     switch (event.kind) {
         case DaemonEvent::Kind::RestartScheduled:
@@ -378,7 +385,7 @@ void Leader::on_daemon_event(const DaemonEvent& event) {
 }
 
 void Leader::fail(const std::string& message) {
-    if (phase_ >= Phase::Stopping) return;
+    if (stopping()) return;
     const bool driver_running = phase_ == Phase::DriverRunning;
     log::write_line(log::origin() + ": error: " + message +
                     (driver_running ? "; stopping the driver" : ""));

@@ -59,6 +59,8 @@ class Leader {
 
   private:
     void enter(Phase phase);
+    // Tearing the cluster down, or done: no news changes the outcome any more.
+    bool stopping() const { return phase_ == Phase::Stopping || phase_ == Phase::Done; }
     void service(std::chrono::milliseconds timeout);
     void step();
     void on_loop_error(const std::string& what);
