@@ -129,6 +129,10 @@ Fd open_listener(const std::string& address, std::uint16_t port) {
     return listener;
 }
 
+// Evicted connections whose threads have not ended yet, at most: past it a new connection is
+// closed at once rather than evicting another one.
+constexpr unsigned kMaxClosingConnections = 64;
+
 // A connection's thread and what the accept loop knows of it.
 struct Worker {
     std::thread thread;
@@ -246,8 +250,9 @@ struct TlsGateway::State {
             drop_log.warn("dropped the connection from " + incoming.name + ": " + why);
             return false;
         };
-        // Evicted connections end within moments; this only bounds the threads of a flood.
-        if (ending >= settings.max_connections)
+        // Evicted connections end within moments, but a flood on a starved CPU can evict faster
+        // than their threads get to run: this bounds the threads.
+        if (ending >= kMaxClosingConnections)
             return refuse(std::to_string(ending) + " evicted connections are still closing");
         std::string why;
         const std::string* only_address = nullptr;
