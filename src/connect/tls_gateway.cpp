@@ -1,7 +1,8 @@
 // The listening side of the gateway: the TLS context, the listening socket, and a loop that only
-// accepts, enforces the connection cap, starts a thread per connection (tls_relay.cpp does the
-// rest) and joins finished ones. One thread per connection keeps each connection's code a plain
-// sequence (handshake, connect, forward) and a stalled peer from ever delaying another.
+// accepts, enforces the connection caps (evicting the least useful connection to make room, see
+// tls_gateway.hpp), starts a thread per connection (tls_relay.cpp does the rest) and joins
+// finished ones. One thread per connection keeps each connection's code a plain sequence
+// (handshake, connect, forward) and a stalled peer from ever delaying another.
 #include "connect/tls_gateway.hpp"
 
 #include <netdb.h>
@@ -9,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
@@ -17,9 +19,12 @@
 #include <csignal>
 #include <cstring>
 #include <list>
+#include <map>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <thread>
+#include <tuple>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -29,16 +34,25 @@ namespace spark_slurm {
 
 namespace {
 
+using gateway::Clock;
+using gateway::ConnectionStatus;
 using gateway::Fd;
 using gateway::take_openssl_reason;
 using gateway::Wait;
 using gateway::wait_for;
-using Clock = std::chrono::steady_clock;
 
 struct SslCtxFree {
     void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
 };
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
+
+// The client's IP address alone: the unit of the per-peer cap.
+std::string peer_address(const sockaddr_storage& address) {
+    char host[NI_MAXHOST] = "?";
+    ::getnameinfo(reinterpret_cast<const sockaddr*>(&address), sizeof address, host, sizeof host,
+                  nullptr, 0, NI_NUMERICHOST);
+    return host;
+}
 
 std::string describe_peer(const sockaddr_storage& address) {
     char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
@@ -115,11 +129,43 @@ Fd open_listener(const std::string& address, std::uint16_t port) {
     return listener;
 }
 
-// A connection's thread, and whether it has finished (then it only needs joining).
+// Evicted connections whose threads have not ended yet, at most: past it a new connection is
+// closed at once rather than evicting another one.
+constexpr unsigned kMaxClosingConnections = 64;
+
+// A connection's thread and what the accept loop knows of it.
 struct Worker {
     std::thread thread;
-    std::shared_ptr<std::atomic<bool>> finished = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<ConnectionStatus> status;
+    std::string address;   // the peer's, without the port
+    std::string name;      // address and port, for the log
+    bool evicted = false;  // told to end: no longer counted against the caps
 };
+
+// Where a connection stands in the eviction order, first evicted first: one already finished
+// (free to take), then one the server never answered (handshaking, or silent after its
+// handshake: a real gRPC client is answered within a round trip), oldest first, then one whose
+// server has been quiet for `quiet_before_evictable`, quietest first. nullopt: in use, never
+// evicted.
+using EvictionRank = std::tuple<int, Clock::time_point>;
+std::optional<EvictionRank> eviction_rank(const Worker& worker, Clock::time_point now,
+                                          std::chrono::seconds quiet_before_evictable) {
+    const ConnectionStatus& status = *worker.status;
+    if (status.finished.load()) return EvictionRank{0, status.accepted_at};
+    const Clock::time_point answered = status.last_server_byte.load();
+    if (answered == Clock::time_point{}) return EvictionRank{1, status.accepted_at};
+    if (now - answered >= quiet_before_evictable) return EvictionRank{2, answered};
+    return std::nullopt;
+}
+
+std::string describe_state(const Worker& worker, Clock::time_point now) {
+    const Clock::time_point answered = worker.status->last_server_byte.load();
+    if (answered == Clock::time_point{}) return "never answered by the server";
+    return "quiet for " +
+           std::to_string(
+               std::chrono::duration_cast<std::chrono::seconds>(now - answered).count()) +
+           " s";
+}
 
 }  // namespace
 
@@ -129,10 +175,14 @@ struct TlsGateway::State {
     Fd listener;
     std::uint16_t port = 0;
     std::list<Worker> workers;
+    gateway::DropLog drop_log;
+    // Written by each connection's thread as it finishes, so that the loop joins it (and frees
+    // its descriptors) at once rather than at the next accept.
+    Fd finished_signal;
 
     void join_finished() {
         for (auto it = workers.begin(); it != workers.end();) {
-            if (it->finished->load()) {
+            if (it->status->finished.load()) {
                 it->thread.join();
                 it = workers.erase(it);
             } else {
@@ -153,28 +203,87 @@ struct TlsGateway::State {
                 wait_for(stop_fd, -1, 0, -1, 0, Clock::now() + std::chrono::milliseconds(100));
             return;
         }
-        join_finished();
-        if (workers.size() >= settings.max_connections) {
-            log::warn("Connect gateway: dropped the connection from {}: {} connections are open",
-                      describe_peer(peer), workers.size());
-            return;  // `client` closes it
-        }
-        Worker& worker = workers.emplace_back();
+        const auto now = Clock::now();
+        Worker incoming;
+        incoming.address = peer_address(peer);
+        incoming.name = describe_peer(peer);
+        if (!make_room_for(incoming, now)) return;  // `client` closes it
         try {
-            worker.thread =
-                std::thread([this, stop_fd, client = std::move(client), name = describe_peer(peer),
-                             finished = worker.finished]() mutable {
-                    // Returns with the connection closed: only then may it stop counting.
-                    gateway::relay_connection(context.get(), std::move(client), std::move(name),
-                                              settings, stop_fd);
-                    finished->store(true);
-                });
+            incoming.status = std::make_shared<ConnectionStatus>(now);
+        } catch (const LaunchError& error) {
+            drop_log.warn("dropped the connection from " + incoming.name + ": " + error.what());
+            return;
+        }
+        Worker& worker = workers.emplace_back(std::move(incoming));
+        try {
+            worker.thread = std::thread([this, client = std::move(client), name = worker.name,
+                                         status = worker.status]() mutable {
+                // Returns with the connection closed: only then may it stop counting.
+                gateway::relay_connection(context.get(), std::move(client), std::move(name),
+                                          settings, *status, drop_log);
+                status->finished.store(true);
+                const std::uint64_t one = 1;
+                [[maybe_unused]] ssize_t written = ::write(finished_signal.get(), &one, sizeof one);
+            });
         } catch (const std::system_error& error) {
             // No thread (the lambda, and with it the client socket, is gone): not counted.
             workers.pop_back();
-            log::warn("Connect gateway: dropped a connection: cannot start a thread: {}",
-                      error.what());
+            drop_log.warn(std::string("dropped a connection: cannot start a thread: ") +
+                          error.what());
         }
+    }
+
+    // Applies the caps to a new connection: evicts the least useful one in its way, if any may
+    // be evicted. false: the new connection is to be closed (logged).
+    bool make_room_for(const Worker& incoming, Clock::time_point now) {
+        std::map<std::string, unsigned> open_per_address;
+        unsigned open = 0, ending = 0;
+        for (const Worker& worker : workers) {
+            if (worker.evicted) {
+                ++ending;
+            } else {
+                ++open;
+                ++open_per_address[worker.address];
+            }
+        }
+        const auto refuse = [&](const std::string& why) {
+            drop_log.warn("dropped the connection from " + incoming.name + ": " + why);
+            return false;
+        };
+        // Evicted connections end within moments, but a flood on a starved CPU can evict faster
+        // than their threads get to run: this bounds the threads.
+        if (ending >= kMaxClosingConnections)
+            return refuse(std::to_string(ending) + " evicted connections are still closing");
+        std::string why;
+        const std::string* only_address = nullptr;
+        if (open_per_address[incoming.address] >= settings.max_connections_per_peer) {
+            why = "its address holds " + std::to_string(settings.max_connections_per_peer) +
+                  " connections (the per-address cap)";
+            only_address = &incoming.address;
+        } else if (open >= settings.max_connections) {
+            why = std::to_string(open) + " connections are open (the cap)";
+        } else {
+            return true;
+        }
+        // The victim: of the addresses holding the most connections (only the newcomer's own,
+        // at its per-address cap), the connection first in the eviction order.
+        Worker* victim = nullptr;
+        std::tuple<long, EvictionRank> victim_key;
+        for (Worker& worker : workers) {
+            if (worker.evicted || (only_address && worker.address != *only_address)) continue;
+            const auto rank = eviction_rank(worker, now, settings.quiet_before_evictable);
+            if (!rank) continue;
+            const std::tuple<long, EvictionRank> key{
+                -static_cast<long>(open_per_address[worker.address]), *rank};
+            if (!victim || key < victim_key) victim = &worker, victim_key = key;
+        }
+        if (!victim) return refuse(why + ", all in use");
+        drop_log.warn("evicted the connection from " + victim->name + " (" +
+                      describe_state(*victim, now) + ") to make room for " + incoming.name + ": " +
+                      why);
+        victim->evicted = true;
+        victim->status->end_now();
+        return true;
     }
 };
 
@@ -182,6 +291,10 @@ TlsGateway::TlsGateway(const GatewaySettings& settings) : state_(std::make_uniqu
     state_->settings = settings;
     state_->context = make_server_context(settings);
     state_->listener = open_listener(settings.listen_address, settings.listen_port);
+    state_->finished_signal = Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (state_->finished_signal.get() < 0)
+        throw LaunchError(std::string("while starting the Connect gateway: eventfd: ") +
+                          std::strerror(errno));
     sockaddr_storage bound{};
     socklen_t length = sizeof bound;
     ::getsockname(state_->listener.get(), reinterpret_cast<sockaddr*>(&bound), &length);
@@ -200,10 +313,16 @@ std::uint16_t TlsGateway::port() const { return state_->port; }
 
 void TlsGateway::serve(int stop_fd) {
     ::signal(SIGPIPE, SIG_IGN);
-    while (wait_for(stop_fd, state_->listener.get(), POLLIN, -1, 0, std::nullopt) == Wait::Ready)
-        state_->accept_one(stop_fd);
-    // The stop fd stays readable: every connection thread sees it too and ends.
+    while (wait_for(stop_fd, state_->listener.get(), POLLIN, state_->finished_signal.get(), POLLIN,
+                    std::nullopt) == Wait::Ready) {
+        std::uint64_t count;
+        [[maybe_unused]] ssize_t drained =
+            ::read(state_->finished_signal.get(), &count, sizeof count);
+        state_->join_finished();
+        state_->accept_one(stop_fd);  // returns at once when nobody is waiting (EAGAIN)
+    }
     state_->listener.reset();
+    for (auto& worker : state_->workers) worker.status->end_now();
     for (auto& worker : state_->workers) worker.thread.join();
     state_->workers.clear();
 }

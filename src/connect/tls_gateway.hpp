@@ -6,10 +6,22 @@
 // makes the client hang) and copies the plaintext bytes both ways to 127.0.0.1:backend_port.
 //
 // Robustness contract: a peer that sends nothing, garbage or the wrong protocol is dropped after
-// at most `handshake_limit`, logged in one line, and never delays other connections (each
-// connection has its own thread); no connection holds more than a fixed buffer per direction
-// (the slower side throttles the faster one); past `max_connections` new connections are closed
-// at once.
+// at most `handshake_limit`, logged (at most 20 such lines a minute), and never delays other
+// connections (each connection has its own thread); no connection holds more than a fixed
+// buffer per direction (the slower side throttles the faster one); a connection that moves no
+// byte either way for `idle_limit` is closed.
+//
+// Slots, so that nobody can lock the owner out with connections that do nothing: the gateway
+// cannot tell the owner's connections from a stranger's (the token travels inside HTTP/2, for
+// the server to check), so it keeps room by what connections do. A connection is *in use* while
+// the Connect server has sent it a byte within `quiet_before_evictable`; any other (handshaking,
+// silent after its handshake, or quiet) may be evicted. A new connection from an address that
+// already holds `max_connections_per_peer` evicts that address's own least useful connection;
+// one that finds `max_connections` open evicts the least useful connection of the address that
+// holds the most. Only when every candidate is in use is the new connection closed instead. So a
+// stranger's idle connections, however many and from however many addresses, never keep the
+// owner out; and one address (a login node shared with strangers) can only ever push out its
+// own connections.
 #pragma once
 
 #include <chrono>
@@ -25,8 +37,12 @@ struct GatewaySettings {
     std::uint16_t backend_port;  // on 127.0.0.1
     std::string certificate_file;
     std::string private_key_file;
+    // The reasons for these values are in docs/security.md ("Spark Connect's gateway").
     unsigned max_connections = 64;
+    unsigned max_connections_per_peer = 16;  // per client IP address
     std::chrono::seconds handshake_limit{10};
+    std::chrono::seconds idle_limit{600};
+    std::chrono::seconds quiet_before_evictable{60};
 };
 
 // The gateway as an object, for embedding and tests. Construction loads the certificate and key

@@ -1,6 +1,6 @@
 // Each connection runs its own small poll loop over two non-blocking sockets in its own thread
 // (tls_gateway.cpp starts it): a silent or hostile peer can only ever stall that thread, and
-// every wait has a deadline or the stop fd.
+// every wait has a deadline (the handshake limit, the idle limit) or the connection's wake fd.
 #include "connect/tls_relay.hpp"
 
 #include <fcntl.h>
@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -16,13 +17,12 @@
 #include <memory>
 #include <vector>
 
+#include "common/errors.hpp"
 #include "common/log.hpp"
 
 namespace spark_slurm::gateway {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // Per direction: at most this much is read from one side before the other side has taken it,
 // so a slow reader throttles a fast writer instead of growing a buffer (one TLS record's worth).
@@ -57,11 +57,13 @@ short poll_events_for(int ssl_error) {
 class Relay {
   public:
     Relay(SSL_CTX* context, Fd client, std::string peer, const GatewaySettings& settings,
-          int stop_fd)
+          ConnectionStatus& status, DropLog& drop_log)
         : client_(std::move(client)),
           peer_(std::move(peer)),
           settings_(settings),
-          stop_fd_(stop_fd),
+          status_(status),
+          drop_log_(drop_log),
+          stop_fd_(status.wake.get()),
           ssl_(SSL_new(context)) {}
 
     void run() {
@@ -76,7 +78,7 @@ class Relay {
 
   private:
     void reject(const std::string& reason) {
-        log::warn("Connect gateway: dropped the connection from {}: {}", peer_, reason);
+        drop_log_.warn("dropped the connection from " + peer_ + ": " + reason);
     }
 
     bool handshake() {
@@ -124,8 +126,8 @@ class Relay {
         backend_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (backend_.get() < 0 ||
             ::connect(backend_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-            log::warn("Connect gateway: cannot reach the Connect server on 127.0.0.1:{}: {}",
-                      settings_.backend_port, std::strerror(errno));
+            drop_log_.warn("cannot reach the Connect server on 127.0.0.1:" +
+                           std::to_string(settings_.backend_port) + ": " + std::strerror(errno));
             return false;
         }
         int one = 1;
@@ -135,20 +137,34 @@ class Relay {
         return true;
     }
 
-    // Copies both ways until both directions have ended, either side fails, or the stop fd
-    // fires. Each round does every step that can progress without blocking (which also drains
-    // what OpenSSL has already decrypted, invisible to poll), then sleeps in poll on exactly the
-    // readiness the blocked steps are waiting for.
+    // Copies both ways until both directions have ended, either side fails, nothing has moved
+    // for the idle limit, or the wake fd fires. Each round does every step that can progress
+    // without blocking (which also drains what OpenSSL has already decrypted, invisible to
+    // poll), then sleeps in poll on exactly the readiness the blocked steps are waiting for.
     void forward() {
         std::optional<Clock::time_point> linger_until;
+        auto last_moved = Clock::now();
         while (true) {
-            bool progressed = true;
+            bool progressed = true, moved = false;
             while (progressed) {
                 progressed = false;
                 if (!step_client_to_backend(progressed) || !step_backend_to_client(progressed))
                     return;
+                moved = moved || progressed;
             }
+            const auto now = Clock::now();
+            if (moved) last_moved = now;
             if (up_.sink_closed && down_.sink_closed) return;
+            // A connection that moves nothing holds a slot and a thread for nobody: a gRPC
+            // client whose channel was closed while idle reconnects on its next call.
+            const auto idle_until = last_moved + settings_.idle_limit;
+            if (now >= idle_until) {
+                reject("no bytes either way for " + std::to_string(settings_.idle_limit.count()) +
+                       " s (idle limit)");
+                ERR_clear_error();
+                SSL_shutdown(ssl_.get());  // best effort: the client sees an orderly end
+                return;
+            }
             if (down_.sink_closed && !linger_until)
                 linger_until = Clock::now() + kLingerAfterBackendClosed;
 
@@ -160,10 +176,17 @@ class Relay {
             if (down_.wants_input()) backend_events |= POLLIN;
             // A descriptor nobody waits on is left out: its error or hangup would otherwise wake
             // poll over and over; the next operation on it reports it.
-            if (wait_for(stop_fd_, client_events ? client_.get() : -1, client_events,
-                         backend_events ? backend_.get() : -1, backend_events,
-                         linger_until) != Wait::Ready)
-                return;
+            const auto deadline = linger_until ? std::min(*linger_until, idle_until) : idle_until;
+            switch (wait_for(stop_fd_, client_events ? client_.get() : -1, client_events,
+                             backend_events ? backend_.get() : -1, backend_events, deadline)) {
+                case Wait::Ready:
+                    continue;
+                case Wait::Timeout:
+                    if (linger_until && Clock::now() >= *linger_until) return;
+                    continue;  // the idle limit: the next round says so
+                case Wait::Stopped:
+                    return;
+            }
         }
     }
 
@@ -210,6 +233,8 @@ class Relay {
             if (n > 0) {
                 down_.filled(static_cast<std::size_t>(n));
                 progressed = true;
+                // The server answered: this connection is in use, not a candidate for eviction.
+                status_.last_server_byte.store(Clock::now());
             } else if (n == 0) {
                 down_.source_ended = progressed = true;
             } else if (errno != EAGAIN && errno != EINTR) {
@@ -251,6 +276,8 @@ class Relay {
     Fd client_;
     std::string peer_;
     const GatewaySettings& settings_;
+    ConnectionStatus& status_;
+    DropLog& drop_log_;
     int stop_fd_;
     SslPtr ssl_;  // declared after client_: freed before the socket it uses is closed
     Fd backend_;
@@ -259,6 +286,37 @@ class Relay {
 };
 
 }  // namespace
+
+ConnectionStatus::ConnectionStatus(Clock::time_point accepted)
+    : accepted_at(accepted), wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (wake.get() < 0)
+        throw LaunchError(std::string("cannot make an eventfd: ") + std::strerror(errno));
+}
+
+void ConnectionStatus::end_now() const {
+    const std::uint64_t one = 1;
+    // Cannot fail but by overflowing the counter, which is then readable anyway.
+    [[maybe_unused]] ssize_t written = ::write(wake.get(), &one, sizeof one);
+}
+
+void DropLog::warn(const std::string& message) {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    if (now - window_start_ >= std::chrono::minutes(1)) {
+        window_start_ = now;
+        lines_in_window_ = 0;
+    }
+    if (lines_in_window_ >= kLinesPerMinute) {
+        ++held_back_;
+        return;
+    }
+    ++lines_in_window_;
+    std::string held_back_note;
+    if (held_back_ > 0)
+        held_back_note = " (and " + std::to_string(std::exchange(held_back_, 0)) +
+                         " earlier such lines held back)";
+    log::warn("Connect gateway: {}{}", message, held_back_note);
+}
 
 std::string take_openssl_reason() {
     std::string reason;
@@ -296,12 +354,13 @@ Wait wait_for(int stop_fd, int fd, short events, int other, short other_events,
 }
 
 void relay_connection(SSL_CTX* context, Fd client, std::string peer,
-                      const GatewaySettings& settings, int stop_fd) {
+                      const GatewaySettings& settings, ConnectionStatus& status,
+                      DropLog& drop_log) {
     try {
-        Relay(context, std::move(client), std::move(peer), settings, stop_fd).run();
+        Relay(context, std::move(client), std::move(peer), settings, status, drop_log).run();
     } catch (const std::exception& error) {
         // Out of memory, at most: this connection ends (its socket closes), the gateway goes on.
-        log::warn("Connect gateway: dropped a connection: {}", error.what());
+        drop_log.warn(std::string("dropped a connection: ") + error.what());
     }
 }
 

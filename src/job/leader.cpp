@@ -427,8 +427,10 @@ void Leader::step_stopping() {
     if (outstanding > 0)
         log::warn("{} worker(s) did not confirm their teardown in time", outstanding);
     const double seconds = std::chrono::duration<double>(now - stop_started_).count();
-    if (plan_.kerberos) {
-        // The realm died with its KDC: its keytabs and token are of no use to anyone now.
+    {
+        // The realm died with its KDC: its keytabs and token are of no use to anyone now; nor
+        // are the job's secret and Connect token the ranks read at the rendezvous (they sit in
+        // the same directory, with or without Kerberos).
         std::error_code error;
         std::filesystem::remove_all(kerberos_names(plan_).dir, error);
     }

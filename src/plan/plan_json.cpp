@@ -1,6 +1,10 @@
 #include "plan/plan_json.hpp"
 
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "common/errors.hpp"
 
 namespace spark_slurm {
 
@@ -25,12 +29,22 @@ Role role_from_string(const std::string& text) {
 }  // namespace
 
 std::string secret_fingerprint(const std::string& secret) {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
-    for (unsigned char c : secret) {
-        hash ^= c;
-        hash *= 0x100000001b3ULL;
+    // The label keeps this hash apart from any other use of SHA-256 over the same secret; 128
+    // bits are plenty to tell two random secrets apart, and reveal nothing of a 256-bit one.
+    const std::string input = "spark-slurm secret fingerprint v1\n" + secret;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr) != 1 ||
+        length < 16) {
+        char reason[256] = "unknown reason";
+        if (unsigned long code = ERR_get_error(); code != 0)
+            ERR_error_string_n(code, reason, sizeof reason);
+        ERR_clear_error();
+        throw LaunchError(std::string("while fingerprinting a secret: SHA-256 failed: ") + reason);
     }
-    return fmt::format("{:016x}", hash);
+    std::string hex;
+    for (unsigned int i = 0; i < 16; ++i) hex += fmt::format("{:02x}", digest[i]);
+    return hex;
 }
 
 json report_to_json(const NodeReport& report) {
@@ -96,7 +110,7 @@ json node_to_json(const NodePlan& node) {
 }
 
 // Everything but the nodes.
-json plan_header_json(const Plan& plan, SecretHandling secret) {
+json plan_header_json(const Plan& plan, SecretHandling) {
     json out = {{"job_id", plan.job_id},
                 {"restart_count", plan.restart_count},
                 {"requeueable", plan.requeueable},
@@ -136,10 +150,7 @@ json plan_header_json(const Plan& plan, SecretHandling secret) {
                         {"hdfs_jars_first", plan.image.hdfs_jars_first},
                         {"archives", plan.image.archives}};
     }
-    if (secret == SecretHandling::Include) {
-        out["secret"] = plan.secret;
-        out["connect_token"] = plan.connect_token;
-    }
+    if (plan.connect) out["connect_token_fingerprint"] = secret_fingerprint(plan.connect_token);
     return out;
 }
 
@@ -204,7 +215,6 @@ Plan plan_from_json(const json& j) {
     j.at("master_webui_url").get_to(plan.master_webui_url);
     j.at("hdfs_url").get_to(plan.hdfs_url);
     j.at("namenode_webui_url").get_to(plan.namenode_webui_url);
-    if (j.contains("secret")) j.at("secret").get_to(plan.secret);
     j.at("worker_count").get_to(plan.worker_count);
     j.at("worker_cores").get_to(plan.worker_cores);
     j.at("worker_memory").get_to(plan.worker_memory);
@@ -221,7 +231,6 @@ Plan plan_from_json(const json& j) {
     j.at("connect_url").get_to(plan.connect_url);
     j.at("stop_before_end_seconds").get_to(plan.stop_before_end_seconds);
     plan.min_workers = j.value("min_workers", 1u);
-    if (j.contains("connect_token")) j.at("connect_token").get_to(plan.connect_token);
     if (j.contains("image")) {
         const json& image = j.at("image");
         image.at("spark_home").get_to(plan.image.spark_home);

@@ -11,11 +11,13 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "plan/plan_json.hpp"
+#include "rendezvous/job_secrets.hpp"
 
 namespace spark_slurm {
 
@@ -183,13 +185,16 @@ Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
 
     std::string payload;
     std::exception_ptr leader_error;
+    std::optional<Plan> leaders_plan;  // rank 0's, with the secrets
     if (mpi.rank() == 0) {
         try {
             std::vector<NodeReport> reports;
             for (const auto& text : texts) reports.push_back(report_from_json(json::parse(text)));
-            payload = json{{"plan", plan_to_json(plan_on_leader(std::move(reports)),
-                                                 SecretHandling::Include)}}
-                          .dump();
+            Plan plan = plan_on_leader(std::move(reports));
+            // The secrets go to the shared filesystem; the broadcast has their fingerprints only.
+            write_job_secrets(plan);
+            payload = json{{"plan", plan_to_json(plan, SecretHandling::Fingerprint)}}.dump();
+            leaders_plan = std::move(plan);
         } catch (const UsageError&) {
             leader_error = std::current_exception();
             payload = json{{"failed", kExitUsage}}.dump();
@@ -205,7 +210,12 @@ Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
     if (leader_error) std::rethrow_exception(leader_error);
     json message = json::parse(payload);
     if (message.contains("failed")) throw PeerFailed{message["failed"].get<int>()};
-    return plan_from_json(message.at("plan"));
+    if (leaders_plan) return std::move(*leaders_plan);
+    const json& broadcast = message.at("plan");
+    Plan plan = plan_from_json(broadcast);
+    read_job_secrets(plan, broadcast.at("secret_fingerprint").get<std::string>(),
+                     broadcast.value("connect_token_fingerprint", std::string()));
+    return plan;
 }
 
 }  // namespace spark_slurm

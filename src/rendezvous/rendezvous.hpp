@@ -2,7 +2,8 @@
 // gather), the leader plans, and the plan goes back to everyone (one broadcast). Both are
 // collectives, so the cost grows with log(ranks); an unusually long report or plan adds a message
 // or a second broadcast. MPI is finalized right after: collectives are not fault tolerant, and
-// nothing later may wait on a peer without a deadline.
+// nothing later may wait on a peer without a deadline. The job's secret and Connect token are not
+// in the broadcast, only their fingerprints: they go through the shared job dir (job_secrets.hpp).
 #pragma once
 
 #include <chrono>
@@ -33,10 +34,12 @@ class MpiSession {
     bool finalized_ = false;
 };
 
-// Gathers every rank's report on rank 0, calls `plan_on_leader` there, and broadcasts the
-// result. A UsageError or LaunchError thrown by `plan_on_leader` is rethrown on rank 0 and turns
-// into PeerFailed on the others. If the exchange has not finished by `deadline` (a rank died or
-// never started), the process reports that and exits.
+// Gathers every rank's report on rank 0, calls `plan_on_leader` there, writes the plan's secrets
+// to the job dir and broadcasts the rest of the plan; the other ranks read the secrets back and
+// check them (a LaunchError naming the file and the fix when they cannot). A UsageError or
+// LaunchError thrown by `plan_on_leader` (or while writing the secrets) is rethrown on rank 0 and
+// turns into PeerFailed on the others. If the exchange has not finished by `deadline` (a rank died
+// or never started), the process reports that and exits.
 Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
                 const std::function<Plan(std::vector<NodeReport>)>& plan_on_leader,
                 std::chrono::seconds deadline);

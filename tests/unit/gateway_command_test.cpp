@@ -21,6 +21,18 @@ TEST(GatewayCommand, ParsesItsFourOptions) {
     EXPECT_EQ(v6.listen_address, "fd00::1");
 }
 
+// The leader's gateway process runs with these (docs/security.md gives the reasons): a change
+// here is a change of what the documentation promises.
+TEST(GatewayCommand, RunsWithTheDocumentedLimits) {
+    auto settings = parse_gateway_arguments(
+        {"--listen", "10.0.0.1:15002", "--backend-port", "40000", "--cert", "c", "--key", "k"});
+    EXPECT_EQ(settings.handshake_limit, std::chrono::seconds(10));
+    EXPECT_EQ(settings.idle_limit, std::chrono::minutes(10));
+    EXPECT_EQ(settings.max_connections, 64u);
+    EXPECT_EQ(settings.max_connections_per_peer, 16u);
+    EXPECT_EQ(settings.quiet_before_evictable, std::chrono::seconds(60));
+}
+
 TEST(GatewayCommand, RejectsMalformedCommandLines) {
     const std::vector<std::string> good = {
         "--listen", "10.0.0.1:15002", "--backend-port", "40000", "--cert", "c", "--key", "k"};

@@ -204,22 +204,51 @@ TEST(Plan, ReplicationIsAtMostThree) { EXPECT_EQ(make_plan(inputs_for(10)).repli
 
 TEST(Plan, JsonRoundTripKeepsEverything) {
     auto plan = make_plan(inputs_for(3));
-    auto copy = plan_from_json(plan_to_json(plan, SecretHandling::Include));
-    EXPECT_EQ(plan_to_json(copy, SecretHandling::Include),
-              plan_to_json(plan, SecretHandling::Include));
-    EXPECT_EQ(copy.secret, plan.secret);
+    auto copy = plan_from_json(plan_to_json(plan, SecretHandling::Fingerprint));
+    // All but the secrets, which the ranks read from the job dir (rendezvous/job_secrets.hpp).
+    copy.secret = plan.secret;
+    EXPECT_EQ(plan_to_json(copy, SecretHandling::Fingerprint),
+              plan_to_json(plan, SecretHandling::Fingerprint));
     // What the leader's check found in an image travels with it.
     plan.image.spark_home = "/opt/spark";
     plan.image.hadoop_home = "/opt/hadoop";
     plan.image.spark_jars = "4711 2048";
     plan.image.hdfs_jars_first = true;
     plan.image.archives = {"/opt/spark-slurm-cds/spark-master.jsa"};
-    copy = plan_from_json(plan_to_json(plan, SecretHandling::Include));
+    copy = plan_from_json(plan_to_json(plan, SecretHandling::Fingerprint));
     EXPECT_EQ(copy.image.spark_home, "/opt/spark");
     EXPECT_EQ(copy.image.hadoop_home, "/opt/hadoop");
     EXPECT_EQ(copy.image.spark_jars, "4711 2048");
     EXPECT_TRUE(copy.image.hdfs_jars_first);
     EXPECT_EQ(copy.image.archives, plan.image.archives);
+}
+
+// The JSON is also what the rendezvous broadcasts over the network (issue 27).
+TEST(Plan, JsonCarriesFingerprintsNeverTheSecretOrTheToken) {
+    auto inputs = inputs_for(3);
+    inputs.options.connect = true;
+    inputs.connect_token = "0123456789abcdef0123456789abcdef-TOKEN";
+    auto plan = make_plan(inputs);
+    ASSERT_EQ(plan.connect_token, inputs.connect_token);
+    const auto document = plan_to_json(plan, SecretHandling::Fingerprint);
+    const std::string text = document.dump();
+    EXPECT_EQ(text.find(plan.secret), std::string::npos);
+    EXPECT_EQ(text.find(plan.connect_token), std::string::npos);
+    EXPECT_EQ(document.at("secret_fingerprint"), secret_fingerprint(plan.secret));
+    EXPECT_EQ(document.at("connect_token_fingerprint"), secret_fingerprint(plan.connect_token));
+    const Plan received = plan_from_json(document);
+    EXPECT_EQ(received.secret, "");
+    EXPECT_EQ(received.connect_token, "");
+    EXPECT_FALSE(plan_to_json(make_plan(inputs_for(3)), SecretHandling::Fingerprint)
+                     .contains("connect_token_fingerprint"));
+}
+
+TEST(Plan, FingerprintIsATruncatedSha256) {
+    // SHA-256("spark-slurm secret fingerprint v1\n" "secret"), first 16 bytes (python3 hashlib).
+    EXPECT_EQ(secret_fingerprint("secret"), "792453a87b991ca3458407c5738c131c");
+    EXPECT_EQ(secret_fingerprint("secret").size(), 32u);
+    EXPECT_NE(secret_fingerprint("secret"), secret_fingerprint("secreT"));
+    EXPECT_NE(secret_fingerprint(""), secret_fingerprint("secret"));
 }
 
 TEST(Plan, PrintedPlansCarryAFingerprintNotTheSecret) {
@@ -243,8 +272,8 @@ TEST(Plan, StreamedJsonIsTheDocumentsText) {
 TEST(Plan, StreamedJsonOfNoNodesIsValid) {
     Plan plan;
     std::ostringstream streamed;
-    write_plan_json(streamed, plan, SecretHandling::Include);
-    EXPECT_EQ(streamed.str(), plan_to_json(plan, SecretHandling::Include).dump());
+    write_plan_json(streamed, plan, SecretHandling::Fingerprint);
+    EXPECT_EQ(streamed.str(), plan_to_json(plan, SecretHandling::Fingerprint).dump());
 }
 
 TEST(Plan, ReportRoundTrip) {

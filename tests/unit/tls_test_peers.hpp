@@ -47,8 +47,17 @@ inline std::size_t open_fd_count() {
     return count;
 }
 
-inline int connect_tcp(std::uint16_t port) {
+// Connects to 127.0.0.1:port from `source`: any 127.x.y.z works on Linux, which lets one test
+// play clients on different hosts.
+inline int connect_tcp(std::uint16_t port, const char* source = "127.0.0.1") {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &from.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        ::close(fd);
+        return -1;
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -133,7 +142,8 @@ class EchoServer {
 // A TLS client that trusts only the job's certificate, with the ALPN list it is given.
 class TlsClient {
   public:
-    TlsClient(std::uint16_t port, const std::string& certificate_pem, std::string alpn) {
+    TlsClient(std::uint16_t port, const std::string& certificate_pem, std::string alpn,
+              const char* source = "127.0.0.1") {
         context_.reset(SSL_CTX_new(TLS_client_method()));
         SSL_CTX_set_min_proto_version(context_.get(), TLS1_3_VERSION);
         SSL_CTX_set_verify(context_.get(), SSL_VERIFY_PEER, nullptr);
@@ -142,7 +152,7 @@ class TlsClient {
         X509_STORE_add_cert(SSL_CTX_get_cert_store(context_.get()), certificate);
         X509_free(certificate);
         BIO_free(bio);
-        fd_ = connect_tcp(port);
+        fd_ = connect_tcp(port, source);
         ssl_.reset(SSL_new(context_.get()));
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), "127.0.0.1");
         if (!alpn.empty()) {
