@@ -19,6 +19,7 @@
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "network/network.hpp"
 
 namespace spark_slurm::gateway {
 
@@ -119,6 +120,16 @@ class Relay {
     // Only once the peer has proven it holds a TLS client: the server sees no connection from
     // scanners. A connect() on loopback completes or is refused at once, so it may block.
     bool connect_backend() {
+        // The owner's decrypted session, token included, goes to whatever listens there: to
+        // this job's Connect server, never to another user's process that took the port (if the
+        // server stopped, say). Checked before any connection is made.
+        if (auto stranger = foreign_loopback_listener(settings_.backend_port)) {
+            drop_log_.warn("dropped the connection from " + peer_ + ": the Connect server's port " +
+                           std::to_string(settings_.backend_port) +
+                           " on 127.0.0.1 is held by another user's process (uid " + *stranger +
+                           "); nothing was forwarded");
+            return false;
+        }
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_port = htons(settings_.backend_port);
