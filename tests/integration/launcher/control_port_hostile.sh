@@ -7,8 +7,9 @@
 # ready, the other user floods it with ~200 silent and garbage connections a second from the
 # test host and as many from node2, the node of a worker (issue 27): the cluster still becomes
 # ready and the events file stays small (rejections past 20 are counted, not written a line
-# each). The same job checks that the driver inherited no descriptor but stdin, stdout and
-# stderr.
+# each). The job runs with --wire-encryption on and Spark Connect: the capture of its start holds
+# neither the job's secret nor the Connect token (issue 27). The same job checks that the driver
+# inherited no descriptor but stdin, stdout and stderr.
 SMOKE_NAME=control_port_hostile
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
@@ -30,7 +31,8 @@ hdfs dfs -cat /after-probing
 spark-submit sum.py
 DRIVER
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-    run --runtime none --events "$WORK/events.jsonl" --ready-timeout 240 -- ./driver.sh
+    run --runtime none --events "$WORK/events.jsonl" --ready-timeout 240 \
+    --wire-encryption on --connect -- ./driver.sh
 # The cluster's network while the workers join: their hellos, to be replayed.
 command -v tcpdump >/dev/null || fail "tcpdump is missing (scripts/setup installs it)"
 tcpdump -i "$SPARK_SLURM_TEST_BRIDGE" -s 0 -U -w "$WORK/start.pcap" tcp >"$WORK/tcpdump.log" 2>&1 &
@@ -96,6 +98,17 @@ fi
 tcpdump -nn -A -r "$WORK/start.pcap" "tcp port $port" 2>/dev/null |
     grep -Eo '\{[^{}]*"type":"hello"[^{}]*\}' | head -n1 >"$WORK/seen-hello.txt" || true
 [[ -s $WORK/seen-hello.txt ]] || fail "no worker's hello in the capture of the control port"
+# Neither the job's secret nor the Connect token crossed the network in clear during the start
+# (issue 27): the ranks read them from 0600 files in the job's credentials directory, and the
+# MPI broadcast of the plan carries fingerprints only.
+secret_file=$WORK/spark-slurm-$JOBID/credentials/job-secret
+token_file=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)/.spark-slurm/clusters/$JOBID/connect-token
+[[ -s $secret_file && -s $token_file ]] || fail "no job secret ($secret_file) or Connect token ($token_file) to look for"
+[[ $(stat -c %a "$secret_file") == 600 ]] || fail "$secret_file is not 0600"
+for what in "$secret_file" "$token_file"; do
+    grep -aqF "$(tr -d '\n' <"$what")" "$WORK/start.pcap" && fail "$(basename "$what") crossed the network in clear"
+done
+echo "[$SSC_ME] the capture of the start ($(stat -c %s "$WORK/start.pcap") bytes) holds neither the secret nor the token"
 rm -f "$WORK/start.pcap"
 chmod 644 "$WORK/seen-hello.txt"
 echo "[$SSC_ME] leader launcher $pid listens on node1:$port; $other probes it from the host"
