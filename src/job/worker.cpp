@@ -112,19 +112,23 @@ std::optional<int> Worker::serve() {
         }
         // Evidence that the leader is gone: its connection ended or failed (its process exited,
         // or its node stopped answering TCP keepalive). Silence alone is waited out.
-        if (leader_.closed()) return leave("its launcher exited or its node stopped answering");
-        const auto quiet = now - leader_.last_heard();
-        if (quiet > kLeaderPatience)
-            return leave(fmt::format("no heartbeat for {} s", kLeaderPatience.count()));
-        if (quiet > kPeerSilenceLimit && !leader_silent_) {
-            leader_silent_ = true;
-            log::warn(
-                "no heartbeat from the leader {} for {} s; its connection is up, so it is waited "
-                "for (up to {} s)",
-                plan_.leader_hostname, kPeerSilenceLimit.count(), kLeaderPatience.count());
-        } else if (quiet <= kPeerSilenceLimit && leader_silent_) {
-            leader_silent_ = false;
-            log::info("the leader {} answers again", plan_.leader_hostname);
+        switch (leader_watch_.update(leader_.closed(), now - leader_.last_heard())) {
+            case PeerWatch::Change::Lost:
+                return leave(leader_.closed()
+                                 ? "its launcher exited or its node stopped answering"
+                                 : fmt::format("no heartbeat for {} s", kLeaderPatience.count()));
+            case PeerWatch::Change::WentSilent:
+                log::warn(
+                    "no heartbeat from the leader {} for {} s; its connection is up, so it is "
+                    "waited "
+                    "for (up to {} s)",
+                    plan_.leader_hostname, kPeerSilenceLimit.count(), kLeaderPatience.count());
+                break;
+            case PeerWatch::Change::CameBack:
+                log::info("the leader {} answers again", plan_.leader_hostname);
+                break;
+            case PeerWatch::Change::None:
+                break;
         }
     }
 }

@@ -10,6 +10,7 @@
 #include "allocation/allocation.hpp"
 #include "control/control_channel.hpp"
 #include "job/node_daemons.hpp"
+#include "job/peer_watch.hpp"
 #include "plan/plan.hpp"
 #include "runtime/runtime.hpp"
 #include "supervisor/signals.hpp"
@@ -43,7 +44,7 @@ class Worker {
     std::string leader_nonce_;  // the leader's challenge
     bool welcomed_ = false;
     bool cluster_ready_ = false;
-    bool leader_silent_ = false;
+    PeerWatch leader_watch_{kPeerSilenceLimit, kLeaderPatience};
     std::chrono::steady_clock::time_point last_heartbeat_{};
 };
 

@@ -72,7 +72,7 @@ void WorkerLinks::report_rejections(bool now) {
 
 void WorkerLinks::accept_new() {
     while (auto connection = server_.accept()) {
-        Link link{std::move(*connection), control::fresh_nonce(), {}, {}, false, false};
+        Link link{std::move(*connection), control::fresh_nonce(), {}, {}, false};
         link.connection.send(control::Challenge{link.nonce});
         links_.push_back(std::move(link));
     }
@@ -178,26 +178,25 @@ std::vector<WorkerNews> WorkerLinks::service(bool watch) {
     report_rejections(false);
     for (auto& link : links_) {
         if (!link.rank || link.stopped || !watch) continue;
-        const auto quiet = now - link.connection.last_heard();
-        if (link.connection.closed() || quiet > kWorkerPatience) {
+        const bool closed = link.connection.closed();
+        const auto change = link.watch.update(closed, now - link.connection.last_heard());
+        if (change == PeerWatch::Change::Lost) {
             link.stopped = true;
             // Should it wake up, it reads this before the connection's end: it stops its node
             // instead of taking the leader for lost (and requeueing the job).
             link.connection.send(control::Stop{});
-            news.push_back({WorkerNews::Kind::Lost,
-                            *link.rank,
-                            {},
-                            {},
-                            0,
-                            link.connection.closed() ? "exited or lost its connection"
-                                                     : fmt::format("sent no heartbeat for {} s",
-                                                                   kWorkerPatience.count())});
+            news.push_back(
+                {WorkerNews::Kind::Lost,
+                 *link.rank,
+                 {},
+                 {},
+                 0,
+                 closed ? "exited or lost its connection"
+                        : fmt::format("sent no heartbeat for {} s", kWorkerPatience.count())});
             link.connection.close();
-        } else if (quiet > kPeerSilenceLimit && !link.silent) {
-            link.silent = true;
+        } else if (change == PeerWatch::Change::WentSilent) {
             news.push_back({WorkerNews::Kind::Silent, *link.rank, {}, {}, 0, {}});
-        } else if (quiet <= kPeerSilenceLimit && link.silent) {
-            link.silent = false;
+        } else if (change == PeerWatch::Change::CameBack) {
             news.push_back({WorkerNews::Kind::Back, *link.rank, {}, {}, 0, {}});
         }
     }

@@ -14,20 +14,11 @@
 
 #include "control/control_channel.hpp"
 #include "job/events.hpp"
+#include "job/peer_watch.hpp"
 #include "plan/plan.hpp"
 #include "services/services.hpp"
 
 namespace spark_slurm {
-
-// Both sides send a heartbeat every kHeartbeatInterval. A peer silent for kPeerSilenceLimit is
-// reported; it is taken for lost only on evidence — its connection closed or failed (a vanished
-// node fails it through TCP keepalive, control_channel.hpp) — or after a patience that outlasts
-// a stopped or stalled process: the leader waits kWorkerPatience for a worker, a worker waits
-// kLeaderPatience for its leader (whose loop never blocks on slurmctld, but whose machine may).
-inline constexpr std::chrono::seconds kHeartbeatInterval{1};
-inline constexpr std::chrono::seconds kPeerSilenceLimit{15};
-inline constexpr std::chrono::seconds kWorkerPatience{60};
-inline constexpr std::chrono::seconds kLeaderPatience{300};
 
 // What the leader hears from its workers.
 struct WorkerNews {
@@ -81,7 +72,7 @@ class WorkerLinks {
         std::optional<unsigned> rank;  // set once admitted
         std::set<Daemon> started;
         bool stopped = false;  // confirmed its stop, or was reported lost
-        bool silent = false;   // reported Silent, not heard since
+        PeerWatch watch{kPeerSilenceLimit, kWorkerPatience};
     };
     void accept_new();
     void enforce_pending_quotas(std::chrono::steady_clock::time_point round_started);
