@@ -160,8 +160,7 @@ void Leader::service(std::chrono::milliseconds timeout) {
     while (int signal = signals_.read_signal()) on_signal(signal);
     reap_children();
     for (const auto& news : links_.service(!stopping())) on_news(news);
-    for (const auto& event : daemons_.poll(ready_ && !stopping()))
-        on_daemon_event(event);
+    for (const auto& event : daemons_.poll(ready_ && !stopping())) on_daemon_event(event);
     links_.heartbeat();
     slurm_calls_.collect();
 }
@@ -204,13 +203,8 @@ void Leader::step() {
             if (phase_ == Phase::StartingKdc) probe_kdc();
             // The master's answers are read from its web UI on this node's loopback: from this
             // job's master, not another user's process that took the port first.
-            if (auto stranger = foreign_loopback_listener(node_.ports.spark_master_webui)) {
-                return fail(fmt::format(
-                    "port {} on this node's loopback, handed to the Spark master's web UI, is held "
-                    "by another user's process (uid {}); nothing was sent to it. Resubmit the job "
-                    "(it will get other ports) and tell the site's administrators",
-                    node_.ports.spark_master_webui, *stranger));
-            }
+            if (!loopback_port_is_ours(node_.ports.spark_master_webui, "the Spark master's web UI"))
+                return;
             if (!readiness_.leader_daemons_up()) {
                 if (readiness_.probe_leader_daemons()) on_master_up();
                 if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
@@ -456,6 +450,19 @@ void Leader::finish_stopping() {
         }
     }
     if (slurm_calls_.pending() == 0) phase_ = Phase::Done;
+}
+
+// Another user of the node may have bound a port this launcher claimed before its daemon did
+// (the claims are visible to all in /proc/net/unix). Checked before anything is sent there.
+bool Leader::loopback_port_is_ours(std::uint16_t port, const char* handed_to) {
+    auto stranger = foreign_loopback_listener(port);
+    if (!stranger) return true;
+    fail(fmt::format(
+        "port {} on this node's loopback, handed to {}, is held by another user's process (uid "
+        "{}); nothing was sent to it. Resubmit the job (it will get other ports) and tell the "
+        "site's administrators",
+        port, handed_to, *stranger));
+    return false;
 }
 
 void Leader::start_local(Daemon daemon) {

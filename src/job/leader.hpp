@@ -72,6 +72,8 @@ class Leader {
     void step_stopping();
 
     void start_local(Daemon daemon);
+    // False (and the start failed, naming them) when another user listens on loopback `port`.
+    bool loopback_port_is_ours(std::uint16_t port, const char* handed_to);
 
     // HDFS's start-up and end (leader_hdfs.cpp).
     void probe_kdc();  // StartingKdc: on_kdc_ready once the KDC made every keytab

@@ -2,7 +2,6 @@
 // `run --connect`), publishing the cluster (record, comment, banner), then the driver (`run`)
 // or holding the cluster until it is asked to stop or the time limit nears (`up`).
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
@@ -11,7 +10,6 @@
 #include "common/errors.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
-#include "common/user_account.hpp"
 #include "job/driver.hpp"
 #include "job/leader.hpp"
 #include "network/network.hpp"
@@ -57,13 +55,7 @@ void Leader::step_starting_connect() {
     // The gateway hands the owner's decrypted session, token included, to whatever listens on
     // the backend port: it must be this job's server, not another user's process that took the
     // port first (its name is visible to all in /proc/net/unix). Checked before any connection.
-    if (auto stranger = foreign_loopback_listener(node_.ports.connect_server)) {
-        return fail(fmt::format(
-            "port {} on this node's loopback, handed to the Spark Connect server, is held by "
-            "another user's process (uid {}); nothing was sent to it. Resubmit the job (it will "
-            "get other ports) and tell the site's administrators",
-            node_.ports.connect_server, *stranger));
-    }
+    if (!loopback_port_is_ours(node_.ports.connect_server, "the Spark Connect server")) return;
     if (accepts_connections("127.0.0.1", node_.ports.connect_server, 200ms) &&
         accepts_connections(node_.address, node_.ports.connect_gateway, 200ms)) {
         on_connect_ready();

@@ -2,13 +2,9 @@
 // never handed the same port, and a claim ends with its holder.
 #include "network/network.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "other_users_listener.hpp"
 
 namespace spark_slurm {
 namespace {
@@ -90,35 +86,18 @@ TEST(LoopbackListeners, AreReadFromProcNetTcp) {
 
 // A real listener of another user (a child that drops to nobody) is seen with that user's uid.
 TEST(LoopbackListeners, AnotherUsersListenerIsSeenAsTheirs) {
-    if (::getuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
-    int ready[2];
-    ASSERT_EQ(::pipe(ready), 0);
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(1);
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-            ::listen(fd, 1) != 0 ||
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-            ::_exit(1);
-        const std::uint16_t port = ntohs(address.sin_port);
-        if (::write(ready[1], &port, sizeof port) != sizeof port) ::_exit(1);
-        ::pause();
-        ::_exit(0);
-    }
-    ::close(ready[1]);
+    if (!testing::OtherUsersListener::possible()) GTEST_SKIP() << "needs root";
     std::uint16_t port = 0;
-    ASSERT_EQ(::read(ready[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
-    ::close(ready[0]);
-    EXPECT_EQ(loopback_listener_uids(port), (std::vector<unsigned>{65534}));
-    ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
+    {
+        testing::OtherUsersListener other;
+        port = other.port();
+        ASSERT_NE(port, 0);
+        EXPECT_EQ(loopback_listener_uids(port),
+                  (std::vector<unsigned>{testing::OtherUsersListener::kUid}));
+        EXPECT_EQ(foreign_loopback_listener(port), "65534 (nobody)");
+    }
     EXPECT_TRUE(loopback_listener_uids(port).empty());
+    EXPECT_FALSE(foreign_loopback_listener(port));
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 
 #include "connect/gateway_command.hpp"
 #include "connect/tls_certificate.hpp"
+#include "other_users_listener.hpp"
 #include "tls_test_peers.hpp"
 
 namespace spark_slurm {
@@ -316,57 +316,14 @@ TEST_F(GatewayTest, BadConnectionsLeaveNoDescriptorsBehind) {
 // Issue 27: another user's process on the Connect server's port (the server stopped, and the
 // port was taken) gets neither a connection nor a byte: the gateway drops the client instead.
 TEST_F(GatewayTest, NothingIsForwardedToAnotherUsersListenerOnTheBackendPort) {
-    if (::getuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
-    int report[2], ready[2];
-    ASSERT_EQ(::pipe(report), 0);
-    ASSERT_EQ(::pipe(ready), 0);
-    const pid_t squatter = ::fork();
-    ASSERT_GE(squatter, 0);
-    if (squatter == 0) {
-        // As nobody: listen on loopback, count what arrives for 4 s, report it.
-        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(1);
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-            ::listen(fd, 8) != 0 ||
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-            ::_exit(1);
-        const std::uint16_t port = ntohs(address.sin_port);
-        if (::write(ready[1], &port, sizeof port) != sizeof port) ::_exit(1);
-        std::uint32_t seen = 0;  // connections + bytes
-        const auto until = std::chrono::steady_clock::now() + 4s;
-        while (std::chrono::steady_clock::now() < until) {
-            pollfd listening{fd, POLLIN, 0};
-            if (::poll(&listening, 1, 100) != 1) continue;
-            int connection = ::accept(fd, nullptr, nullptr);
-            if (connection < 0) continue;
-            ++seen;
-            char buffer[256];
-            ::usleep(200000);
-            ssize_t n = ::recv(connection, buffer, sizeof buffer, MSG_DONTWAIT);
-            if (n > 0) seen += static_cast<std::uint32_t>(n);
-            ::close(connection);
-        }
-        if (::write(report[1], &seen, sizeof seen) != sizeof seen) ::_exit(1);
-        ::_exit(0);
-    }
-    ::close(ready[1]);
-    ::close(report[1]);
-    std::uint16_t port = 0;
-    ASSERT_EQ(::read(ready[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
-    start([port](GatewaySettings& settings) { settings.backend_port = port; });
+    if (!OtherUsersListener::possible()) GTEST_SKIP() << "needs root to listen as another user";
+    OtherUsersListener squatter;
+    ASSERT_NE(squatter.port(), 0);
+    start([&](GatewaySettings& settings) { settings.backend_port = squatter.port(); });
     auto owner = client();
     ASSERT_TRUE(owner->handshake_ok());
     EXPECT_TRUE(owner->dropped(3s));
-    std::uint32_t seen = 1;
-    ASSERT_EQ(::read(report[0], &seen, sizeof seen), static_cast<ssize_t>(sizeof seen));
-    EXPECT_EQ(seen, 0u) << "the squatter got connections or bytes";
-    ::waitpid(squatter, nullptr, 0);
-    ::close(ready[0]);
-    ::close(report[0]);
+    EXPECT_EQ(squatter.stop_and_count(), 0u) << "the squatter got connections or bytes";
 }
 
 TEST(TlsGatewayProcess, StopsOnSigtermWithStatusZero) {
