@@ -46,9 +46,16 @@ submit job.sh
 
 # The flood, from the moment the leader's launcher listens (before the rendezvous) until ready.
 deadline=$((SECONDS + 300))
-until pid=$(launcher_pid 0) && [[ -n $pid ]] &&
-    early_port=$(nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp | grep "pid=$pid," |
-        awk '{ n = split($4, a, ":"); print a[n] }' | head -n1) && [[ -n $early_port ]]; do
+# The control socket is the launcher's first listening socket on node1's address (MPI's come
+# later): the lowest socket inode.
+control_socket_port() {
+    nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnpe | grep "pid=$1," |
+        awk -v address="$(node_address node1)" '{
+            split($4, local, ":")
+            if (local[1] == address && match($0, /ino:[0-9]+/)) print substr($0, RSTART + 4, RLENGTH - 4), local[2]
+        }' | sort -n | head -n1 | cut -d' ' -f2
+}
+until pid=$(launcher_pid 0) && [[ -n $pid ]] && early_port=$(control_socket_port "$pid") && [[ -n $early_port ]]; do
     ((SECONDS < deadline)) || fail "the leader's launcher never listened"
     sleep 0.1
 done
@@ -84,6 +91,7 @@ pid=$(launcher_pid 0)
 port=$(python3 -c 'import json, sys
 print(next(e["control_port"] for e in map(json.loads, open(sys.argv[1])) if e["event"] == "rendezvous"))' \
     "$WORK/events.jsonl") || fail "no control port in the events file"
+[[ $port == "$early_port" ]] || fail "the flood went to port $early_port, not to the control port $port"
 # It is the leader launcher's own listening socket.
 nsenter --net=/run/netns/"${SPARK_SLURM_TEST_NETNS_PREFIX}1" ss -Hltnp "sport = :$port" | grep -q "pid=$pid," ||
     fail "the leader's launcher (pid $pid) does not listen on the reported control port $port"
