@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.hpp"
+
 namespace spark_slurm {
 
 std::string this_hostname();
@@ -28,21 +30,13 @@ bool is_local_address(const std::string& address);
 // daemon then fails to start and the launcher reports it with the daemon's log.
 class PortClaims {
   public:
-    PortClaims() = default;
-    ~PortClaims();
-    PortClaims(PortClaims&& other) noexcept;
-    PortClaims& operator=(PortClaims&& other) noexcept;
-    PortClaims(const PortClaims&) = delete;
-    PortClaims& operator=(const PortClaims&) = delete;
-
     // `preferred` when no launcher claimed it and nothing listens on it here, else a free
     // ephemeral port; claimed either way. Throws LaunchError when none can be found.
     std::uint16_t claim(std::uint16_t preferred);
     const std::set<std::uint16_t>& ports() const { return ports_; }
 
   private:
-    void release();
-    std::vector<int> fds_;
+    std::vector<UniqueFd> claims_;  // the abstract sockets, one a port of ports_
     std::set<std::uint16_t> ports_;
 };
 
