@@ -24,27 +24,22 @@
 
 namespace spark_slurm {
 
-namespace {
-
-// Binds like a daemon would (all addresses); returns the bound port or 0 when it is taken.
-std::uint16_t try_bind(std::uint16_t port) {
+std::uint16_t try_bind_tcp(std::uint16_t port, BindScope scope, ReuseAddress reuse) {
     UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!socket.valid()) return 0;
-    // The daemons bind with SO_REUSEADDR, so connections of an earlier job still in TIME_WAIT
-    // do not make a port unusable for them; test the same way.
-    int one = 1;
-    ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse == ReuseAddress::Yes) {
+        int one = 1;
+        ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_ANY);
+    address.sin_addr.s_addr = htonl(scope == BindScope::Loopback ? INADDR_LOOPBACK : INADDR_ANY);
     address.sin_port = htons(port);
     if (::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 0;
     socklen_t length = sizeof address;
     if (::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
     return ntohs(address.sin_port);
 }
-
-}  // namespace
 
 std::string this_hostname() {
     char name[256] = {};
@@ -113,14 +108,17 @@ std::uint16_t PortClaims::claim(std::uint16_t preferred) {
     auto take = [&](std::uint16_t port) {
         if (port == 0 || ports_.count(port)) return false;
         UniqueFd claim = claim_socket(port);
-        if (!claim.valid() || try_bind(port) != port) return false;
+        // Tested as the daemon will bind it.
+        if (!claim.valid() ||
+            try_bind_tcp(port, BindScope::AllAddresses, ReuseAddress::Yes) != port)
+            return false;
         claims_.push_back(std::move(claim));
         ports_.insert(port);
         return true;
     };
     if (take(preferred)) return preferred;
     for (int attempt = 0; attempt < 100; ++attempt) {
-        std::uint16_t port = try_bind(0);
+        std::uint16_t port = try_bind_tcp(0, BindScope::AllAddresses, ReuseAddress::Yes);
         if (take(port)) return port;
     }
     throw LaunchError("while looking for a free TCP port on " + this_hostname() + ": none found");

@@ -21,6 +21,17 @@ std::string resolve_address(const std::string& hostname);
 // True when `address` is assigned to an interface of this node.
 bool is_local_address(const std::string& address);
 
+// How a port check binds: on every address (as the daemons bind) or on 127.0.0.1 only; with
+// SO_REUSEADDR (as the daemons bind: connections of an earlier job still in TIME_WAIT do not
+// make a port unusable for them) or without it.
+enum class BindScope { AllAddresses, Loopback };
+enum class ReuseAddress { No, Yes };
+
+// The one "is this TCP port free here" check: binds `port` (0: one the kernel picks) for a moment
+// and returns the port it got, or 0 when it is taken. Nothing listens; the port is free again
+// when this returns.
+std::uint16_t try_bind_tcp(std::uint16_t port, BindScope scope, ReuseAddress reuse);
+
 // The ports this launcher took for its node's daemons, held until it exits. Two launchers on one
 // node (jobs sharing nodes, job arrays) probe at the same moment and would both find the
 // defaults free; a claim is an abstract Unix socket named after the port, which exists only
