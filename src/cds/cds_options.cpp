@@ -7,6 +7,8 @@
 #include <cctype>
 #include <filesystem>
 
+#include "common/hashing.hpp"
+
 namespace spark_slurm {
 
 namespace fs = std::filesystem;
@@ -103,14 +105,10 @@ std::optional<CdsUse> cds_use(const Invocation& invocation) {
 }
 
 std::string cds_key(const CdsKeyInputs& inputs) {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    Fnv1a64 hash;
     auto add = [&hash](const std::string& text) {
-        for (unsigned char c : text) {
-            hash ^= c;
-            hash *= 0x100000001b3ULL;
-        }
-        hash ^= 0xff;  // a separator no text contains, so that fields cannot shift
-        hash *= 0x100000001b3ULL;
+        hash.add(text);
+        hash.add_byte(0xff);  // a separator no text contains, so that fields cannot shift
     };
     add(kFormat);
     add(cds_file_stem(inputs.target));
@@ -119,7 +117,7 @@ std::string cds_key(const CdsKeyInputs& inputs) {
     add(inputs.jars);
     // Only when there is one: the keys of the other archives stay what they were.
     if (!inputs.program.empty()) add(inputs.program);
-    return fmt::format("{:016x}", hash);
+    return hash.hex();
 }
 
 std::string cds_archive_name(CdsTarget target, const std::string& key, std::uintmax_t size) {
