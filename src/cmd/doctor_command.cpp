@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "common/executables.hpp"
 #include "common/files.hpp"
 #include "doctor/doctor_checks.hpp"
 #include "network/network.hpp"
