@@ -10,6 +10,7 @@
 
 #include "common/errors.hpp"
 #include "common/hashing.hpp"
+#include "common/overloaded.hpp"
 #include "common/random.hpp"
 
 namespace spark_slurm::control {
@@ -20,13 +21,6 @@ using nlohmann::json;
 
 constexpr std::size_t kNonceHexLength = 32;
 constexpr std::size_t kMacHexLength = 64;
-
-template <typename... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 bool is_hex(const std::string& text, std::size_t length) {
     if (text.size() != length) return false;
