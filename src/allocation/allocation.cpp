@@ -16,6 +16,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "common/enum_names.hpp"
 #include "common/errors.hpp"
 
 namespace spark_slurm {
@@ -198,20 +199,16 @@ Termination classify_termination(const std::optional<JobStatus>& status,
     return Termination::Cancelled;
 }
 
+constexpr EnumName<Termination> kTerminationDescriptions[] = {
+    {Termination::RequeuedBySlurm, "Slurm is requeueing the job (preemption or node failure)"},
+    {Termination::Preempted, "the job was preempted"},
+    {Termination::TimeLimit, "the job reached its time limit"},
+    {Termination::Cancelled, "the job was cancelled"},
+    {Termination::Unknown, "the job's state is unknown"},
+};
+
 const char* describe(Termination termination) {
-    switch (termination) {
-        case Termination::RequeuedBySlurm:
-            return "Slurm is requeueing the job (preemption or node failure)";
-        case Termination::Preempted:
-            return "the job was preempted";
-        case Termination::TimeLimit:
-            return "the job reached its time limit";
-        case Termination::Cancelled:
-            return "the job was cancelled";
-        case Termination::Unknown:
-            return "the job's state is unknown";
-    }
-    return "?";
+    return enum_name(kTerminationDescriptions, termination);
 }
 
 bool is_running(const JobStatus& status) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/unique_fd.hpp"
 
 namespace spark_slurm {
 
@@ -39,12 +40,8 @@ struct SlurmCalls::Shared {
     std::vector<std::pair<std::uint64_t, std::optional<std::string>>> finished;
     bool busy = false;
     bool stopping = false;
-    int event_fd = -1;
+    UniqueFd event_fd;
     std::thread thread;
-
-    ~Shared() {
-        if (event_fd >= 0) ::close(event_fd);
-    }
 
     void run() {
         std::unique_lock lock(mutex);
@@ -67,7 +64,7 @@ struct SlurmCalls::Shared {
             busy = false;
             finished.emplace_back(next.id, std::move(error));
             const std::uint64_t one = 1;
-            [[maybe_unused]] auto written = ::write(event_fd, &one, sizeof one);
+            [[maybe_unused]] auto written = ::write(event_fd.get(), &one, sizeof one);
             changed.notify_all();
         }
     }
@@ -75,8 +72,8 @@ struct SlurmCalls::Shared {
 
 SlurmCalls::SlurmCalls(const SlurmLibrary& slurm)
     : slurm_(slurm), shared_(std::make_shared<Shared>()) {
-    shared_->event_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (shared_->event_fd < 0) {
+    shared_->event_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!shared_->event_fd.valid()) {
         throw LaunchError(std::string("while making an eventfd for Slurm calls: ") +
                           std::strerror(errno));
     }
@@ -100,7 +97,7 @@ SlurmCalls::~SlurmCalls() {
     slurm_.keep_at_exit();
 }
 
-int SlurmCalls::fd() const { return shared_->event_fd; }
+int SlurmCalls::fd() const { return shared_->event_fd.get(); }
 
 void SlurmCalls::submit(std::string what, std::function<void()> call,
                         std::chrono::milliseconds limit, Done done) {
@@ -117,7 +114,7 @@ void SlurmCalls::submit(std::string what, std::function<void()> call,
 
 void SlurmCalls::collect() {
     std::uint64_t count = 0;
-    while (::read(shared_->event_fd, &count, sizeof count) > 0) {
+    while (::read(shared_->event_fd.get(), &count, sizeof count) > 0) {
     }
     std::vector<std::pair<std::uint64_t, std::optional<std::string>>> finished;
     {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cds/cds_options.hpp"
+#include "common/executables.hpp"
 #include "common/files.hpp"
 #include "common/job_environment.hpp"
 

@@ -7,6 +7,9 @@
 #include <cctype>
 #include <filesystem>
 
+#include "common/enum_names.hpp"
+#include "common/hashing.hpp"
+
 namespace spark_slurm {
 
 namespace fs = std::filesystem;
@@ -19,22 +22,25 @@ constexpr const char* kKdcProgram = "spark-slurm-kdc";
 // Bumped when the options or the naming change, so that older archives become stale.
 constexpr const char* kFormat = "spark-slurm-cds-1";
 
+// Each target's names: in archive file names, in messages, and the variable of the daemon's JVM
+// options ("" for applications: spark-defaults.conf, cds_spark_app_settings()).
+struct TargetNames {
+    CdsTarget value;
+    const char* file_stem;
+    const char* display_name;
+    const char* options_variable;
+};
+constexpr TargetNames kTargetNames[] = {
+    {CdsTarget::SparkMaster, "spark-master", "spark master", "SPARK_MASTER_OPTS"},
+    {CdsTarget::SparkWorker, "spark-worker", "spark worker", "SPARK_WORKER_OPTS"},
+    {CdsTarget::Namenode, "hdfs-namenode", "hdfs namenode", "HDFS_NAMENODE_OPTS"},
+    {CdsTarget::Datanode, "hdfs-datanode", "hdfs datanode", "HDFS_DATANODE_OPTS"},
+    {CdsTarget::Kdc, "kdc", "kerberos kdc", "SPARK_SLURM_KDC_OPTS"},
+    {CdsTarget::SparkApp, "spark-app", "spark application", ""},
+};
+
 const char* options_variable(CdsTarget target) {
-    switch (target) {
-        case CdsTarget::SparkMaster:
-            return "SPARK_MASTER_OPTS";
-        case CdsTarget::SparkWorker:
-            return "SPARK_WORKER_OPTS";
-        case CdsTarget::Namenode:
-            return "HDFS_NAMENODE_OPTS";
-        case CdsTarget::Datanode:
-            return "HDFS_DATANODE_OPTS";
-        case CdsTarget::Kdc:
-            return "SPARK_SLURM_KDC_OPTS";
-        case CdsTarget::SparkApp:
-            return "";  // spark-defaults.conf: cds_spark_app_settings()
-    }
-    return "";
+    return name_in_column(kTargetNames, target, &TargetNames::options_variable, "");
 }
 
 }  // namespace
@@ -46,39 +52,11 @@ bool cds_on_hadoop_class_path(CdsTarget target) {
 }
 
 const char* cds_file_stem(CdsTarget target) {
-    switch (target) {
-        case CdsTarget::SparkMaster:
-            return "spark-master";
-        case CdsTarget::SparkWorker:
-            return "spark-worker";
-        case CdsTarget::Namenode:
-            return "hdfs-namenode";
-        case CdsTarget::Datanode:
-            return "hdfs-datanode";
-        case CdsTarget::Kdc:
-            return "kdc";
-        case CdsTarget::SparkApp:
-            return "spark-app";
-    }
-    return "unknown";
+    return name_in_column(kTargetNames, target, &TargetNames::file_stem, "unknown");
 }
 
 const char* cds_display_name(CdsTarget target) {
-    switch (target) {
-        case CdsTarget::SparkMaster:
-            return "spark master";
-        case CdsTarget::SparkWorker:
-            return "spark worker";
-        case CdsTarget::Namenode:
-            return "hdfs namenode";
-        case CdsTarget::Datanode:
-            return "hdfs datanode";
-        case CdsTarget::Kdc:
-            return "kerberos kdc";
-        case CdsTarget::SparkApp:
-            return "spark application";
-    }
-    return "unknown";
+    return name_in_column(kTargetNames, target, &TargetNames::display_name, "unknown");
 }
 
 std::optional<CdsUse> cds_use(const Invocation& invocation) {
@@ -103,14 +81,10 @@ std::optional<CdsUse> cds_use(const Invocation& invocation) {
 }
 
 std::string cds_key(const CdsKeyInputs& inputs) {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    Fnv1a64 hash;
     auto add = [&hash](const std::string& text) {
-        for (unsigned char c : text) {
-            hash ^= c;
-            hash *= 0x100000001b3ULL;
-        }
-        hash ^= 0xff;  // a separator no text contains, so that fields cannot shift
-        hash *= 0x100000001b3ULL;
+        hash.add(text);
+        hash.add_byte(0xff);  // a separator no text contains, so that fields cannot shift
     };
     add(kFormat);
     add(cds_file_stem(inputs.target));
@@ -119,7 +93,7 @@ std::string cds_key(const CdsKeyInputs& inputs) {
     add(inputs.jars);
     // Only when there is one: the keys of the other archives stay what they were.
     if (!inputs.program.empty()) add(inputs.program);
-    return fmt::format("{:016x}", hash);
+    return hash.hex();
 }
 
 std::string cds_archive_name(CdsTarget target, const std::string& key, std::uintmax_t size) {

@@ -16,8 +16,10 @@
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "common/executables.hpp"
 #include "common/files.hpp"
 #include "doctor/doctor_checks.hpp"
+#include "network/network.hpp"
 #include "runtime/image_check.hpp"
 #include "runtime/runtime.hpp"
 #include "services/services.hpp"
@@ -50,18 +52,6 @@ CapturedRun run_check(const std::vector<std::string>& argv, const Environment& e
                      std::to_string(kCommandTimeout.count()) + " s";
     }
     return run;
-}
-
-bool port_free(unsigned port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_ANY);
-    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return free;
 }
 
 // A message of resolve_runtime or image_problem without its "spark-slurm run: " prefix.
@@ -212,8 +202,11 @@ int doctor_command(const Options& options, const JobEnvironment& environment) {
     check_runtime_and_install(options, variables, report);
 
     std::vector<unsigned> taken;
-    for (unsigned port : kDefaultPorts)
-        if (!port_free(port)) taken.push_back(port);
+    for (unsigned port : kDefaultPorts) {
+        if (try_bind_tcp(static_cast<std::uint16_t>(port), BindScope::AllAddresses,
+                         ReuseAddress::No) == 0)
+            taken.push_back(port);
+    }
     report(ports_check(taken));
     report(scratch_of(options, environment));
     return doctor_exit_code(results);

@@ -36,27 +36,9 @@ constexpr auto kStartTimeout = std::chrono::seconds(180);
 constexpr auto kStopGrace = std::chrono::seconds(10);
 constexpr auto kFarmRefresh = std::chrono::seconds(5);
 
-// Binds 127.0.0.1:`port` (0: any) and returns the port it got; 0 when it is taken.
-std::uint16_t bind_loopback(std::uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    std::uint16_t got = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-        got = ntohs(address.sin_port);
-    }
-    ::close(fd);
-    return got;
-}
-
 std::uint16_t choose_port(const Options& options) {
     if (options.port) {
-        if (bind_loopback(*options.port) == 0) {
+        if (try_bind_tcp(*options.port, BindScope::Loopback, ReuseAddress::No) == 0) {
             throw UsageError(fmt::format(
                 "spark-slurm history: --port {} is in use on this machine; pick another, or "
                 "leave --port out for a free one",
@@ -64,7 +46,7 @@ std::uint16_t choose_port(const Options& options) {
         }
         return *options.port;
     }
-    std::uint16_t port = bind_loopback(0);
+    std::uint16_t port = try_bind_tcp(0, BindScope::Loopback, ReuseAddress::No);
     if (port == 0) throw LaunchError("while looking for a free port on 127.0.0.1: bind failed");
     return port;
 }

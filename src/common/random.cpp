@@ -1,6 +1,5 @@
 #include "common/random.hpp"
 
-#include <fmt/format.h>
 #include <sys/random.h>
 
 #include <cerrno>
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/hashing.hpp"
 
 namespace spark_slurm {
 
@@ -23,10 +23,7 @@ std::string random_hex(std::size_t bytes) {
         }
         filled += static_cast<std::size_t>(n);
     }
-    std::string hex;
-    hex.reserve(bytes * 2);
-    for (unsigned char byte : buffer) hex += fmt::format("{:02x}", byte);
-    return hex;
+    return hex_encode(buffer);
 }
 
 }  // namespace spark_slurm

@@ -36,7 +36,6 @@ namespace {
 
 using gateway::Clock;
 using gateway::ConnectionStatus;
-using gateway::Fd;
 using gateway::take_openssl_reason;
 using gateway::Wait;
 using gateway::wait_for;
@@ -106,7 +105,7 @@ SslCtxPtr make_server_context(const GatewaySettings& settings) {
     return context;
 }
 
-Fd open_listener(const std::string& address, std::uint16_t port) {
+UniqueFd open_listener(const std::string& address, std::uint16_t port) {
     addrinfo hints{};
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
     hints.ai_socktype = SOCK_STREAM;
@@ -117,7 +116,7 @@ Fd open_listener(const std::string& address, std::uint16_t port) {
         throw LaunchError("while starting the Connect gateway: '" + address +
                           "' is not a numeric IP address: " + ::gai_strerror(error));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(found, ::freeaddrinfo);
-    Fd listener(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    UniqueFd listener(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     int one = 1;
     // SO_REUSEADDR: a gateway restarted on the same port must not wait out TIME_WAIT.
     if (listener.get() < 0 ||
@@ -172,13 +171,13 @@ std::string describe_state(const Worker& worker, Clock::time_point now) {
 struct TlsGateway::State {
     GatewaySettings settings;
     SslCtxPtr context;
-    Fd listener;
+    UniqueFd listener;
     std::uint16_t port = 0;
     std::list<Worker> workers;
     gateway::DropLog drop_log;
     // Written by each connection's thread as it finishes, so that the loop joins it (and frees
     // its descriptors) at once rather than at the next accept.
-    Fd finished_signal;
+    UniqueFd finished_signal;
 
     void join_finished() {
         for (auto it = workers.begin(); it != workers.end();) {
@@ -194,8 +193,8 @@ struct TlsGateway::State {
     void accept_one(int stop_fd) {
         sockaddr_storage peer{};
         socklen_t length = sizeof peer;
-        Fd client(::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer), &length,
-                            SOCK_CLOEXEC | SOCK_NONBLOCK));
+        UniqueFd client(::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer), &length,
+                                  SOCK_CLOEXEC | SOCK_NONBLOCK));
         if (client.get() < 0) {
             // Out of descriptors: the pending connection stays queued and would wake poll at
             // once; a short pause (still ended by the stop fd) keeps this from spinning.
@@ -291,7 +290,7 @@ TlsGateway::TlsGateway(const GatewaySettings& settings) : state_(std::make_uniqu
     state_->settings = settings;
     state_->context = make_server_context(settings);
     state_->listener = open_listener(settings.listen_address, settings.listen_port);
-    state_->finished_signal = Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    state_->finished_signal = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (state_->finished_signal.get() < 0)
         throw LaunchError(std::string("while starting the Connect gateway: eventfd: ") +
                           std::strerror(errno));
@@ -335,7 +334,7 @@ int run_tls_gateway(const GatewaySettings& settings) {
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    Fd stop(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
+    UniqueFd stop(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
     if (stop.get() < 0)
         throw LaunchError(std::string("while starting the Connect gateway: signalfd: ") +
                           std::strerror(errno));

@@ -57,7 +57,7 @@ short poll_events_for(int ssl_error) {
 // sockets and frees the SSL object, whichever way run() ended.
 class Relay {
   public:
-    Relay(SSL_CTX* context, Fd client, std::string peer, const GatewaySettings& settings,
+    Relay(SSL_CTX* context, UniqueFd client, std::string peer, const GatewaySettings& settings,
           ConnectionStatus& status, DropLog& drop_log)
         : client_(std::move(client)),
           peer_(std::move(peer)),
@@ -134,7 +134,7 @@ class Relay {
         address.sin_family = AF_INET;
         address.sin_port = htons(settings_.backend_port);
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        backend_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        backend_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (backend_.get() < 0 ||
             ::connect(backend_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
             drop_log_.warn("cannot reach the Connect server on 127.0.0.1:" +
@@ -284,14 +284,14 @@ class Relay {
         return true;
     }
 
-    Fd client_;
+    UniqueFd client_;
     std::string peer_;
     const GatewaySettings& settings_;
     ConnectionStatus& status_;
     DropLog& drop_log_;
     int stop_fd_;
     SslPtr ssl_;  // declared after client_: freed before the socket it uses is closed
-    Fd backend_;
+    UniqueFd backend_;
     Pipe up_, down_;  // client -> backend, backend -> client
     short read_wants_ = POLLIN, write_wants_ = POLLOUT;
 };
@@ -364,7 +364,7 @@ Wait wait_for(int stop_fd, int fd, short events, int other, short other_events,
     }
 }
 
-void relay_connection(SSL_CTX* context, Fd client, std::string peer,
+void relay_connection(SSL_CTX* context, UniqueFd client, std::string peer,
                       const GatewaySettings& settings, ConnectionStatus& status,
                       DropLog& drop_log) {
     try {

@@ -14,35 +14,10 @@
 #include <string>
 #include <utility>
 
+#include "common/unique_fd.hpp"
 #include "connect/tls_gateway.hpp"
 
 namespace spark_slurm::gateway {
-
-// Owns one file descriptor.
-class Fd {
-  public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        if (this != &other) {
-            reset();
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-  private:
-    int fd_ = -1;
-};
 
 using Clock = std::chrono::steady_clock;
 
@@ -58,7 +33,7 @@ struct ConnectionStatus {
     // it never has: the handshake is not done, or the peer never spoke gRPC.
     std::atomic<Clock::time_point> last_server_byte{Clock::time_point{}};
     std::atomic<bool> finished{false};  // the thread is done with the connection (closed)
-    Fd wake;                            // an eventfd; written once to end the connection
+    UniqueFd wake;                      // an eventfd; written once to end the connection
 
     void end_now() const;  // makes `wake` readable
 };
@@ -94,7 +69,7 @@ Wait wait_for(int stop_fd, int fd, short events, int other, short other_events,
 // byte has moved either way for settings.idle_limit, or `status.wake` is readable. Records in
 // `status` when the server last answered; does not set `finished` (the caller does, once this
 // has returned). Never throws.
-void relay_connection(SSL_CTX* context, Fd client, std::string peer,
+void relay_connection(SSL_CTX* context, UniqueFd client, std::string peer,
                       const GatewaySettings& settings, ConnectionStatus& status, DropLog& drop_log);
 
 }  // namespace spark_slurm::gateway

@@ -28,54 +28,28 @@ std::string describe_peer(const sockaddr_in& address) {
 
 Connection::Connection(int fd, std::string peer) : fd_(fd), peer_(std::move(peer)) {
     int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // A peer's node that vanishes (powered off, cut off) answers no keepalive: the kernel then
     // fails the connection, which is evidence. A peer that is only slow (stopped, blocked in a
     // call) still has a kernel that answers: the connection stays up, and silence alone is not
     // taken for a loss (worker_links.hpp).
-    ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     int idle = kKeepaliveIdleSeconds, interval = kKeepaliveIntervalSeconds,
         count = kKeepaliveProbes;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
     // Data the peer's kernel does not acknowledge in this time fails the connection too.
     unsigned user_timeout_ms = 1000u * (idle + interval * count);
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
-    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+                 sizeof user_timeout_ms);
+    ::fcntl(fd_.get(), F_SETFL, ::fcntl(fd_.get(), F_GETFL) | O_NONBLOCK);
 }
 
 std::string Connection::peer_address() const { return peer_.substr(0, peer_.rfind(':')); }
 
-Connection::Connection(Connection&& other) noexcept
-    : fd_(other.fd_),
-      closed_(other.closed_),
-      peer_(std::move(other.peer_)),
-      buffer_(std::move(other.buffer_)),
-      opened_(other.opened_),
-      last_heard_(other.last_heard_) {
-    other.fd_ = -1;
-}
-
-Connection& Connection::operator=(Connection&& other) noexcept {
-    if (this != &other) {
-        close();
-        fd_ = other.fd_;
-        closed_ = other.closed_;
-        peer_ = std::move(other.peer_);
-        buffer_ = std::move(other.buffer_);
-        opened_ = other.opened_;
-        last_heard_ = other.last_heard_;
-        other.fd_ = -1;
-    }
-    return *this;
-}
-
-Connection::~Connection() { close(); }
-
 void Connection::close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    fd_.reset();
     closed_ = true;
     buffer_.clear();
 }
@@ -86,12 +60,12 @@ void Connection::send(const control::Message& message) {
     std::size_t sent = 0;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (sent < line.size()) {
-        ssize_t n = ::send(fd_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+        ssize_t n = ::send(fd_.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
         if (n > 0) {
             sent += static_cast<std::size_t>(n);
         } else if (n < 0 && (errno == EAGAIN || errno == EINTR) &&
                    std::chrono::steady_clock::now() < give_up) {
-            pollfd writable{fd_, POLLOUT, 0};
+            pollfd writable{fd_.get(), POLLOUT, 0};
             ::poll(&writable, 1, 100);
         } else {
             closed_ = true;
@@ -104,7 +78,7 @@ std::vector<Received> Connection::receive() {
     std::vector<Received> received;
     char chunk[4096];
     while (!closed()) {
-        ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+        ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, 0);
         if (n > 0) {
             buffer_.append(chunk, static_cast<std::size_t>(n));
             last_heard_ = std::chrono::steady_clock::now();
@@ -138,13 +112,13 @@ ControlServer::ControlServer(const std::string& listen_address) {
     if (::inet_pton(AF_INET, listen_address.c_str(), &address.sin_addr) != 1)
         throw LaunchError("while opening the control port: '" + listen_address +
                           "' is not an IPv4 address");
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0)
+    fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd_.valid())
         throw LaunchError(std::string("while opening the control port: ") + std::strerror(errno));
     socklen_t length = sizeof address;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(fd_, SOMAXCONN) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(fd_.get(), SOMAXCONN) != 0 ||
+        ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
         int error = errno;
         close();
         throw LaunchError("while opening the control port on " + listen_address + ": " +
@@ -153,32 +127,13 @@ ControlServer::ControlServer(const std::string& listen_address) {
     port_ = ntohs(address.sin_port);
 }
 
-ControlServer::~ControlServer() { close(); }
-
-ControlServer::ControlServer(ControlServer&& other) noexcept : fd_(other.fd_), port_(other.port_) {
-    other.fd_ = -1;
-}
-
-ControlServer& ControlServer::operator=(ControlServer&& other) noexcept {
-    if (this != &other) {
-        close();
-        fd_ = other.fd_;
-        port_ = other.port_;
-        other.fd_ = -1;
-    }
-    return *this;
-}
-
-void ControlServer::close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-}
+void ControlServer::close() { fd_.reset(); }
 
 std::optional<Connection> ControlServer::accept() {
-    if (fd_ < 0) return {};
+    if (!fd_.valid()) return {};
     sockaddr_in peer{};
     socklen_t length = sizeof peer;
-    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
+    int fd = ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
     if (fd < 0) return {};
     return Connection(fd, describe_peer(peer));
 }

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "control/control_protocol.hpp"
 
 namespace spark_slurm {
@@ -27,14 +28,9 @@ class Connection {
   public:
     Connection() = default;
     Connection(int fd, std::string peer);
-    Connection(Connection&& other) noexcept;
-    Connection& operator=(Connection&& other) noexcept;
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
-    ~Connection();
 
-    int fd() const { return fd_; }
-    bool closed() const { return fd_ < 0 || closed_; }
+    int fd() const { return fd_.get(); }
+    bool closed() const { return !fd_.valid() || closed_; }
     // Who is at the other end ("10.0.0.2:41234"), for logs.
     const std::string& peer() const { return peer_; }
     // The peer's IPv4 address alone ("10.0.0.2").
@@ -49,7 +45,7 @@ class Connection {
     std::chrono::steady_clock::time_point opened() const { return opened_; }
 
   private:
-    int fd_ = -1;
+    UniqueFd fd_;
     bool closed_ = false;
     std::string peer_;
     std::string buffer_;
@@ -65,18 +61,13 @@ class ControlServer {
   public:
     // Throws LaunchError when `address` is not an IPv4 address of this node.
     explicit ControlServer(const std::string& address);
-    ~ControlServer();
-    ControlServer(ControlServer&& other) noexcept;
-    ControlServer& operator=(ControlServer&& other) noexcept;
-    ControlServer(const ControlServer&) = delete;
-    ControlServer& operator=(const ControlServer&) = delete;
-    int fd() const { return fd_; }
+    int fd() const { return fd_.get(); }
     std::uint16_t port() const { return port_; }
     std::optional<Connection> accept();
     void close();
 
   private:
-    int fd_ = -1;
+    UniqueFd fd_;
     std::uint16_t port_ = 0;
 };
 

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/errors.hpp"
+#include "common/hashing.hpp"
+#include "common/overloaded.hpp"
 #include "common/random.hpp"
 
 namespace spark_slurm::control {
@@ -19,13 +21,6 @@ using nlohmann::json;
 
 constexpr std::size_t kNonceHexLength = 32;
 constexpr std::size_t kMacHexLength = 64;
-
-template <typename... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 bool is_hex(const std::string& text, std::size_t length) {
     if (text.size() != length) return false;
@@ -59,13 +54,6 @@ std::optional<unsigned> unsigned_field(const json& object, const char* key) {
     return static_cast<unsigned>(value);
 }
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-    std::string text;
-    text.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) text += fmt::format("{:02x}", bytes[i]);
-    return text;
-}
-
 std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
@@ -73,7 +61,7 @@ std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
               reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length)) {
         throw LaunchError("while authenticating the control channel: HMAC-SHA256 failed");
     }
-    return hex(digest, length);
+    return hex_encode(std::span<const unsigned char>(digest, length));
 }
 
 std::variant<Message, ParseFailure> from_json(const json& object) {

@@ -24,20 +24,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/unique_fd.hpp"
+
 namespace spark_slurm {
 
 class EventLog {
   public:
     // An empty path: events are dropped. Throws UsageError when the file cannot be opened.
     EventLog(const std::string& path, std::chrono::steady_clock::time_point started);
-    ~EventLog();
-    EventLog(const EventLog&) = delete;
-    EventLog& operator=(const EventLog&) = delete;
 
     void write(const std::string& event, nlohmann::json fields = nlohmann::json::object());
 
   private:
-    int fd_ = -1;
+    UniqueFd fd_;
     std::chrono::steady_clock::time_point started_;
 };
 

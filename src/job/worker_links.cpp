@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/log.hpp"
+#include "common/overloaded.hpp"
 
 namespace spark_slurm {
 
@@ -30,13 +31,6 @@ constexpr std::size_t kFreshPerSource = 64;
 // job's output or disk).
 constexpr unsigned kLoggedRejections = 20;
 constexpr auto kRejectionSummaryInterval = std::chrono::seconds(10);
-
-template <typename... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace
 

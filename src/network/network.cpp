@@ -19,45 +19,27 @@
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "common/unique_fd.hpp"
 #include "common/user_account.hpp"
 
 namespace spark_slurm {
 
-namespace {
-
-class Socket {
-  public:
-    Socket() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {}
-    ~Socket() {
-        if (fd_ >= 0) ::close(fd_);
+std::uint16_t try_bind_tcp(std::uint16_t port, BindScope scope, ReuseAddress reuse) {
+    UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!socket.valid()) return 0;
+    if (reuse == ReuseAddress::Yes) {
+        int one = 1;
+        ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     }
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    int fd() const { return fd_; }
-
-  private:
-    int fd_;
-};
-
-// Binds like a daemon would (all addresses); returns the bound port or 0 when it is taken.
-std::uint16_t try_bind(std::uint16_t port) {
-    Socket socket;
-    if (socket.fd() < 0) return 0;
-    // The daemons bind with SO_REUSEADDR, so connections of an earlier job still in TIME_WAIT
-    // do not make a port unusable for them; test the same way.
-    int one = 1;
-    ::setsockopt(socket.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in address{};
     address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_ANY);
+    address.sin_addr.s_addr = htonl(scope == BindScope::Loopback ? INADDR_LOOPBACK : INADDR_ANY);
     address.sin_port = htons(port);
-    if (::bind(socket.fd(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 0;
+    if (::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 0;
     socklen_t length = sizeof address;
-    if (::getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+    if (::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
     return ntohs(address.sin_port);
 }
-
-}  // namespace
 
 std::string this_hostname() {
     char name[256] = {};
@@ -106,64 +88,37 @@ bool is_local_address(const std::string& address) {
 
 namespace {
 
-// The claim on `port`: an abstract socket ("\0spark-slurm/port/N"), or -1 when another
+// The claim on `port`: an abstract socket ("\0spark-slurm/port/N"), or none when another
 // launcher on this node holds it.
-int claim_socket(std::uint16_t port) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
+UniqueFd claim_socket(std::uint16_t port) {
+    UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!socket.valid()) return socket;
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     const std::string name = "spark-slurm/port/" + std::to_string(port);
     std::memcpy(address.sun_path + 1, name.data(), name.size());
     const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
+    if (::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), length) != 0) return {};
+    return socket;
 }
 
 }  // namespace
 
-PortClaims::~PortClaims() { release(); }
-
-PortClaims::PortClaims(PortClaims&& other) noexcept
-    : fds_(std::move(other.fds_)), ports_(std::move(other.ports_)) {
-    other.fds_.clear();
-}
-
-PortClaims& PortClaims::operator=(PortClaims&& other) noexcept {
-    if (this != &other) {
-        release();
-        fds_ = std::move(other.fds_);
-        ports_ = std::move(other.ports_);
-        other.fds_.clear();
-    }
-    return *this;
-}
-
-void PortClaims::release() {
-    for (int fd : fds_) ::close(fd);
-    fds_.clear();
-    ports_.clear();
-}
-
 std::uint16_t PortClaims::claim(std::uint16_t preferred) {
     auto take = [&](std::uint16_t port) {
         if (port == 0 || ports_.count(port)) return false;
-        int fd = claim_socket(port);
-        if (fd < 0) return false;
-        if (try_bind(port) != port) {
-            ::close(fd);
+        UniqueFd claim = claim_socket(port);
+        // Tested as the daemon will bind it.
+        if (!claim.valid() ||
+            try_bind_tcp(port, BindScope::AllAddresses, ReuseAddress::Yes) != port)
             return false;
-        }
-        fds_.push_back(fd);
+        claims_.push_back(std::move(claim));
         ports_.insert(port);
         return true;
     };
     if (take(preferred)) return preferred;
     for (int attempt = 0; attempt < 100; ++attempt) {
-        std::uint16_t port = try_bind(0);
+        std::uint16_t port = try_bind_tcp(0, BindScope::AllAddresses, ReuseAddress::Yes);
         if (take(port)) return port;
     }
     throw LaunchError("while looking for a free TCP port on " + this_hostname() + ": none found");

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.hpp"
+
 namespace spark_slurm {
 
 std::string this_hostname();
@@ -19,6 +21,17 @@ std::string resolve_address(const std::string& hostname);
 // True when `address` is assigned to an interface of this node.
 bool is_local_address(const std::string& address);
 
+// How a port check binds: on every address (as the daemons bind) or on 127.0.0.1 only; with
+// SO_REUSEADDR (as the daemons bind: connections of an earlier job still in TIME_WAIT do not
+// make a port unusable for them) or without it.
+enum class BindScope { AllAddresses, Loopback };
+enum class ReuseAddress { No, Yes };
+
+// The one "is this TCP port free here" check: binds `port` (0: one the kernel picks) for a moment
+// and returns the port it got, or 0 when it is taken. Nothing listens; the port is free again
+// when this returns.
+std::uint16_t try_bind_tcp(std::uint16_t port, BindScope scope, ReuseAddress reuse);
+
 // The ports this launcher took for its node's daemons, held until it exits. Two launchers on one
 // node (jobs sharing nodes, job arrays) probe at the same moment and would both find the
 // defaults free; a claim is an abstract Unix socket named after the port, which exists only
@@ -28,21 +41,13 @@ bool is_local_address(const std::string& address);
 // daemon then fails to start and the launcher reports it with the daemon's log.
 class PortClaims {
   public:
-    PortClaims() = default;
-    ~PortClaims();
-    PortClaims(PortClaims&& other) noexcept;
-    PortClaims& operator=(PortClaims&& other) noexcept;
-    PortClaims(const PortClaims&) = delete;
-    PortClaims& operator=(const PortClaims&) = delete;
-
     // `preferred` when no launcher claimed it and nothing listens on it here, else a free
     // ephemeral port; claimed either way. Throws LaunchError when none can be found.
     std::uint16_t claim(std::uint16_t preferred);
     const std::set<std::uint16_t>& ports() const { return ports_; }
 
   private:
-    void release();
-    std::vector<int> fds_;
+    std::vector<UniqueFd> claims_;  // the abstract sockets, one a port of ports_
     std::set<std::uint16_t> ports_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "common/enum_names.hpp"
 #include "common/errors.hpp"
 
 namespace spark_slurm::option_table {
@@ -173,29 +174,19 @@ po::options_description describe(Command command, bool for_help) {
     return description;
 }
 
-std::string usage_line(Command command) {
-    switch (command) {
-        case Command::Run:
-            return "spark-slurm run [OPTIONS] -- COMMAND [ARGS...]";
-        case Command::Up:
-            return "spark-slurm up [OPTIONS]";
-        case Command::Plan:
-            return "spark-slurm plan [OPTIONS]";
-        case Command::Doctor:
-            return "spark-slurm doctor [OPTIONS]";
-        case Command::Env:
-            return "spark-slurm env [--job ID]";
-        case Command::Status:
-            return "spark-slurm status [--job ID] [--json]";
-        case Command::List:
-            return "spark-slurm list [--json]";
-        case Command::Down:
-            return "spark-slurm down [--job ID] [--timeout SEC]";
-        case Command::History:
-            return "spark-slurm history [OPTIONS] [JOBID...]";
-    }
-    return "";
-}
+constexpr EnumName<Command> kUsageLines[] = {
+    {Command::Run, "spark-slurm run [OPTIONS] -- COMMAND [ARGS...]"},
+    {Command::Up, "spark-slurm up [OPTIONS]"},
+    {Command::Plan, "spark-slurm plan [OPTIONS]"},
+    {Command::Doctor, "spark-slurm doctor [OPTIONS]"},
+    {Command::Env, "spark-slurm env [--job ID]"},
+    {Command::Status, "spark-slurm status [--job ID] [--json]"},
+    {Command::List, "spark-slurm list [--json]"},
+    {Command::Down, "spark-slurm down [--job ID] [--timeout SEC]"},
+    {Command::History, "spark-slurm history [OPTIONS] [JOBID...]"},
+};
+
+std::string usage_line(Command command) { return enum_name(kUsageLines, command, ""); }
 
 std::string command_help(Command command) {
     std::ostringstream out;

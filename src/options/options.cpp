@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/enum_names.hpp"
 #include "common/errors.hpp"
 #include "common/sizes.hpp"
 #include "options/option_table.hpp"
@@ -51,6 +52,19 @@ std::uint64_t positive_size(Command command, const std::string& name, const std:
     }
     return *value;
 }
+
+constexpr EnumName<Command> kCommandNames[] = {
+    {Command::Run, "run"},       {Command::Up, "up"},     {Command::Plan, "plan"},
+    {Command::Doctor, "doctor"}, {Command::Env, "env"},   {Command::Status, "status"},
+    {Command::List, "list"},     {Command::Down, "down"}, {Command::History, "history"},
+};
+
+constexpr EnumName<RuntimeChoice> kRuntimeNames[] = {
+    {RuntimeChoice::Auto, "auto"},
+    {RuntimeChoice::Apptainer, "apptainer"},
+    {RuntimeChoice::Singularity, "singularity"},
+    {RuntimeChoice::None, "none"},
+};
 
 RuntimeChoice runtime_choice(Command command, const std::string& text) {
     if (text == "apptainer") return RuntimeChoice::Apptainer;
@@ -99,11 +113,7 @@ std::string text_value(const po::variables_map& values, const char* name) {
 }
 
 std::optional<Command> command_named(const std::string& name) {
-    for (Command command : {Command::Run, Command::Up, Command::Plan, Command::Doctor, Command::Env,
-                            Command::Status, Command::List, Command::Down, Command::History}) {
-        if (name == to_string(command)) return command;
-    }
-    return std::nullopt;
+    return enum_named(kCommandNames, name);
 }
 
 // `history`'s job ids: Slurm's numeric job ids (an array task's own id, as SLURM_JOB_ID shows it).
@@ -325,43 +335,9 @@ void store_config_file(Command command, const std::string& path,
 
 }  // namespace
 
-const char* to_string(Command command) {
-    switch (command) {
-        case Command::Run:
-            return "run";
-        case Command::Up:
-            return "up";
-        case Command::Plan:
-            return "plan";
-        case Command::Doctor:
-            return "doctor";
-        case Command::Env:
-            return "env";
-        case Command::Status:
-            return "status";
-        case Command::List:
-            return "list";
-        case Command::Down:
-            return "down";
-        case Command::History:
-            return "history";
-    }
-    return "?";
-}
+const char* to_string(Command command) { return enum_name(kCommandNames, command); }
 
-const char* to_string(RuntimeChoice runtime) {
-    switch (runtime) {
-        case RuntimeChoice::Auto:
-            return "auto";
-        case RuntimeChoice::Apptainer:
-            return "apptainer";
-        case RuntimeChoice::Singularity:
-            return "singularity";
-        case RuntimeChoice::None:
-            return "none";
-    }
-    return "?";
-}
+const char* to_string(RuntimeChoice runtime) { return enum_name(kRuntimeNames, runtime); }
 
 const char* to_string(HdfsAuth auth) { return auth == HdfsAuth::Kerberos ? "kerberos" : "none"; }
 

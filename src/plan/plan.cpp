@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/enum_names.hpp"
 #include "common/errors.hpp"
 #include "common/sizes.hpp"
 #include "plan/plan_internal.hpp"
@@ -143,19 +144,14 @@ KerberosNames kerberos_names(const Plan& plan) {
     return names;
 }
 
-const char* to_string(Role role) {
-    switch (role) {
-        case Role::Leader:
-            return "leader";
-        case Role::Worker:
-            return "worker";
-        case Role::LeaderAndWorker:
-            return "leader+worker";
-        case Role::Idle:
-            return "idle";
-    }
-    return "?";
-}
+constexpr EnumName<Role> kRoleNames[] = {
+    {Role::Leader, "leader"},
+    {Role::Worker, "worker"},
+    {Role::LeaderAndWorker, "leader+worker"},
+    {Role::Idle, "idle"},
+};
+
+const char* to_string(Role role) { return enum_name(kRoleNames, role); }
 
 std::uint64_t memory_reserve(std::uint64_t node_memory, Role role, bool hdfs) {
     std::uint64_t reserve = std::max<std::uint64_t>(1 * kGiB, node_memory / 20);

@@ -1,10 +1,10 @@
 #include "plan/plan_json.hpp"
 
-#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "common/errors.hpp"
+#include "common/hashing.hpp"
 
 namespace spark_slurm {
 
@@ -42,9 +42,7 @@ std::string secret_fingerprint(const std::string& secret) {
         ERR_clear_error();
         throw LaunchError(std::string("while fingerprinting a secret: SHA-256 failed: ") + reason);
     }
-    std::string hex;
-    for (unsigned int i = 0; i < 16; ++i) hex += fmt::format("{:02x}", digest[i]);
-    return hex;
+    return hex_encode(std::span<const unsigned char>(digest, 16));
 }
 
 json report_to_json(const NodeReport& report) {

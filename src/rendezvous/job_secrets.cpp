@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/errors.hpp"
+#include "common/unique_fd.hpp"
 #include "plan/plan_json.hpp"
 
 namespace spark_slurm {
@@ -26,28 +27,6 @@ constexpr std::size_t kMaxSecretBytes = 4096;
 constexpr const char* kSharedDirFix =
     "the job dir must be on a filesystem that every node of the job shares, the same path "
     "everywhere: give --job-dir such a directory";
-
-// Owns one file descriptor.
-class UniqueFd {
-  public:
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    UniqueFd& operator=(UniqueFd&&) = delete;
-    ~UniqueFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    // Closes now and reports the close's error (NFS reports a failed write there): 0 or errno.
-    int close() {
-        const int result = ::close(std::exchange(fd_, -1));
-        return result == 0 ? 0 : errno;
-    }
-
-  private:
-    int fd_;
-};
 
 std::string system_error_text(int error) { return std::strerror(error); }
 

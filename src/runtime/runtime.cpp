@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/errors.hpp"
+#include "common/executables.hpp"
 #include "common/job_environment.hpp"
 
 namespace spark_slurm {
@@ -14,10 +15,6 @@ namespace spark_slurm {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool executable(const fs::path& path) {
-    return ::access(path.c_str(), X_OK) == 0 && fs::is_regular_file(path);
-}
 
 // The host install: the program runs with the user's environment plus what it needs, so that
 // whatever a site's modules set (PATH, PYSPARK_PYTHON, LD_LIBRARY_PATH) reaches executors too.
@@ -249,20 +246,6 @@ bool looks_like_sif(const std::string& path) {
     return std::string(header + 32, 9) == "SIF_MAGIC";
 }
 
-std::string find_on_path(const std::string& program, const Environment& environment) {
-    std::string path = environment_value(environment, "PATH");
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        std::size_t end = path.find(':', start);
-        if (end == std::string::npos) end = path.size();
-        std::string dir = path.substr(start, end - start);
-        if (!dir.empty() && executable(fs::path(dir) / program))
-            return (fs::path(dir) / program).string();
-        start = end + 1;
-    }
-    return "";
-}
-
 RuntimeSettings resolve_runtime(const Options& options, const Environment& environment) {
     RuntimeSettings settings;
     settings.inherited = environment;
@@ -296,7 +279,7 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
             options.hadoop_home.value_or(environment_value(environment, "HADOOP_HOME"));
         settings.java_home = environment_value(environment, "JAVA_HOME");
         if (settings.spark_home.empty() ||
-            !executable(fs::path(settings.spark_home) / "bin/spark-class")) {
+            !is_executable_file(fs::path(settings.spark_home) / "bin/spark-class")) {
             throw UsageError(
                 "spark-slurm run: --runtime none needs a Spark install, but SPARK_HOME is " +
                 (settings.spark_home.empty()
@@ -305,7 +288,7 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
                 "; load your site's Spark module, or use --runtime apptainer --image SIF");
         }
         if (options.hdfs && (settings.hadoop_home.empty() ||
-                             !executable(fs::path(settings.hadoop_home) / "bin/hdfs"))) {
+                             !is_executable_file(fs::path(settings.hadoop_home) / "bin/hdfs"))) {
             throw UsageError(
                 "spark-slurm run: --runtime none needs a Hadoop install for HDFS, but HADOOP_HOME "
                 "is " +

@@ -97,9 +97,6 @@ std::vector<std::string> container_binds(const Options& options, const Environme
 
 std::unique_ptr<Runtime> make_runtime(const RuntimeSettings& settings);
 
-// Looks `program` up on PATH; empty when absent.
-std::string find_on_path(const std::string& program, const Environment& environment);
-
 // Resolves --runtime/--image/--python/--bind against what is installed. Throws UsageError
 // (nothing started) for a runtime that is not installed, a missing image, a file that is not a
 // SIF, a host install that lacks Spark or Hadoop, or a --bind SRC:DST without a container.

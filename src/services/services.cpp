@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "common/enum_names.hpp"
 #include "common/files.hpp"
 #include "common/sizes.hpp"
 
@@ -47,40 +48,27 @@ void as_owner_client(const Plan& plan, Invocation& invocation) {
 
 }  // namespace
 
+// Each daemon's names: in messages, and in file names (logs, pid files, events).
+struct DaemonNames {
+    Daemon value;
+    const char* display_name;
+    const char* file_name;
+};
+constexpr DaemonNames kDaemonNames[] = {
+    {Daemon::SparkMaster, "spark master", "spark-master"},
+    {Daemon::SparkWorker, "spark worker", "spark-worker"},
+    {Daemon::Namenode, "hdfs namenode", "hdfs-namenode"},
+    {Daemon::Datanode, "hdfs datanode", "hdfs-datanode"},
+    {Daemon::ConnectServer, "spark connect server", "spark-connect"},
+    {Daemon::Kdc, "kerberos kdc", "kdc"},
+};
+
 const char* display_name(Daemon daemon) {
-    switch (daemon) {
-        case Daemon::SparkMaster:
-            return "spark master";
-        case Daemon::SparkWorker:
-            return "spark worker";
-        case Daemon::Namenode:
-            return "hdfs namenode";
-        case Daemon::Datanode:
-            return "hdfs datanode";
-        case Daemon::ConnectServer:
-            return "spark connect server";
-        case Daemon::Kdc:
-            return "kerberos kdc";
-    }
-    return "?";
+    return name_in_column(kDaemonNames, daemon, &DaemonNames::display_name, "?");
 }
 
 const char* file_name(Daemon daemon) {
-    switch (daemon) {
-        case Daemon::SparkMaster:
-            return "spark-master";
-        case Daemon::SparkWorker:
-            return "spark-worker";
-        case Daemon::Namenode:
-            return "hdfs-namenode";
-        case Daemon::Datanode:
-            return "hdfs-datanode";
-        case Daemon::ConnectServer:
-            return "spark-connect";
-        case Daemon::Kdc:
-            return "kdc";
-    }
-    return "?";
+    return name_in_column(kDaemonNames, daemon, &DaemonNames::file_name, "?");
 }
 
 std::vector<std::string> node_binds(const Plan& plan, const NodePlan& node) {

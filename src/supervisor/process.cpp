@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/errors.hpp"
+#include "common/executables.hpp"
 #include "supervisor/janitor.hpp"
 #include "supervisor/signals.hpp"
 
@@ -33,17 +34,8 @@ bool group_alive(pid_t group) { return ::kill(-group, 0) == 0 || errno == EPERM;
 std::string resolve_program(const std::string& program,
                             const std::map<std::string, std::string>& environment) {
     if (program.find('/') != std::string::npos) return program;
-    auto path = environment.find("PATH");
-    if (path == environment.end()) return program;
-    std::size_t start = 0;
-    while (start <= path->second.size()) {
-        std::size_t end = path->second.find(':', start);
-        if (end == std::string::npos) end = path->second.size();
-        std::string candidate = path->second.substr(start, end - start) + "/" + program;
-        if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-        start = end + 1;
-    }
-    return program;
+    std::string found = find_on_path(program, environment);
+    return found.empty() ? program : found;
 }
 
 // In the child, between fork and exec: only async-signal-safe calls. Reports errno on `error_fd`.

@@ -30,17 +30,15 @@ const sigset_t& handled_signals() { return masks().handled; }
 const sigset_t& original_signal_mask() { return masks().original; }
 
 SignalFd::SignalFd() : fd_(::signalfd(-1, &handled_signals(), SFD_CLOEXEC | SFD_NONBLOCK)) {
-    if (fd_ < 0) {
+    if (!fd_.valid()) {
         throw LaunchError(std::string("while setting up signal handling: signalfd: ") +
                           std::strerror(errno));
     }
 }
 
-SignalFd::~SignalFd() { ::close(fd_); }
-
 int SignalFd::read_signal() {
     signalfd_siginfo info{};
-    ssize_t n = ::read(fd_, &info, sizeof info);
+    ssize_t n = ::read(fd_.get(), &info, sizeof info);
     if (n != sizeof info) return 0;
     return static_cast<int>(info.ssi_signo);
 }

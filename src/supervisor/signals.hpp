@@ -3,6 +3,8 @@
 
 #include <csignal>
 
+#include "common/unique_fd.hpp"
+
 namespace spark_slurm {
 
 // SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD: blocked, read through the fd.
@@ -14,15 +16,12 @@ const sigset_t& original_signal_mask();
 class SignalFd {
   public:
     SignalFd();
-    ~SignalFd();
-    SignalFd(const SignalFd&) = delete;
-    SignalFd& operator=(const SignalFd&) = delete;
-    int fd() const { return fd_; }
+    int fd() const { return fd_.get(); }
     // The next pending signal number, or 0 when none is pending.
     int read_signal();
 
   private:
-    int fd_;
+    UniqueFd fd_;
 };
 
 }  // namespace spark_slurm

@@ -6,6 +6,10 @@
 
 #include "other_users_listener.hpp"
 
+#include <utility>
+
+#include "common/unique_fd.hpp"
+
 namespace spark_slurm {
 namespace {
 
@@ -36,6 +40,44 @@ TEST(PortClaims, AClaimEndsWithItsHolder) {
     }
     PortClaims later;
     EXPECT_EQ(later.claim(port), port);
+}
+
+// A listener on 127.0.0.1 for the port checks to run into; -1 and port 0 when it cannot be made.
+std::pair<UniqueFd, std::uint16_t> loopback_listener(int reuse) {
+    UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(socket.get(), 1) != 0 ||
+        ::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+        return {UniqueFd(), 0};
+    return {std::move(socket), ntohs(address.sin_port)};
+}
+
+TEST(TryBindTcp, GivesAFreePortAndLeavesItFree) {
+    for (BindScope scope : {BindScope::AllAddresses, BindScope::Loopback}) {
+        for (ReuseAddress reuse : {ReuseAddress::No, ReuseAddress::Yes}) {
+            const std::uint16_t port = try_bind_tcp(0, scope, reuse);
+            ASSERT_NE(port, 0);
+            EXPECT_EQ(try_bind_tcp(port, scope, reuse), port);
+        }
+    }
+}
+
+TEST(TryBindTcp, APortSomeoneListensOnIsTaken) {
+    for (int listener_reuse : {0, 1}) {
+        auto [listener, port] = loopback_listener(listener_reuse);
+        ASSERT_NE(port, 0);
+        for (BindScope scope : {BindScope::AllAddresses, BindScope::Loopback}) {
+            for (ReuseAddress reuse : {ReuseAddress::No, ReuseAddress::Yes})
+                EXPECT_EQ(try_bind_tcp(port, scope, reuse), 0);
+        }
+        listener.reset();
+        EXPECT_EQ(try_bind_tcp(port, BindScope::Loopback, ReuseAddress::No), port);
+    }
 }
 
 TEST(Network, Ipv4AddressesOnly) {
