@@ -9,25 +9,95 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "common/errors.hpp"
 #include "supervisor/janitor.hpp"
+#include "supervisor/pidfd.hpp"
 #include "supervisor/signals.hpp"
 
 namespace spark_slurm {
 
 namespace {
 
-// Exit statuses of direct children, filled by reap_children().
-std::map<pid_t, int>& reaped() {
-    static std::map<pid_t, int> statuses;
-    return statuses;
+// The leaders of live Processes, by pid: their exit statuses once reap_children() saw them exit,
+// and whether their zombies are reaped yet. An entry lives as long as its Process, so the map is
+// bounded by the Processes alive, and a later process with the same pid starts afresh.
+struct LeaderState {
+    std::optional<int> status;
+    bool reaped = false;  // a child with this pid is then another process
+    int pidfd = -1;       // the Process's own (not owned here; a move keeps its number)
+};
+
+#ifndef P_PIDFD
+#define P_PIDFD 3  // Linux 5.4; older C libraries lack the name
+#endif
+
+// waitid() for exactly this leader: by its pidfd, which cannot name a process that reused its
+// pid, else by pid. Returns true when it reported the leader's exit into `info`, and marks the
+// leader reaped when it is no child of ours any more (reaped behind our back).
+bool wait_for_leader(pid_t pid, LeaderState& leader, int options, siginfo_t& info) {
+    info = {};
+    const int result = leader.pidfd >= 0
+                           ? ::waitid(static_cast<idtype_t>(P_PIDFD),
+                                      static_cast<id_t>(leader.pidfd), &info, WEXITED | options)
+                           : ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | options);
+    if (result != 0) {
+        if (errno == ECHILD) leader.reaped = true;
+        return false;
+    }
+    return info.si_pid == pid;
 }
 
-bool group_alive(pid_t group) { return ::kill(-group, 0) == 0 || errno == EPERM; }
+std::map<pid_t, LeaderState>& leaders() {
+    static std::map<pid_t, LeaderState> states;
+    return states;
+}
+
+// The wait status that waitpid() would have given for what waitid() reported.
+int wait_status_of(const siginfo_t& info) {
+    switch (info.si_code) {
+        case CLD_EXITED:
+            return (info.si_status & 0xff) << 8;
+        case CLD_DUMPED:
+            return (info.si_status & 0x7f) | 0x80;
+        default:
+            return info.si_status & 0x7f;
+    }
+}
+
+// The pids of this process's children (zombies included), from every thread's
+// /proc/self/task/TID/children; nullopt when the kernel does not provide those files.
+std::optional<std::vector<pid_t>> own_children() {
+    std::error_code error;
+    std::vector<pid_t> children;
+    bool listed = false;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
+        std::ifstream list(task.path() / "children");
+        if (!list) continue;
+        listed = true;
+        pid_t child = 0;
+        while (list >> child) children.push_back(child);
+    }
+    if (!listed) return std::nullopt;
+    return children;
+}
+
+// The fallback of reap_children(): reaps everything, leaders included.
+void reap_any_child() {
+    while (true) {
+        int status = 0;
+        const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) break;
+        auto leader = leaders().find(pid);
+        if (leader == leaders().end()) continue;
+        leader->second.status = status;
+        leader->second.reaped = true;
+    }
+}
 
 // Looks `program` up in the PATH the child will have (not the launcher's own PATH).
 std::string resolve_program(const std::string& program,
@@ -128,12 +198,14 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
                    request.output_fd, request.own_terminal_io, parent, error_pipe[1]);
     }
     ::close(error_pipe[1]);
+    // Race-free: the child cannot be reaped before we call waitpid, so `pid` is still it.
+    UniqueFd pidfd = open_pidfd(pid);
     // A pid is reused once reaped: whatever was recorded for an earlier process with this pid
     // is not this one's status.
-    reaped().erase(pid);
+    leaders()[pid] = LeaderState{{}, false, pidfd.get()};
     // Also set the group from here, so that signalling it cannot race the child's own setpgid.
     ::setpgid(pid, pid);
-    janitor_watch(pid);
+    if (pidfd) janitor_watch(pidfd, pid);
     int child_errno = 0;
     ssize_t n;
     do {
@@ -143,14 +215,16 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     if (n == sizeof child_errno) {
         int status = 0;
         ::waitpid(pid, &status, 0);
+        leaders().erase(pid);
         throw LaunchError("while starting " + label + " (" + request.argv.front() +
                           "): " + std::strerror(child_errno));
     }
-    return Process(pid, std::move(label));
+    return Process(pid, std::move(pidfd), std::move(label));
 }
 
 Process::Process(Process&& other) noexcept
     : pid_(other.pid_),
+      pidfd_(std::move(other.pidfd_)),
       label_(std::move(other.label_)),
       kill_at_(other.kill_at_),
       give_up_at_(other.give_up_at_),
@@ -162,6 +236,7 @@ Process& Process::operator=(Process&& other) noexcept {
     if (this != &other) {
         forget();
         pid_ = other.pid_;
+        pidfd_ = std::move(other.pidfd_);
         label_ = std::move(other.label_);
         kill_at_ = other.kill_at_;
         give_up_at_ = other.give_up_at_;
@@ -173,8 +248,8 @@ Process& Process::operator=(Process&& other) noexcept {
 
 Process::~Process() { forget(); }
 
-// Kills what is left of the group and drops its recorded status, so that a later process that
-// gets the same pid is not taken for this one.
+// Kills what is left of the group, reaps the leader and drops its recorded status, so that a
+// later process that gets the same pid is not taken for this one.
 void Process::forget() {
     if (pid_ <= 0) return;
     const auto now = std::chrono::steady_clock::now();
@@ -183,18 +258,43 @@ void Process::forget() {
     give_up_at_ = now + std::chrono::milliseconds(2000);
     killed_ = true;
     wait_until_gone({this});
-    reaped().erase(pid_);
+    // A leader still unreaped after the give-up bound becomes an ordinary child, which a later
+    // reap_children() reaps.
+    reap_leader();
+    leaders().erase(pid_);
+    pidfd_.reset();
     pid_ = -1;
 }
 
 std::optional<int> Process::exit_status() const {
-    auto it = reaped().find(pid_);
-    if (it == reaped().end()) return {};
-    return it->second;
+    auto it = leaders().find(pid_);
+    if (it == leaders().end()) return {};
+    return it->second.status;
+}
+
+// The launcher is the leader's only reaper, so its own bookkeeping would do; the pidfd also
+// catches a leader reaped behind its back (a stray waitpid(-1)), whose pid may be reused.
+bool Process::leader_unreaped() const {
+    if (pid_ <= 0) return false;
+    auto it = leaders().find(pid_);
+    if (it == leaders().end() || it->second.reaped) return false;
+    return !pidfd_ || process_unreaped(pidfd_);
+}
+
+bool Process::group_alive() const { return leader_unreaped() && group_has_members(pid_); }
+
+void Process::reap_leader() {
+    auto it = leaders().find(pid_);
+    if (it == leaders().end() || it->second.reaped) return;
+    siginfo_t info{};
+    if (wait_for_leader(pid_, it->second, WNOHANG, info)) {
+        if (!it->second.status) it->second.status = wait_status_of(info);
+        it->second.reaped = true;
+    }
 }
 
 void Process::signal_group(int signal) const {
-    if (pid_ > 0) ::kill(-pid_, signal);
+    if (leader_unreaped()) ::kill(-pid_, signal);
 }
 
 void Process::stop(std::chrono::milliseconds grace) { stop_all({this}, grace); }
@@ -211,7 +311,13 @@ void Process::request_stop(std::chrono::milliseconds grace) {
 bool Process::gone() {
     if (pid_ <= 0) return true;
     reap_children();
-    if (exited() && !group_alive(pid_)) return true;
+    // Reaped (by us once its group was empty, or behind our back): nothing is left that we may
+    // wait for or signal.
+    if (!leader_unreaped()) return true;
+    if (exited() && !group_alive()) {
+        reap_leader();
+        return true;
+    }
     if (!kill_at_) return false;
     const auto now = std::chrono::steady_clock::now();
     if (!killed_ && now >= *kill_at_) {
@@ -288,11 +394,23 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
 }
 
 void reap_children() {
-    while (true) {
-        int status = 0;
-        pid_t pid = ::waitpid(-1, &status, WNOHANG);
-        if (pid <= 0) break;
-        reaped()[pid] = status;
+    const auto children = own_children();
+    if (!children) {
+        reap_any_child();
+        return;
+    }
+    for (const pid_t child : *children) {
+        auto leader = leaders().find(child);
+        if (leader == leaders().end() || leader->second.reaped) {
+            int status = 0;
+            ::waitpid(child, &status, WNOHANG);
+            continue;
+        }
+        if (leader->second.status) continue;
+        // WNOWAIT: the status without the reaping, so the zombie keeps the group's id ours.
+        siginfo_t info{};
+        if (wait_for_leader(child, leader->second, WNOHANG | WNOWAIT, info))
+            leader->second.status = wait_status_of(info);
     }
 }
 
