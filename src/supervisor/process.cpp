@@ -57,6 +57,14 @@ std::map<pid_t, LeaderState>& leaders() {
     return states;
 }
 
+// The entry of the Process with this leader pid and pidfd; nullptr when the entry is another's
+// (a later Process given the same pid after this one's leader was reaped behind its back).
+LeaderState* leader_state(pid_t pid, const UniqueFd& pidfd) {
+    auto it = leaders().find(pid);
+    if (it == leaders().end() || it->second.pidfd != pidfd.get()) return nullptr;
+    return &it->second;
+}
+
 // The wait status that waitpid() would have given for what waitid() reported.
 int wait_status_of(const siginfo_t& info) {
     switch (info.si_code) {
@@ -261,35 +269,35 @@ void Process::forget() {
     // A leader still unreaped after the give-up bound becomes an ordinary child, which a later
     // reap_children() reaps.
     reap_leader();
-    leaders().erase(pid_);
+    if (leader_state(pid_, pidfd_)) leaders().erase(pid_);
     pidfd_.reset();
     pid_ = -1;
 }
 
 std::optional<int> Process::exit_status() const {
-    auto it = leaders().find(pid_);
-    if (it == leaders().end()) return {};
-    return it->second.status;
+    const LeaderState* leader = leader_state(pid_, pidfd_);
+    if (!leader) return {};
+    return leader->status;
 }
 
 // The launcher is the leader's only reaper, so its own bookkeeping would do; the pidfd also
 // catches a leader reaped behind its back (a stray waitpid(-1)), whose pid may be reused.
 bool Process::leader_unreaped() const {
     if (pid_ <= 0) return false;
-    auto it = leaders().find(pid_);
-    if (it == leaders().end() || it->second.reaped) return false;
+    const LeaderState* leader = leader_state(pid_, pidfd_);
+    if (!leader || leader->reaped) return false;
     return !pidfd_ || process_unreaped(pidfd_);
 }
 
 bool Process::group_alive() const { return leader_unreaped() && group_has_members(pid_); }
 
 void Process::reap_leader() {
-    auto it = leaders().find(pid_);
-    if (it == leaders().end() || it->second.reaped) return;
+    LeaderState* leader = leader_state(pid_, pidfd_);
+    if (!leader || leader->reaped) return;
     siginfo_t info{};
-    if (wait_for_leader(pid_, it->second, WNOHANG, info)) {
-        if (!it->second.status) it->second.status = wait_status_of(info);
-        it->second.reaped = true;
+    if (wait_for_leader(pid_, *leader, WNOHANG, info)) {
+        if (!leader->status) leader->status = wait_status_of(info);
+        leader->reaped = true;
     }
 }
 

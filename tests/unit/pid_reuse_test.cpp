@@ -24,15 +24,20 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Asks the kernel to give `wanted` to the next new process (ns_last_pid, root only); false when
+// it cannot. Another process on the machine may still take it first: callers retry.
+bool next_pid_is(pid_t wanted) {
+    std::ofstream last_pid("/proc/sys/kernel/ns_last_pid");
+    last_pid << wanted - 1 << std::flush;
+    return static_cast<bool>(last_pid);
+}
+
+constexpr int kAttempts = 50;
+
 // Forks a child that leads its own process group and sleeps, given pid `wanted` when the kernel
 // can be made to; -1 when not.
 pid_t fork_group_leader_with_pid(pid_t wanted) {
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        {
-            std::ofstream last_pid("/proc/sys/kernel/ns_last_pid");
-            last_pid << wanted - 1 << std::flush;
-            if (!last_pid) return -1;
-        }
+    for (int attempt = 0; attempt < kAttempts && next_pid_is(wanted); ++attempt) {
         const pid_t child = ::fork();
         if (child == 0) {
             ::setpgid(0, 0);
@@ -75,6 +80,28 @@ TEST(PidReuse, ADestroyedProcessDoesNotKillTheNewOwnerOfItsGroupId) {
     EXPECT_TRUE(still_running(newcomer))
         << "the newcomer with the old pid " << pid << " was killed";
     end(newcomer);
+}
+
+TEST(PidReuse, ANewProcessWithAnOldPidKeepsItsStatusWhenTheOldOneGoes) {
+    become_supervisor();
+    std::optional<Process> old = Process::spawn({{"/bin/true"}, {}, "", "", false}, "old");
+    const pid_t pid = old->pid();
+    ASSERT_EQ(::waitpid(pid, nullptr, 0), pid);  // reaped behind its back
+    std::optional<Process> next;
+    for (int attempt = 0; attempt < kAttempts && next_pid_is(pid); ++attempt) {
+        next = Process::spawn({{"/bin/sh", "-c", "sleep 0.2; exit 7"}, {}, "", "", false}, "next");
+        if (next->pid() == pid) break;
+        next.reset();
+    }
+    if (!next) GTEST_SKIP() << "could not get pid " << pid << " again (needs root)";
+    old.reset();  // must neither kill `next` nor drop its record
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!next->exited() && std::chrono::steady_clock::now() < deadline) {
+        reap_children();
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(next->exited()) << "the new process's exit was lost with the old one's record";
+    EXPECT_EQ(exit_code_of(*next->exit_status()), 7);
 }
 
 TEST(PidReuse, TheJanitorDoesNotKillTheNewOwnerOfAGroupId) {
