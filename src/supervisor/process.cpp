@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "common/errors.hpp"
 #include "supervisor/janitor.hpp"
@@ -107,6 +108,14 @@ void reap_any_child() {
     }
 }
 
+// A pipe (read end, write end), both close-on-exec; throws naming what was being started.
+std::pair<UniqueFd, UniqueFd> close_on_exec_pipe(const std::string& label) {
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0)
+        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
+    return {UniqueFd(ends[0]), UniqueFd(ends[1])};
+}
+
 // Looks `program` up in the PATH the child will have (not the launcher's own PATH).
 std::string resolve_program(const std::string& program,
                             const std::map<std::string, std::string>& environment) {
@@ -186,26 +195,22 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     envp.push_back(nullptr);
     const std::string program = resolve_program(request.argv.front(), request.environment);
 
-    int error_pipe[2];
-    if (::pipe2(error_pipe, O_CLOEXEC) != 0)
-        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
+    auto [error_reader, error_writer] = close_on_exec_pipe(label);
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
         const int error = errno;
-        ::close(error_pipe[0]);
-        ::close(error_pipe[1]);
         throw LaunchError("while starting " + label + ": fork: " + std::strerror(error) +
                           " (too many processes for this user? see 'ulimit -u')");
     }
     if (pid == 0) {
-        ::close(error_pipe[0]);
+        error_reader.reset();
         exec_child(program.c_str(), argv.data(), envp.data(),
                    request.working_dir.empty() ? nullptr : request.working_dir.c_str(),
                    request.output_file.empty() ? nullptr : request.output_file.c_str(),
-                   request.output_fd, request.own_terminal_io, parent, error_pipe[1]);
+                   request.output_fd, request.own_terminal_io, parent, error_writer.get());
     }
-    ::close(error_pipe[1]);
+    error_writer.reset();
     // Race-free: the child cannot be reaped before we call waitpid, so `pid` is still it.
     UniqueFd pidfd = open_pidfd(pid);
     // A pid is reused once reaped: whatever was recorded for an earlier process with this pid
@@ -217,9 +222,9 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     int child_errno = 0;
     ssize_t n;
     do {
-        n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+        n = ::read(error_reader.get(), &child_errno, sizeof child_errno);
     } while (n < 0 && errno == EINTR);
-    ::close(error_pipe[0]);
+    error_reader.reset();
     if (n == sizeof child_errno) {
         int status = 0;
         ::waitpid(pid, &status, 0);
@@ -353,22 +358,13 @@ void stop_all(const std::vector<Process*>& processes, std::chrono::milliseconds 
 CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
                          std::chrono::milliseconds timeout, std::size_t limit,
                          const std::function<bool()>& give_up) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
+    auto [output, output_writer] = close_on_exec_pipe(label);
     SpawnRequest captured = request;
-    captured.output_fd = pipe_fds[1];
+    captured.output_fd = output_writer.get();
     captured.output_file.clear();
-    std::optional<Process> process;
-    try {
-        process = Process::spawn(captured, label);
-    } catch (...) {
-        ::close(pipe_fds[0]);
-        ::close(pipe_fds[1]);
-        throw;
-    }
-    ::close(pipe_fds[1]);
-    ::fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+    std::optional<Process> process = Process::spawn(captured, label);
+    output_writer.reset();
+    ::fcntl(output.get(), F_SETFL, O_NONBLOCK);
     CapturedRun result;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     char chunk[4096];
@@ -378,9 +374,9 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
             given_up = true;
             break;
         }
-        pollfd readable{pipe_fds[0], POLLIN, 0};
+        pollfd readable{output.get(), POLLIN, 0};
         ::poll(&readable, 1, 50);
-        ssize_t n = ::read(pipe_fds[0], chunk, sizeof chunk);
+        ssize_t n = ::read(output.get(), chunk, sizeof chunk);
         if (n > 0) {
             const std::size_t room = limit - std::min(limit, result.output.size());
             result.output.append(chunk, std::min(static_cast<std::size_t>(n), room));
@@ -391,7 +387,7 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
         // behind may still hold the pipe).
         if (n == 0 || process->exited()) break;
     }
-    ::close(pipe_fds[0]);
+    output.reset();
     // EOF comes when the command closes its output, a moment before it can be reaped.
     while (!given_up && !process->exited() && std::chrono::steady_clock::now() < deadline) {
         reap_children();
