@@ -44,20 +44,32 @@ void drop_reaped_leaders(std::vector<WatchedGroup>& groups) {
                   [](const WatchedGroup& watched) { return !process_unreaped(watched.leader); });
 }
 
-// One message of the launcher: a group id, with its leader's pidfd as SCM_RIGHTS (none for a
-// dismissal). 0 bytes at EOF, -1 on an error or a message without a descriptor.
-ssize_t receive_group(int socket, pid_t& group, UniqueFd& leader) {
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+// One message between the launcher and the janitor: a group id, with room for its leader's
+// pidfd as SCM_RIGHTS (a dismissal has none). Not copyable: `header` points into it.
+struct GroupMessage {
+    pid_t group = 0;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     iovec data{&group, sizeof group};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    const ssize_t n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    msghdr header{};
+
+    GroupMessage() {
+        header.msg_iov = &data;
+        header.msg_iovlen = 1;
+        header.msg_control = control;
+        header.msg_controllen = sizeof control;
+    }
+    GroupMessage(const GroupMessage&) = delete;
+    GroupMessage& operator=(const GroupMessage&) = delete;
+};
+
+// Receives one GroupMessage: 0 bytes at EOF, -1 on an error; `leader` gets its descriptor.
+ssize_t receive_group(int socket, pid_t& group, UniqueFd& leader) {
+    GroupMessage message;
+    const ssize_t n = ::recvmsg(socket, &message.header, MSG_CMSG_CLOEXEC);
     if (n <= 0) return n;
-    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header;
-         header = CMSG_NXTHDR(&message, header)) {
+    group = message.group;
+    for (cmsghdr* header = CMSG_FIRSTHDR(&message.header); header;
+         header = CMSG_NXTHDR(&message.header, header)) {
         if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
             int fd = -1;
             std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
@@ -148,21 +160,16 @@ void start_janitor(const std::string& work_dir) {
 
 void janitor_watch(const UniqueFd& leader_pidfd, pid_t process_group) {
     if (!janitor_socket() || !leader_pidfd) return;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    iovec data{&process_group, sizeof process_group};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    GroupMessage message;
+    message.group = process_group;
+    cmsghdr* header = CMSG_FIRSTHDR(&message.header);
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof(int));
     const int fd = leader_pidfd.get();
     std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
     // Best effort, like the janitor itself: a launcher that cannot reach it still cleans up.
-    (void)!::sendmsg(janitor_socket().get(), &message, MSG_NOSIGNAL);
+    (void)!::sendmsg(janitor_socket().get(), &message.header, MSG_NOSIGNAL);
 }
 
 void dismiss_janitor() {
