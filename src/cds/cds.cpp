@@ -17,6 +17,7 @@
 #include "common/files.hpp"
 #include "common/job_environment.hpp"
 #include "common/log.hpp"
+#include "common/private_files.hpp"
 
 namespace spark_slurm {
 
@@ -81,15 +82,10 @@ std::string host_name() {
     return name.data();
 }
 
-// A directory only its owner can write to (and read: archives show what a user ran).
-std::string private_dir_problem(const fs::path& dir) {
-    struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0) return fmt::format("{}", std::strerror(errno));
-    if (!S_ISDIR(st.st_mode)) return "not a directory";
-    if (st.st_uid != ::geteuid()) return "owned by another user";
-    if ((st.st_mode & 077) != 0) return fmt::format("mode {:o}, not 700", st.st_mode & 0777);
-    return "";
-}
+// Only its owner may write to the cache (and read it: archives show what a user ran). An open
+// one is reported, not tightened: CDS is an optimisation, and the user chose that mode.
+const PrivateDirectoryUse kCacheUse{"spark-slurm keeps the class archives its JVMs load there",
+                                    "move it away", false};
 
 }  // namespace
 
@@ -140,9 +136,10 @@ std::optional<CdsCache> CdsCache::open(const RuntimeSettings& settings,
             return std::nullopt;
         }
     }
-    if (auto problem = private_dir_problem(cds); !problem.empty()) {
-        log::warn("CDS: off: the class archive cache {} is not private ({}); chmod 700 it", dir,
-                  problem);
+    try {
+        check_private_directory(dir, kCacheUse);
+    } catch (const PrivateFileError& not_private) {
+        log::warn("CDS: off: the class archive cache is not private: {}", not_private.what());
         return std::nullopt;
     }
     return CdsCache(dir, std::move(*lookup.installs));

@@ -13,7 +13,7 @@
 #include "allocation/allocation.hpp"
 #include "client/cluster_lookup.hpp"
 #include "common/errors.hpp"
-#include "common/files.hpp"
+#include "common/private_files.hpp"
 #include "network/network.hpp"
 
 namespace spark_slurm {
@@ -122,7 +122,8 @@ int env_command(const Options& options) {
     inputs.local_ip = local_address_towards(cluster.record.leader_address);
     if (!cluster.record.connect_url.empty()) {
         std::string token_path = inputs.record_dir + "/connect-token";
-        auto token = read_text(token_path);
+        // A secret: not through a link, only the user's own file, and a token is short.
+        auto token = read_private_file(token_path, 64 * 1024);
         if (!token) {
             throw LaunchError("cannot read the Spark Connect token " + token_path + " of job " +
                               std::to_string(cluster.record.job_id) +

@@ -83,10 +83,6 @@ void make_private_directory(const std::string& path);
 // Creates (or empties, for a requeued run of the same job) record_directory(job_id), 0700.
 std::string prepare_record_directory(std::uint32_t job_id);
 
-// Writes `content` to `path` with mode 0600, through a temporary file in the same directory and
-// a rename, so a reader never sees half a file.
-void write_private_file(const std::string& path, const std::string& content);
-
 // Writes cluster.json into record_directory(record.job_id) — last, since it means "ready".
 void publish_record(const ClusterRecord& record);
 

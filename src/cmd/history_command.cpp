@@ -7,14 +7,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <set>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/private_files.hpp"
 #include "common/user_account.hpp"
 #include "history/event_logs.hpp"
 #include "job/node_setup.hpp"
@@ -72,22 +74,10 @@ std::string make_private_temp_dir(const Environment& variables) {
         tmpdir != variables.end() && !tmpdir->second.empty() ? tmpdir->second : "/tmp";
     std::string pattern = base + "/spark-slurm-history.XXXXXX";
     if (!::mkdtemp(pattern.data())) {
-        throw LaunchError("while creating a private directory in " + base +
-                          ": mkdtemp failed; set TMPDIR to a writable directory");
+        throw LaunchError("while creating a private directory in " + base + ": " +
+                          std::strerror(errno) + "; set TMPDIR to a writable directory");
     }
     return pattern;
-}
-
-void write_private_file(const std::string& path, const std::string& text) {
-    std::ofstream file(path, std::ios::trunc);
-    std::error_code error;
-    if (file) {
-        fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write,
-                        fs::perm_options::replace, error);
-    }
-    if (file && !error) file << text;
-    file.close();
-    if (!file || error) throw LaunchError("while writing " + path + ": cannot write it 0600");
 }
 
 // The host install unless there is none and an image is given (then the image's Spark).
@@ -139,7 +129,9 @@ class HistoryServer {
             refresh_links();
         }
         const std::string conf = dir_ + "/conf/history-server.conf";
-        write_private_file(conf, history_server_properties(log_directory_, port_));
+        // In a temporary directory that goes with the server: nothing to fsync.
+        write_private_file(conf, history_server_properties(log_directory_, port_), 0600,
+                           Durability::Scratch);
 
         Invocation invocation;
         invocation.install = Install::Spark;

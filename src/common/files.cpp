@@ -1,17 +1,18 @@
+// Small file reads shared by the commands (see files.hpp).
 #include "common/files.hpp"
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace spark_slurm {
 
-std::optional<std::string> read_text(const std::string& path) {
-    std::ifstream file(path);
+std::optional<std::string> read_text(const std::string& path, std::size_t limit) {
+    std::ifstream file(path, std::ios::binary);
     if (!file) return std::nullopt;
-    std::ostringstream text;
-    text << file.rdbuf();
-    return text.str();
+    std::string text(limit, '\0');
+    file.read(text.data(), static_cast<std::streamsize>(limit));
+    text.resize(static_cast<std::size_t>(file.gcount()));
+    return text;
 }
 
 std::optional<std::string> own_executable_path() {

@@ -26,6 +26,7 @@ class UniqueFd {
 
     int get() const noexcept { return fd_; }
     bool valid() const noexcept { return fd_ >= 0; }
+    explicit operator bool() const noexcept { return valid(); }
     // Gives the descriptor up without closing it; this one holds none after.
     int release() noexcept { return std::exchange(fd_, -1); }
     // Closes the descriptor held, if any, and takes `fd`.

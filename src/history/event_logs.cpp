@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "common/errors.hpp"
+#include "common/private_files.hpp"
 #include "plan/plan.hpp"
 
 namespace spark_slurm {
@@ -20,16 +20,15 @@ namespace fs = std::filesystem;
     throw UsageError("spark-slurm history: " + problem);
 }
 
+// ~/.spark-slurm and its history directory; the home itself is not ours to change.
+const PrivateDirectoryUse kRecordsUse{
+    "spark-slurm records there where each job's Spark event logs are", "move it away", true};
+
 void make_private_dirs(const fs::path& dir) {
     std::error_code error;
-    fs::create_directories(dir, error);
-    // The home itself is not ours to change: only the two levels spark-slurm creates.
-    for (const fs::path& level : {dir.parent_path(), dir}) {
-        if (!error) fs::permissions(level, fs::perms::owner_all, fs::perm_options::replace, error);
-    }
-    if (error) {
-        throw LaunchError(fmt::format("while creating {}: {}", dir.string(), error.message()));
-    }
+    fs::create_directories(dir.parent_path().parent_path(), error);  // the home, normally there
+    make_private_directory(dir.parent_path().string(), kRecordsUse);
+    make_private_directory(dir.string(), kRecordsUse);
 }
 
 bool is_directory(const fs::path& path) {
@@ -62,33 +61,18 @@ void record_event_log_dir(const std::string& records_dir, std::uint32_t job_id,
                           const std::string& event_log_dir) {
     make_private_dirs(records_dir);
     const fs::path path = fs::path(records_dir) / std::to_string(job_id);
-    const fs::path temporary = path.string() + ".new";
-    {
-        std::ofstream file(temporary, std::ios::trunc);
-        std::error_code error;
-        if (file) {
-            fs::permissions(temporary, fs::perms::owner_read | fs::perms::owner_write,
-                            fs::perm_options::replace, error);
-        }
-        if (file && !error) file << event_log_dir << "\n";
-        if (!file || error) {
-            throw LaunchError("while recording the event-log directory in " + path.string() +
-                              ": cannot write " + temporary.string());
-        }
-    }
-    std::error_code error;
-    fs::rename(temporary, path, error);
-    if (error) {
-        throw LaunchError("while recording the event-log directory in " + path.string() + ": " +
-                          error.message());
-    }
+    write_private_file(path.string(), event_log_dir + "\n");
 }
 
 std::optional<std::string> recorded_event_log_dir(const std::string& records_dir,
                                                   std::uint32_t job_id) {
-    std::ifstream file(fs::path(records_dir) / std::to_string(job_id));
-    std::string dir;
-    if (!file || !std::getline(file, dir) || dir.empty()) return std::nullopt;
+    // One path and a newline; a record much larger than that is not one of ours.
+    constexpr std::size_t kRecordLimit = 64 * 1024;
+    const auto text =
+        read_private_file((fs::path(records_dir) / std::to_string(job_id)).string(), kRecordLimit);
+    if (!text) return std::nullopt;
+    const std::string dir = text->substr(0, text->find('\n'));
+    if (dir.empty()) return std::nullopt;
     return dir;
 }
 

@@ -9,6 +9,7 @@
 #include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/private_files.hpp"
 #include "common/user_account.hpp"
 #include "connect/tls_certificate.hpp"
 #include "network/network.hpp"
@@ -99,8 +100,7 @@ void ClusterPublication::publish() {
         make_private_directory(bin);
         for (const auto& tool : wrapped_classic_tools()) {
             const std::string wrapper = in(bin, tool);
-            write_private_file(wrapper, classic_tool_wrapper(tool, plan_.job_id));
-            fs::permissions(wrapper, fs::perms::owner_all, fs::perm_options::replace);
+            write_private_file(wrapper, classic_tool_wrapper(tool, plan_.job_id), 0700);
         }
     }
     if (!configs.environment.empty()) {

@@ -1,16 +1,14 @@
 #include "job/node_setup.hpp"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/private_files.hpp"
 #include "common/user_account.hpp"
 #include "history/event_logs.hpp"
 #include "supervisor/janitor.hpp"
@@ -21,49 +19,34 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr auto kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
+// The node work dir's name (/tmp/spark-slurm-JOBID-RANK) is predictable, so another user may have
+// made it first — a directory of theirs, or a link to somewhere else. Neither is followed or
+// used. An own directory open to others is made 0700: HDFS refuses data directories other users
+// could read (dfs.datanode.data.dir.perm = 700).
+const PrivateDirectoryUse kJobDirectoryUse{
+    "another user may have made it to read or redirect the job's files, so it is not used",
+    "remove it, or choose another place with --work-dir (node-local scratch) or --state-dir "
+    "(durable state)",
+    true};
 
-// Made by this user, or refused: the node work dir's name (/tmp/spark-slurm-JOBID-RANK) is
-// predictable, so another user may have made it first — a directory of theirs, or a link to
-// somewhere else. Neither is followed or used.
+// Made by this user (with its missing parents), or refused.
 void make_private_dir(const std::string& path) {
     if (path.empty()) return;
+    const fs::path parent = fs::path(path).parent_path();
     std::error_code error;
-    fs::create_directories(path, error);
+    if (!parent.empty()) fs::create_directories(parent, error);
     if (error) {
         throw LaunchError(fmt::format(
             "while creating the private directory {}: {}; choose a writable directory you own "
             "(--work-dir for node-local scratch, --state-dir for durable state)",
             path, error.message()));
     }
-    struct stat status {};
-    if (::lstat(path.c_str(), &status) != 0) {
-        throw LaunchError(
-            fmt::format("while checking the private directory {}: {}", path, std::strerror(errno)));
-    }
-    if (!S_ISDIR(status.st_mode) || status.st_uid != ::getuid()) {
-        throw LaunchError(fmt::format(
-            "{} existed before this job and is {} of {} (uid {}), not a directory of yours: "
-            "another user may have made it to read or redirect the job's files. It is not used; "
-            "remove it, or choose another place with --work-dir",
-            path, S_ISLNK(status.st_mode) ? "a symbolic link" : "a file or directory",
-            user_name_of(status.st_uid), status.st_uid));
-    }
-    // HDFS refuses data directories other users could read (dfs.datanode.data.dir.perm = 700).
-    if (::chmod(path.c_str(), 0700) != 0) {
-        throw LaunchError(
-            fmt::format("while making {} private (chmod 700): {}", path, std::strerror(errno)));
-    }
+    make_private_directory(path, kJobDirectoryUse);
 }
 
-void write_private_file(const std::string& path, const std::string& text) {
-    std::ofstream file(path, std::ios::trunc);
-    std::error_code error;
-    if (file) fs::permissions(path, kPrivateFile, fs::perm_options::replace, error);
-    if (!file || error) throw LaunchError("while writing " + path + ": cannot create it 0600");
-    file << text;
-    file.close();
-    if (!file) throw LaunchError("while writing " + path + ": write failed (disk full?)");
+// A node's configs die with its work dir: a crash of the node needs no fsync'd copy.
+void write_node_file(const std::string& path, const std::string& text) {
+    write_private_file(path, text, 0600, Durability::Scratch);
 }
 
 // The job's credentials directory on the shared filesystem (the KDC fills it): 0700, with what an
@@ -129,19 +112,19 @@ void prepare_node(const Plan& plan, const NodePlan& node, const SparkSettings& s
         }
     }
     ConfigFiles files = render_configs(plan, node, spark_settings);
-    write_private_file(node.conf_dir + "/spark-defaults.conf", files.spark_defaults);
-    write_private_file(node.conf_dir + "/spark-env.sh", files.spark_env);
+    write_node_file(node.conf_dir + "/spark-defaults.conf", files.spark_defaults);
+    write_node_file(node.conf_dir + "/spark-env.sh", files.spark_env);
     if (plan.hdfs) {
-        write_private_file(node.conf_dir + "/core-site.xml", files.core_site);
-        write_private_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site);
+        write_node_file(node.conf_dir + "/core-site.xml", files.core_site);
+        write_node_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site);
     }
     if (!files.ssl_server.empty())
-        write_private_file(node.conf_dir + "/ssl-server.xml", files.ssl_server);
+        write_node_file(node.conf_dir + "/ssl-server.xml", files.ssl_server);
     if (!files.format_core_site.empty()) {
         const std::string format_dir = format_conf_dir(node);
         make_private_dir(format_dir);
-        write_private_file(format_dir + "/core-site.xml", files.format_core_site);
-        write_private_file(format_dir + "/hdfs-site.xml", files.hdfs_site);
+        write_node_file(format_dir + "/core-site.xml", files.format_core_site);
+        write_node_file(format_dir + "/hdfs-site.xml", files.hdfs_site);
     }
     // Log4j output of the daemons goes to their stderr, which is their log file.
 }

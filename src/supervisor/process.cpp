@@ -9,26 +9,113 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "common/errors.hpp"
 #include "common/executables.hpp"
 #include "supervisor/janitor.hpp"
+#include "supervisor/pidfd.hpp"
 #include "supervisor/signals.hpp"
 
 namespace spark_slurm {
 
 namespace {
 
-// Exit statuses of direct children, filled by reap_children().
-std::map<pid_t, int>& reaped() {
-    static std::map<pid_t, int> statuses;
-    return statuses;
+// The leaders of live Processes, by pid: their exit statuses once reap_children() saw them exit,
+// and whether their zombies are reaped yet. An entry lives as long as its Process, so the map is
+// bounded by the Processes alive, and a later process with the same pid starts afresh.
+struct LeaderState {
+    std::optional<int> status;
+    bool reaped = false;  // a child with this pid is then another process
+    int pidfd = -1;       // the Process's own (not owned here; a move keeps its number)
+};
+
+#ifndef P_PIDFD
+#define P_PIDFD 3  // Linux 5.4; older C libraries lack the name
+#endif
+
+// waitid() for exactly this leader: by its pidfd, which cannot name a process that reused its
+// pid, else by pid. Returns true when it reported the leader's exit into `info`, and marks the
+// leader reaped when it is no child of ours any more (reaped behind our back).
+bool wait_for_leader(pid_t pid, LeaderState& leader, int options, siginfo_t& info) {
+    info = {};
+    const int result = leader.pidfd >= 0
+                           ? ::waitid(static_cast<idtype_t>(P_PIDFD),
+                                      static_cast<id_t>(leader.pidfd), &info, WEXITED | options)
+                           : ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | options);
+    if (result != 0) {
+        if (errno == ECHILD) leader.reaped = true;
+        return false;
+    }
+    return info.si_pid == pid;
 }
 
-bool group_alive(pid_t group) { return ::kill(-group, 0) == 0 || errno == EPERM; }
+std::map<pid_t, LeaderState>& leaders() {
+    static std::map<pid_t, LeaderState> states;
+    return states;
+}
+
+// The entry of the Process with this leader pid and pidfd; nullptr when the entry is another's
+// (a later Process given the same pid after this one's leader was reaped behind its back).
+LeaderState* leader_state(pid_t pid, const UniqueFd& pidfd) {
+    auto it = leaders().find(pid);
+    if (it == leaders().end() || it->second.pidfd != pidfd.get()) return nullptr;
+    return &it->second;
+}
+
+// The wait status that waitpid() would have given for what waitid() reported.
+int wait_status_of(const siginfo_t& info) {
+    switch (info.si_code) {
+        case CLD_EXITED:
+            return (info.si_status & 0xff) << 8;
+        case CLD_DUMPED:
+            return (info.si_status & 0x7f) | 0x80;
+        default:
+            return info.si_status & 0x7f;
+    }
+}
+
+// The pids of this process's children (zombies included), from every thread's
+// /proc/self/task/TID/children; nullopt when the kernel does not provide those files.
+std::optional<std::vector<pid_t>> own_children() {
+    std::error_code error;
+    std::vector<pid_t> children;
+    bool listed = false;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
+        std::ifstream list(task.path() / "children");
+        if (!list) continue;
+        listed = true;
+        pid_t child = 0;
+        while (list >> child) children.push_back(child);
+    }
+    if (!listed) return std::nullopt;
+    return children;
+}
+
+// The fallback of reap_children(): reaps everything, leaders included.
+void reap_any_child() {
+    while (true) {
+        int status = 0;
+        const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) break;
+        auto leader = leaders().find(pid);
+        if (leader == leaders().end()) continue;
+        leader->second.status = status;
+        leader->second.reaped = true;
+    }
+}
+
+// A pipe (read end, write end), both close-on-exec; throws naming what was being started.
+std::pair<UniqueFd, UniqueFd> close_on_exec_pipe(const std::string& label) {
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0)
+        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
+    return {UniqueFd(ends[0]), UniqueFd(ends[1])};
+}
 
 // Looks `program` up in the PATH the child will have (not the launcher's own PATH).
 std::string resolve_program(const std::string& program,
@@ -100,49 +187,49 @@ Process Process::spawn(const SpawnRequest& request, std::string label) {
     envp.push_back(nullptr);
     const std::string program = resolve_program(request.argv.front(), request.environment);
 
-    int error_pipe[2];
-    if (::pipe2(error_pipe, O_CLOEXEC) != 0)
-        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
+    auto [error_reader, error_writer] = close_on_exec_pipe(label);
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
         const int error = errno;
-        ::close(error_pipe[0]);
-        ::close(error_pipe[1]);
         throw LaunchError("while starting " + label + ": fork: " + std::strerror(error) +
                           " (too many processes for this user? see 'ulimit -u')");
     }
     if (pid == 0) {
-        ::close(error_pipe[0]);
+        error_reader.reset();
         exec_child(program.c_str(), argv.data(), envp.data(),
                    request.working_dir.empty() ? nullptr : request.working_dir.c_str(),
                    request.output_file.empty() ? nullptr : request.output_file.c_str(),
-                   request.output_fd, request.own_terminal_io, parent, error_pipe[1]);
+                   request.output_fd, request.own_terminal_io, parent, error_writer.get());
     }
-    ::close(error_pipe[1]);
+    error_writer.reset();
+    // Race-free: the child cannot be reaped before we call waitpid, so `pid` is still it.
+    UniqueFd pidfd = open_pidfd(pid);
     // A pid is reused once reaped: whatever was recorded for an earlier process with this pid
     // is not this one's status.
-    reaped().erase(pid);
+    leaders()[pid] = LeaderState{{}, false, pidfd.get()};
     // Also set the group from here, so that signalling it cannot race the child's own setpgid.
     ::setpgid(pid, pid);
-    janitor_watch(pid);
+    if (pidfd) janitor_watch(pidfd, pid);
     int child_errno = 0;
     ssize_t n;
     do {
-        n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+        n = ::read(error_reader.get(), &child_errno, sizeof child_errno);
     } while (n < 0 && errno == EINTR);
-    ::close(error_pipe[0]);
+    error_reader.reset();
     if (n == sizeof child_errno) {
         int status = 0;
         ::waitpid(pid, &status, 0);
+        leaders().erase(pid);
         throw LaunchError("while starting " + label + " (" + request.argv.front() +
                           "): " + std::strerror(child_errno));
     }
-    return Process(pid, std::move(label));
+    return Process(pid, std::move(pidfd), std::move(label));
 }
 
 Process::Process(Process&& other) noexcept
     : pid_(other.pid_),
+      pidfd_(std::move(other.pidfd_)),
       label_(std::move(other.label_)),
       kill_at_(other.kill_at_),
       give_up_at_(other.give_up_at_),
@@ -154,6 +241,7 @@ Process& Process::operator=(Process&& other) noexcept {
     if (this != &other) {
         forget();
         pid_ = other.pid_;
+        pidfd_ = std::move(other.pidfd_);
         label_ = std::move(other.label_);
         kill_at_ = other.kill_at_;
         give_up_at_ = other.give_up_at_;
@@ -165,8 +253,8 @@ Process& Process::operator=(Process&& other) noexcept {
 
 Process::~Process() { forget(); }
 
-// Kills what is left of the group and drops its recorded status, so that a later process that
-// gets the same pid is not taken for this one.
+// Kills what is left of the group, reaps the leader and drops its recorded status, so that a
+// later process that gets the same pid is not taken for this one.
 void Process::forget() {
     if (pid_ <= 0) return;
     const auto now = std::chrono::steady_clock::now();
@@ -175,18 +263,43 @@ void Process::forget() {
     give_up_at_ = now + std::chrono::milliseconds(2000);
     killed_ = true;
     wait_until_gone({this});
-    reaped().erase(pid_);
+    // A leader still unreaped after the give-up bound becomes an ordinary child, which a later
+    // reap_children() reaps.
+    reap_leader();
+    if (leader_state(pid_, pidfd_)) leaders().erase(pid_);
+    pidfd_.reset();
     pid_ = -1;
 }
 
 std::optional<int> Process::exit_status() const {
-    auto it = reaped().find(pid_);
-    if (it == reaped().end()) return {};
-    return it->second;
+    const LeaderState* leader = leader_state(pid_, pidfd_);
+    if (!leader) return {};
+    return leader->status;
+}
+
+// The launcher is the leader's only reaper, so its own bookkeeping would do; the pidfd also
+// catches a leader reaped behind its back (a stray waitpid(-1)), whose pid may be reused.
+bool Process::leader_unreaped() const {
+    if (pid_ <= 0) return false;
+    const LeaderState* leader = leader_state(pid_, pidfd_);
+    if (!leader || leader->reaped) return false;
+    return !pidfd_ || process_unreaped(pidfd_);
+}
+
+bool Process::group_alive() const { return leader_unreaped() && group_has_members(pid_); }
+
+void Process::reap_leader() {
+    LeaderState* leader = leader_state(pid_, pidfd_);
+    if (!leader || leader->reaped) return;
+    siginfo_t info{};
+    if (wait_for_leader(pid_, *leader, WNOHANG, info)) {
+        if (!leader->status) leader->status = wait_status_of(info);
+        leader->reaped = true;
+    }
 }
 
 void Process::signal_group(int signal) const {
-    if (pid_ > 0) ::kill(-pid_, signal);
+    if (leader_unreaped()) ::kill(-pid_, signal);
 }
 
 void Process::stop(std::chrono::milliseconds grace) { stop_all({this}, grace); }
@@ -203,7 +316,13 @@ void Process::request_stop(std::chrono::milliseconds grace) {
 bool Process::gone() {
     if (pid_ <= 0) return true;
     reap_children();
-    if (exited() && !group_alive(pid_)) return true;
+    // Reaped (by us once its group was empty, or behind our back): nothing is left that we may
+    // wait for or signal.
+    if (!leader_unreaped()) return true;
+    if (exited() && !group_alive()) {
+        reap_leader();
+        return true;
+    }
     if (!kill_at_) return false;
     const auto now = std::chrono::steady_clock::now();
     if (!killed_ && now >= *kill_at_) {
@@ -231,22 +350,13 @@ void stop_all(const std::vector<Process*>& processes, std::chrono::milliseconds 
 CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
                          std::chrono::milliseconds timeout, std::size_t limit,
                          const std::function<bool()>& give_up) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
+    auto [output, output_writer] = close_on_exec_pipe(label);
     SpawnRequest captured = request;
-    captured.output_fd = pipe_fds[1];
+    captured.output_fd = output_writer.get();
     captured.output_file.clear();
-    std::optional<Process> process;
-    try {
-        process = Process::spawn(captured, label);
-    } catch (...) {
-        ::close(pipe_fds[0]);
-        ::close(pipe_fds[1]);
-        throw;
-    }
-    ::close(pipe_fds[1]);
-    ::fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+    std::optional<Process> process = Process::spawn(captured, label);
+    output_writer.reset();
+    ::fcntl(output.get(), F_SETFL, O_NONBLOCK);
     CapturedRun result;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     char chunk[4096];
@@ -256,9 +366,9 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
             given_up = true;
             break;
         }
-        pollfd readable{pipe_fds[0], POLLIN, 0};
+        pollfd readable{output.get(), POLLIN, 0};
         ::poll(&readable, 1, 50);
-        ssize_t n = ::read(pipe_fds[0], chunk, sizeof chunk);
+        ssize_t n = ::read(output.get(), chunk, sizeof chunk);
         if (n > 0) {
             const std::size_t room = limit - std::min(limit, result.output.size());
             result.output.append(chunk, std::min(static_cast<std::size_t>(n), room));
@@ -269,7 +379,7 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
         // behind may still hold the pipe).
         if (n == 0 || process->exited()) break;
     }
-    ::close(pipe_fds[0]);
+    output.reset();
     // EOF comes when the command closes its output, a moment before it can be reaped.
     while (!given_up && !process->exited() && std::chrono::steady_clock::now() < deadline) {
         reap_children();
@@ -280,11 +390,23 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
 }
 
 void reap_children() {
-    while (true) {
-        int status = 0;
-        pid_t pid = ::waitpid(-1, &status, WNOHANG);
-        if (pid <= 0) break;
-        reaped()[pid] = status;
+    const auto children = own_children();
+    if (!children) {
+        reap_any_child();
+        return;
+    }
+    for (const pid_t child : *children) {
+        auto leader = leaders().find(child);
+        if (leader == leaders().end() || leader->second.reaped) {
+            int status = 0;
+            ::waitpid(child, &status, WNOHANG);
+            continue;
+        }
+        if (leader->second.status) continue;
+        // WNOWAIT: the status without the reaping, so the zombie keeps the group's id ours.
+        siginfo_t info{};
+        if (wait_for_leader(child, leader->second, WNOHANG | WNOWAIT, info))
+            leader->second.status = wait_status_of(info);
     }
 }
 

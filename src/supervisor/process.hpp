@@ -2,6 +2,11 @@
 // so that stopping it reaches everything it started (spark-class's JVM, the container runtime's
 // children, Spark's executors). Owning a Process means owning that whole group: the destructor
 // kills what is left. The launcher is a child subreaper, so orphaned descendants are reaped here.
+//
+// A group is only ever signalled by its id while its leader is unreaped (a zombie still holds
+// the id): a Process holds its leader's pidfd from spawn on, and reap_children() records a
+// leader's exit status without reaping it; the leader is reaped once nothing of its group is left
+// (gone()) or its Process is destroyed. So a group id is never reused under a live Process.
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +17,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/unique_fd.hpp"
 
 namespace spark_slurm {
 
@@ -56,9 +63,14 @@ class Process {
     bool gone();
 
   private:
-    Process(pid_t pid, std::string label) : pid_(pid), label_(std::move(label)) {}
+    Process(pid_t pid, UniqueFd pidfd, std::string label)
+        : pid_(pid), pidfd_(std::move(pidfd)), label_(std::move(label)) {}
     void forget();
+    bool leader_unreaped() const;
+    bool group_alive() const;
+    void reap_leader();
     pid_t pid_ = -1;
+    UniqueFd pidfd_;  // the leader's; invalid only on kernels without pidfd_open
     std::string label_;
     std::optional<std::chrono::steady_clock::time_point> kill_at_;
     std::chrono::steady_clock::time_point give_up_at_{};
@@ -88,7 +100,9 @@ CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
 // signalfd sees them). Children get the original mask back.
 void become_supervisor();
 
-// waitpid(-1, WNOHANG) until nothing is left to reap; records the statuses of our Processes.
+// Reaps every exited child except the leaders of live Processes, whose exit statuses it records
+// and whose zombies it keeps (see above). Where /proc lists no children (no CONFIG_PROC_CHILDREN)
+// it falls back to waitpid(-1), and a reaped leader's group is then no longer signalled.
 void reap_children();
 
 // "exit status 3", "killed by signal 9".

@@ -15,6 +15,7 @@
 
 #include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
+#include "common/private_files.hpp"
 #include "fixtures.hpp"
 
 namespace spark_slurm {

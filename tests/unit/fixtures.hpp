@@ -2,7 +2,11 @@
 // and the connection record of a running one.
 #pragma once
 
+#include <stdlib.h>
+
 #include <cstdint>
+#include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "cluster/cluster_record.hpp"
@@ -12,6 +16,28 @@
 namespace spark_slurm::testing {
 
 inline constexpr const char* kTestSecret = "0123456789abcdef";
+
+// A new directory under the system's temporary directory, removed with everything in it when
+// this goes.
+class ScratchDirectory {
+  public:
+    explicit ScratchDirectory(const std::string& prefix) {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp " + pattern + " failed");
+        path_ = pattern;
+    }
+    ~ScratchDirectory() {
+        std::error_code error;
+        std::filesystem::remove_all(path_, error);
+    }
+    ScratchDirectory(const ScratchDirectory&) = delete;
+    ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
 
 // Node cnR+1 at 10.0.0.R+1 with the given resources, scratch under /tmp/spark-slurm-4242-R.
 inline NodeReport synthetic_report(unsigned rank, NodeResources resources) {

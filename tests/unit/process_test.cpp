@@ -60,9 +60,17 @@ TEST(Process, ACheckIsGivenUpWhenItsCallerSaysSo) {
 
 TEST(Process, RequestStopEndsTheWholeGroupWithoutBlocking) {
     become_supervisor();
-    // A child that ignores SIGTERM and leaves a grandchild behind.
-    Process process = Process::spawn(shell("trap '' TERM; sleep 60 & wait"), "stubborn");
+    // A child that ignores SIGTERM and leaves a grandchild behind; stopped only once its trap is
+    // set (a SIGTERM before that would end it at once).
+    char marker[] = "/tmp/spark-slurm-stubborn-XXXXXX";
+    ::close(::mkstemp(marker));
+    ::unlink(marker);
+    Process process = Process::spawn(
+        shell(std::string("trap '' TERM; sleep 60 & touch ") + marker + "; wait"), "stubborn");
     const pid_t group = process.pid();
+    for (int waited = 0; ::access(marker, F_OK) != 0 && waited < 500; ++waited)
+        std::this_thread::sleep_for(10ms);
+    ::unlink(marker);
     process.request_stop(200ms);
     EXPECT_TRUE(process.stop_requested());
     EXPECT_FALSE(process.gone());  // returns at once
