@@ -155,7 +155,9 @@ void Leader::enter(Phase phase) {
 void Leader::service(std::chrono::milliseconds timeout) {
     std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {slurm_calls_.fd(), POLLIN, 0}};
     links_.add_poll_fds(fds);
-    ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
+    // The HTTP probes in flight wake the loop too: their answers, or libcurl's timer.
+    readiness_.add_poll_fds(fds);
+    ::poll(fds.data(), fds.size(), static_cast<int>(readiness_.poll_timeout(timeout).count()));
 
     while (int signal = signals_.read_signal()) on_signal(signal);
     reap_children();
@@ -164,6 +166,7 @@ void Leader::service(std::chrono::milliseconds timeout) {
         on_daemon_event(event);
     links_.heartbeat();
     slurm_calls_.collect();
+    readiness_.receive_answers();
 }
 
 void Leader::step() {
@@ -193,7 +196,9 @@ void Leader::step() {
                 }
                 return;
             }
-            if (now - last_probe_ < kProbeInterval) return;
+            // The probes' answers are read every turn; the daemons are asked again only at the
+            // probe interval, after the checks below.
+            if (now - last_probe_ < kProbeInterval) return decide_readiness(false);
             last_probe_ = now;
             // The token needs a namenode out of safe mode only (it refuses to issue one
             // before): fetched while workers and datanodes start, it is off the path to the
@@ -211,14 +216,7 @@ void Leader::step() {
                     "(it will get other ports) and tell the site's administrators",
                     node_.ports.spark_master_webui, *stranger));
             }
-            if (!readiness_.leader_daemons_up()) {
-                if (readiness_.probe_leader_daemons()) on_master_up();
-                if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
-                    enter(Phase::WaitingForWorkers);
-            } else if (phase_ == Phase::WaitingForWorkers && readiness_.probe_cluster()) {
-                on_ready();
-            }
-            return;
+            return decide_readiness(true);
         case Phase::StartingConnect:
             return step_starting_connect();
         case Phase::Holding:
@@ -461,6 +459,18 @@ void Leader::finish_stopping() {
 void Leader::start_local(Daemon daemon) {
     for (const auto& spec : daemons_for(plan_, node_)) {
         if (spec.daemon == daemon) daemons_.start(spec);
+    }
+}
+
+// From the probes' answers read this turn; `ask_now` at the probe interval, once the master's
+// port was found to be the job's own.
+void Leader::decide_readiness(bool ask_now) {
+    if (!readiness_.leader_daemons_up()) {
+        if (readiness_.probe_leader_daemons(ask_now)) on_master_up();
+        if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
+            enter(Phase::WaitingForWorkers);
+    } else if (phase_ == Phase::WaitingForWorkers && readiness_.probe_cluster(ask_now)) {
+        on_ready();
     }
 }
 
