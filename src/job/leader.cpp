@@ -155,7 +155,9 @@ void Leader::enter(Phase phase) {
 void Leader::service(std::chrono::milliseconds timeout) {
     std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {slurm_calls_.fd(), POLLIN, 0}};
     links_.add_poll_fds(fds);
-    ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
+    // The HTTP probes in flight wake the loop too: their answers, or libcurl's timer.
+    readiness_.add_poll_fds(fds);
+    ::poll(fds.data(), fds.size(), static_cast<int>(readiness_.poll_timeout(timeout).count()));
 
     while (int signal = signals_.read_signal()) on_signal(signal);
     reap_children();
@@ -163,6 +165,7 @@ void Leader::service(std::chrono::milliseconds timeout) {
     for (const auto& event : daemons_.poll(ready_ && !stopping())) on_daemon_event(event);
     links_.heartbeat();
     slurm_calls_.collect();
+    readiness_.receive_answers();
 }
 
 void Leader::step() {
@@ -192,7 +195,9 @@ void Leader::step() {
                 }
                 return;
             }
-            if (now - last_probe_ < kProbeInterval) return;
+            // The probes' answers are read every turn; the daemons are asked again only at the
+            // probe interval, after the checks below.
+            if (now - last_probe_ < kProbeInterval) return decide_readiness(false);
             last_probe_ = now;
             // The token needs a namenode out of safe mode only (it refuses to issue one
             // before): fetched while workers and datanodes start, it is off the path to the
@@ -205,14 +210,7 @@ void Leader::step() {
             // job's master, not another user's process that took the port first.
             if (!loopback_port_is_ours(node_.ports.spark_master_webui, "the Spark master's web UI"))
                 return;
-            if (!readiness_.leader_daemons_up()) {
-                if (readiness_.probe_leader_daemons()) on_master_up();
-                if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
-                    enter(Phase::WaitingForWorkers);
-            } else if (phase_ == Phase::WaitingForWorkers && readiness_.probe_cluster()) {
-                on_ready();
-            }
-            return;
+            return decide_readiness(true);
         case Phase::StartingConnect:
             return step_starting_connect();
         case Phase::Holding:
@@ -468,6 +466,18 @@ bool Leader::loopback_port_is_ours(std::uint16_t port, const char* handed_to) {
 void Leader::start_local(Daemon daemon) {
     for (const auto& spec : daemons_for(plan_, node_)) {
         if (spec.daemon == daemon) daemons_.start(spec);
+    }
+}
+
+// From the probes' answers read this turn; `ask_now` at the probe interval, once the master's
+// port was found to be the job's own.
+void Leader::decide_readiness(bool ask_now) {
+    if (!readiness_.leader_daemons_up()) {
+        if (readiness_.probe_leader_daemons(ask_now)) on_master_up();
+        if (readiness_.leader_daemons_up() && phase_ == Phase::StartingDaemons)
+            enter(Phase::WaitingForWorkers);
+    } else if (phase_ == Phase::WaitingForWorkers && readiness_.probe_cluster(ask_now)) {
+        on_ready();
     }
 }
 

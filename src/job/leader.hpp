@@ -5,8 +5,9 @@
 // however slow, keeps the leader from answering its workers. Calls to slurmctld go through
 // SlurmCalls (a helper thread with deadlines): a stalled controller delays the job's comment or
 // its time limit, never a heartbeat. An exception in the loop is a failed job with its message,
-// never a leader that goes quiet. The HTTP probes of the daemons are still made in the loop,
-// bounded by short timeouts (probes/probes.hpp).
+// never a leader that goes quiet. The HTTP probes of the daemons go through libcurl's multi
+// interface (probes/http_requests.hpp): their sockets are polled with the loop's own, so a
+// daemon that is slow to answer, or never does, delays only its own answer.
 #pragma once
 
 #include <chrono>
@@ -89,6 +90,7 @@ class Leader {
     void on_namespace_saved(const HelperSteps::Outcome& outcome);
 
     void continue_when_ready();  // after on_ready (and the token): Connect, then the driver
+    void decide_readiness(bool ask_now);  // StartingDaemons, WaitingForWorkers: every turn
     void on_master_up();
     void on_ready();
     void start_connect();

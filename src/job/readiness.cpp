@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <utility>
 
 #include "common/log.hpp"
 #include "job/node_daemons.hpp"
@@ -20,39 +21,80 @@ void Readiness::set_namenode_source(std::function<std::optional<NamenodeState>()
     namenode_source_ = std::move(source);
 }
 
-std::optional<NamenodeState> Readiness::namenode_state() const {
-    if (namenode_source_) return namenode_source_();
-    return probe_namenode(plan_.namenode_webui_url);
-}
-
 double Readiness::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-bool Readiness::probe_leader_daemons() {
-    bool master_came_up = false;
-    if (!master_up_) {
-        auto master = probe_master(plan_.master_webui_url);
-        if (master && master->status == "ALIVE") {
-            master_up_ = master_came_up = true;
-            log::info("master up in {:.1f} s", elapsed());
-            events_.write("daemon_up", {{"daemon", "spark-master"},
-                                        {"node", plan_.leader_hostname},
-                                        {"seconds", elapsed()}});
+void Readiness::receive_answers() {
+    for (auto& completion : http_.perform()) {
+        for (Probe* probe : {&master_probe_, &namenode_probe_}) {
+            if (probe->request != completion.id) continue;
+            probe->request.reset();
+            probe->answer = std::move(completion.answer);
         }
     }
-    if (plan_.hdfs && !namenode_up_ && namenode_state()) {
-        namenode_up_ = true;
-        log::info("namenode up in {:.1f} s", elapsed());
+}
+
+void Readiness::ask(Probe& probe, const std::string& url) {
+    if (!probe.request && !probe.answer) probe.request = http_.start(url);
+}
+
+std::optional<SparkMasterState> Readiness::take_master_answer() {
+    auto answer = std::exchange(master_probe_.answer, std::nullopt);
+    if (!answer || !answer->body) return {};
+    auto master = parse_master_json(*answer->body);
+    if (master) last_master_ = master;
+    return master;
+}
+
+std::optional<NamenodeState> Readiness::take_namenode_answer() {
+    auto answer = std::exchange(namenode_probe_.answer, std::nullopt);
+    if (!answer || !answer->body) return {};
+    return parse_namenode_jmx(*answer->body);
+}
+
+void Readiness::on_namenode_up() {
+    namenode_up_ = true;
+    log::info("namenode up in {:.1f} s", elapsed());
+    events_.write(
+        "daemon_up",
+        {{"daemon", "hdfs-namenode"}, {"node", plan_.leader_hostname}, {"seconds", elapsed()}});
+}
+
+bool Readiness::probe_leader_daemons(bool ask_now) {
+    bool master_came_up = false;
+    auto master = take_master_answer();
+    if (!master_up_ && master && master->status == "ALIVE") {
+        master_up_ = master_came_up = true;
+        log::info("master up in {:.1f} s", elapsed());
         events_.write(
             "daemon_up",
-            {{"daemon", "hdfs-namenode"}, {"node", plan_.leader_hostname}, {"seconds", elapsed()}});
+            {{"daemon", "spark-master"}, {"node", plan_.leader_hostname}, {"seconds", elapsed()}});
+    }
+    if (plan_.hdfs && !namenode_up_) {
+        if (namenode_over_http() ? take_namenode_answer().has_value()
+                                 : namenode_source_().has_value())
+            on_namenode_up();
+    }
+    if (ask_now) {
+        if (!master_up_) ask(master_probe_, master_json_url(plan_.master_webui_url));
+        if (namenode_over_http() && !namenode_up_)
+            ask(namenode_probe_, namenode_jmx_url(plan_.namenode_webui_url));
     }
     return master_came_up;
 }
 
-bool Readiness::probe_cluster() {
-    auto master = probe_master(plan_.master_webui_url);
+bool Readiness::probe_cluster(bool ask_now) {
+    if (ask_now) {
+        ask(master_probe_, master_json_url(plan_.master_webui_url));
+        if (namenode_over_http()) ask(namenode_probe_, namenode_jmx_url(plan_.namenode_webui_url));
+    }
+    // A round is decided once each of its probes answered (or gave up).
+    if (master_probe_.request || (namenode_over_http() && namenode_probe_.request)) return false;
+    if (!master_probe_.answer) return false;
+    auto master = take_master_answer();
+    std::optional<NamenodeState> namenode;
+    if (plan_.hdfs) namenode = namenode_over_http() ? take_namenode_answer() : namenode_source_();
     if (!master) return false;
     const auto memory_mib = plan_.worker_memory >> 20;
     unsigned workers = master->matching_workers(plan_.worker_cores, memory_mib);
@@ -66,7 +108,6 @@ bool Readiness::probe_cluster() {
     }
     bool hdfs_ready = true;
     if (plan_.hdfs) {
-        auto namenode = namenode_state();
         if (!namenode) return false;
         if (namenode->live_datanodes != last_datanodes_) {
             last_datanodes_ = namenode->live_datanodes;
@@ -106,8 +147,8 @@ std::string Readiness::timeout_message(const std::function<bool(unsigned)>& conn
     if (plan_.hdfs)
         message += fmt::format(", {}/{} datanodes live", last_datanodes_, plan_.worker_count);
     std::set<std::string> registered;
-    if (auto master = probe_master(plan_.master_webui_url)) {
-        for (const auto& worker : master->workers) {
+    if (last_master_) {
+        for (const auto& worker : last_master_->workers) {
             if (worker.state == "ALIVE") registered.insert(worker.host);
         }
     }

@@ -1,11 +1,7 @@
 #include "probes/probes.hpp"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
@@ -66,109 +62,26 @@ std::optional<NamenodeState> parse_namenode_jmx(const std::string& text) {
     return state;
 }
 
-namespace {
-
-// libcurl is loaded on first use instead of being linked. Only the leader probes, and only after
-// the MPI rendezvous has finalized; linked, libcurl and its TLS, Kerberos and LDAP dependencies
-// (5.5 MiB of mapped pages) sat in every rank's memory from exec on, and were the largest part of
-// the launcher's peak RSS (reached during MPI_Init). See benchmarks/README.md.
-class LibCurl {
-  public:
-    static const LibCurl& instance() {
-        static const LibCurl library;
-        return library;
-    }
-    LibCurl(const LibCurl&) = delete;
-    LibCurl& operator=(const LibCurl&) = delete;
-    ~LibCurl() {
-        global_cleanup();
-        // Not dlclose()d: libcurl's TLS libraries register atexit handlers of their own.
-    }
-
-    decltype(&curl_global_init) global_init = nullptr;
-    decltype(&curl_global_cleanup) global_cleanup = nullptr;
-    decltype(&curl_easy_init) easy_init = nullptr;
-    decltype(&curl_easy_setopt) easy_setopt = nullptr;
-    decltype(&curl_easy_perform) easy_perform = nullptr;
-    decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
-    decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
-
-  private:
-    static constexpr const char* kSoname = "libcurl.so.4";
-
-    LibCurl() {
-        handle_ = dlopen(kSoname, RTLD_NOW | RTLD_LOCAL);
-        if (!handle_) fail(dlerror());
-        bind(global_init, "curl_global_init");
-        bind(global_cleanup, "curl_global_cleanup");
-        bind(easy_init, "curl_easy_init");
-        bind(easy_setopt, "curl_easy_setopt");
-        bind(easy_perform, "curl_easy_perform");
-        bind(easy_getinfo, "curl_easy_getinfo");
-        bind(easy_cleanup, "curl_easy_cleanup");
-        if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) fail("curl_global_init failed");
-    }
-
-    template <typename Function>
-    void bind(Function& function, const char* name) {
-        function = reinterpret_cast<Function>(dlsym(handle_, name));
-        if (!function) fail(dlerror());
-    }
-
-    [[noreturn]] static void fail(const char* why) {
-        throw LaunchError(fmt::format(
-            "spark-slurm: cannot load {} ({}); the launcher probes the daemons' HTTP endpoints "
-            "with it: install libcurl (Debian/Ubuntu: libcurl4, RHEL: libcurl)",
-            kSoname, why ? why : "unknown error"));
-    }
-
-    void* handle_ = nullptr;
-};
-
-struct CurlFree {
-    void operator()(CURL* handle) const { LibCurl::instance().easy_cleanup(handle); }
-};
-
-std::size_t append(char* data, std::size_t size, std::size_t count, void* buffer) {
-    static_cast<std::string*>(buffer)->append(data, size * count);
-    return size * count;
+std::optional<std::string> http_get(const std::string& url, std::chrono::milliseconds timeout) {
+    return http_fetch(url, {.timeout = timeout}).body;
 }
 
-}  // namespace
+std::string master_json_url(const std::string& webui_url) { return webui_url + "/json/"; }
 
-void load_http_client() { LibCurl::instance(); }
-
-std::optional<std::string> http_get(const std::string& url, std::chrono::milliseconds timeout) {
-    const LibCurl& curl = LibCurl::instance();
-    std::unique_ptr<CURL, CurlFree> handle(curl.easy_init());
-    if (!handle) return {};
-    std::string body;
-    curl.easy_setopt(handle.get(), CURLOPT_URL, url.c_str());
-    curl.easy_setopt(handle.get(), CURLOPT_WRITEFUNCTION, append);
-    curl.easy_setopt(handle.get(), CURLOPT_WRITEDATA, &body);
-    long total_ms = static_cast<long>(timeout.count());
-    curl.easy_setopt(handle.get(), CURLOPT_CONNECTTIMEOUT_MS, std::min(1000L, total_ms));
-    curl.easy_setopt(handle.get(), CURLOPT_TIMEOUT_MS, total_ms);
-    curl.easy_setopt(handle.get(), CURLOPT_NOSIGNAL, 1L);
-    curl.easy_setopt(handle.get(), CURLOPT_NOPROXY, "*");
-    if (curl.easy_perform(handle.get()) != CURLE_OK) return {};
-    long code = 0;
-    curl.easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &code);
-    if (code != 200) return {};
-    return body;
+std::string namenode_jmx_url(const std::string& webui_url) {
+    return webui_url + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState";
 }
 
 std::optional<SparkMasterState> probe_master(const std::string& webui_url,
                                              std::chrono::milliseconds timeout) {
-    auto body = http_get(webui_url + "/json/", timeout);
+    auto body = http_get(master_json_url(webui_url), timeout);
     if (!body) return {};
     return parse_master_json(*body);
 }
 
 std::optional<NamenodeState> probe_namenode(const std::string& webui_url,
                                             std::chrono::milliseconds timeout) {
-    auto body =
-        http_get(webui_url + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState", timeout);
+    auto body = http_get(namenode_jmx_url(webui_url), timeout);
     if (!body) return {};
     return parse_namenode_jmx(*body);
 }

@@ -1,5 +1,6 @@
 // Readiness and health from the daemons' own HTTP endpoints: the Spark master's /json and the
-// namenode's JMX. Parsing is separate from fetching so that it is tested on recorded answers.
+// namenode's JMX. Parsing is separate from fetching so that it is tested on recorded answers;
+// fetching is HttpRequests (http_requests.hpp), without blocking or in the blocking forms below.
 #pragma once
 
 #include <chrono>
@@ -7,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "probes/http_requests.hpp"
 
 namespace spark_slurm {
 
@@ -43,12 +46,13 @@ std::optional<NamenodeState> parse_namenode_jmx(const std::string& text);
 // and "DFS Used:". nullopt when the text is not a report (the namenode did not answer).
 std::optional<NamenodeState> parse_dfsadmin_report(const std::string& text);
 
-// Loads libcurl now (it is otherwise loaded by the first http_get); throws LaunchError, naming the
-// package to install, when it cannot be loaded.
-void load_http_client();
+// Where the daemons answer, from their web UI's base URL.
+std::string master_json_url(const std::string& webui_url);
+std::string namenode_jmx_url(const std::string& webui_url);
 
-// GET with a short timeout (the whole request, connecting included); nullopt when nothing
-// answers (not up yet, or gone).
+// The blocking probes, for callers outside the leader's loop (status, history; the leader probes
+// through HttpRequests). A GET with a short timeout (the whole request, connecting included);
+// nullopt when nothing answers (not up yet, or gone).
 std::optional<std::string> http_get(const std::string& url,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(3));
 

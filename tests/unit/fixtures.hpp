@@ -1,5 +1,5 @@
 // Synthetic clusters for the unit tests: what the rendezvous would have gathered from N nodes,
-// and the connection record of a running one.
+// the connection record of a running one, and the daemons' answers recorded from real ones.
 #pragma once
 
 #include <stdlib.h>
@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "cluster/cluster_record.hpp"
@@ -38,6 +40,13 @@ class ScratchDirectory {
   private:
     std::string path_;
 };
+// A daemon's answer recorded from a real one (tests/data/recorded).
+inline std::string recorded(const std::string& name) {
+    std::ifstream file(std::string(SPARK_SLURM_TEST_DATA) + "/recorded/" + name);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
 
 // Node cnR+1 at 10.0.0.R+1 with the given resources, scratch under /tmp/spark-slurm-4242-R.
 inline NodeReport synthetic_report(unsigned rank, NodeResources resources) {

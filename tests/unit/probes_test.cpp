@@ -4,18 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "fixtures.hpp"
 
 namespace spark_slurm {
 namespace {
 
-std::string recorded(const std::string& name) {
-    std::ifstream file(std::string(SPARK_SLURM_TEST_DATA) + "/recorded/" + name);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
+using testing::recorded;
 
 TEST(Probes, MasterJsonWithTwoWorkers) {
     auto state = parse_master_json(recorded("spark-master.json"));
