@@ -16,7 +16,7 @@ set -euo pipefail
 spark-submit app.py history-app-one
 spark-submit app.py history-app-two
 EOF
-job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+job_script job.sh -N2 --exclusive -t 15 "-o job-%j.out" -- \
     run --runtime none --no-hdfs --ready-timeout 240 -- ./driver.sh
 submit job.sh
 wait_done "$JOBID" 600

@@ -32,7 +32,7 @@ cp "$SPARK_SLURM_CHECKPOINT_DIR/progress" progress.txt
 spark-submit app.py history-app-two
 echo "finished on run $SPARK_SLURM_RESTART_COUNT" > finished.txt
 DRIVER
-job_script job.sh -N3 --exclusive --requeue -p batch -t 15 "-o job-%j.out" "--open-mode=append" -- \
+job_script job.sh -N2 --exclusive --requeue -p batch -t 15 "-o job-%j.out" "--open-mode=append" -- \
     run --runtime none --state-dir "$WORK/state" --ready-timeout 240 -- ./driver.sh
 submit job.sh
 batch_job=$JOBID
