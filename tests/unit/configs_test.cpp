@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -27,18 +29,33 @@ Plan golden_plan(bool state_dir, HdfsAuth auth = HdfsAuth::None, bool wire_encry
     return make_plan(inputs);
 }
 
+// Compares; rewrites the golden file instead only when SPARK_SLURM_UPDATE_GOLDEN is exactly "1",
+// and then says so on the test's output (any other value fails: a stray or empty variable must
+// not turn a failing comparison into a silent rewrite).
 void expect_golden(const std::string& name, const std::string& actual) {
     std::string path = std::string(SPARK_SLURM_TEST_DATA) + "/golden/" + name;
-    if (std::getenv("SPARK_SLURM_UPDATE_GOLDEN")) {
-        std::ofstream(path) << actual;
+    std::optional<std::string> expected;
+    if (std::ifstream file(path); file) {
+        std::stringstream text;
+        text << file.rdbuf();
+        expected = text.str();
+    }
+    if (const char* update = std::getenv("SPARK_SLURM_UPDATE_GOLDEN")) {
+        ASSERT_STREQ(update, "1") << "SPARK_SLURM_UPDATE_GOLDEN must be 1 to rewrite the golden files";
+        if (actual == expected) {
+            std::cout << "SPARK_SLURM_UPDATE_GOLDEN=1: " << path << " unchanged\n";
+            return;
+        }
+        std::ofstream out(path);
+        out << actual;
+        ASSERT_TRUE(out.flush()) << "could not write " << path;
+        std::cout << "SPARK_SLURM_UPDATE_GOLDEN=1: REWROTE " << path << " (review the diff)\n";
         return;
     }
-    std::ifstream file(path);
-    ASSERT_TRUE(file) << "missing golden file " << path
-                      << " (generate with SPARK_SLURM_UPDATE_GOLDEN=1)";
-    std::stringstream expected;
-    expected << file.rdbuf();
-    EXPECT_EQ(actual, expected.str()) << "differs from " << path;
+    ASSERT_TRUE(expected) << "missing golden file " << path
+                          << " (generate with SPARK_SLURM_UPDATE_GOLDEN=1)";
+    EXPECT_EQ(actual, *expected) << "differs from " << path
+                                 << " (after an intended change: SPARK_SLURM_UPDATE_GOLDEN=1)";
 }
 
 TEST(Configs, LeaderFilesMatchGolden) {

@@ -10,7 +10,7 @@ build_image_without_spark
 
 check() {  # check NAME IMAGE REGEX
     local name=$1 image=$2 regex=$3
-    job_script "$name.sh" -N3 --exclusive -t 5 "-o $name-%j.out" -- run --runtime apptainer --image "$image" -- true
+    job_script "$name.sh" -N2 --exclusive -t 5 "-o $name-%j.out" -- run --runtime apptainer --image "$image" -- true
     submit "$name.sh"
     wait_state "$JOBID" 200 "${TERMINAL_STATES[@]}"
     local ec errors

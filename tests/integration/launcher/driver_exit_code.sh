@@ -4,7 +4,7 @@ SMOKE_NAME=driver_exit_code
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
 # shellcheck disable=SC2016 # expanded by the driver's sh, in the job
-job_script job.sh -N3 --exclusive -t 10 "-o job-%j.out" -- \
+job_script job.sh -N2 --exclusive -t 10 "-o job-%j.out" -- \
     run --runtime none --no-hdfs --ready-timeout 240 -- \
     sh -c 'echo "driver on $(hostname) sees $SPARK_MASTER_URL"; exit 3'
 submit job.sh

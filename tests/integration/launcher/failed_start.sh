@@ -11,7 +11,7 @@ install -m 0755 -o "$SPARK_SLURM_TEST_USER" \
     "$SPARK_SLURM_TEST_SPARK_HOME"/bin/{spark-class,load-spark-env.sh,find-spark-home} "$broken/bin/"
 write_script job.sh <<JOB
 #!/bin/bash
-#SBATCH -N3 --exclusive -t 10 -o job-%j.out
+#SBATCH -N2 --exclusive -t 10 -o job-%j.out
 export SPARK_HOME=$broken
 srun --ntasks-per-node=1 --cpus-per-task=$SPARK_SLURM_TEST_CPUS_PER_NODE --mpi=pmix spark-slurm run --runtime none --no-hdfs --ready-timeout 120 -- true
 JOB

@@ -1,111 +1,23 @@
 #!/bin/bash
-# history.sh [requeue]: issue 16's event logs and `spark-slurm history`. A job runs two small
-# Spark applications; its leader keeps their event logs in the job dir and records where they
-# are. After the job, on this host (the login node) as the job user, `spark-slurm history JOBID`
-# serves them on 127.0.0.1: /api/v1/applications lists both, completed. SIGTERM (as Ctrl-C)
-# stops it, leaving no process and nothing in /tmp.
-# With `requeue`, the job is preempted (and requeued by Slurm) between the two applications:
-# the first run's log must be kept next to the second run's.
-mode=${1:-plain}
-SMOKE_NAME=history${1:+_$1}
+# issue 16's event logs and `spark-slurm history` (history_checks.sh): a job runs two small Spark
+# applications in one run; its leader keeps their event logs in the job dir and records where
+# they are, and `spark-slurm history JOBID` serves both afterwards. The requeued case (the first
+# run's log kept next to the second run's) is checked by preempt_requeue.sh.
+SMOKE_NAME=history
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=history_checks.sh
+. "$LAUNCHER_HERE/history_checks.sh"
 clean_node_scratch
 
-write_script app.py <<'EOF'
-import sys
-from pyspark.sql import SparkSession
-spark = SparkSession.builder.appName(sys.argv[1]).getOrCreate()
-print(sys.argv[1], spark.sparkContext.parallelize(range(1000), 4).sum())
-spark.stop()
-EOF
-if [[ $mode == requeue ]]; then
-    write_script driver.sh <<'EOF'
-#!/bin/bash
-set -euo pipefail
-if [[ $SPARK_SLURM_RESTART_COUNT == 0 ]]; then
-    spark-submit app.py history-app-one
-    touch first-run.marker
-    exec sleep 600 # until preempted
-fi
-spark-submit app.py history-app-two
-EOF
-    job_script job.sh -N3 --exclusive --requeue -p batch -t 15 "-o job-%j.out" "--open-mode=append" -- \
-        run --runtime none --no-hdfs --ready-timeout 240 -- ./driver.sh
-    submit job.sh
-    batch_job=$JOBID
-    wait_for_file "$WORK/first-run.marker" 400 "the first run did not finish its application"
-    # shellcheck disable=SC2016 # $(hostname) is the job's, on its node
-    submit -p urgent --exclusive -N3 -t 2 -o urgent-%j.out --wrap 'echo urgent ran on $(hostname)'
-    wait_state "$JOBID" 300 COMPLETED
-    JOBID=$batch_job
-    wait_done "$JOBID" 600
-    [[ $(ssc_job_field "$JOBID" Restarts) == 1 ]] || fail "the job was not requeued exactly once"
-else
-    write_script driver.sh <<'EOF'
+write_history_app
+write_script driver.sh <<'EOF'
 #!/bin/bash
 set -euo pipefail
 spark-submit app.py history-app-one
 spark-submit app.py history-app-two
 EOF
-    job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-        run --runtime none --no-hdfs --ready-timeout 240 -- ./driver.sh
-    submit job.sh
-    wait_done "$JOBID" 600
-fi
-out=$(job_output "$JOBID")
-grep -q 'history-app-one 499500' <<<"$out" || fail "the first application did not run"
-grep -q 'history-app-two 499500' <<<"$out" || fail "the second application did not run"
-
-# The event logs are in the job dir (0700), and the leader recorded where (0600 in 0700 dirs).
-events=$WORK/spark-slurm-$JOBID/spark-events
-[[ $(stat -c %a "$events") == 700 ]] || fail "$events is not 0700: $(stat -c %a "$events")"
-logs=$(find "$events" -mindepth 1 -maxdepth 1 -name 'eventlog_v2_*' | wc -l)
-((logs == 2)) || fail "expected 2 rolling event logs in $events, found: $(ls -la "$events")"
-user_home=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)
-record=$user_home/.spark-slurm/history/$JOBID
-[[ -f $record ]] || fail "the leader recorded no $record"
-[[ $(<"$record") == "$events" ]] || fail "$record names '$(<"$record")', not $events"
-[[ $(stat -c %a "$record") == 600 ]] || fail "$record is not 0600"
-[[ $(stat -c %a "$(dirname "$record")") == 700 ]] || fail "$(dirname "$record") is not 0700"
-
-# `spark-slurm history JOBID` as the user, from elsewhere (run-as-user starts in the shared dir).
-touch "$WORK/before-history"
-sleep 1 # file times have a granularity: what the server creates must be newer than the marker
-"$RUN_AS_USER" spark-slurm history "$JOBID" >"$WORK/history.out" 2>&1 &
-history_pid=$!
-wait_file_match "$WORK/history.out" '^Spark history server: http://127\.0\.0\.1:[0-9]+/$' 240
-url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$WORK/history.out" | head -1)
-port=${url##*:}
-port=${port%/}
-grep -qE "^From your own machine: ssh -N -L $port:localhost:$port [^ ]+\$" "$WORK/history.out" ||
-    fail "no ssh tunnel line for port $port"
-# Loopback only: nothing listens on that port on another address.
-listening=$(ss -Hltn "sport = :$port" | awk '{ print $4 }')
-[[ -n $listening ]] || fail "nothing listens on port $port"
-if grep -vqE '^(\[::ffff:)?127\.0\.0\.1\]?:' <<<"$listening"; then
-    fail "the history server listens beyond loopback: $listening"
-fi
-
-deadline=$((SECONDS + 120))
-until apps=$(curl -sf "${url}api/v1/applications") &&
-    python3 - "$apps" <<'EOF'
-import json, sys
-apps = json.loads(sys.argv[1])
-done = {a["name"] for a in apps if all(t["completed"] for t in a["attempts"])}
-sys.exit(0 if {"history-app-one", "history-app-two"} <= done and len(apps) == 2 else 1)
-EOF
-do
-    ((SECONDS < deadline)) || fail "the history server does not list both applications as completed within 120 s: ${apps:-no answer}"
-    kill -0 "$history_pid" 2>/dev/null || fail "spark-slurm history ended early"
-    sleep 1
-done
-
-kill -TERM "$history_pid"
-status=0
-wait "$history_pid" || status=$?
-((status == 0)) || fail "spark-slurm history exited with $status after SIGTERM"
-wait_no_user_processes 30
-left=$(find /tmp -maxdepth 1 -user "$SPARK_SLURM_TEST_USER" -newer "$WORK/before-history")
-[[ -z $left ]] || fail "spark-slurm history left in /tmp: $left"
-assert_nothing_left
-pass "2 applications ($mode) listed at ${url}api/v1/applications"
+job_script job.sh -N2 --exclusive -t 15 "-o job-%j.out" -- \
+    run --runtime none --no-hdfs --ready-timeout 240 -- ./driver.sh
+submit job.sh
+wait_done "$JOBID" 600
+check_history plain

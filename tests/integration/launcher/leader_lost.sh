@@ -10,7 +10,7 @@ write_script driver.sh <<'DRIVER'
 if [[ $SPARK_SLURM_RESTART_COUNT == 0 ]]; then touch running.marker; exec sleep 600; fi
 echo "second run ok" > finished.txt
 DRIVER
-job_script job.sh -N3 --exclusive --requeue -t 15 "-o job-%j.out" "--open-mode=append" -- \
+job_script job.sh -N2 --exclusive --requeue -t 15 "-o job-%j.out" "--open-mode=append" -- \
     run --runtime none --state-dir "$WORK/state" --ready-timeout 240 -- ./driver.sh
 submit job.sh
 wait_for_file "$WORK/running.marker" 400 "the driver never started"

@@ -16,7 +16,7 @@ fi
 hdfs dfs -cat /progress > progress.txt
 echo "finished on run $SPARK_SLURM_RESTART_COUNT" > finished.txt
 DRIVER
-job_script job.sh -N3 --exclusive --requeue -p "$SPARK_SLURM_TEST_CANCEL_PARTITION" -t 15 "-o job-%j.out" \
+job_script job.sh -N2 --exclusive --requeue -p "$SPARK_SLURM_TEST_CANCEL_PARTITION" -t 15 "-o job-%j.out" \
     "--open-mode=append" -- run --runtime none --state-dir "$WORK/state" --ready-timeout 240 -- ./driver.sh
 submit job.sh
 batch_job=$JOBID

@@ -6,7 +6,7 @@ SMOKE_NAME=preempt_during_format
 clean_node_scratch
 "$LAUNCHER_HERE/slow-hadoop-home" "$WORK/slow-hadoop" "$SPARK_SLURM_TEST_HADOOP_HOME" 120
 chown -R "$SPARK_SLURM_TEST_USER" "$WORK/slow-hadoop"
-job_script job.sh -N3 --exclusive --requeue -p "$SPARK_SLURM_TEST_CANCEL_PARTITION" -t 15 \
+job_script job.sh -N2 --exclusive --requeue -p "$SPARK_SLURM_TEST_CANCEL_PARTITION" -t 15 \
     "-o job-%j.out" "--open-mode=append" -- \
     run --runtime none --hadoop-home "$WORK/slow-hadoop" --events "$WORK/events.jsonl" \
     --ready-timeout 240 -- true

@@ -9,7 +9,7 @@ clean_node_scratch
 stall=22
 "$LAUNCHER_HERE/slow-hadoop-home" "$WORK/slow-hadoop" "$SPARK_SLURM_TEST_HADOOP_HOME" "$stall"
 chown -R "$SPARK_SLURM_TEST_USER" "$WORK/slow-hadoop"
-job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+job_script job.sh -N2 --exclusive -t 15 "-o job-%j.out" -- \
     run --runtime none --hadoop-home "$WORK/slow-hadoop" --state-dir "$WORK/state" \
     --events "$WORK/events.jsonl" --ready-timeout 240 -- \
     bash -c 'echo kept | hdfs dfs -put -f - /kept && hdfs dfs -cat /kept'

@@ -10,7 +10,7 @@ home=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)
 install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/state"
 
 # 3 minutes of walltime, stop 110 s before the end: the cluster holds for a little while.
-job_script job.sh -N3 --exclusive -t 3 "-o job-%j.out" -- \
+job_script job.sh -N2 --exclusive -t 3 "-o job-%j.out" -- \
     up --runtime none --state-dir "$WORK/state" --stop-before-end 110 --ready-timeout 150
 submit job.sh
 record=$home/.spark-slurm/clusters/$JOBID/cluster.json
@@ -30,7 +30,7 @@ assert_nothing_left
 
 # The state dir serves the next cluster: the file is there.
 first=$JOBID
-job_script job2.sh -N3 --exclusive -t 5 "-o job-%j.out" -- \
+job_script job2.sh -N2 --exclusive -t 5 "-o job-%j.out" -- \
     run --runtime none --state-dir "$WORK/state" --ready-timeout 150 -- sh -c 'hdfs dfs -cat /kept.txt'
 submit job2.sh
 wait_done "$JOBID" 300

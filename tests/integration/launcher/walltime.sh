@@ -4,7 +4,7 @@
 SMOKE_NAME=walltime
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
-job_script job.sh -N3 --exclusive --requeue -t 1 "-o job-%j.out" -- \
+job_script job.sh -N2 --exclusive --requeue -t 1 "-o job-%j.out" -- \
     run --runtime none --no-hdfs --state-dir "$WORK/state" --ready-timeout 240 -- sh -c 'echo DRIVER-RUNNING; exec sleep 600'
 submit job.sh
 wait_state "$JOBID" 300 TIMEOUT

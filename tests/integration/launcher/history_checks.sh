@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# check_history MODE: issue 16's event logs and `spark-slurm history` for the finished job
+# $JOBID (in $WORK, after common.sh), whose driver ran the applications history-app-one and
+# history-app-two (app.py, written by write_history_app): their event logs are in the job dir
+# and recorded for the user; `spark-slurm history JOBID`, run on this host (the login node) as
+# the job user, serves them on 127.0.0.1 only, /api/v1/applications lists both, completed; SIGTERM
+# (as Ctrl-C) stops it, leaving no process and nothing in /tmp. Ends with pass.
+# Used by history.sh (one run) and preempt_requeue.sh (one application per run of a requeued job).
+
+# write_history_app: app.py NAME, a small Spark application named NAME that prints "NAME 499500"
+write_history_app() {
+    write_script app.py <<'EOF'
+import sys
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName(sys.argv[1]).getOrCreate()
+print(sys.argv[1], spark.sparkContext.parallelize(range(1000), 4).sum())
+spark.stop()
+EOF
+}
+
+check_history() {
+    local mode=$1 out events logs user_home record url port listening deadline apps history_pid status left
+    out=$(job_output "$JOBID")
+    grep -q 'history-app-one 499500' <<<"$out" || fail "the first application did not run"
+    grep -q 'history-app-two 499500' <<<"$out" || fail "the second application did not run"
+
+    # The event logs are in the job dir (0700), and the leader recorded where (0600 in 0700 dirs).
+    events=$WORK/spark-slurm-$JOBID/spark-events
+    [[ $(stat -c %a "$events") == 700 ]] || fail "$events is not 0700: $(stat -c %a "$events")"
+    logs=$(find "$events" -mindepth 1 -maxdepth 1 -name 'eventlog_v2_*' | wc -l)
+    ((logs == 2)) || fail "expected 2 rolling event logs in $events, found: $(ls -la "$events")"
+    user_home=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)
+    record=$user_home/.spark-slurm/history/$JOBID
+    [[ -f $record ]] || fail "the leader recorded no $record"
+    [[ $(<"$record") == "$events" ]] || fail "$record names '$(<"$record")', not $events"
+    [[ $(stat -c %a "$record") == 600 ]] || fail "$record is not 0600"
+    [[ $(stat -c %a "$(dirname "$record")") == 700 ]] || fail "$(dirname "$record") is not 0700"
+
+    # `spark-slurm history JOBID` as the user, from elsewhere (run-as-user starts in the shared dir).
+    touch "$WORK/before-history"
+    sleep 1 # file times have a granularity: what the server creates must be newer than the marker
+    "$RUN_AS_USER" spark-slurm history "$JOBID" >"$WORK/history.out" 2>&1 &
+    history_pid=$!
+    wait_file_match "$WORK/history.out" '^Spark history server: http://127\.0\.0\.1:[0-9]+/$' 240
+    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$WORK/history.out" | head -1)
+    port=${url##*:}
+    port=${port%/}
+    grep -qE "^From your own machine: ssh -N -L $port:localhost:$port [^ ]+\$" "$WORK/history.out" ||
+        fail "no ssh tunnel line for port $port"
+    # Loopback only: nothing listens on that port on another address.
+    listening=$(ss -Hltn "sport = :$port" | awk '{ print $4 }')
+    [[ -n $listening ]] || fail "nothing listens on port $port"
+    if grep -vqE '^(\[::ffff:)?127\.0\.0\.1\]?:' <<<"$listening"; then
+        fail "the history server listens beyond loopback: $listening"
+    fi
+
+    deadline=$((SECONDS + 120))
+    until apps=$(curl -sf "${url}api/v1/applications") &&
+        python3 - "$apps" <<'EOF'
+import json, sys
+apps = json.loads(sys.argv[1])
+done = {a["name"] for a in apps if all(t["completed"] for t in a["attempts"])}
+sys.exit(0 if {"history-app-one", "history-app-two"} <= done and len(apps) == 2 else 1)
+EOF
+    do
+        ((SECONDS < deadline)) || fail "the history server does not list both applications as completed within 120 s: ${apps:-no answer}"
+        kill -0 "$history_pid" 2>/dev/null || fail "spark-slurm history ended early"
+        sleep 1
+    done
+
+    kill -TERM "$history_pid"
+    status=0
+    wait "$history_pid" || status=$?
+    ((status == 0)) || fail "spark-slurm history exited with $status after SIGTERM"
+    wait_no_user_processes 30
+    left=$(find /tmp -maxdepth 1 -user "$SPARK_SLURM_TEST_USER" -newer "$WORK/before-history")
+    [[ -z $left ]] || fail "spark-slurm history left in /tmp: $left"
+    assert_nothing_left
+    pass "2 applications ($mode) listed at ${url}api/v1/applications"
+}
