@@ -84,7 +84,7 @@ int plan_command(const Options& options, const JobEnvironment& environment, int*
             return plan_on_leader(options, allocation, job_is_requeueable(slurm, allocation.job_id),
                                   std::move(reports));
         },
-        std::chrono::seconds(options.ready_timeout_seconds));
+        std::chrono::seconds(options.ready_timeout_seconds), SecretDelivery::DryRunPlaceholder);
     if (mpi.rank() == 0 || options.every_rank) print_plan(options, plan, mine.rank);
     return 0;
 }

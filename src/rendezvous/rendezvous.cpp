@@ -179,7 +179,8 @@ void MpiSession::finalize() {
 
 Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
                 const std::function<Plan(std::vector<NodeReport>)>& plan_on_leader,
-                std::chrono::seconds deadline) {
+                std::chrono::seconds deadline, SecretDelivery delivery) {
+    const bool dry_run = delivery == SecretDelivery::DryRunPlaceholder;
     Watchdog watchdog(deadline, "the rendezvous of all ranks");
     auto texts = gather_text(mpi, report_to_json(mine).dump());
 
@@ -191,8 +192,14 @@ Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
             std::vector<NodeReport> reports;
             for (const auto& text : texts) reports.push_back(report_from_json(json::parse(text)));
             Plan plan = plan_on_leader(std::move(reports));
-            // The secrets go to the shared filesystem; the broadcast has their fingerprints only.
-            write_job_secrets(plan);
+            if (dry_run) {
+                plan.secret = kDryRunSecret;
+                if (plan.connect) plan.connect_token = kDryRunSecret;
+            } else {
+                // The secrets go to the shared filesystem; the broadcast has their fingerprints
+                // only.
+                write_job_secrets(plan);
+            }
             payload = json{{"plan", plan_to_json(plan, SecretHandling::Fingerprint)}}.dump();
             leaders_plan = std::move(plan);
         } catch (const UsageError&) {
@@ -213,6 +220,11 @@ Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
     if (leaders_plan) return std::move(*leaders_plan);
     const json& broadcast = message.at("plan");
     Plan plan = plan_from_json(broadcast);
+    if (dry_run) {
+        plan.secret = kDryRunSecret;
+        if (plan.connect) plan.connect_token = kDryRunSecret;
+        return plan;
+    }
     read_job_secrets(plan, broadcast.at("secret_fingerprint").get<std::string>(),
                      broadcast.value("connect_token_fingerprint", std::string()));
     return plan;

@@ -40,8 +40,15 @@ class MpiSession {
 // LaunchError thrown by `plan_on_leader` (or while writing the secrets) is rethrown on rank 0 and
 // turns into PeerFailed on the others. If the exchange has not finished by `deadline` (a rank died
 // or never started), the process reports that and exits.
+//
+// `plan`'s dry run starts nothing, so it has no secret to hand out and writes no file (its job
+// dir may be node-local): every rank's plan holds the same placeholder, kDryRunSecret, which
+// protects nothing and is never used, so that each rank prints the plan the leader made.
+enum class SecretDelivery { SharedFiles, DryRunPlaceholder };
+inline constexpr const char* kDryRunSecret = "dry run: no secret";
 Plan rendezvous(MpiSession& mpi, const NodeReport& mine,
                 const std::function<Plan(std::vector<NodeReport>)>& plan_on_leader,
-                std::chrono::seconds deadline);
+                std::chrono::seconds deadline,
+                SecretDelivery delivery = SecretDelivery::SharedFiles);
 
 }  // namespace spark_slurm
