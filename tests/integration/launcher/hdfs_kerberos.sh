@@ -168,10 +168,14 @@ for node in node2 node3; do
 done
 attempt "read the owner's keytab" 'Permission denied' cat "$credentials/owner.keytab"
 attempt "read the delegation token" 'Permission denied' cat "$credentials/hdfs.token"
-# refusals: the driver's connections to the master that failed in the authentication handshake
-# (the exception after "Exception while bootstrapping client"; not the one interrupted by the kill).
+# refusals: the driver's connections to the master that failed in the authentication handshake,
+# after TCP connected and before any RPC: "Exception while bootstrapping client". What follows
+# it varies with timing: the handshake's own error (IllegalArgument/IllegalState/Security or a
+# javax.crypto exception) when the client sees the bad answer first, an InterruptedException when
+# the master has already closed the channel on it (the master logs the peer as "disassociated").
+# An unreachable or wrong master never gets as far as a bootstrap.
 refusals() {
-    grep -A1 'Exception while bootstrapping client' "$WORK/intruder.out" | grep -c '^java\.lang\.RuntimeException: java\.lang\.\(IllegalArgument\|IllegalState\|Security\)Exception\|^java\.lang\.RuntimeException: javax\.' || true
+    grep -c 'Exception while bootstrapping client' "$WORK/intruder.out" || true
 }
 # Two registration attempts refused in the handshake is the answer; the driver's third, 20 s
 # later, would end the same way ("All masters are unresponsive"), so it is stopped then. Else it
@@ -189,7 +193,7 @@ grep -q '^EXIT 0$' "$WORK/intruder.out" && fail "another user's spark-submit suc
 # Refused at least once, and given up (Spark interrupts the bootstrap of a registration attempt
 # that a newer one supersedes, so not every attempt shows the refusal) or stopped after two.
 if (($(refusals) < 1)) || { (($(refusals) < 2)) && ! grep -q 'All masters are unresponsive' "$WORK/intruder.out"; }; then
-    fail "another user's Spark application failed, but not for want of the secret: $(tail -20 "$WORK/intruder.out")"
+    fail "another user's Spark application failed, but not for want of the secret ($(refusals) refusals counted); its errors: $(grep -E -A1 'Exception while bootstrapping|All masters|ERROR|Caused by|Exception:' "$WORK/intruder.out" | grep -v '^\s*at ' | head -n 40)"
 fi
 "$RUN_AS_USER" srun --jobid="$JOBID" --overlap -N1 -n1 -w node1 --mpi=none curl -sf -m 10 "$master_ui/json/" |
     python3 -c "import json,sys; m=json.load(sys.stdin); assert not [a for a in m['activeapps'] + m['completedapps'] if a['name'] == 'intruder'], m" ||
