@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
@@ -18,6 +17,7 @@
 
 #include "common/enum_names.hpp"
 #include "common/errors.hpp"
+#include "common/user_account.hpp"
 
 namespace spark_slurm {
 
@@ -258,13 +258,9 @@ std::optional<JobFacts> load_job(const SlurmLibrary& slurm, std::uint32_t job_id
     JobFacts facts;
     facts.job_id = job.job_id;
     facts.user_id = job.user_id;
-    if (job.user_name && *job.user_name) {
-        facts.user_name = job.user_name;
-    } else if (const passwd* entry = getpwuid(job.user_id)) {
-        facts.user_name = entry->pw_name;
-    } else {
-        facts.user_name = "uid " + std::to_string(job.user_id);
-    }
+    // user_name_of (getpwuid_r): this may run on SlurmCalls' thread, beside the loop's lookups.
+    facts.user_name =
+        job.user_name && *job.user_name ? std::string(job.user_name) : user_name_of(job.user_id);
     facts.state = job.job_state & JOB_STATE_BASE;
     facts.state_name = job_state_name(facts.state);
     facts.running = facts.state == JOB_RUNNING && (job.job_state & JOB_COMPLETING) == 0;

@@ -150,7 +150,13 @@ void Leader::service(std::chrono::milliseconds timeout) {
     links_.add_poll_fds(fds);
     // The HTTP probes in flight wake the loop too: their answers, or libcurl's timer.
     readiness_.add_poll_fds(fds);
-    ::poll(fds.data(), fds.size(), static_cast<int>(readiness_.poll_timeout(timeout).count()));
+    auto wait = readiness_.poll_timeout(timeout);
+    // A Slurm call past its deadline is told then, not at the next turn.
+    if (auto deadline = slurm_calls_.next_deadline()) {
+        wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()),
+                          std::chrono::milliseconds(0), wait);
+    }
+    ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
 
     while (int signal = signals_.read_signal()) on_signal(signal);
     reap_children();

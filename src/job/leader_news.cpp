@@ -21,10 +21,6 @@ using namespace std::chrono_literals;
 // had its SIGTERM a moment before this launcher. Look this long before calling it a failure.
 constexpr auto kSignalSettle = 500ms;
 
-bool is_termination(int signal) {
-    return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
-}
-
 }  // namespace
 
 // `spark-slurm down` sends SIGUSR2 to the step; SIGUSR1 is what sites use for the walltime

@@ -23,10 +23,6 @@ constexpr auto kLastRetry = std::chrono::milliseconds(5000);
 // A leader that has not welcomed this node by then is asked again on a new connection.
 constexpr auto kHandshakeLimit = std::chrono::seconds(10);
 
-bool is_termination(int signal) {
-    return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
-}
-
 }  // namespace
 
 Worker::Worker(const Plan& plan, const NodePlan& node, const Runtime& runtime,
@@ -68,9 +64,14 @@ int Worker::run() {
 std::optional<int> Worker::pause(std::chrono::milliseconds how_long) {
     pollfd signals{signals_.fd(), POLLIN, 0};
     ::poll(&signals, 1, static_cast<int>(how_long.count()));
+    return take_signals();
+}
+
+std::optional<int> Worker::take_signals() {
     while (int signal = signals_.read_signal()) {
         if (is_termination(signal)) {
             log::info("received {}; stopping", ::strsignal(signal));
+            daemons_.stop_all_daemons(true);
             return 128 + signal;
         }
     }
@@ -81,13 +82,7 @@ std::optional<int> Worker::serve() {
     while (true) {
         std::vector<pollfd> fds{{signals_.fd(), POLLIN, 0}, {leader_.fd(), POLLIN, 0}};
         ::poll(fds.data(), leader_.closed() ? 1 : fds.size(), 200);
-        while (int signal = signals_.read_signal()) {
-            if (is_termination(signal)) {
-                log::info("received {}; stopping", ::strsignal(signal));
-                daemons_.stop_all_daemons(true);
-                return 128 + signal;
-            }
-        }
+        if (auto code = take_signals()) return *code;
         reap_children();
         for (auto& received : leader_.receive()) {
             if (auto* failure = std::get_if<control::ParseFailure>(&received)) {

@@ -29,6 +29,9 @@ class Worker {
     std::optional<int> serve();
     // Waits, or returns an exit code for a termination signal meanwhile.
     std::optional<int> pause(std::chrono::milliseconds how_long);
+    // Reads the pending signals: on a termination, stops this node's daemons (if any) and
+    // returns the exit code (128 + the signal).
+    std::optional<int> take_signals();
     // Handles one message; returns an exit code once the worker is done.
     std::optional<int> handle(const control::Message& message);
     void report(const DaemonEvent& event);

@@ -43,4 +43,8 @@ int SignalFd::read_signal() {
     return static_cast<int>(info.ssi_signo);
 }
 
+bool is_termination(int signal) {
+    return signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
+}
+
 }  // namespace spark_slurm

@@ -13,6 +13,11 @@ const sigset_t& handled_signals();
 // The signal mask the launcher started with, for children.
 const sigset_t& original_signal_mask();
 
+// SIGTERM (scancel, the time limit, a preemption), SIGINT (Ctrl-C on srun) and SIGHUP (the
+// terminal went away): the signals that end a launcher, where SIGUSR1/2 ask a held cluster to
+// stop cleanly and SIGCHLD only says a child changed.
+bool is_termination(int signal);
+
 class SignalFd {
   public:
     SignalFd();
