@@ -9,9 +9,10 @@ clean_node_scratch
 home=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)
 install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/state"
 
-# 3 minutes of walltime, stop 110 s before the end: the cluster holds for a little while.
-job_script job.sh -N2 --exclusive -t 3 "-o job-%j.out" -- \
-    up --runtime none --state-dir "$WORK/state" --stop-before-end 110 --ready-timeout 150
+# 2 minutes of walltime (Slurm's are whole minutes), stop 65 s before the end: the cluster,
+# ready ~25 s in, holds for half a minute or so, long enough to write a file into its HDFS.
+job_script job.sh -N2 --exclusive -t 2 "-o job-%j.out" -- \
+    up --runtime none --state-dir "$WORK/state" --stop-before-end 65 --ready-timeout 150
 submit job.sh
 record=$home/.spark-slurm/clusters/$JOBID/cluster.json
 wait_for_file "$record" 200 "the cluster did not come up"
@@ -23,7 +24,7 @@ chown "$SPARK_SLURM_TEST_USER" "$WORK/kept.txt"
 wait_state "$JOBID" 240 COMPLETED FAILED TIMEOUT CANCELLED
 [[ $STATE == COMPLETED ]] || fail "the held cluster's job ended $STATE, not COMPLETED"
 out=$(job_output "$JOBID")
-grep -q "time limit is 110 s away" <<<"$out" || fail "the leader did not stop for the time limit"
+grep -q "time limit is 65 s away" <<<"$out" || fail "the leader did not stop for the time limit"
 grep -Eq 'saved the HDFS namespace in [0-9.]+ s' <<<"$out" || fail "the namespace was not saved"
 [[ ! -e $home/.spark-slurm/clusters/$JOBID ]] || fail "the connection record outlived the cluster"
 assert_nothing_left
