@@ -37,32 +37,8 @@ constexpr auto kWithdrawLimit = std::chrono::milliseconds(10s);
 
 }  // namespace
 
-const char* to_string(Leader::Phase phase) {
-    switch (phase) {
-        case Leader::Phase::StartingKdc:
-            return "starting_kdc";
-        case Leader::Phase::FormattingNamespace:
-            return "formatting_namespace";
-        case Leader::Phase::StartingDaemons:
-            return "starting_daemons";
-        case Leader::Phase::WaitingForWorkers:
-            return "waiting_for_workers";
-        case Leader::Phase::FetchingToken:
-            return "fetching_token";
-        case Leader::Phase::StartingConnect:
-            return "starting_connect";
-        case Leader::Phase::DriverRunning:
-            return "driver_running";
-        case Leader::Phase::Holding:
-            return "holding";
-        case Leader::Phase::SavingNamespace:
-            return "saving_namespace";
-        case Leader::Phase::Stopping:
-            return "stopping";
-        case Leader::Phase::Done:
-            return "done";
-    }
-    return "?";
+LeaderState Leader::state() const {
+    return {phase_, plan_.interactive, ready_, work_finished_, terminated_};
 }
 
 Leader::Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string> driver_command,

@@ -22,6 +22,7 @@
 #include "allocation/slurm_calls.hpp"
 #include "job/cluster_publication.hpp"
 #include "job/events.hpp"
+#include "job/leader_rules.hpp"
 #include "job/namenode_reports.hpp"
 #include "job/node_daemons.hpp"
 #include "job/readiness.hpp"
@@ -35,20 +36,7 @@ namespace spark_slurm {
 
 class Leader {
   public:
-    enum class Phase {
-        StartingKdc,          // --hdfs-auth kerberos: until the KDC made every keytab (a new
-                              // namespace is formatted meanwhile)
-        FormattingNamespace,  // the master boots meanwhile
-        StartingDaemons,      // until the master and namenode answer
-        WaitingForWorkers,    // until every worker registered and every datanode is live
-        FetchingToken,        // --hdfs-auth kerberos: ready, still fetching the executors' token
-        StartingConnect,      // until the Spark Connect server and its gateway answer
-        DriverRunning,
-        Holding,  // `up`: until `spark-slurm down`, the walltime warning or --stop-before-end
-        SavingNamespace,  // after the driver, with a state dir
-        Stopping,
-        Done,
-    };
+    using Phase = LeaderPhase;
 
     Leader(const Plan& plan, const Runtime& runtime, std::vector<std::string> driver_command,
            const SlurmLibrary& slurm, ControlServer server, EventLog& events,
@@ -60,8 +48,9 @@ class Leader {
 
   private:
     void enter(Phase phase);
-    // Tearing the cluster down, or done: no news changes the outcome any more.
-    bool stopping() const { return phase_ == Phase::Stopping || phase_ == Phase::Done; }
+    bool stopping() const { return is_stopping(phase_); }
+    // What the rules (leader_rules.hpp) decide from.
+    LeaderState state() const;
     void service(std::chrono::milliseconds timeout);
     void step();
     void on_loop_error(const std::string& what);
@@ -101,6 +90,8 @@ class Leader {
     void ask_end_time(std::function<void(std::optional<std::int64_t>)> then);
     void schedule_walltime_stop(std::optional<std::int64_t> end_time);
     void on_worker_lost(const std::string& node, const std::string& what);
+    // At a termination: the requeue policy asks slurmctld off the loop while the stop goes on.
+    void requeue_if_needed_off_the_loop();
     void finish_stopping();
     void step_holding();
     void finish_holding(const std::string& why);
@@ -168,7 +159,5 @@ class Leader {
     // Last: its callbacks use the members above, so it goes first.
     SlurmCalls slurm_calls_;
 };
-
-const char* to_string(Leader::Phase phase);
 
 }  // namespace spark_slurm

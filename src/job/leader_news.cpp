@@ -20,47 +20,65 @@ using namespace std::chrono_literals;
 // Slurm signals every step at once: a worker that goes away before the cluster is ready may have
 // had its SIGTERM a moment before this launcher. Look this long before calling it a failure.
 constexpr auto kSignalSettle = 500ms;
+// How long the requeue decision at a termination may take (see requeue_if_needed_off_the_loop).
+constexpr auto kRequeueLimit = std::chrono::milliseconds(15s);
 
 }  // namespace
 
-// `spark-slurm down` sends SIGUSR2 to the step; SIGUSR1 is what sites use for the walltime
-// warning (sbatch --signal=USR1@120). A held cluster stops cleanly on either.
 void Leader::on_signal(int signal) {
-    if ((signal == SIGUSR1 || signal == SIGUSR2) && plan_.interactive && !terminated_ &&
-        !stopping()) {
-        // Asked again while the namespace is being saved: the stop is under way already, and
-        // cutting the save short would lose what the cluster wrote.
-        if (work_finished_) {
-            log::info("received {}; the cluster is already stopping (saving HDFS)",
-                      ::strsignal(signal));
-            return;
-        }
-        const std::string why = fmt::format(
-            "received {} (spark-slurm down, or the walltime warning)", ::strsignal(signal));
-        events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
-        if (phase_ == Phase::Holding) return finish_holding(why);
-        // Not ready yet: there is nothing to save, and no reason to requeue.
-        log::info("{}; stopping the cluster", why);
-        work_finished_ = true;
-        return begin_stopping(0, false);
-    }
-    if (!is_termination(signal) || terminated_ || phase_ == Phase::Done) return;
-    terminated_ = true;
-    log::info("received {}; stopping the cluster", ::strsignal(signal));
+    const SignalResponse response = respond_to_signal(state(), signal);
+    if (response == SignalResponse::Ignore) return;
+    const char* name = ::strsignal(signal);
+    if (response == SignalResponse::AlreadySaving)
+        return log::info("received {}; the cluster is already stopping (saving HDFS)", name);
+    if (is_termination(signal)) terminated_ = true;
     events_.write("signal", {{"signal", signal}, {"phase", to_string(phase_)}});
-    if (work_finished_) {
-        // The driver has finished, or the held cluster was asked to stop: that result stands,
-        // and the job is not requeued.
-        if (!stopping()) begin_stopping(work_exit_code_, false);
-        return;
+    const std::string asked =
+        fmt::format("received {} (spark-slurm down, or the walltime warning)", name);
+    switch (response) {
+        case SignalResponse::Ignore:
+        case SignalResponse::AlreadySaving:
+            return;
+        case SignalResponse::FinishHolding:
+            return finish_holding(asked);
+        case SignalResponse::StopBeforeReady:
+            // Not ready yet: there is nothing to save, and no reason to requeue.
+            log::info("{}; stopping the cluster", asked);
+            work_finished_ = true;
+            return begin_stopping(0, false);
+        case SignalResponse::StopWithWorkResult:
+            log::info("received {}; stopping the cluster", name);
+            return begin_stopping(work_exit_code_, false);
+        case SignalResponse::NoteTermination:
+            return log::info("received {}; the cluster is stopping already", name);
+        case SignalResponse::RequeueAndStop:
+            log::info("received {}; stopping the cluster", name);
+            requeue_if_needed_off_the_loop();
+            return begin_stopping(128 + signal, false);
+        case SignalResponse::RequeueWhileStopping:
+            log::info("received {}; stopping the cluster", name);
+            requeue_if_needed_off_the_loop();
+            exit_code_ = 128 + signal;
+            late_workers_until_ = Clock::now();
+            return;
     }
-    // Slurm signals every step of the job at once: a worker may have exited already, and the
-    // leader be stopping for that, when its own SIGTERM is read. It is still a termination.
-    requeue_if_needed(slurm_, RequeueCause::LeaderSignalled, plan_.job_id, plan_.restart_count,
-                      plan_.requeueable, plan_.state_dir);
-    if (!stopping()) return begin_stopping(128 + signal, false);
-    exit_code_ = 128 + signal;
-    late_workers_until_ = Clock::now();
+}
+
+// Slurm sends SIGKILL KillWait (30 s by default) after SIGTERM: the requeue decision, which
+// asks slurmctld for the job's record, has that long at most; the stop does not wait for it,
+// and the leader exits once it is told (or overdue).
+void Leader::requeue_if_needed_off_the_loop() {
+    slurm_calls_.submit(
+        "deciding whether to requeue the job",
+        [&slurm = slurm_, job_id = plan_.job_id, restarts = plan_.restart_count,
+         requeueable = plan_.requeueable, state_dir = plan_.state_dir] {
+            requeue_if_needed(slurm, RequeueCause::LeaderSignalled, job_id, restarts, requeueable,
+                              state_dir);
+        },
+        kRequeueLimit,
+        [](const std::optional<std::string>& error) {
+            if (error) log::warn("{}; this launcher did not requeue the job", *error);
+        });
 }
 
 void Leader::on_news(const WorkerNews& news) {
@@ -79,19 +97,21 @@ void Leader::on_news(const WorkerNews& news) {
                                              {"status", news.status},
                                              {"attempt", news.attempt}});
             return;
-        case WorkerNews::Kind::DaemonExited: {
-            if (stopping()) return;
-            events_.write("daemon_exited",
-                          {{"daemon", news.daemon}, {"node", host}, {"status", news.status}});
-            std::string what = fmt::format("the {} on {} stopped ({}); last lines of its log:\n{}",
-                                           news.daemon, host, news.status, news.text);
-            if (!ready_) return fail(what);
-            log::warn("{}; the cluster goes on without it", what);
-            return;
+        case WorkerNews::Kind::DaemonExited:
+        case WorkerNews::Kind::StartFailed: {
+            const LossResponse response = respond_to_workers_daemon_loss(state());
+            if (response == LossResponse::Ignore) return;
+            std::string what = fmt::format("on {}: {}", host, news.text);
+            if (news.kind == WorkerNews::Kind::DaemonExited) {
+                events_.write("daemon_exited",
+                              {{"daemon", news.daemon}, {"node", host}, {"status", news.status}});
+                what = fmt::format("the {} on {} stopped ({}); last lines of its log:\n{}",
+                                   news.daemon, host, news.status, news.text);
+            }
+            if (response == LossResponse::GoOnWithout)
+                return log::warn("{}; the cluster goes on without it", what);
+            return fail(what);
         }
-        case WorkerNews::Kind::StartFailed:
-            if (!ready_) fail(fmt::format("on {}: {}", host, news.text));
-            return;
         case WorkerNews::Kind::Stopped:
             return;
         case WorkerNews::Kind::Silent:
@@ -110,11 +130,7 @@ void Leader::on_news(const WorkerNews& news) {
             std::string what =
                 fmt::format("the launcher on {} (rank {}) {}", host, news.rank, news.text);
             events_.write("worker_lost", {{"node", host}, {"rank", news.rank}, {"why", news.text}});
-            if (ready_) return on_worker_lost(fmt::format("{} ({})", host, news.text), what);
-            // Slurm signals every step at once: a worker that exited may have had its SIGTERM a
-            // moment before this launcher. Wait that moment, so a termination is told as one.
-            if (!worker_lost_) worker_lost_ = {what, Clock::now() + kSignalSettle};
-            return;
+            return on_worker_lost(fmt::format("{} ({})", host, news.text), what);
         }
     }
 }
@@ -122,14 +138,24 @@ void Leader::on_news(const WorkerNews& news) {
 // A ready cluster goes on without a lost node while it has --min-workers; with fewer, a driver
 // would wait for executors that never come: the job stops, naming the nodes it lost.
 void Leader::on_worker_lost(const std::string& node, const std::string& what) {
-    lost_workers_.push_back(node);
     const unsigned left = links_.live_count();
-    if (left >= plan_.min_workers) {
-        return log::warn("{}; the cluster goes on without that node ({} worker(s) left)", what,
-                         left);
+    switch (respond_to_worker_loss(state(), left, plan_.min_workers)) {
+        case LossResponse::Ignore:
+            return;
+        case LossResponse::FailTheStart:
+            // Slurm signals every step at once: a worker that exited may have had its SIGTERM a
+            // moment before this launcher. Wait that moment, so a termination is told as one.
+            if (!worker_lost_) worker_lost_ = {what, Clock::now() + kSignalSettle};
+            return;
+        case LossResponse::GoOnWithout:
+            lost_workers_.push_back(node);
+            return log::warn("{}; the cluster goes on without that node ({} worker(s) left)", what,
+                             left);
+        case LossResponse::FailTheJob:
+            lost_workers_.push_back(node);
+            return fail(fmt::format("{} worker(s) left, fewer than --min-workers {}; lost: {}",
+                                    left, plan_.min_workers, fmt::join(lost_workers_, ", ")));
     }
-    fail(fmt::format("{} worker(s) left, fewer than --min-workers {}; lost: {}", left,
-                     plan_.min_workers, fmt::join(lost_workers_, ", ")));
 }
 
 void Leader::on_daemon_event(const DaemonEvent& event) {
@@ -149,18 +175,17 @@ void Leader::on_daemon_event(const DaemonEvent& event) {
             events_.write("daemon_exited", {{"daemon", daemon},
                                             {"node", node_.hostname},
                                             {"status", describe_wait_status(event.status)}});
-            const bool leader_daemon = event.spec.daemon == Daemon::SparkMaster ||
-                                       event.spec.daemon == Daemon::Namenode ||
-                                       event.spec.daemon == Daemon::Kdc;
             std::string what = exit_message(node_.hostname, event.spec, event.status);
-            // Without its master or namenode the cluster cannot go on, nor start without the
-            // Connect server it was asked for.
-            const bool starting_connect = phase_ == Phase::StartingConnect;
-            if (!ready_ || leader_daemon || starting_connect) {
-                return fail(
-                    what + (ready_ ? fmt::format("gave up after {} restarts", event.attempt) : ""));
+            switch (respond_to_own_daemon_loss(state(), event.spec.daemon)) {
+                case LossResponse::Ignore:
+                    return;
+                case LossResponse::FailTheStart:
+                    return fail(what);
+                case LossResponse::FailTheJob:
+                    return fail(what + fmt::format("gave up after {} restarts", event.attempt));
+                case LossResponse::GoOnWithout:
+                    return log::warn("{}; the cluster goes on without it", what);
             }
-            log::warn("{}; the cluster goes on without it", what);
             return;
         }
     }
