@@ -54,36 +54,41 @@ T field(const json& document, const char* name, const std::string& origin) {
     }
 }
 
+// The record's fields, listed once for both directions: `visit(name, member)` for each.
+template <typename Record, typename Visit>
+void record_fields(Record& record, Visit&& visit) {
+    visit("format", record.format);
+    visit("job_id", record.job_id);
+    visit("step_id", record.step_id);
+    visit("user", record.user);
+    visit("command", record.command);
+    visit("nodes", record.nodes);
+    visit("leader_hostname", record.leader_hostname);
+    visit("leader_address", record.leader_address);
+    visit("master_url", record.master_url);
+    visit("master_webui_url", record.master_webui_url);
+    visit("hdfs_url", record.hdfs_url);
+    visit("namenode_webui_url", record.namenode_webui_url);
+    visit("connect_url", record.connect_url);
+    visit("connect_port", record.connect_port);
+    visit("workers", record.workers);
+    visit("worker_cores", record.worker_cores);
+    visit("worker_memory_mib", record.worker_memory_mib);
+    visit("runtime", record.runtime);
+    visit("image", record.image);
+    visit("spark_home", record.spark_home);
+    visit("hadoop_home", record.hadoop_home);
+    visit("job_dir", record.job_dir);
+    visit("state_dir", record.state_dir);
+    visit("ready_at", record.ready_at);
+    visit("end_time", record.end_time);
+}
+
 }  // namespace
 
 std::string record_to_json(const ClusterRecord& record) {
-    json document = {
-        {"format", record.format},
-        {"job_id", record.job_id},
-        {"step_id", record.step_id},
-        {"user", record.user},
-        {"command", record.command},
-        {"nodes", record.nodes},
-        {"leader_hostname", record.leader_hostname},
-        {"leader_address", record.leader_address},
-        {"master_url", record.master_url},
-        {"master_webui_url", record.master_webui_url},
-        {"hdfs_url", record.hdfs_url},
-        {"namenode_webui_url", record.namenode_webui_url},
-        {"connect_url", record.connect_url},
-        {"connect_port", record.connect_port},
-        {"workers", record.workers},
-        {"worker_cores", record.worker_cores},
-        {"worker_memory_mib", record.worker_memory_mib},
-        {"runtime", record.runtime},
-        {"image", record.image},
-        {"spark_home", record.spark_home},
-        {"hadoop_home", record.hadoop_home},
-        {"job_dir", record.job_dir},
-        {"state_dir", record.state_dir},
-        {"ready_at", record.ready_at},
-        {"end_time", record.end_time},
-    };
+    json document = json::object();
+    record_fields(record, [&](const char* name, const auto& value) { document[name] = value; });
     return document.dump(2) + "\n";
 }
 
@@ -101,30 +106,9 @@ ClusterRecord record_from_json(const std::string& text, const std::string& origi
                           std::to_string(kFormat) +
                           ": use the spark-slurm that started the cluster");
     }
-    record.job_id = field<std::uint32_t>(document, "job_id", origin);
-    record.step_id = field<std::uint32_t>(document, "step_id", origin);
-    record.user = field<std::string>(document, "user", origin);
-    record.command = field<std::string>(document, "command", origin);
-    record.nodes = field<std::vector<std::string>>(document, "nodes", origin);
-    record.leader_hostname = field<std::string>(document, "leader_hostname", origin);
-    record.leader_address = field<std::string>(document, "leader_address", origin);
-    record.master_url = field<std::string>(document, "master_url", origin);
-    record.master_webui_url = field<std::string>(document, "master_webui_url", origin);
-    record.hdfs_url = field<std::string>(document, "hdfs_url", origin);
-    record.namenode_webui_url = field<std::string>(document, "namenode_webui_url", origin);
-    record.connect_url = field<std::string>(document, "connect_url", origin);
-    record.connect_port = field<std::uint16_t>(document, "connect_port", origin);
-    record.workers = field<unsigned>(document, "workers", origin);
-    record.worker_cores = field<unsigned>(document, "worker_cores", origin);
-    record.worker_memory_mib = field<std::uint64_t>(document, "worker_memory_mib", origin);
-    record.runtime = field<std::string>(document, "runtime", origin);
-    record.image = field<std::string>(document, "image", origin);
-    record.spark_home = field<std::string>(document, "spark_home", origin);
-    record.hadoop_home = field<std::string>(document, "hadoop_home", origin);
-    record.job_dir = field<std::string>(document, "job_dir", origin);
-    record.state_dir = field<std::string>(document, "state_dir", origin);
-    record.ready_at = field<std::int64_t>(document, "ready_at", origin);
-    record.end_time = field<std::int64_t>(document, "end_time", origin);
+    record_fields(record, [&](const char* name, auto& value) {
+        value = field<std::decay_t<decltype(value)>>(document, name, origin);
+    });
     return record;
 }
 

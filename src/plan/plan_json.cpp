@@ -26,6 +26,113 @@ Role role_from_string(const std::string& text) {
     throw json::other_error::create(501, "unknown role " + text, nullptr);
 }
 
+// Each struct's JSON fields, listed once for both directions: `visit(name, member)` for each
+// (`visit(name, member, kOptional)` for one an older writer may lack). Lists rather than
+// NLOHMANN_DEFINE_TYPE_*: some fields are a nested member's (detected_cpus), and only some may be
+// missing. What is not a plain member (the role, the secrets' fingerprints) is beside the lists.
+enum class Presence { Required, Optional };
+constexpr auto kOptional = Presence::Optional;
+
+template <typename Report, typename Visit>
+void report_fields(Report& report, Visit&& visit) {
+    visit("rank", report.rank);
+    visit("hostname", report.hostname);
+    visit("address", report.address);
+    visit("cpus", report.resources.cpus);
+    visit("memory", report.resources.memory);
+    visit("ports", report.ports);
+    visit("work_dir", report.work_dir);
+    visit("scratch_capacity", report.scratch_capacity);
+    visit("problem", report.problem, kOptional);
+    visit("missing_binds", report.missing_binds, kOptional);
+    visit("driver_python", report.driver_python, kOptional);
+    visit("executor_python", report.executor_python, kOptional);
+}
+
+template <typename Node, typename Visit>
+void node_fields(Node& node, Visit&& visit) {
+    visit("rank", node.rank);
+    visit("hostname", node.hostname);
+    visit("address", node.address);
+    visit("detected_cpus", node.detected.cpus);
+    visit("detected_memory", node.detected.memory);
+    visit("worker_cores", node.worker_cores);
+    visit("worker_memory", node.worker_memory);
+    visit("datanode_reserved", node.datanode_reserved);
+    visit("ports", node.ports);
+    visit("work_dir", node.work_dir);
+    visit("conf_dir", node.conf_dir);
+    visit("tmp_dir", node.tmp_dir);
+    visit("spark_local_dir", node.spark_local_dir);
+    visit("spark_worker_dir", node.spark_worker_dir);
+    visit("namenode_dir", node.namenode_dir);
+    visit("datanode_dir", node.datanode_dir);
+}
+
+// Everything of the plan but its nodes, its image and the secrets.
+template <typename PlanT, typename Visit>
+void plan_header_fields(PlanT& plan, Visit&& visit) {
+    visit("job_id", plan.job_id);
+    visit("restart_count", plan.restart_count);
+    visit("requeueable", plan.requeueable);
+    visit("hdfs", plan.hdfs);
+    visit("kerberos", plan.kerberos);
+    visit("wire_encryption", plan.wire_encryption);
+    visit("user", plan.user);
+    visit("leader_hostname", plan.leader_hostname);
+    visit("leader_address", plan.leader_address);
+    visit("control_port", plan.control_port);
+    visit("master_url", plan.master_url);
+    visit("master_webui_url", plan.master_webui_url);
+    visit("hdfs_url", plan.hdfs_url);
+    visit("namenode_webui_url", plan.namenode_webui_url);
+    visit("worker_count", plan.worker_count);
+    visit("worker_cores", plan.worker_cores);
+    visit("worker_memory", plan.worker_memory);
+    visit("replication", plan.replication);
+    visit("job_dir", plan.job_dir);
+    visit("log_dir", plan.log_dir);
+    visit("state_dir", plan.state_dir);
+    visit("recovery_dir", plan.recovery_dir);
+    visit("checkpoint_dir", plan.checkpoint_dir);
+    visit("event_log_dir", plan.event_log_dir);
+    visit("ready_timeout_seconds", plan.ready_timeout_seconds);
+    visit("interactive", plan.interactive);
+    visit("connect", plan.connect);
+    visit("connect_url", plan.connect_url);
+    visit("stop_before_end_seconds", plan.stop_before_end_seconds);
+    visit("min_workers", plan.min_workers, kOptional);  // absent from older launchers' plans
+}
+
+template <typename Image, typename Visit>
+void image_fields(Image& image, Visit&& visit) {
+    visit("spark_home", image.spark_home);
+    visit("hadoop_home", image.hadoop_home);
+    visit("spark_jars", image.spark_jars);
+    visit("hadoop_jars", image.hadoop_jars);
+    visit("hdfs_jars_first", image.hdfs_jars_first);
+    visit("archives", image.archives, kOptional);
+}
+
+// The visitors: into a JSON object (assigning into existing members reuses their storage), and
+// out of one (a required field missing is nlohmann's out_of_range, naming it).
+struct WriteField {
+    json& out;
+    template <typename T>
+    void operator()(const char* name, const T& value, Presence = Presence::Required) const {
+        out[name] = value;
+    }
+};
+
+struct ReadField {
+    const json& in;
+    template <typename T>
+    void operator()(const char* name, T& value, Presence presence = Presence::Required) const {
+        if (presence == Presence::Optional && !in.contains(name)) return;
+        in.at(name).get_to(value);
+    }
+};
+
 }  // namespace
 
 std::string secret_fingerprint(const std::string& secret) {
@@ -46,34 +153,14 @@ std::string secret_fingerprint(const std::string& secret) {
 }
 
 json report_to_json(const NodeReport& report) {
-    return {{"rank", report.rank},
-            {"hostname", report.hostname},
-            {"address", report.address},
-            {"cpus", report.resources.cpus},
-            {"memory", report.resources.memory},
-            {"ports", json(report.ports)},
-            {"work_dir", report.work_dir},
-            {"scratch_capacity", report.scratch_capacity},
-            {"problem", report.problem},
-            {"missing_binds", report.missing_binds},
-            {"driver_python", json(report.driver_python)},
-            {"executor_python", json(report.executor_python)}};
+    json out = json::object();
+    report_fields(report, WriteField{out});
+    return out;
 }
 
 NodeReport report_from_json(const json& j) {
     NodeReport report;
-    j.at("rank").get_to(report.rank);
-    j.at("hostname").get_to(report.hostname);
-    j.at("address").get_to(report.address);
-    j.at("cpus").get_to(report.resources.cpus);
-    j.at("memory").get_to(report.resources.memory);
-    j.at("ports").get_to(report.ports);
-    j.at("work_dir").get_to(report.work_dir);
-    j.at("scratch_capacity").get_to(report.scratch_capacity);
-    report.problem = j.value("problem", "");
-    report.missing_binds = j.value("missing_binds", std::vector<std::string>{});
-    report.driver_python = j.value("driver_python", PythonReport{});
-    report.executor_python = j.value("executor_python", PythonReport{});
+    report_fields(report, ReadField{j});
     return report;
 }
 
@@ -82,23 +169,8 @@ namespace {
 // Fills `out` in place, so that one document can be reused for every node of a large plan
 // (assigning into existing members reuses their storage).
 void fill_node_json(json& out, const NodePlan& node) {
-    out["rank"] = node.rank;
-    out["hostname"] = node.hostname;
-    out["address"] = node.address;
+    node_fields(node, WriteField{out});
     out["role"] = to_string(node.role);
-    out["detected_cpus"] = node.detected.cpus;
-    out["detected_memory"] = node.detected.memory;
-    out["worker_cores"] = node.worker_cores;
-    out["worker_memory"] = node.worker_memory;
-    out["datanode_reserved"] = node.datanode_reserved;
-    out["ports"] = node.ports;
-    out["work_dir"] = node.work_dir;
-    out["conf_dir"] = node.conf_dir;
-    out["tmp_dir"] = node.tmp_dir;
-    out["spark_local_dir"] = node.spark_local_dir;
-    out["spark_worker_dir"] = node.spark_worker_dir;
-    out["namenode_dir"] = node.namenode_dir;
-    out["datanode_dir"] = node.datanode_dir;
 }
 
 json node_to_json(const NodePlan& node) {
@@ -109,45 +181,10 @@ json node_to_json(const NodePlan& node) {
 
 // Everything but the nodes.
 json plan_header_json(const Plan& plan, SecretHandling) {
-    json out = {{"job_id", plan.job_id},
-                {"restart_count", plan.restart_count},
-                {"requeueable", plan.requeueable},
-                {"hdfs", plan.hdfs},
-                {"kerberos", plan.kerberos},
-                {"wire_encryption", plan.wire_encryption},
-                {"user", plan.user},
-                {"leader_hostname", plan.leader_hostname},
-                {"leader_address", plan.leader_address},
-                {"control_port", plan.control_port},
-                {"master_url", plan.master_url},
-                {"master_webui_url", plan.master_webui_url},
-                {"hdfs_url", plan.hdfs_url},
-                {"namenode_webui_url", plan.namenode_webui_url},
-                {"secret_fingerprint", secret_fingerprint(plan.secret)},
-                {"worker_count", plan.worker_count},
-                {"worker_cores", plan.worker_cores},
-                {"worker_memory", plan.worker_memory},
-                {"replication", plan.replication},
-                {"job_dir", plan.job_dir},
-                {"log_dir", plan.log_dir},
-                {"state_dir", plan.state_dir},
-                {"recovery_dir", plan.recovery_dir},
-                {"checkpoint_dir", plan.checkpoint_dir},
-                {"event_log_dir", plan.event_log_dir},
-                {"ready_timeout_seconds", plan.ready_timeout_seconds},
-                {"interactive", plan.interactive},
-                {"connect", plan.connect},
-                {"connect_url", plan.connect_url},
-                {"stop_before_end_seconds", plan.stop_before_end_seconds},
-                {"min_workers", plan.min_workers}};
-    if (!plan.image.empty()) {
-        out["image"] = {{"spark_home", plan.image.spark_home},
-                        {"hadoop_home", plan.image.hadoop_home},
-                        {"spark_jars", plan.image.spark_jars},
-                        {"hadoop_jars", plan.image.hadoop_jars},
-                        {"hdfs_jars_first", plan.image.hdfs_jars_first},
-                        {"archives", plan.image.archives}};
-    }
+    json out = json::object();
+    plan_header_fields(plan, WriteField{out});
+    out["secret_fingerprint"] = secret_fingerprint(plan.secret);
+    if (!plan.image.empty()) image_fields(plan.image, WriteField{out["image"]});
     if (plan.connect) out["connect_token_fingerprint"] = secret_fingerprint(plan.connect_token);
     return out;
 }
@@ -199,64 +236,12 @@ void write_plan_json(std::ostream& out, const Plan& plan, SecretHandling secret,
 
 Plan plan_from_json(const json& j) {
     Plan plan;
-    j.at("job_id").get_to(plan.job_id);
-    j.at("restart_count").get_to(plan.restart_count);
-    j.at("requeueable").get_to(plan.requeueable);
-    j.at("hdfs").get_to(plan.hdfs);
-    j.at("kerberos").get_to(plan.kerberos);
-    j.at("wire_encryption").get_to(plan.wire_encryption);
-    j.at("user").get_to(plan.user);
-    j.at("leader_hostname").get_to(plan.leader_hostname);
-    j.at("leader_address").get_to(plan.leader_address);
-    j.at("control_port").get_to(plan.control_port);
-    j.at("master_url").get_to(plan.master_url);
-    j.at("master_webui_url").get_to(plan.master_webui_url);
-    j.at("hdfs_url").get_to(plan.hdfs_url);
-    j.at("namenode_webui_url").get_to(plan.namenode_webui_url);
-    j.at("worker_count").get_to(plan.worker_count);
-    j.at("worker_cores").get_to(plan.worker_cores);
-    j.at("worker_memory").get_to(plan.worker_memory);
-    j.at("replication").get_to(plan.replication);
-    j.at("job_dir").get_to(plan.job_dir);
-    j.at("log_dir").get_to(plan.log_dir);
-    j.at("state_dir").get_to(plan.state_dir);
-    j.at("recovery_dir").get_to(plan.recovery_dir);
-    j.at("checkpoint_dir").get_to(plan.checkpoint_dir);
-    j.at("event_log_dir").get_to(plan.event_log_dir);
-    j.at("ready_timeout_seconds").get_to(plan.ready_timeout_seconds);
-    j.at("interactive").get_to(plan.interactive);
-    j.at("connect").get_to(plan.connect);
-    j.at("connect_url").get_to(plan.connect_url);
-    j.at("stop_before_end_seconds").get_to(plan.stop_before_end_seconds);
-    plan.min_workers = j.value("min_workers", 1u);
-    if (j.contains("image")) {
-        const json& image = j.at("image");
-        image.at("spark_home").get_to(plan.image.spark_home);
-        image.at("hadoop_home").get_to(plan.image.hadoop_home);
-        image.at("spark_jars").get_to(plan.image.spark_jars);
-        image.at("hadoop_jars").get_to(plan.image.hadoop_jars);
-        image.at("hdfs_jars_first").get_to(plan.image.hdfs_jars_first);
-        if (image.contains("archives")) image.at("archives").get_to(plan.image.archives);
-    }
+    plan_header_fields(plan, ReadField{j});
+    if (j.contains("image")) image_fields(plan.image, ReadField{j.at("image")});
     for (const json& n : j.at("nodes")) {
         NodePlan node;
-        n.at("rank").get_to(node.rank);
-        n.at("hostname").get_to(node.hostname);
-        n.at("address").get_to(node.address);
+        node_fields(node, ReadField{n});
         node.role = role_from_string(n.at("role").get<std::string>());
-        n.at("detected_cpus").get_to(node.detected.cpus);
-        n.at("detected_memory").get_to(node.detected.memory);
-        n.at("worker_cores").get_to(node.worker_cores);
-        n.at("worker_memory").get_to(node.worker_memory);
-        n.at("datanode_reserved").get_to(node.datanode_reserved);
-        n.at("ports").get_to(node.ports);
-        n.at("work_dir").get_to(node.work_dir);
-        n.at("conf_dir").get_to(node.conf_dir);
-        n.at("tmp_dir").get_to(node.tmp_dir);
-        n.at("spark_local_dir").get_to(node.spark_local_dir);
-        n.at("spark_worker_dir").get_to(node.spark_worker_dir);
-        n.at("namenode_dir").get_to(node.namenode_dir);
-        n.at("datanode_dir").get_to(node.datanode_dir);
         plan.nodes.push_back(std::move(node));
     }
     return plan;

@@ -223,6 +223,65 @@ TEST(Plan, JsonRoundTripKeepsEverything) {
     EXPECT_EQ(copy.image.archives, plan.image.archives);
 }
 
+// The field lists in plan_json.cpp are the wire format between ranks and of `plan --json`: a
+// renamed or dropped member must show here.
+TEST(Plan, JsonFieldNamesAreTheWireFormat) {
+    auto plan = make_plan(inputs_for(2));
+    plan.image.spark_home = "/opt/spark";
+    const auto document = plan_to_json(plan, SecretHandling::Fingerprint);
+    auto keys = [](const nlohmann::json& object) {
+        std::vector<std::string> names;
+        for (const auto& [key, value] : object.items()) names.push_back(key);
+        return names;
+    };
+    EXPECT_EQ(keys(document), (std::vector<std::string>{"checkpoint_dir",
+                                                        "connect",
+                                                        "connect_url",
+                                                        "control_port",
+                                                        "event_log_dir",
+                                                        "hdfs",
+                                                        "hdfs_url",
+                                                        "image",
+                                                        "interactive",
+                                                        "job_dir",
+                                                        "job_id",
+                                                        "kerberos",
+                                                        "leader_address",
+                                                        "leader_hostname",
+                                                        "log_dir",
+                                                        "master_url",
+                                                        "master_webui_url",
+                                                        "min_workers",
+                                                        "namenode_webui_url",
+                                                        "nodes",
+                                                        "ready_timeout_seconds",
+                                                        "recovery_dir",
+                                                        "replication",
+                                                        "requeueable",
+                                                        "restart_count",
+                                                        "secret_fingerprint",
+                                                        "state_dir",
+                                                        "stop_before_end_seconds",
+                                                        "user",
+                                                        "wire_encryption",
+                                                        "worker_cores",
+                                                        "worker_count",
+                                                        "worker_memory"}));
+    EXPECT_EQ(keys(document.at("image")),
+              (std::vector<std::string>{"archives", "hadoop_home", "hadoop_jars", "hdfs_jars_first",
+                                        "spark_home", "spark_jars"}));
+    EXPECT_EQ(
+        keys(document.at("nodes").at(0)),
+        (std::vector<std::string>{"address", "conf_dir", "datanode_dir", "datanode_reserved",
+                                  "detected_cpus", "detected_memory", "hostname", "namenode_dir",
+                                  "ports", "rank", "role", "spark_local_dir", "spark_worker_dir",
+                                  "tmp_dir", "work_dir", "worker_cores", "worker_memory"}));
+    EXPECT_EQ(keys(report_to_json(inputs_for(1).nodes[0])),
+              (std::vector<std::string>{"address", "cpus", "driver_python", "executor_python",
+                                        "hostname", "memory", "missing_binds", "ports", "problem",
+                                        "rank", "scratch_capacity", "work_dir"}));
+}
+
 // The JSON is also what the rendezvous broadcasts over the network (issue 27).
 TEST(Plan, JsonCarriesFingerprintsNeverTheSecretOrTheToken) {
     auto inputs = inputs_for(3);
