@@ -17,13 +17,14 @@ constexpr OptionSpec kOptionTable[] = {
     {"config", "SPARK_SLURM_CONFIG", Kind::Text, kAny | kHistory, "FILE", nullptr,
      "read options from an INI file (one 'name = value' per line, names as the long options)"},
     {"workers", "SPARK_SLURM_NUM_WORKERS", Kind::Count, kAll, "N", "every node but the leader",
-     "number of Spark worker + HDFS datanode nodes (>= 1)"},
+     "number of Spark worker + HDFS datanode nodes (>= 1)", &Options::workers, "4"},
     {"cores", "SPARK_SLURM_CORES", Kind::Count, kAll, "N", "detected with hwloc",
-     "cores each Spark worker offers"},
+     "cores each Spark worker offers", &Options::cores, "16"},
     {"memory", "SPARK_SLURM_MEMORY", Kind::Size, kAll, "SIZE",
-     "detected, minus a reserve for the OS and daemons", "memory each Spark worker offers"},
+     "detected, minus a reserve for the OS and daemons", "memory each Spark worker offers",
+     &Options::memory},
     {"disk", "SPARK_SLURM_DISK", Kind::Size, kAll, "SIZE", "all free space",
-     "HDFS capacity of each datanode"},
+     "HDFS capacity of each datanode", &Options::disk},
     {"leader-ip", "SPARK_SLURM_LEADER_IP", Kind::Text, kAll, "ADDR",
      "the address the leader's hostname resolves to",
      "address the leader advertises to the workers; must belong to the leader node"},
@@ -75,11 +76,13 @@ constexpr OptionSpec kOptionTable[] = {
     {"job-dir", nullptr, Kind::Text, kAll | kHistory, "DIR", "$SLURM_SUBMIT_DIR/spark-slurm-JOBID",
      "shared directory for the daemons' logs and the applications' event logs (history: serve "
      "the event logs of the job that used DIR)"},
-    {"ready-timeout", "SPARK_SLURM_READY_TIMEOUT", Kind::Count, kAll, "SEC", "300",
-     "give up when the cluster is not ready after this many seconds"},
-    {"min-workers", "SPARK_SLURM_MIN_WORKERS", Kind::Count, kRun, "N", "1",
+    {"ready-timeout", "SPARK_SLURM_READY_TIMEOUT", Kind::Count, kAll, "SEC", nullptr,
+     "give up when the cluster is not ready after this many seconds",
+     &Options::ready_timeout_seconds, "300"},
+    {"min-workers", "SPARK_SLURM_MIN_WORKERS", Kind::Count, kRun, "N", nullptr,
      "a ready cluster that loses workers goes on while it has N; with fewer it stops, naming "
-     "the nodes it lost, instead of leaving the driver waiting for executors"},
+     "the nodes it lost, instead of leaving the driver waiting for executors",
+     &Options::min_workers, "2"},
     {"events", "SPARK_SLURM_EVENTS", Kind::Text, kRun, "FILE", nullptr,
      "the leader appends one JSON object per line to FILE as the job goes (phases, daemons up, "
      "workers and datanodes counted, restarts, the driver's exit): for scripts and benchmarks"},
@@ -94,9 +97,10 @@ constexpr OptionSpec kOptionTable[] = {
      "the driver and its executors without class-data sharing archives (by default each "
      "user's are kept in ~/.cache/spark-slurm/cds, per install or image, written by the first "
      "run)"},
-    {"stop-before-end", "SPARK_SLURM_STOP_BEFORE_END", Kind::Count, kRun, "SEC", "90",
+    {"stop-before-end", "SPARK_SLURM_STOP_BEFORE_END", Kind::Count, kRun, "SEC", nullptr,
      "up: stop the cluster cleanly (saving HDFS with --state-dir) this many seconds before the "
-     "allocation's time limit, instead of being killed at it"},
+     "allocation's time limit, instead of being killed at it",
+     &Options::stop_before_end_seconds, "120"},
     {"no-event-log", "SPARK_SLURM_NO_EVENT_LOG", Kind::Flag, kAll, nullptr, nullptr,
      "keep no Spark event logs (by default every application's goes, rolling and compressed, "
      "to JOB-DIR/spark-events, for 'spark-slurm history')"},
@@ -107,11 +111,11 @@ constexpr OptionSpec kOptionTable[] = {
      "in an allocation, every rank prints the plan it received (default: the leader only), to "
      "check that all agree; use 'srun -o plan-%t.json' to keep them apart"},
     {"nodes", nullptr, Kind::Count, kPlan, "N", "the allocation's",
-     "preview: plan for N nodes without an allocation"},
+     "preview: plan for N nodes without an allocation", &Options::preview_nodes, "1000"},
     {"cores-per-node", nullptr, Kind::Count, kPlan, "N", "this machine's",
-     "preview: cores of each node"},
+     "preview: cores of each node", &Options::preview_cores_per_node, "64"},
     {"memory-per-node", nullptr, Kind::Size, kPlan, "SIZE", "this machine's",
-     "preview: memory of each node"},
+     "preview: memory of each node", &Options::preview_memory_per_node},
     {"job", nullptr, Kind::Text, kEnv | kStatus | kDown, "ID", "your only running cluster",
      "the Slurm job id of the cluster (see 'spark-slurm list')"},
     {"json", nullptr, Kind::Flag, kStatus | kList, nullptr, nullptr,
@@ -123,6 +127,13 @@ constexpr OptionSpec kOptionTable[] = {
 }  // namespace
 
 std::span<const OptionSpec> all() { return kOptionTable; }
+
+std::string default_text(const OptionSpec& spec) {
+    if (spec.default_text) return spec.default_text;
+    if (auto* field = std::get_if<unsigned Options::*>(&spec.target))
+        return std::to_string(Options{}.*(*field));
+    return "";
+}
 
 bool in_scope(const OptionSpec& spec, Command command) {
     switch (command) {
@@ -156,7 +167,7 @@ po::options_description describe(Command command, bool for_help) {
     for (const auto& spec : kOptionTable) {
         if (!in_scope(spec, command)) continue;
         std::string help = spec.help;
-        if (spec.default_text) help += std::string(" [default: ") + spec.default_text + "]";
+        if (auto shown = default_text(spec); !shown.empty()) help += " [default: " + shown + "]";
         if (spec.environment) help += std::string(" [env: ") + spec.environment + "]";
         if (spec.kind == Kind::Flag) {
             description.add_options()(spec.name, po::bool_switch(), help.c_str());

@@ -5,8 +5,11 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <variant>
 
 #include "options/options.hpp"
 
@@ -30,6 +33,12 @@ enum Scope : unsigned {
     kDown = 1u << 11,
 };
 
+// Where a plain option's value goes, so that taking it needs no code of its own: a count (a whole
+// number >= 1) or a size (> 0) into its member of Options. Options with rules of their own
+// (choices, addresses, paths, combinations) have none and are taken in options.cpp.
+using Target = std::variant<std::monostate, unsigned Options::*, std::optional<unsigned> Options::*,
+                            std::optional<std::uint64_t> Options::*>;
+
 // One row per option: the single place where its name, environment variable, default and help
 // live. Values are taken as text and validated here, so every rejection names the option.
 struct OptionSpec {
@@ -38,9 +47,16 @@ struct OptionSpec {
     Kind kind;
     unsigned scope;
     const char* value_name;
-    const char* default_text;  // shown in --help; nullptr: none
+    // Shown in --help. nullptr: the default of the target's member in Options, if it has one
+    // (so that the number is written once), else none.
+    const char* default_text;
     const char* help;
+    Target target = {};
+    const char* example = nullptr;  // a good value, for the message that rejects a bad one
 };
+
+// The default shown in --help for `spec` (empty: none).
+std::string default_text(const OptionSpec& spec);
 
 std::span<const OptionSpec> all();
 bool in_scope(const OptionSpec& spec, Command command);

@@ -11,6 +11,7 @@
 
 #include "common/enum_names.hpp"
 #include "common/errors.hpp"
+#include "common/overloaded.hpp"
 #include "common/sizes.hpp"
 #include "options/option_table.hpp"
 #include "spark_slurm_version.hpp"
@@ -51,6 +52,24 @@ std::uint64_t positive_size(Command command, const std::string& name, const std:
                             name + " 16G");
     }
     return *value;
+}
+
+// A row's count or size into its member of Options (option_table::Target).
+void take_plain_value(Command command, const option_table::OptionSpec& spec,
+                      const std::string& text, Options& options) {
+    std::visit(Overloaded{
+                   [](std::monostate) {},
+                   [&](unsigned Options::*field) {
+                       options.*field = positive_count(command, spec.name, text, spec.example);
+                   },
+                   [&](std::optional<unsigned> Options::*field) {
+                       options.*field = positive_count(command, spec.name, text, spec.example);
+                   },
+                   [&](std::optional<std::uint64_t> Options::*field) {
+                       options.*field = positive_size(command, spec.name, text);
+                   },
+               },
+               spec.target);
 }
 
 constexpr EnumName<Command> kCommandNames[] = {
@@ -140,13 +159,13 @@ Options validated(Command command, const po::variables_map& values,
     auto has = [&](const char* name) { return values.count(name) && !values[name].defaulted(); };
     auto flag = [&](const char* name) { return values.count(name) && values[name].as<bool>(); };
 
-    if (has("workers"))
-        options.workers = positive_count(command, "workers", text_value(values, "workers"), "4");
-    if (has("cores"))
-        options.cores = positive_count(command, "cores", text_value(values, "cores"), "16");
-    if (has("memory"))
-        options.memory = positive_size(command, "memory", text_value(values, "memory"));
-    if (has("disk")) options.disk = positive_size(command, "disk", text_value(values, "disk"));
+    // The plain counts and sizes, as their table rows say.
+    for (const auto& spec : option_table::all()) {
+        if (std::holds_alternative<std::monostate>(spec.target) || !in_scope(spec, command) ||
+            !has(spec.name))
+            continue;
+        take_plain_value(command, spec, text_value(values, spec.name), options);
+    }
     if (has("leader-ip")) {
         std::string address = text_value(values, "leader-ip");
         unsigned char buffer[16];
@@ -236,10 +255,6 @@ Options validated(Command command, const po::variables_map& values,
         }
         *field = dir;
     }
-    if (has("ready-timeout")) {
-        options.ready_timeout_seconds =
-            positive_count(command, "ready-timeout", text_value(values, "ready-timeout"), "300");
-    }
     if (has("events")) options.events_file = text_value(values, "events");
     if (command == Command::Run || command == Command::Up) {
         if (command == Command::Run && flag("no-connect"))
@@ -248,29 +263,10 @@ Options validated(Command command, const po::variables_map& values,
         if (command == Command::Up && flag("no-connect") && flag("connect"))
             reject(command, "--connect and --no-connect contradict each other; choose one");
         options.connect = command == Command::Up ? !flag("no-connect") : flag("connect");
-        if (has("stop-before-end")) {
-            options.stop_before_end_seconds = positive_count(
-                command, "stop-before-end", text_value(values, "stop-before-end"), "120");
-        }
-        if (has("min-workers")) {
-            options.min_workers =
-                positive_count(command, "min-workers", text_value(values, "min-workers"), "2");
-        }
     }
     if (command == Command::Plan) {
         options.json = flag("json");
         options.every_rank = flag("every-rank");
-        if (has("nodes"))
-            options.preview_nodes =
-                positive_count(command, "nodes", text_value(values, "nodes"), "1000");
-        if (has("cores-per-node")) {
-            options.preview_cores_per_node = positive_count(
-                command, "cores-per-node", text_value(values, "cores-per-node"), "64");
-        }
-        if (has("memory-per-node")) {
-            options.preview_memory_per_node =
-                positive_size(command, "memory-per-node", text_value(values, "memory-per-node"));
-        }
         if (options.every_rank && options.preview_nodes) {
             reject(command,
                    "--every-rank is for a plan made inside an allocation; a --nodes preview is "
