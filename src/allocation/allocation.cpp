@@ -215,11 +215,16 @@ bool is_running(const JobStatus& status) {
     return status.state == JOB_RUNNING && !status.completing;
 }
 
-bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id) {
+JobActivity job_activity(const SlurmLibrary& slurm, std::uint32_t job_id) {
     auto status = load_job_status(slurm, job_id);
-    if (!status) return false;
-    return status->completing || status->state == JOB_PENDING || status->state == JOB_RUNNING ||
-           status->state == JOB_SUSPENDED;
+    if (!status) {
+        // Read before anything else calls into libslurm: its errno is the failed load's.
+        return slurm_get_errno() == ESLURM_INVALID_JOB_ID ? JobActivity::Ended
+                                                          : JobActivity::Unknown;
+    }
+    const bool active = status->completing || status->state == JOB_PENDING ||
+                        status->state == JOB_RUNNING || status->state == JOB_SUSPENDED;
+    return active ? JobActivity::Active : JobActivity::Ended;
 }
 
 void set_job_comment(const SlurmLibrary& slurm, std::uint32_t job_id, const std::string& comment) {

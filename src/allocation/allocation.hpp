@@ -84,8 +84,10 @@ const char* describe(Termination termination);
 // True while the job runs and nobody is ending it (not completing).
 bool is_running(const JobStatus& status);
 
-// True while the job is pending, running, suspended or completing (it may still use its state).
-bool job_is_active(const SlurmLibrary& slurm, std::uint32_t job_id);
+// What slurmctld says of a job: pending, running, suspended or completing (it may still use its
+// state); ended, or purged from slurmctld's memory; or no answer (Unknown).
+enum class JobActivity { Active, Ended, Unknown };
+JobActivity job_activity(const SlurmLibrary& slurm, std::uint32_t job_id);
 
 // The job's comment (what `squeue -o %k` shows): the owner may set it. Throws LaunchError.
 void set_job_comment(const SlurmLibrary& slurm, std::uint32_t job_id, const std::string& comment);

@@ -17,6 +17,7 @@
 #include "job/leader.hpp"
 #include "job/node_report.hpp"
 #include "job/node_setup.hpp"
+#include "job/state_dir_claim.hpp"
 #include "job/worker.hpp"
 #include "network/network.hpp"
 #include "plan/plan.hpp"
@@ -193,7 +194,10 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
             Plan plan =
                 plan_on_leader(options, allocation, job_is_requeueable(slurm, allocation.job_id),
                                std::move(reports));
-            if (options.state_dir) claim_state_dir(slurm, *options.state_dir, allocation.job_id);
+            if (options.state_dir) {
+                claim_state_dir(*options.state_dir, allocation.job_id,
+                                [&slurm](std::uint32_t job) { return job_activity(slurm, job); });
+            }
             plan.image = installs.image;
             return plan;
         },

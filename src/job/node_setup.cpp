@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -127,35 +126,6 @@ void prepare_node(const Plan& plan, const NodePlan& node, const SparkSettings& s
         write_node_file(format_dir + "/hdfs-site.xml", files.hdfs_site);
     }
     // Log4j output of the daemons goes to their stderr, which is their log file.
-}
-
-void claim_state_dir(const SlurmLibrary& slurm, const std::string& state_dir,
-                     std::uint32_t job_id) {
-    std::error_code error;
-    fs::create_directories(state_dir, error);
-    if (error) {
-        throw UsageError("spark-slurm run: cannot create the state directory " + state_dir + ": " +
-                         error.message() +
-                         "; give --state-dir a writable directory on a shared filesystem");
-    }
-    const fs::path owner_file = fs::path(state_dir) / "owner";
-    std::ifstream owner(owner_file);
-    std::string word;
-    std::uint32_t owner_job = 0;
-    if (owner >> word >> owner_job && word == "job" && owner_job != job_id &&
-        job_is_active(slurm, owner_job)) {
-        throw UsageError(fmt::format(
-            "spark-slurm run: the state directory {} is in use by job {}, which is still "
-            "active; wait for it to end, or give this job another --state-dir",
-            state_dir, owner_job));
-    }
-    std::ofstream claim(owner_file, std::ios::trunc);
-    claim << "job " << job_id << "\n";
-    claim.close();
-    if (!claim) {
-        throw UsageError("spark-slurm run: cannot write " + owner_file.string() +
-                         "; give --state-dir a writable directory on a shared filesystem");
-    }
 }
 
 }  // namespace spark_slurm

@@ -1,12 +1,11 @@
 // A node's ground before its daemons start: the node-local work directory (removed on every way
-// out, by the janitor when the launcher is killed), the configuration files, and on the leader
-// the claim on a state directory.
+// out, by the janitor when the launcher is killed) and the configuration files. (The leader's
+// claim on a state directory: state_dir_claim.hpp.)
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "allocation/allocation.hpp"
 #include "plan/plan.hpp"
 
 namespace spark_slurm {
@@ -29,10 +28,5 @@ class WorkDirectory {
 // history` (history/event_logs.hpp). `spark_settings` go into spark-defaults.conf as well.
 // Throws LaunchError naming the path and the fix.
 void prepare_node(const Plan& plan, const NodePlan& node, const SparkSettings& spark_settings = {});
-
-// A state dir serves one job at a time. The owner file names the job using it; it is taken over
-// when that job is this one (a requeued run) or no longer active (an unclean end), so no stale
-// marker ever blocks a restart. Throws UsageError when another active job holds it.
-void claim_state_dir(const SlurmLibrary& slurm, const std::string& state_dir, std::uint32_t job_id);
 
 }  // namespace spark_slurm

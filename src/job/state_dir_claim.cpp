@@ -1,0 +1,120 @@
+#include "job/state_dir_claim.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "common/errors.hpp"
+#include "common/unique_fd.hpp"
+
+namespace spark_slurm {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kLookups = 3;   // slurmctld's silence, asked this often, is "cannot tell"
+constexpr int kAttempts = 5;  // claims lost to a racer before giving up
+
+[[noreturn]] void cannot(const std::string& what, int error) {
+    throw UsageError(
+        fmt::format("spark-slurm run: cannot {}: {}; give --state-dir a writable "
+                    "directory on a shared filesystem",
+                    what, std::strerror(error)));
+}
+
+// The job an owner file names ("job N"), nullopt when it is missing or says something else.
+std::optional<std::uint32_t> owner_job(const fs::path& file) {
+    std::ifstream in(file);
+    std::string word;
+    std::uint32_t job = 0;
+    if (in >> word >> job && word == "job") return job;
+    return std::nullopt;
+}
+
+// Creates `file` naming `job_id`, only if it does not exist. False when it does.
+bool create_claim(const fs::path& file, std::uint32_t job_id) {
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd.valid()) {
+        if (errno == EEXIST) return false;
+        cannot("create " + file.string(), errno);
+    }
+    const std::string text = fmt::format("job {}\n", job_id);
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+        ::fsync(fd.get()) != 0) {
+        const int error = errno;
+        ::unlink(file.c_str());
+        cannot("write " + file.string(), error);
+    }
+    return true;
+}
+
+JobActivity ask(const JobActivityLookup& activity, std::uint32_t job) {
+    JobActivity answer = JobActivity::Unknown;
+    for (int i = 0; i < kLookups && answer == JobActivity::Unknown; ++i) answer = activity(job);
+    return answer;
+}
+
+}  // namespace
+
+void claim_state_dir(const std::string& state_dir, std::uint32_t job_id,
+                     const JobActivityLookup& activity) {
+    std::error_code error;
+    fs::create_directories(state_dir, error);
+    if (error) {
+        throw UsageError("spark-slurm run: cannot create the state directory " + state_dir + ": " +
+                         error.message() +
+                         "; give --state-dir a writable directory on a shared filesystem");
+    }
+    const fs::path owner_file = fs::path(state_dir) / "owner";
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        if (create_claim(owner_file, job_id)) return;
+        const auto holder = owner_job(owner_file);
+        if (holder == job_id) return;  // a requeued run of this job
+        if (holder) {
+            switch (ask(activity, *holder)) {
+                case JobActivity::Active:
+                    throw UsageError(fmt::format(
+                        "spark-slurm run: the state directory {} is in use by job {}, which is "
+                        "still active; wait for it to end, or give this job another --state-dir",
+                        state_dir, *holder));
+                case JobActivity::Unknown:
+                    throw UsageError(fmt::format(
+                        "spark-slurm run: the state directory {} is held by job {}, and slurmctld "
+                        "did not say whether that job still runs (asked {} times); resubmit when "
+                        "the controller answers, or give this job another --state-dir",
+                        state_dir, *holder, kLookups));
+                case JobActivity::Ended:
+                    break;
+            }
+        }
+        // A stale (or unreadable) claim: move it aside under a name of this job's. Of two jobs
+        // doing so at once only one finds the file; the other may move the winner's fresh claim,
+        // which it sees in what it moved, and puts back.
+        const fs::path aside = fs::path(state_dir) / fmt::format("owner.stale-{}", job_id);
+        if (::rename(owner_file.c_str(), aside.c_str()) != 0) {
+            if (errno == ENOENT) continue;
+            cannot("move the stale claim " + owner_file.string() + " aside", errno);
+        }
+        if (owner_job(aside) != holder) {
+            // Not the claim judged stale: a racer's. Back where it was, unless yet another
+            // claim is there already (then the racer's is lost, and this job still fails below).
+            if (::link(aside.c_str(), owner_file.c_str()) != 0 && errno != EEXIST)
+                cannot("restore " + owner_file.string(), errno);
+        }
+        ::unlink(aside.c_str());
+    }
+    throw UsageError(fmt::format(
+        "spark-slurm run: other jobs kept claiming the state directory {} at the same moment as "
+        "this one; give each job its own --state-dir",
+        state_dir));
+}
+
+}  // namespace spark_slurm
