@@ -27,6 +27,7 @@
 #include "job/node_daemons.hpp"
 #include "job/readiness.hpp"
 #include "job/worker_links.hpp"
+#include "network/network.hpp"
 #include "plan/plan.hpp"
 #include "runtime/runtime.hpp"
 #include "supervisor/process.hpp"
@@ -134,6 +135,8 @@ class Leader {
     ClusterPublication publication_;
     std::optional<Process> gateway_;  // the Spark Connect TLS gateway
     std::chrono::steady_clock::time_point connect_started_{};
+    // StartingConnect: connections to the server (loopback) and the gateway, under way.
+    std::optional<std::pair<ConnectionProbe, ConnectionProbe>> connect_probes_;
     std::chrono::steady_clock::time_point stop_at_{};  // `up`: --stop-before-end the walltime
     bool stop_at_set_ = false;
     bool asking_end_time_ = false;

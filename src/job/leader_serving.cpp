@@ -50,16 +50,22 @@ void Leader::step_starting_connect() {
                     describe_wait_status(*gateway_->exit_status()) + "); see " +
                     log_path(plan_, node_, "connect-gateway"));
     }
+    // The probes of the server and the gateway started last time: both accepted, or try again.
+    if (connect_probes_) {
+        const auto server = connect_probes_->first.result();
+        const auto gateway = connect_probes_->second.result();
+        if (!server || !gateway) return;
+        connect_probes_.reset();
+        if (*server && *gateway) return on_connect_ready();
+    }
     if (now - last_probe_ < kProbeInterval) return;
     last_probe_ = now;
     // The gateway hands the owner's decrypted session, token included, to whatever listens on
     // the backend port: it must be this job's server, not another user's process that took the
     // port first (its name is visible to all in /proc/net/unix). Checked before any connection.
     if (!loopback_port_is_ours(node_.ports.connect_server, "the Spark Connect server")) return;
-    if (accepts_connections("127.0.0.1", node_.ports.connect_server, 200ms) &&
-        accepts_connections(node_.address, node_.ports.connect_gateway, 200ms)) {
-        on_connect_ready();
-    }
+    connect_probes_.emplace(ConnectionProbe("127.0.0.1", node_.ports.connect_server, 1s),
+                            ConnectionProbe(node_.address, node_.ports.connect_gateway, 1s));
 }
 
 void Leader::start_connect() {

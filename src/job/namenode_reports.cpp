@@ -30,9 +30,17 @@ void NamenodeReports::poll() {
             if (auto state = parse_dfsadmin_report(text.str())) latest_ = state;
         }
     }
+    // A dfsadmin (a JVM) only once the namenode's RPC port accepts: asked without waiting, a
+    // new attempt each poll after a refusal.
     if (!rpc_port_open_) {
-        rpc_port_open_ = accepts_connections(plan_.leader_address, node_.ports.namenode_rpc,
-                                             std::chrono::milliseconds(100));
+        if (!rpc_probe_) {
+            rpc_probe_.emplace(plan_.leader_address, node_.ports.namenode_rpc,
+                               std::chrono::seconds(1));
+        }
+        const auto accepted = rpc_probe_->result();
+        if (!accepted) return;
+        rpc_probe_.reset();
+        rpc_port_open_ = *accepted;
         if (!rpc_port_open_) return;
     }
     std::error_code error;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "network/network.hpp"
 #include "plan/plan.hpp"
 #include "probes/probes.hpp"
 #include "runtime/runtime.hpp"
@@ -37,6 +38,7 @@ class NamenodeReports {
     std::optional<Process> running_;
     std::optional<NamenodeState> latest_;
     bool rpc_port_open_ = false;
+    std::optional<ConnectionProbe> rpc_probe_;  // until the namenode's RPC port accepts
     bool stopped_ = false;
 };
 

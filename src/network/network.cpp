@@ -151,6 +151,42 @@ bool accepts_connections(const std::string& address, std::uint16_t port,
     return accepted;
 }
 
+ConnectionProbe::ConnectionProbe(const std::string& address, std::uint16_t port,
+                                 std::chrono::milliseconds limit)
+    : deadline_(std::chrono::steady_clock::now() + limit) {
+    sockaddr_in target{};
+    target.sin_family = AF_INET;
+    target.sin_port = htons(port);
+    if (::inet_pton(AF_INET, address.c_str(), &target.sin_addr) != 1) {
+        result_ = false;
+        return;
+    }
+    fd_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd_.valid()) {
+        result_ = false;
+    } else if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&target), sizeof target) ==
+               0) {
+        result_ = true;
+    } else if (errno != EINPROGRESS) {
+        result_ = false;
+    }
+    if (result_) fd_.reset();
+}
+
+std::optional<bool> ConnectionProbe::result() {
+    if (result_) return result_;
+    pollfd waiting{fd_.get(), POLLOUT, 0};
+    if (::poll(&waiting, 1, 0) == 1) {
+        int error = 0;
+        socklen_t length = sizeof error;
+        result_ = ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
+    } else if (std::chrono::steady_clock::now() >= deadline_) {
+        result_ = false;
+    }
+    if (result_) fd_.reset();
+    return result_;
+}
+
 std::string local_address_towards(const std::string& address) {
     sockaddr_in remote{};
     remote.sin_family = AF_INET;

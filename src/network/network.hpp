@@ -55,9 +55,24 @@ class PortClaims {
 bool is_ipv4_address(const std::string& address);
 
 // True when a TCP connection to ADDRESS:PORT (IPv4) is accepted within `timeout`; it is closed
-// at once, nothing is sent.
+// at once, nothing is sent. Waits: for code outside an event loop.
 bool accepts_connections(const std::string& address, std::uint16_t port,
                          std::chrono::milliseconds timeout);
+
+// The same question for an event loop, never waiting: the connection is started at construction
+// and result() says, each turn, whether it was accepted (true), refused or not answered by
+// `limit` (false), or is still under way (nullopt). Nothing is sent; the socket closes with this.
+class ConnectionProbe {
+  public:
+    ConnectionProbe(const std::string& address, std::uint16_t port,
+                    std::chrono::milliseconds limit);
+    std::optional<bool> result();
+
+  private:
+    UniqueFd fd_;
+    std::optional<bool> result_;
+    std::chrono::steady_clock::time_point deadline_;
+};
 
 // The uids of the processes' sockets that listen on TCP `port` where a connection to 127.0.0.1
 // (or ::1) would land — the loopback or every address — as the kernel reports them in this

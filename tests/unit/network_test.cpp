@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include "other_users_listener.hpp"
-
+#include <thread>
 #include <utility>
 
 #include "common/unique_fd.hpp"
+#include "other_users_listener.hpp"
 
 namespace spark_slurm {
 namespace {
@@ -77,6 +77,42 @@ TEST(TryBindTcp, APortSomeoneListensOnIsTaken) {
         }
         listener.reset();
         EXPECT_EQ(try_bind_tcp(port, BindScope::Loopback, ReuseAddress::No), port);
+    }
+}
+
+// The leader's loop asks whether a port accepts without ever waiting (issue 27: it used to block
+// up to 200 ms per check).
+TEST(ConnectionProbe, AListenerIsAcceptedAClosedPortRefusedAndNeitherWaits) {
+    using namespace std::chrono_literals;
+    auto [listener, port] = loopback_listener(0);
+    ASSERT_NE(port, 0);
+    auto answer = [](ConnectionProbe& probe) {
+        std::optional<bool> result;
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (!(result = probe.result()) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(1ms);
+        }
+        return result;
+    };
+    ConnectionProbe open("127.0.0.1", port, 2s);
+    EXPECT_EQ(answer(open), std::optional<bool>(true));
+    EXPECT_EQ(open.result(), std::optional<bool>(true));  // the answer stays
+    listener.reset();
+    ConnectionProbe closed("127.0.0.1", port, 2s);
+    EXPECT_EQ(answer(closed), std::optional<bool>(false));
+    ConnectionProbe nonsense("not an address", port, 2s);
+    EXPECT_EQ(nonsense.result(), std::optional<bool>(false));
+    // 192.0.2.1 (TEST-NET-1) is not routed here: the attempt is under way or refused at once,
+    // and result() returns without waiting either way; past the limit the answer is "no".
+    ConnectionProbe unrouted("192.0.2.1", 9, 50ms);
+    const auto started = std::chrono::steady_clock::now();
+    const auto first = unrouted.result();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 20ms);
+    if (!first) {
+        std::this_thread::sleep_for(60ms);
+        EXPECT_EQ(unrouted.result(), std::optional<bool>(false));
+    } else {
+        EXPECT_FALSE(*first);
     }
 }
 
