@@ -143,6 +143,18 @@ void check_private_directory(const std::string& path, const PrivateDirectoryUse&
     }
 }
 
+void restrict_to_owner(const std::string& path) {
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!file) {
+        fail("protecting", path, errno, errno == ELOOP ? "it is a symbolic link; remove it" : "");
+    }
+    struct stat info {};
+    if (::fstat(file.get(), &info) != 0) fail("protecting", path, errno);
+    if (!S_ISREG(info.st_mode) || info.st_uid != ::getuid())
+        throw PrivateFileError(path + " is not a file of yours; remove it", 0);
+    if (::fchmod(file.get(), 0600) != 0) fail("protecting (chmod 600)", path, errno);
+}
+
 std::optional<std::string> read_private_file(const std::string& path, std::size_t limit) {
     UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!file) {

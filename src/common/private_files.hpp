@@ -51,6 +51,11 @@ void make_private_directory(const std::string& path, const PrivateDirectoryUse& 
 // The same checks on an existing directory, without creating or changing anything.
 void check_private_directory(const std::string& path, const PrivateDirectoryUse& use);
 
+// Makes a file another program wrote (under its umask) 0600: opened without following a
+// symbolic link, refused unless it is a regular file of the caller's, then fchmod. For files
+// this launcher does not write itself (fetchdt's delegation token).
+void restrict_to_owner(const std::string& path);
+
 // The content of regular file `path` of the caller's, without following a symbolic link;
 // nullopt when it does not exist. Refuses another user's file, and one larger than `limit`
 // bytes (a record or token is small; anything larger is not ours to load into memory).

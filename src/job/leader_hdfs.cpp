@@ -9,6 +9,7 @@
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/private_files.hpp"
 #include "job/leader.hpp"
 #include "services/services.hpp"
 
@@ -101,13 +102,17 @@ void Leader::on_token_fetched(const HelperSteps::Outcome& outcome) {
     const auto token_path = std::filesystem::path(token);
     std::filesystem::remove(
         token_path.parent_path() / ("." + token_path.filename().string() + ".crc"), error);
-    if (outcome.ok)
-        std::filesystem::permissions(
-            token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-            std::filesystem::perm_options::replace, error);
-    if (!outcome.ok || error) {
+    std::string protect_error;
+    if (outcome.ok) {
+        try {
+            restrict_to_owner(token);
+        } catch (const PrivateFileError& failed) {
+            protect_error = failed.what();
+        }
+    }
+    if (!outcome.ok || !protect_error.empty()) {
         ready_ = false;  // nothing ran: a failed start
-        return fail(outcome.ok ? "while protecting " + token + ": " + error.message()
+        return fail(outcome.ok ? protect_error
                     : outcome.status
                         ? exit_message(node_.hostname, *outcome.failed_step, *outcome.status)
                         : "fetching the HDFS delegation token did not finish in time");

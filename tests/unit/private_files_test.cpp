@@ -115,6 +115,28 @@ TEST_F(PrivateFiles, ASymbolicLinkIsRefusedAndNotFollowed) {
                 HasSubstr("is not a directory but a symbolic link"));
 }
 
+// fetchdt's token, written under its umask, made the owner's alone; a link is not followed.
+TEST_F(PrivateFiles, AFileAnotherProgramWroteIsRestrictedToItsOwner) {
+    const std::string token = dir_ + "/hdfs.token";
+    std::ofstream(token) << "token";
+    ASSERT_EQ(::chmod(token.c_str(), 0644), 0);
+    restrict_to_owner(token);
+    EXPECT_EQ(mode_of(token), 0600u);
+    EXPECT_EQ(content_of(token), "token");
+    const std::string target = dir_ + "/elsewhere";
+    std::ofstream(target) << "x";
+    ASSERT_EQ(::chmod(target.c_str(), 0644), 0);
+    const std::string link = dir_ + "/link.token";
+    fs::create_symlink(target, link);
+    const auto [message, error_number] = failure_of([&] { restrict_to_owner(link); });
+    EXPECT_THAT(message, HasSubstr("while protecting " + link));
+    EXPECT_THAT(message, HasSubstr("symbolic link; remove it"));
+    EXPECT_EQ(error_number, ELOOP);
+    EXPECT_EQ(mode_of(target), 0644u) << "the link was followed";
+    EXPECT_THAT(failure_of([&] { restrict_to_owner(dir_ + "/missing"); }).first,
+                HasSubstr("No such file or directory"));
+}
+
 TEST_F(PrivateFiles, AnotherUsersDirectoryIsRefusedAndLeftAsItIs) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another user";
     const std::string theirs = dir_ + "/theirs";
