@@ -2,37 +2,30 @@
 
 #include <csignal>
 
+#include "common/enum_names.hpp"
 #include "supervisor/signals.hpp"
 
 namespace spark_slurm {
 
-const char* to_string(LeaderPhase phase) {
-    switch (phase) {
-        case LeaderPhase::StartingKdc:
-            return "starting_kdc";
-        case LeaderPhase::FormattingNamespace:
-            return "formatting_namespace";
-        case LeaderPhase::StartingDaemons:
-            return "starting_daemons";
-        case LeaderPhase::WaitingForWorkers:
-            return "waiting_for_workers";
-        case LeaderPhase::FetchingToken:
-            return "fetching_token";
-        case LeaderPhase::StartingConnect:
-            return "starting_connect";
-        case LeaderPhase::DriverRunning:
-            return "driver_running";
-        case LeaderPhase::Holding:
-            return "holding";
-        case LeaderPhase::SavingNamespace:
-            return "saving_namespace";
-        case LeaderPhase::Stopping:
-            return "stopping";
-        case LeaderPhase::Done:
-            return "done";
-    }
-    return "?";
-}
+namespace {
+
+constexpr EnumName<LeaderPhase> kPhaseNames[] = {
+    {LeaderPhase::StartingKdc, "starting_kdc"},
+    {LeaderPhase::FormattingNamespace, "formatting_namespace"},
+    {LeaderPhase::StartingDaemons, "starting_daemons"},
+    {LeaderPhase::WaitingForWorkers, "waiting_for_workers"},
+    {LeaderPhase::FetchingToken, "fetching_token"},
+    {LeaderPhase::StartingConnect, "starting_connect"},
+    {LeaderPhase::DriverRunning, "driver_running"},
+    {LeaderPhase::Holding, "holding"},
+    {LeaderPhase::SavingNamespace, "saving_namespace"},
+    {LeaderPhase::Stopping, "stopping"},
+    {LeaderPhase::Done, "done"},
+};
+
+}  // namespace
+
+const char* to_string(LeaderPhase phase) { return enum_name(kPhaseNames, phase); }
 
 bool is_stopping(LeaderPhase phase) {
     return phase == LeaderPhase::Stopping || phase == LeaderPhase::Done;
