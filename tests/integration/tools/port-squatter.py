@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""port-squatter.py STOP_FILE REPORT [MAX_SECONDS]: another user on a node who watches
-/proc/net/unix for the abstract sockets by which launchers claim their ports
-("@spark-slurm/port/N") and takes each such port on 127.0.0.1 first (issue 27). It accepts every
+"""port-squatter.py STOP_FILE REPORT [MAX_SECONDS [SPARED_PORTS]]: another user on a node who
+watches /proc/net/unix for the abstract sockets by which launchers claim their ports
+("@spark-slurm/port/N") and takes each such port on 127.0.0.1 first (issue 27), except the
+comma-separated SPARED_PORTS (to let a start get as far as a later port). It accepts every
 connection and counts the bytes each port receives, until STOP_FILE exists or MAX_SECONDS (default
-300) pass, then writes REPORT: one line "PORT bound|busy CONNECTIONS BYTES" per claimed port.
-Bounded in time; it listens only on the loopback."""
+300) pass, then writes REPORT: one line "PORT bound|busy|spared CONNECTIONS BYTES" per claimed
+port. Bounded in time; it listens only on the loopback."""
 import os
 import re
 import select
@@ -14,6 +15,7 @@ import time
 
 stop_file, report = sys.argv[1], sys.argv[2]
 max_seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 300
+spared = {int(port) for port in sys.argv[4].split(",") if port} if len(sys.argv) > 4 else set()
 claim = re.compile(r"@spark-slurm/port/(\d+)$")
 listeners, peers, stats = {}, {}, {}
 started = time.monotonic()
@@ -24,6 +26,9 @@ while time.monotonic() - started < max_seconds and not os.path.exists(stop_file)
             if not match or int(match.group(1)) in stats:
                 continue
             port = int(match.group(1))
+            if port in spared:
+                stats[port] = ["spared", 0, 0]
+                continue
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 s.bind(("127.0.0.1", port))
