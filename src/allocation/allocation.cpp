@@ -23,6 +23,33 @@ namespace spark_slurm {
 
 namespace {
 
+constexpr std::pair<std::uint32_t, JobState> kSlurmStates[] = {
+    {JOB_PENDING, JobState::Pending},     {JOB_RUNNING, JobState::Running},
+    {JOB_SUSPENDED, JobState::Suspended}, {JOB_COMPLETE, JobState::Completed},
+    {JOB_CANCELLED, JobState::Cancelled}, {JOB_FAILED, JobState::Failed},
+    {JOB_TIMEOUT, JobState::Timeout},     {JOB_NODE_FAIL, JobState::NodeFail},
+    {JOB_PREEMPTED, JobState::Preempted}, {JOB_BOOT_FAIL, JobState::BootFail},
+    {JOB_DEADLINE, JobState::Deadline},   {JOB_OOM, JobState::OutOfMemory},
+};
+
+constexpr EnumName<JobState> kJobStateNames[] = {
+    {JobState::Pending, "PENDING"},     {JobState::Running, "RUNNING"},
+    {JobState::Suspended, "SUSPENDED"}, {JobState::Completed, "COMPLETED"},
+    {JobState::Cancelled, "CANCELLED"}, {JobState::Failed, "FAILED"},
+    {JobState::Timeout, "TIMEOUT"},     {JobState::NodeFail, "NODE_FAIL"},
+    {JobState::Preempted, "PREEMPTED"}, {JobState::BootFail, "BOOT_FAIL"},
+    {JobState::Deadline, "DEADLINE"},   {JobState::OutOfMemory, "OUT_OF_MEMORY"},
+    {JobState::Other, "UNKNOWN"},
+};
+
+// libslurm's job_state word: its base state, typed.
+JobState base_state(std::uint32_t job_state) {
+    for (const auto& [slurm_state, state] : kSlurmStates) {
+        if ((job_state & JOB_STATE_BASE) == slurm_state) return state;
+    }
+    return JobState::Other;
+}
+
 struct HostlistDestroy {
     void operator()(hostlist_t list) const { slurm_hostlist_destroy(list); }
 };
@@ -178,10 +205,10 @@ std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_
     if (message->record_count == 0) return {};
     const slurm_job_info_t& job = message->job_array[0];
     JobStatus status;
-    status.state = job.job_state & JOB_STATE_BASE;
+    status.state = base_state(job.job_state);
     status.completing = (job.job_state & JOB_COMPLETING) != 0;
     status.restart_count = job.restart_cnt;
-    status.state_reason = job.state_reason;
+    status.time_limit_reached = job.state_reason == FAIL_TIMEOUT;
     status.end_time = static_cast<std::int64_t>(job.end_time);
     status.requeueable = job.requeue != 0;
     return status;
@@ -190,11 +217,11 @@ std::optional<JobStatus> load_job_status(const SlurmLibrary& slurm, std::uint32_
 Termination classify_termination(const std::optional<JobStatus>& status,
                                  unsigned restart_count_at_start) {
     if (!status) return Termination::Unknown;
-    if (status->restart_count > restart_count_at_start || status->state == JOB_PENDING) {
+    if (status->restart_count > restart_count_at_start || status->state == JobState::Pending) {
         return Termination::RequeuedBySlurm;
     }
-    if (status->state == JOB_PREEMPTED) return Termination::Preempted;
-    if (status->state_reason == FAIL_TIMEOUT || status->state == JOB_TIMEOUT)
+    if (status->state == JobState::Preempted) return Termination::Preempted;
+    if (status->time_limit_reached || status->state == JobState::Timeout)
         return Termination::TimeLimit;
     return Termination::Cancelled;
 }
@@ -212,7 +239,7 @@ const char* describe(Termination termination) {
 }
 
 bool is_running(const JobStatus& status) {
-    return status.state == JOB_RUNNING && !status.completing;
+    return status.state == JobState::Running && !status.completing;
 }
 
 JobActivity job_activity(const SlurmLibrary& slurm, std::uint32_t job_id) {
@@ -222,9 +249,8 @@ JobActivity job_activity(const SlurmLibrary& slurm, std::uint32_t job_id) {
         return slurm_get_errno() == ESLURM_INVALID_JOB_ID ? JobActivity::Ended
                                                           : JobActivity::Unknown;
     }
-    const bool active = status->completing || status->state == JOB_PENDING ||
-                        status->state == JOB_RUNNING || status->state == JOB_SUSPENDED;
-    return active ? JobActivity::Active : JobActivity::Ended;
+    return status->completing || is_unfinished(status->state) ? JobActivity::Active
+                                                              : JobActivity::Ended;
 }
 
 void set_job_comment(const SlurmLibrary& slurm, std::uint32_t job_id, const std::string& comment) {
@@ -266,15 +292,19 @@ std::optional<JobFacts> load_job(const SlurmLibrary& slurm, std::uint32_t job_id
     // user_name_of (getpwuid_r): this may run on SlurmCalls' thread, beside the loop's lookups.
     facts.user_name =
         job.user_name && *job.user_name ? std::string(job.user_name) : user_name_of(job.user_id);
-    facts.state = job.job_state & JOB_STATE_BASE;
-    facts.state_name = job_state_name(facts.state);
-    facts.running = facts.state == JOB_RUNNING && (job.job_state & JOB_COMPLETING) == 0;
-    facts.ended =
-        facts.state != JOB_PENDING && facts.state != JOB_RUNNING && facts.state != JOB_SUSPENDED;
+    facts.state = base_state(job.job_state);
+    facts.running = facts.state == JobState::Running && (job.job_state & JOB_COMPLETING) == 0;
+    facts.ended = !is_unfinished(facts.state);
     facts.start_time = static_cast<std::int64_t>(job.start_time);
     facts.end_time = static_cast<std::int64_t>(job.end_time);
     if (job.nodes) facts.node_list = job.nodes;
     return facts;
+}
+
+const char* job_state_name(JobState state) { return enum_name(kJobStateNames, state); }
+
+bool is_unfinished(JobState state) {
+    return state == JobState::Pending || state == JobState::Running || state == JobState::Suspended;
 }
 
 void signal_job_step(const SlurmLibrary& slurm, std::uint32_t job_id, std::uint32_t step_id,
@@ -285,36 +315,6 @@ void signal_job_step(const SlurmLibrary& slurm, std::uint32_t job_id, std::uint3
         throw LaunchError("while signalling step " + std::to_string(job_id) + "." +
                           std::to_string(step_id) + ": " + slurm_error_text());
     }
-}
-
-std::string job_state_name(std::uint32_t state) {
-    switch (state & JOB_STATE_BASE) {
-        case JOB_PENDING:
-            return "PENDING";
-        case JOB_RUNNING:
-            return "RUNNING";
-        case JOB_SUSPENDED:
-            return "SUSPENDED";
-        case JOB_COMPLETE:
-            return "COMPLETED";
-        case JOB_CANCELLED:
-            return "CANCELLED";
-        case JOB_FAILED:
-            return "FAILED";
-        case JOB_TIMEOUT:
-            return "TIMEOUT";
-        case JOB_NODE_FAIL:
-            return "NODE_FAIL";
-        case JOB_PREEMPTED:
-            return "PREEMPTED";
-        case JOB_BOOT_FAIL:
-            return "BOOT_FAIL";
-        case JOB_DEADLINE:
-            return "DEADLINE";
-        case JOB_OOM:
-            return "OUT_OF_MEMORY";
-    }
-    return "state " + std::to_string(state);
 }
 
 }  // namespace spark_slurm

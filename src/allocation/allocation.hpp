@@ -19,13 +19,37 @@ struct Allocation {
     std::string submit_dir;          // SLURM_SUBMIT_DIR
 };
 
+// Slurm's base job states (slurm.h's JOB_*), typed, so that nothing outside allocation/ needs
+// slurm.h. Other: one a newer Slurm may add.
+enum class JobState {
+    Pending,
+    Running,
+    Suspended,
+    Completed,
+    Cancelled,
+    Failed,
+    Timeout,
+    NodeFail,
+    Preempted,
+    BootFail,
+    Deadline,
+    OutOfMemory,
+    Other,
+};
+
+// Slurm's own name of a state ("RUNNING", "COMPLETED", ...), as squeue and scontrol show it.
+const char* job_state_name(JobState state);
+
+// Pending, running or suspended: not in a final state.
+bool is_unfinished(JobState state);
+
 // What libslurm says about a running job at a moment, enough to tell preemption from scancel
 // and walltime (see docs/failure-matrix.md).
 struct JobStatus {
-    std::uint32_t state = 0;  // JOB_* base state
+    JobState state = JobState::Other;
     bool completing = false;
     std::uint32_t restart_count = 0;
-    std::uint32_t state_reason = 0;
+    bool time_limit_reached = false;  // Slurm's reason is the time limit (FAIL_TIMEOUT)
     std::int64_t end_time = 0;
     bool requeueable = false;  // --requeue, or the site's default
 };
@@ -100,11 +124,10 @@ void requeue_job(const SlurmLibrary& slurm, std::uint32_t job_id);
 struct JobFacts {
     std::uint32_t job_id = 0;
     std::uint32_t user_id = 0;
-    std::string user_name;    // from Slurm, else the password database, else the uid
-    std::uint32_t state = 0;  // JOB_* base state
-    std::string state_name;   // job_state_name(state)
-    bool running = false;     // RUNNING and not completing
-    bool ended = false;       // in a final state (COMPLETED, CANCELLED, TIMEOUT, ...)
+    std::string user_name;  // from Slurm, else the password database, else the uid
+    JobState state = JobState::Other;
+    bool running = false;  // RUNNING and not completing
+    bool ended = false;    // in a final state (COMPLETED, CANCELLED, TIMEOUT, ...)
     std::int64_t start_time = 0;
     std::int64_t end_time = 0;  // when the walltime ends it; 0 when unknown
     std::string node_list;      // Slurm's hostlist expression
@@ -118,8 +141,5 @@ std::optional<JobFacts> load_job(const SlurmLibrary& slurm, std::uint32_t job_id
 // an administrator do it. Throws LaunchError with Slurm's reason.
 void signal_job_step(const SlurmLibrary& slurm, std::uint32_t job_id, std::uint32_t step_id,
                      int signal);
-
-// The name of job state `state` ("RUNNING", "COMPLETED", ...).
-std::string job_state_name(std::uint32_t state);
 
 }  // namespace spark_slurm

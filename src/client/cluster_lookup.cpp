@@ -53,7 +53,7 @@ std::vector<RunningCluster> running_clusters(const SlurmLibrary& slurm) {
         if (job->ended) {
             remove_record_directory(record.job_id);
             log::info("removed the connection record of job {}, which has ended ({})",
-                      record.job_id, job->state_name);
+                      record.job_id, job_state_name(job->state));
             continue;
         }
         if (!job->running) continue;
@@ -80,7 +80,7 @@ RunningCluster find_cluster(const SlurmLibrary& slurm, std::optional<std::uint32
     }
     if (!job->running) {
         if (job->ended) remove_record_directory(*job_id);
-        throw LaunchError("job " + id + " is not running (it is " + job->state_name +
+        throw LaunchError("job " + id + " is not running (it is " + job_state_name(job->state) +
                           "); see your running clusters with 'spark-slurm list'");
     }
     auto record = read_record(*job_id);

@@ -65,7 +65,8 @@ int down_command(const Options& options) {
             if (!facts || !facts->running) {
                 remove_record_directory(record.job_id);
                 std::cout << "Job " << job << " has ended"
-                          << (facts ? " (" + facts->state_name + ")" : std::string())
+                          << (facts ? std::string(" (") + job_state_name(facts->state) + ")"
+                                    : std::string())
                           << "; the cluster is gone." << std::endl;
                 return 0;
             }

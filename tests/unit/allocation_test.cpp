@@ -4,7 +4,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <slurm/slurm.h>
 
 #include "common/errors.hpp"
 
@@ -47,10 +46,23 @@ TEST(Allocation, ReadFromTheEnvironmentAlone) {
     EXPECT_EQ(allocation.submit_dir, "/home/me");
 }
 
+TEST(JobState, SlurmsNamesAndWhichStatesAreUnfinished) {
+    EXPECT_STREQ(job_state_name(JobState::Running), "RUNNING");
+    EXPECT_STREQ(job_state_name(JobState::Completed), "COMPLETED");
+    EXPECT_STREQ(job_state_name(JobState::OutOfMemory), "OUT_OF_MEMORY");
+    EXPECT_STREQ(job_state_name(JobState::Other), "UNKNOWN");
+    for (JobState state : {JobState::Pending, JobState::Running, JobState::Suspended})
+        EXPECT_TRUE(is_unfinished(state)) << job_state_name(state);
+    for (JobState state : {JobState::Completed, JobState::Cancelled, JobState::Failed,
+                           JobState::Timeout, JobState::NodeFail, JobState::Preempted,
+                           JobState::BootFail, JobState::Deadline, JobState::OutOfMemory})
+        EXPECT_FALSE(is_unfinished(state)) << job_state_name(state);
+}
+
 // The records below are what a job step saw at SIGTERM (shared/facts/test-cluster.md).
 JobStatus running_job() {
     JobStatus status;
-    status.state = JOB_RUNNING;
+    status.state = JobState::Running;
     status.completing = true;
     return status;
 }
@@ -63,17 +75,17 @@ TEST(Termination, PreemptionWithRequeueModeIsSlurmsOwnRequeue) {
 
 TEST(Termination, PreemptionWithCancelModeIsTheLaunchersToRequeue) {
     auto status = running_job();
-    status.state = JOB_PREEMPTED;
+    status.state = JobState::Preempted;
     EXPECT_EQ(classify_termination(status, 0), Termination::Preempted);
 }
 
 TEST(Termination, WalltimeIsNeverRequeued) {
     auto status = running_job();
-    status.state_reason = FAIL_TIMEOUT;
+    status.time_limit_reached = true;
     status.end_time = 1795575335;
     EXPECT_EQ(classify_termination(status, 0), Termination::TimeLimit);
-    status.state = JOB_TIMEOUT;
-    status.state_reason = WAIT_NO_REASON;
+    status.state = JobState::Timeout;
+    status.time_limit_reached = false;
     EXPECT_EQ(classify_termination(status, 0), Termination::TimeLimit);
 }
 

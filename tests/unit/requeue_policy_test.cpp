@@ -4,18 +4,17 @@
 #include "job/requeue_policy.hpp"
 
 #include <gtest/gtest.h>
-#include <slurm/slurm.h>
 
 namespace spark_slurm {
 namespace {
 
-JobStatus status(std::uint32_t state, bool completing = false, std::uint32_t restarts = 0,
-                 std::uint32_t reason = 0) {
+JobStatus status(JobState state, bool completing = false, std::uint32_t restarts = 0,
+                 bool time_limit_reached = false) {
     JobStatus s;
     s.state = state;
     s.completing = completing;
     s.restart_count = restarts;
-    s.state_reason = reason;
+    s.time_limit_reached = time_limit_reached;
     return s;
 }
 
@@ -23,33 +22,33 @@ constexpr auto kSignalled = RequeueCause::LeaderSignalled;
 constexpr auto kLost = RequeueCause::LeaderLost;
 
 TEST(RequeuePolicy, TheLeaderRequeuesACancellingPreemptionOnly) {
-    EXPECT_EQ(decide_requeue(kSignalled, status(JOB_PREEMPTED, true), 0, true),
+    EXPECT_EQ(decide_requeue(kSignalled, status(JobState::Preempted, true), 0, true),
               RequeueDecision::Requeue);
-    EXPECT_EQ(decide_requeue(kSignalled, status(JOB_RUNNING, true), 0, true),
+    EXPECT_EQ(decide_requeue(kSignalled, status(JobState::Running, true), 0, true),
               RequeueDecision::NoRequeue);  // scancel
-    EXPECT_EQ(decide_requeue(kSignalled, status(JOB_RUNNING, true, 0, FAIL_TIMEOUT), 0, true),
+    EXPECT_EQ(decide_requeue(kSignalled, status(JobState::Running, true, 0, true), 0, true),
               RequeueDecision::NoRequeue);  // walltime
-    EXPECT_EQ(decide_requeue(kSignalled, status(JOB_RUNNING), 0, true),
+    EXPECT_EQ(decide_requeue(kSignalled, status(JobState::Running), 0, true),
               RequeueDecision::NoRequeue);  // someone signalled the step by hand
-    EXPECT_EQ(decide_requeue(kSignalled, status(JOB_PREEMPTED, true), 0, false),
+    EXPECT_EQ(decide_requeue(kSignalled, status(JobState::Preempted, true), 0, false),
               RequeueDecision::NotRequeueable);
 }
 
 TEST(RequeuePolicy, AWorkerRequeuesAJobThatStillRunsWithoutItsLeader) {
-    EXPECT_EQ(decide_requeue(kLost, status(JOB_RUNNING), 0, true), RequeueDecision::Requeue);
-    EXPECT_EQ(decide_requeue(kLost, status(JOB_RUNNING), 0, false),
+    EXPECT_EQ(decide_requeue(kLost, status(JobState::Running), 0, true), RequeueDecision::Requeue);
+    EXPECT_EQ(decide_requeue(kLost, status(JobState::Running), 0, false),
               RequeueDecision::NotRequeueable);
-    EXPECT_EQ(decide_requeue(kLost, status(JOB_RUNNING, true), 0, true),
+    EXPECT_EQ(decide_requeue(kLost, status(JobState::Running, true), 0, true),
               RequeueDecision::NoRequeue);  // ending: its own SIGTERM is on the way
-    EXPECT_EQ(decide_requeue(kLost, status(JOB_PREEMPTED, true), 0, true),
+    EXPECT_EQ(decide_requeue(kLost, status(JobState::Preempted, true), 0, true),
               RequeueDecision::Requeue);
 }
 
 TEST(RequeuePolicy, NobodyRequeuesWhatSlurmRequeuesAlready) {
     for (auto cause : {kSignalled, kLost}) {
-        EXPECT_EQ(decide_requeue(cause, status(JOB_RUNNING, true, 1), 0, true),
+        EXPECT_EQ(decide_requeue(cause, status(JobState::Running, true, 1), 0, true),
                   RequeueDecision::SlurmRequeues);
-        EXPECT_EQ(decide_requeue(cause, status(JOB_PENDING, false, 1), 0, true),
+        EXPECT_EQ(decide_requeue(cause, status(JobState::Pending, false, 1), 0, true),
                   RequeueDecision::SlurmRequeues);
     }
 }
