@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -39,21 +40,31 @@ std::optional<std::uint32_t> owner_job(const fs::path& file) {
     return std::nullopt;
 }
 
-// Creates `file` naming `job_id`, only if it does not exist. False when it does.
+// Creates `file` naming `job_id`, only if it does not exist; false when it does. The claim is
+// written in full to a file of its own first and then linked to `file` (link() fails when the
+// name exists, atomically on NFS too): nobody ever reads a claim half written.
 bool create_claim(const fs::path& file, std::uint32_t job_id) {
-    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd.valid()) {
-        if (errno == EEXIST) return false;
-        cannot("create " + file.string(), errno);
+    static std::atomic<unsigned> serial = 0;
+    const fs::path draft =
+        file.parent_path() /
+        fmt::format("{}.new-{}-{}-{}", file.filename().string(), job_id, ::getpid(), serial++);
+    {
+        UniqueFd fd(
+            ::open(draft.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (!fd.valid()) cannot("create " + draft.string(), errno);
+        const std::string text = fmt::format("job {}\n", job_id);
+        if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+            ::fsync(fd.get()) != 0) {
+            const int error = errno;
+            ::unlink(draft.c_str());
+            cannot("write " + draft.string(), error);
+        }
     }
-    const std::string text = fmt::format("job {}\n", job_id);
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        ::fsync(fd.get()) != 0) {
-        const int error = errno;
-        ::unlink(file.c_str());
-        cannot("write " + file.string(), error);
-    }
-    return true;
+    const bool linked = ::link(draft.c_str(), file.c_str()) == 0;
+    const int error = errno;
+    ::unlink(draft.c_str());
+    if (!linked && error != EEXIST) cannot("create " + file.string(), error);
+    return linked;
 }
 
 JobActivity ask(const JobActivityLookup& activity, std::uint32_t job) {
@@ -76,6 +87,13 @@ void claim_state_dir(const std::string& state_dir, std::uint32_t job_id,
     const fs::path owner_file = fs::path(state_dir) / "owner";
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         if (create_claim(owner_file, job_id)) return;
+        std::error_code status_error;
+        if (fs::symlink_status(owner_file, status_error).type() != fs::file_type::regular &&
+            !status_error) {
+            throw UsageError("spark-slurm run: " + owner_file.string() +
+                             " is not a file (a directory or a symbolic link); remove it, or "
+                             "give this job another --state-dir");
+        }
         const auto holder = owner_job(owner_file);
         if (holder == job_id) return;  // a requeued run of this job
         if (holder) {

@@ -164,17 +164,11 @@ std::uint64_t memory_reserve(std::uint64_t node_memory, Role role, bool hdfs) {
     return reserve;
 }
 
-Plan make_plan(const PlanInputs& inputs) {
-    const Options& options = inputs.options;
-    const std::size_t node_count = inputs.nodes.size();
-    if (node_count == 0) reject(options, "the allocation has no nodes");
+namespace {
 
-    auto candidates = worker_candidates(node_count, options.worker_on_leader);
-    if (candidates.empty()) {
-        reject(options,
-               "the allocation has 1 node, and a cluster needs a worker besides the "
-               "leader; ask Slurm for more nodes (e.g. -N 3) or add --worker-on-leader");
-    }
+// How many workers: --workers, else every candidate; refused when the allocation cannot hold them.
+unsigned worker_count(const Options& options, std::size_t node_count,
+                      const std::vector<unsigned>& candidates) {
     unsigned workers = options.workers.value_or(static_cast<unsigned>(candidates.size()));
     if (workers > candidates.size()) {
         reject(options,
@@ -185,8 +179,13 @@ Plan make_plan(const PlanInputs& inputs) {
                                ? "each running one worker"
                                : fmt::format("{} besides the leader", node_count - 1)));
     }
+    return workers;
+}
 
-    Plan plan;
+// What the whole cluster is, from the options and the job: everything but the leader's
+// endpoints, the workers' size and the nodes.
+void fill_cluster_facts(Plan& plan, const PlanInputs& inputs, unsigned workers) {
+    const Options& options = inputs.options;
     plan.job_id = inputs.job_id;
     plan.restart_count = inputs.restart_count;
     plan.requeueable = inputs.requeueable;
@@ -216,8 +215,10 @@ Plan make_plan(const PlanInputs& inputs) {
         plan.recovery_dir = join_path(plan.state_dir, "spark-recovery");
         plan.checkpoint_dir = join_path(plan.state_dir, "checkpoints");
     }
+}
 
-    const NodeReport& leader = inputs.nodes.front();
+// The addresses clients use, all on the leader (rank 0).
+void fill_leader_endpoints(Plan& plan, const NodeReport& leader) {
     plan.leader_hostname = leader.hostname;
     plan.leader_address = leader.address;
     plan.control_port = leader.ports.control;
@@ -235,16 +236,13 @@ Plan make_plan(const PlanInputs& inputs) {
         plan.namenode_webui_url = fmt::format("{}://{}:{}", plan.kerberos ? "https" : "http",
                                               leader.address, leader.ports.namenode_http);
     }
+}
 
-    std::vector<bool> is_worker(node_count, false);
-    for (unsigned i = 0; i < workers; ++i) is_worker[candidates[i]] = true;
-    std::vector<bool> takes_part = is_worker;
-    takes_part[0] = true;
-    check_binds(options, inputs, takes_part);
-    check_pythons(options, inputs, is_worker);
-
-    // Every worker offers the same cores and memory, so executors fit anywhere: the smallest
-    // node among the workers decides, unless the user said otherwise.
+// Every worker offers the same cores and memory, so executors fit anywhere: the smallest node
+// among the workers decides, unless the user said otherwise.
+void size_workers(Plan& plan, const PlanInputs& inputs, const std::vector<bool>& is_worker) {
+    const Options& options = inputs.options;
+    const std::size_t node_count = inputs.nodes.size();
     std::optional<unsigned> smallest_cores;
     std::optional<std::uint64_t> smallest_memory;
     const NodeReport* smallest_memory_node = nullptr;
@@ -279,44 +277,75 @@ Plan make_plan(const PlanInputs& inputs) {
         }
         plan.worker_memory -= plan.worker_memory % kMiB;
     }
+}
 
-    for (unsigned rank = 0; rank < node_count; ++rank) {
-        const NodeReport& report = inputs.nodes[rank];
-        NodePlan node;
-        node.rank = rank;
-        node.hostname = report.hostname;
-        node.address = report.address;
-        node.detected = report.resources;
-        if (rank == 0) {
-            node.role = is_worker[0] ? Role::LeaderAndWorker : Role::Leader;
-        } else {
-            node.role = is_worker[rank] ? Role::Worker : Role::Idle;
-        }
-        node.ports = report.ports;
-        node.work_dir = report.work_dir;
-        node.conf_dir = join_path(report.work_dir, "conf");
-        node.tmp_dir = join_path(report.work_dir, "tmp");
-        if (node.runs_worker()) {
-            node.worker_cores = plan.worker_cores;
-            node.worker_memory = plan.worker_memory;
-            node.spark_local_dir = join_path(report.work_dir, "spark-local");
-            node.spark_worker_dir = join_path(report.work_dir, "spark-worker");
-            if (plan.hdfs) {
-                node.datanode_dir =
-                    plan.state_dir.empty()
-                        ? join_path(report.work_dir, "hdfs/data")
-                        : join_path(plan.state_dir, fmt::format("node-{}/datanode", rank));
-                if (options.disk && report.scratch_capacity > *options.disk) {
-                    node.datanode_reserved = report.scratch_capacity - *options.disk;
-                }
+// One node's part: its role, directories and, for a worker, its size and HDFS data.
+NodePlan node_plan(const Plan& plan, const Options& options, const NodeReport& report,
+                   unsigned rank, bool is_worker) {
+    NodePlan node;
+    node.rank = rank;
+    node.hostname = report.hostname;
+    node.address = report.address;
+    node.detected = report.resources;
+    if (rank == 0) {
+        node.role = is_worker ? Role::LeaderAndWorker : Role::Leader;
+    } else {
+        node.role = is_worker ? Role::Worker : Role::Idle;
+    }
+    node.ports = report.ports;
+    node.work_dir = report.work_dir;
+    node.conf_dir = join_path(report.work_dir, "conf");
+    node.tmp_dir = join_path(report.work_dir, "tmp");
+    if (node.runs_worker()) {
+        node.worker_cores = plan.worker_cores;
+        node.worker_memory = plan.worker_memory;
+        node.spark_local_dir = join_path(report.work_dir, "spark-local");
+        node.spark_worker_dir = join_path(report.work_dir, "spark-worker");
+        if (plan.hdfs) {
+            node.datanode_dir =
+                plan.state_dir.empty()
+                    ? join_path(report.work_dir, "hdfs/data")
+                    : join_path(plan.state_dir, fmt::format("node-{}/datanode", rank));
+            if (options.disk && report.scratch_capacity > *options.disk) {
+                node.datanode_reserved = report.scratch_capacity - *options.disk;
             }
         }
-        if (node.runs_leader() && plan.hdfs) {
-            node.namenode_dir = plan.state_dir.empty() ? join_path(report.work_dir, "hdfs/name")
-                                                       : join_path(plan.state_dir, "namenode");
-        }
-        plan.nodes.push_back(std::move(node));
     }
+    if (node.runs_leader() && plan.hdfs) {
+        node.namenode_dir = plan.state_dir.empty() ? join_path(report.work_dir, "hdfs/name")
+                                                   : join_path(plan.state_dir, "namenode");
+    }
+    return node;
+}
+
+}  // namespace
+
+Plan make_plan(const PlanInputs& inputs) {
+    const Options& options = inputs.options;
+    const std::size_t node_count = inputs.nodes.size();
+    if (node_count == 0) reject(options, "the allocation has no nodes");
+    auto candidates = worker_candidates(node_count, options.worker_on_leader);
+    if (candidates.empty()) {
+        reject(options,
+               "the allocation has 1 node, and a cluster needs a worker besides the "
+               "leader; ask Slurm for more nodes (e.g. -N 3) or add --worker-on-leader");
+    }
+    const unsigned workers = worker_count(options, node_count, candidates);
+
+    Plan plan;
+    fill_cluster_facts(plan, inputs, workers);
+    fill_leader_endpoints(plan, inputs.nodes.front());
+
+    std::vector<bool> is_worker(node_count, false);
+    for (unsigned i = 0; i < workers; ++i) is_worker[candidates[i]] = true;
+    std::vector<bool> takes_part = is_worker;
+    takes_part[0] = true;
+    check_binds(options, inputs, takes_part);
+    check_pythons(options, inputs, is_worker);
+    size_workers(plan, inputs, is_worker);
+
+    for (unsigned rank = 0; rank < node_count; ++rank)
+        plan.nodes.push_back(node_plan(plan, options, inputs.nodes[rank], rank, is_worker[rank]));
     return plan;
 }
 

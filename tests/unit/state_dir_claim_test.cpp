@@ -111,14 +111,17 @@ TEST_F(StateDirClaim, AGarbledOwnerFileIsReplaced) {
     expect_only_the_owner_file();
 }
 
-TEST_F(StateDirClaim, AnUnwritableDirectoryIsAUsageErrorNamingIt) {
-    if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
-    fs::create_directories(dir_);
-    fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
+// (As root every directory is writable: a path taken by a file stands for the unusable one.)
+TEST_F(StateDirClaim, AnUnusablePathIsAUsageErrorNamingItAndTheFix) {
+    write_file(dir_, "a file, not a directory");
     const std::string message = failure(42);
-    fs::permissions(dir_, fs::perms::owner_all);
-    EXPECT_THAT(message, HasSubstr("cannot create " + owner_.string()));
-    EXPECT_THAT(message, HasSubstr("Permission denied"));
+    EXPECT_THAT(message, HasSubstr("cannot create the state directory " + dir_));
+    EXPECT_THAT(message, HasSubstr("give --state-dir a writable directory on a shared filesystem"));
+    fs::remove(dir_);
+    fs::create_directories(owner_);  // the owner file's name taken by a directory
+    EXPECT_THAT(failure(42), HasSubstr(owner_.string() + " is not a file (a directory or a "
+                                                         "symbolic link); remove it"));
+    EXPECT_TRUE(fs::is_directory(owner_));
 }
 
 // Two jobs start at once on a state dir whose claim is stale: exactly one gets it, the other is
