@@ -134,6 +134,64 @@ void train_class_archive(const Runtime& runtime, const Invocation& training) {
     log::info("CDS: the application's class archive took {:.1f} s to write", seconds_since(start));
 }
 
+// What the leader publishes about how the cluster runs (the connection record).
+PublicationFacts publication_facts(const JobEnvironment& environment, const Allocation& allocation,
+                                   const RuntimeSettings& runtime_settings) {
+    PublicationFacts facts;
+    facts.step_id = environment.slurm.step_id.value_or(0);
+    facts.nodes = allocation.nodes;
+    facts.runtime = to_string(runtime_settings.kind);
+    facts.image = runtime_settings.spark_image;
+    facts.spark_home = runtime_settings.spark_home;
+    facts.hadoop_home = runtime_settings.hadoop_home;
+    if (auto host = environment.variables.find("SLURM_SUBMIT_HOST");
+        host != environment.variables.end())
+        facts.submit_host = host->second;
+    return facts;
+}
+
+// After the rendezvous: this node's ground, its class archives, and the leader's or a worker's
+// part until the job ends; the job's exit code.
+int serve_node(const Plan& plan, const NodePlan& node, const Options& options,
+               const RuntimeSettings& runtime_settings, const JobEnvironment& environment,
+               const Allocation& allocation, const SlurmLibrary& slurm,
+               std::optional<ControlServer>& control, EventLog& events) {
+    WorkDirectory work_directory(node.work_dir);
+    // Class archives for the daemons' JVMs: mapped when this user has one for this Java and
+    // Spark (or this image), else written by the daemons as they stop, and kept by finish(). The
+    // driver and executors map theirs through the leader's spark-defaults.conf.
+    std::optional<CdsCache> cds;
+    if (options.cds) {
+        cds = CdsCache::open(runtime_settings, plan.image);
+    }
+    SparkSettings class_archive_settings;
+    if (cds && node.runs_leader()) class_archive_settings = cds->spark_app_settings(node.tmp_dir);
+    prepare_node(plan, node, class_archive_settings);
+    auto runtime = make_runtime(runtime_settings);
+    std::optional<CdsRuntime> with_cds;
+    if (cds) with_cds.emplace(*runtime, *cds);
+    const Runtime& daemon_runtime = with_cds ? static_cast<const Runtime&>(*with_cds) : *runtime;
+    int status = 0;
+    if (node.runs_leader()) {
+        status = Leader(plan, daemon_runtime, options.driver, slurm, std::move(*control), events,
+                        publication_facts(environment, allocation, runtime_settings), Clock::now())
+                     .run();
+    } else {
+        status = Worker(plan, node, daemon_runtime, slurm).run();
+    }
+    if (cds) {
+        // Not for a job ending (scancel, the time limit): the next one writes it.
+        if (node.runs_leader() && !ending_signal_pending()) {
+            if (auto training = cds->spark_app_training(
+                    installed_file("share/spark-slurm/cds/SparkSlurmClassTraining.java"),
+                    status == 0))
+                train_class_archive(*runtime, *training);
+        }
+        cds->finish();
+    }
+    return status;
+}
+
 }  // namespace
 
 int run_command(const Options& requested, const JobEnvironment& environment, int* argc,
@@ -215,50 +273,8 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     }
     if (!node.runs_leader()) control.reset();
 
-    WorkDirectory work_directory(node.work_dir);
-    // Class archives for the daemons' JVMs: mapped when this user has one for this Java and
-    // Spark (or this image), else written by the daemons as they stop, and kept by finish(). The
-    // driver and executors map theirs through the leader's spark-defaults.conf.
-    std::optional<CdsCache> cds;
-    if (options.cds) {
-        cds = CdsCache::open(*runtime_settings, plan.image);
-    }
-    SparkSettings class_archive_settings;
-    if (cds && node.runs_leader()) class_archive_settings = cds->spark_app_settings(node.tmp_dir);
-    prepare_node(plan, node, class_archive_settings);
-    auto runtime = make_runtime(*runtime_settings);
-    std::optional<CdsRuntime> with_cds;
-    if (cds) with_cds.emplace(*runtime, *cds);
-    const Runtime& daemon_runtime = with_cds ? static_cast<const Runtime&>(*with_cds) : *runtime;
-    int status = 0;
-    if (node.runs_leader()) {
-        PublicationFacts facts;
-        facts.step_id = environment.slurm.step_id.value_or(0);
-        facts.nodes = allocation.nodes;
-        facts.runtime = to_string(runtime_settings->kind);
-        facts.image = runtime_settings->spark_image;
-        facts.spark_home = runtime_settings->spark_home;
-        facts.hadoop_home = runtime_settings->hadoop_home;
-        if (auto host = environment.variables.find("SLURM_SUBMIT_HOST");
-            host != environment.variables.end())
-            facts.submit_host = host->second;
-        status = Leader(plan, daemon_runtime, options.driver, slurm, std::move(*control), *events,
-                        std::move(facts), Clock::now())
-                     .run();
-    } else {
-        status = Worker(plan, node, daemon_runtime, slurm).run();
-    }
-    if (cds) {
-        // Not for a job ending (scancel, the time limit): the next one writes it.
-        if (node.runs_leader() && !ending_signal_pending()) {
-            if (auto training = cds->spark_app_training(
-                    installed_file("share/spark-slurm/cds/SparkSlurmClassTraining.java"),
-                    status == 0))
-                train_class_archive(*runtime, *training);
-        }
-        cds->finish();
-    }
-    return status;
+    return serve_node(plan, node, options, *runtime_settings, environment, allocation, slurm,
+                      control, *events);
 }
 
 }  // namespace spark_slurm
