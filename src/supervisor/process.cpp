@@ -8,10 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -19,6 +17,7 @@
 #include "common/executables.hpp"
 #include "supervisor/janitor.hpp"
 #include "supervisor/pidfd.hpp"
+#include "supervisor/pipe.hpp"
 #include "supervisor/signals.hpp"
 
 namespace spark_slurm {
@@ -107,14 +106,6 @@ void reap_any_child() {
         leader->second.status = status;
         leader->second.reaped = true;
     }
-}
-
-// A pipe (read end, write end), both close-on-exec; throws naming what was being started.
-std::pair<UniqueFd, UniqueFd> close_on_exec_pipe(const std::string& label) {
-    int ends[2];
-    if (::pipe2(ends, O_CLOEXEC) != 0)
-        throw LaunchError("while starting " + label + ": pipe: " + std::strerror(errno));
-    return {UniqueFd(ends[0]), UniqueFd(ends[1])};
 }
 
 // Looks `program` up in the PATH the child will have (not the launcher's own PATH).
@@ -347,48 +338,6 @@ void stop_all(const std::vector<Process*>& processes, std::chrono::milliseconds 
     wait_until_gone(processes);
 }
 
-CapturedRun run_captured(const SpawnRequest& request, const std::string& label,
-                         std::chrono::milliseconds timeout, std::size_t limit,
-                         const std::function<bool()>& give_up) {
-    auto [output, output_writer] = close_on_exec_pipe(label);
-    SpawnRequest captured = request;
-    captured.output_fd = output_writer.get();
-    captured.output_file.clear();
-    std::optional<Process> process = Process::spawn(captured, label);
-    output_writer.reset();
-    ::fcntl(output.get(), F_SETFL, O_NONBLOCK);
-    CapturedRun result;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    char chunk[4096];
-    bool given_up = false;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (give_up && give_up()) {
-            given_up = true;
-            break;
-        }
-        pollfd readable{output.get(), POLLIN, 0};
-        ::poll(&readable, 1, 50);
-        ssize_t n = ::read(output.get(), chunk, sizeof chunk);
-        if (n > 0) {
-            const std::size_t room = limit - std::min(limit, result.output.size());
-            result.output.append(chunk, std::min(static_cast<std::size_t>(n), room));
-            continue;
-        }
-        reap_children();
-        // EOF, or the command is done and what it wrote has been read (a descendant it left
-        // behind may still hold the pipe).
-        if (n == 0 || process->exited()) break;
-    }
-    output.reset();
-    // EOF comes when the command closes its output, a moment before it can be reaped.
-    while (!given_up && !process->exited() && std::chrono::steady_clock::now() < deadline) {
-        reap_children();
-        if (!process->exited()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    result.status = process->exit_status();
-    return result;  // the Process's destructor kills what is left of it
-}
-
 void reap_children() {
     const auto children = own_children();
     if (!children) {
@@ -423,48 +372,6 @@ int exit_code_of(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return 1;
-}
-
-namespace {
-
-constexpr std::streamoff kTailBytes = 64 * 1024;
-
-std::string last_lines_of(std::istream& input, std::size_t lines) {
-    std::deque<std::string> last;
-    std::string line;
-    while (std::getline(input, line)) {
-        last.push_back(line);
-        if (last.size() > lines) last.pop_front();
-    }
-    std::string text;
-    for (const auto& kept : last) text += "    " + kept + "\n";
-    return text;
-}
-
-}  // namespace
-
-std::string last_lines(const std::string& text, std::size_t lines) {
-    std::istringstream input(text);
-    return last_lines_of(input, lines);
-}
-
-std::string tail_of_file(const std::string& path, std::size_t lines) {
-    // From the end, at most kTailBytes: a daemon's log can be gigabytes, and this runs in the
-    // leader's loop. A first line cut by the bound is dropped.
-    std::ifstream file(path, std::ios::binary);
-    if (!file) return {};
-    file.seekg(0, std::ios::end);
-    const std::streamoff size = file.tellg();
-    const std::streamoff start = size > kTailBytes ? size - kTailBytes : 0;
-    file.seekg(start);
-    std::string text(static_cast<std::size_t>(size - start), '\0');
-    file.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(file.gcount()));
-    if (start > 0) {
-        const auto newline = text.find('\n');
-        text.erase(0, newline == std::string::npos ? text.size() : newline + 1);
-    }
-    return last_lines(text, lines);
 }
 
 }  // namespace spark_slurm
