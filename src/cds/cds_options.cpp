@@ -194,4 +194,8 @@ void apply_cds(Invocation& invocation, const CdsUse& use,
     }
 }
 
+bool usable_in_jvm_option(const std::string& path) {
+    return path.find_first_of(":,=\" ") == std::string::npos;
+}
+
 }  // namespace spark_slurm

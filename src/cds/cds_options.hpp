@@ -22,6 +22,10 @@ constexpr CdsTarget kCdsTargets[] = {CdsTarget::SparkMaster, CdsTarget::SparkWor
                                      CdsTarget::Namenode,    CdsTarget::Datanode,
                                      CdsTarget::Kdc,         CdsTarget::SparkApp};
 
+// Paths of archives and logs go into -XX and -Xlog options, whose syntax reserves ':', ',', '=',
+// '"' and ' ': a path with one of them cannot be given to a JVM.
+bool usable_in_jvm_option(const std::string& path);
+
 // The HDFS daemons and the KDC: their class path is the Hadoop install's, from its `hdfs` script.
 bool cds_on_hadoop_class_path(CdsTarget target);
 
