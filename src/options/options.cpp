@@ -105,8 +105,10 @@ Environment current_environment() {
     return environment;
 }
 
-ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
-                                     const Environment& environment) {
+namespace {
+
+// `spark-slurm`, `--help`, `help COMMAND` and `--version`: text to print; nullopt for a command.
+std::optional<ParsedCommandLine> help_or_version(const std::vector<std::string>& args) {
     ParsedCommandLine parsed;
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         if (args.size() >= 2 && args[0] == "help" && command_named(args[1])) {
@@ -126,27 +128,15 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         parsed.action = ParsedCommandLine::Action::PrintText;
         return parsed;
     }
-    auto named = command_named(args[0]);
-    if (!named) {
-        throw UsageError(
-            "spark-slurm: unknown command '" + args[0] +
-            "'; the commands are run, up, plan, doctor, history, env, status, list and down "
-            "(see spark-slurm --help)");
-    }
-    Command command = *named;
+    return std::nullopt;
+}
 
-    std::vector<std::string> own(args.begin() + 1, args.end());
-    std::vector<std::string> driver;
-    if (auto separator = std::find(own.begin(), own.end(), "--"); separator != own.end()) {
-        driver.assign(separator + 1, own.end());
-        own.erase(separator, own.end());
-    }
-    own = join_negative_values(own);
-
-    auto description = describe(command, false);
-    po::variables_map values;
-    std::set<std::string> from_command_line;
-    std::vector<std::string> positional;  // `history`'s job ids
+// The command line's own options (before "--"), stored into `values`; `history`'s job ids into
+// `positional`, the names given on the line into `from_command_line`.
+void store_command_line(Command command, const std::vector<std::string>& own,
+                        const po::options_description& description, po::variables_map& values,
+                        std::set<std::string>& from_command_line,
+                        std::vector<std::string>& positional) {
     try {
         auto parsed_line = po::command_line_parser(own)
                                .options(description)
@@ -167,12 +157,13 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         reject(command, std::string(error.what()) + " (see 'spark-slurm " + to_string(command) +
                             " --help')");
     }
-    if (values.count("help")) {
-        parsed.text = command_help(command);
-        parsed.action = ParsedCommandLine::Action::PrintText;
-        return parsed;
-    }
+}
 
+// Then the config file (--config or SPARK_SLURM_CONFIG) and the environment: the command line
+// wins over both (Boost keeps the first value stored).
+void store_config_and_environment(Command command, const Environment& environment,
+                                  const po::options_description& description,
+                                  po::variables_map& values) {
     std::string config_path;
     if (values.count("config")) {
         config_path = values["config"].as<std::string>();
@@ -195,7 +186,42 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
         reject(command, std::string("environment: ") + error.what());
     }
     po::notify(values);
+}
 
+}  // namespace
+
+ParsedCommandLine parse_command_line(const std::vector<std::string>& args,
+                                     const Environment& environment) {
+    if (auto text = help_or_version(args)) return *text;
+    auto named = command_named(args[0]);
+    if (!named) {
+        throw UsageError(
+            "spark-slurm: unknown command '" + args[0] +
+            "'; the commands are run, up, plan, doctor, history, env, status, list and down "
+            "(see spark-slurm --help)");
+    }
+    Command command = *named;
+
+    std::vector<std::string> own(args.begin() + 1, args.end());
+    std::vector<std::string> driver;
+    if (auto separator = std::find(own.begin(), own.end(), "--"); separator != own.end()) {
+        driver.assign(separator + 1, own.end());
+        own.erase(separator, own.end());
+    }
+    own = join_negative_values(own);
+
+    auto description = describe(command, false);
+    po::variables_map values;
+    std::set<std::string> from_command_line;
+    std::vector<std::string> positional;  // `history`'s job ids
+    store_command_line(command, own, description, values, from_command_line, positional);
+    ParsedCommandLine parsed;
+    if (values.count("help")) {
+        parsed.text = command_help(command);
+        parsed.action = ParsedCommandLine::Action::PrintText;
+        return parsed;
+    }
+    store_config_and_environment(command, environment, description, values);
     parsed.options = validated(command, values, from_command_line, std::move(driver), positional);
     return parsed;
 }

@@ -246,63 +246,52 @@ bool looks_like_sif(const std::string& path) {
     return std::string(header + 32, 9) == "SIF_MAGIC";
 }
 
-RuntimeSettings resolve_runtime(const Options& options, const Environment& environment) {
-    RuntimeSettings settings;
-    settings.inherited = environment;
-    settings.sudo = options.sudo;
-    settings.kind = options.runtime;
-    auto python = choose_python(options, environment);
-    settings.driver_python = python.driver;
-    settings.executor_python = python.executor;
-    if (settings.kind == RuntimeChoice::Auto) {
-        if (!find_on_path("apptainer", environment).empty()) {
-            settings.kind = RuntimeChoice::Apptainer;
-        } else if (!find_on_path("singularity", environment).empty()) {
-            settings.kind = RuntimeChoice::Singularity;
-        } else {
-            settings.kind = RuntimeChoice::None;
-        }
+namespace {
+
+// --runtime none: the host's installs, which must be there (no container can bring them).
+void resolve_host_installs(RuntimeSettings& settings, const Options& options,
+                           const Environment& environment) {
+    for (const auto& bind : options.binds) {
+        if (bind.destination == bind.source) continue;
+        throw UsageError("spark-slurm " + std::string(to_string(options.command)) + ": --bind " +
+                         bind.spec() +
+                         " shows a directory at another path, which only a container can "
+                         "do; with --runtime none every program sees the host's paths: "
+                         "use " +
+                         bind.source + " itself, or --runtime apptainer");
     }
-    if (settings.kind == RuntimeChoice::None) {
-        for (const auto& bind : options.binds) {
-            if (bind.destination == bind.source) continue;
-            throw UsageError("spark-slurm " + std::string(to_string(options.command)) +
-                             ": --bind " + bind.spec() +
-                             " shows a directory at another path, which only a container can "
-                             "do; with --runtime none every program sees the host's paths: "
-                             "use " +
-                             bind.source + " itself, or --runtime apptainer");
-        }
-        settings.spark_home =
-            options.spark_home.value_or(environment_value(environment, "SPARK_HOME"));
-        settings.hadoop_home =
-            options.hadoop_home.value_or(environment_value(environment, "HADOOP_HOME"));
-        settings.java_home = environment_value(environment, "JAVA_HOME");
-        if (settings.spark_home.empty() ||
-            !is_executable_file(fs::path(settings.spark_home) / "bin/spark-class")) {
-            throw UsageError(
-                "spark-slurm run: --runtime none needs a Spark install, but SPARK_HOME is " +
-                (settings.spark_home.empty()
-                     ? std::string("not set")
-                     : "'" + settings.spark_home + "' without bin/spark-class") +
-                "; load your site's Spark module, or use --runtime apptainer --image SIF");
-        }
-        if (options.hdfs && (settings.hadoop_home.empty() ||
-                             !is_executable_file(fs::path(settings.hadoop_home) / "bin/hdfs"))) {
-            throw UsageError(
-                "spark-slurm run: --runtime none needs a Hadoop install for HDFS, but HADOOP_HOME "
-                "is " +
-                (settings.hadoop_home.empty() ? std::string("not set")
-                                              : "'" + settings.hadoop_home + "' without bin/hdfs") +
-                "; load your site's Hadoop module, pass --no-hdfs, or use --runtime apptainer");
-        }
-        if (settings.java_home.empty() && find_on_path("java", environment).empty()) {
-            throw UsageError(
-                "spark-slurm run: no Java found (JAVA_HOME is not set and java is not on "
-                "PATH); load a Java 17 module or set JAVA_HOME");
-        }
-        return settings;
+    settings.spark_home = options.spark_home.value_or(environment_value(environment, "SPARK_HOME"));
+    settings.hadoop_home =
+        options.hadoop_home.value_or(environment_value(environment, "HADOOP_HOME"));
+    settings.java_home = environment_value(environment, "JAVA_HOME");
+    if (settings.spark_home.empty() ||
+        !is_executable_file(fs::path(settings.spark_home) / "bin/spark-class")) {
+        throw UsageError(
+            "spark-slurm run: --runtime none needs a Spark install, but SPARK_HOME is " +
+            (settings.spark_home.empty()
+                 ? std::string("not set")
+                 : "'" + settings.spark_home + "' without bin/spark-class") +
+            "; load your site's Spark module, or use --runtime apptainer --image SIF");
     }
+    if (options.hdfs && (settings.hadoop_home.empty() ||
+                         !is_executable_file(fs::path(settings.hadoop_home) / "bin/hdfs"))) {
+        throw UsageError(
+            "spark-slurm run: --runtime none needs a Hadoop install for HDFS, but HADOOP_HOME "
+            "is " +
+            (settings.hadoop_home.empty() ? std::string("not set")
+                                          : "'" + settings.hadoop_home + "' without bin/hdfs") +
+            "; load your site's Hadoop module, pass --no-hdfs, or use --runtime apptainer");
+    }
+    if (settings.java_home.empty() && find_on_path("java", environment).empty()) {
+        throw UsageError(
+            "spark-slurm run: no Java found (JAVA_HOME is not set and java is not on "
+            "PATH); load a Java 17 module or set JAVA_HOME");
+    }
+}
+
+// Apptainer or Singularity: the runtime on PATH and the image(s), checked to be SIF files.
+void resolve_container(RuntimeSettings& settings, const Options& options,
+                       const Environment& environment) {
     // Inside an image the homes are the image's unless named: paths in the image, not checked here.
     settings.binds = container_binds(options, environment);
     settings.spark_home = options.spark_home.value_or("");
@@ -325,6 +314,32 @@ RuntimeSettings resolve_runtime(const Options& options, const Environment& envir
         throw UsageError(std::string("spark-slurm run: --runtime ") + binary +
                          " needs an image: pass --image SIF or set SPARK_SLURM_IMAGE (build one "
                          "with singularity/build-images), or use --runtime none");
+    }
+}
+
+}  // namespace
+
+RuntimeSettings resolve_runtime(const Options& options, const Environment& environment) {
+    RuntimeSettings settings;
+    settings.inherited = environment;
+    settings.sudo = options.sudo;
+    settings.kind = options.runtime;
+    auto python = choose_python(options, environment);
+    settings.driver_python = python.driver;
+    settings.executor_python = python.executor;
+    if (settings.kind == RuntimeChoice::Auto) {
+        if (!find_on_path("apptainer", environment).empty()) {
+            settings.kind = RuntimeChoice::Apptainer;
+        } else if (!find_on_path("singularity", environment).empty()) {
+            settings.kind = RuntimeChoice::Singularity;
+        } else {
+            settings.kind = RuntimeChoice::None;
+        }
+    }
+    if (settings.kind == RuntimeChoice::None) {
+        resolve_host_installs(settings, options, environment);
+    } else {
+        resolve_container(settings, options, environment);
     }
     return settings;
 }
