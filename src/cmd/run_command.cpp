@@ -134,6 +134,20 @@ void train_class_archive(const Runtime& runtime, const Invocation& training) {
     log::info("CDS: the application's class archive took {:.1f} s to write", seconds_since(start));
 }
 
+// The leader's part of the rendezvous: the plan from every node's report, and the state dir's
+// claim (usage errors here stop every rank with the message).
+Plan leader_plan(const Options& options, const Allocation& allocation, const SlurmLibrary& slurm,
+                 const InstallInspection& installs, std::vector<NodeReport> reports) {
+    Plan plan = plan_on_leader(options, allocation, job_is_requeueable(slurm, allocation.job_id),
+                               std::move(reports));
+    if (options.state_dir) {
+        claim_state_dir(*options.state_dir, allocation.job_id,
+                        [&slurm](std::uint32_t job) { return job_activity(slurm, job); });
+    }
+    plan.image = installs.image;
+    return plan;
+}
+
 // What the leader publishes about how the cluster runs (the connection record).
 PublicationFacts publication_facts(const JobEnvironment& environment, const Allocation& allocation,
                                    const RuntimeSettings& runtime_settings) {
@@ -249,15 +263,7 @@ int run_command(const Options& requested, const JobEnvironment& environment, int
     Plan plan = rendezvous(
         mpi, mine,
         [&](std::vector<NodeReport> reports) {
-            Plan plan =
-                plan_on_leader(options, allocation, job_is_requeueable(slurm, allocation.job_id),
-                               std::move(reports));
-            if (options.state_dir) {
-                claim_state_dir(*options.state_dir, allocation.job_id,
-                                [&slurm](std::uint32_t job) { return job_activity(slurm, job); });
-            }
-            plan.image = installs.image;
-            return plan;
+            return leader_plan(options, allocation, slurm, installs, std::move(reports));
         },
         std::chrono::seconds(options.ready_timeout_seconds));
     const NodePlan& node = plan.nodes.at(mine.rank);
