@@ -17,6 +17,7 @@ wait_for_file "$WORK/running.marker" 400 "the driver never started"
 kill_launcher 0
 wait_no_user_processes 30
 echo "[$SSC_ME] every rank gone $((SECONDS - killed_at)) s after the leader was killed"
+release_requeue_hold "$JOBID" 120
 wait_done "$JOBID" 600
 [[ $(ssc_job_field "$JOBID" Restarts) == 1 ]] || fail "expected exactly one requeue"
 grep -q 'second run ok' "$WORK/finished.txt" || fail "the requeued run did not finish"

@@ -24,6 +24,7 @@ wait_for_file "$WORK/written.marker" 400 "the first run never wrote its data"
 # shellcheck disable=SC2016 # $(hostname) is the job's, on its node
 submit -p urgent --exclusive -N3 -t 2 -o urgent-%j.out --wrap 'echo urgent ran on $(hostname)'
 wait_state "$JOBID" 300 COMPLETED
+release_requeue_hold "$batch_job" 120
 wait_done "$batch_job" 600
 [[ $(ssc_job_field "$batch_job" Restarts) == 1 ]] || fail "expected exactly one requeue"
 grep -q 'before preemption' "$WORK/progress.txt" || fail "the HDFS data did not survive the preemption"

@@ -42,6 +42,7 @@ submit -p urgent --exclusive -N3 -t 2 -o urgent-%j.out --wrap 'echo urgent ran o
 urgent_job=$JOBID
 wait_state "$urgent_job" 300 COMPLETED
 JOBID=$batch_job
+release_requeue_hold "$batch_job" 120
 wait_done "$batch_job" 600
 restarts=$(ssc_job_field "$batch_job" Restarts)
 [[ $restarts == 1 ]] || fail "the job restarted $restarts times, expected exactly 1 (Slurm's own requeue)"

@@ -1,11 +1,11 @@
 #!/bin/bash
-# Jobs that share nodes (a job array, no --exclusive, one core and 3.2 GB per node each) start at
+# Two jobs that share nodes (a job array, no --exclusive, one core and 3.2 GB per node each) start at
 # the same moment on the same 3 nodes: every job comes up and counts its words right, and jobs
 # that ran at the same time were given different ports (port claims, network/network.hpp).
 SMOKE_NAME=shared_nodes
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 clean_node_scratch
-tasks=4
+tasks=2
 for task in $(seq 1 "$tasks"); do
     install -d -o "$SPARK_SLURM_TEST_USER" "$WORK/task-$task"
     "$WORDCOUNTS" make "$WORK/task-$task/input.txt" --seed "$task" --lines 2000 --vocabulary 100 --max-words 8
