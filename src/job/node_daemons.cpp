@@ -26,6 +26,12 @@ bool NodeDaemons::started(Daemon daemon) const {
     return false;
 }
 
+std::optional<std::chrono::seconds> daemon_restart_delay(unsigned restarts_so_far,
+                                                         bool restart_allowed) {
+    if (!restart_allowed || restarts_so_far >= kMaxDaemonRestarts) return std::nullopt;
+    return std::chrono::seconds(1u << restarts_so_far);
+}
+
 std::vector<DaemonEvent> NodeDaemons::poll(bool restart) {
     std::vector<DaemonEvent> events;
     for (auto& daemon : daemons_) {
@@ -47,12 +53,11 @@ std::vector<DaemonEvent> NodeDaemons::poll(bool restart) {
         auto status = daemon.process ? daemon.process->exit_status() : std::nullopt;
         if (!status) continue;
         daemon.process.reset();
-        if (restart && daemon.restarts < kMaxRestarts) {
-            std::chrono::seconds delay(1u << daemon.restarts);
+        if (const auto delay = daemon_restart_delay(daemon.restarts, restart)) {
             ++daemon.restarts;
-            daemon.restart_at = Clock::now() + delay;
+            daemon.restart_at = Clock::now() + *delay;
             events.push_back({DaemonEvent::Kind::RestartScheduled, daemon.spec, *status,
-                              daemon.restarts, delay});
+                              daemon.restarts, *delay});
         } else {
             daemon.done = true;
             events.push_back(

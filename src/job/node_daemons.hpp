@@ -32,9 +32,17 @@ struct DaemonEvent {
     std::chrono::seconds delay{0};
 };
 
+// A daemon that exited is started again after 1, 2 and 4 s, then given up (a fourth exit is
+// final): the wait before the next attempt, or nullopt when there is none — after
+// kMaxDaemonRestarts, or when restarts are off (stopping, or not ready yet where an exit is a
+// failed start). Pure, for the unit table.
+inline constexpr unsigned kMaxDaemonRestarts = 3;
+std::optional<std::chrono::seconds> daemon_restart_delay(unsigned restarts_so_far,
+                                                         bool restart_allowed);
+
 class NodeDaemons {
   public:
-    static constexpr unsigned kMaxRestarts = 3;
+    static constexpr unsigned kMaxRestarts = kMaxDaemonRestarts;
 
     explicit NodeDaemons(const Runtime& runtime) : runtime_(runtime) {}
 

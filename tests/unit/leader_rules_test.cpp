@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "job/node_daemons.hpp"
+
 namespace spark_slurm {
 namespace {
 
@@ -190,6 +192,19 @@ TEST(LeaderRules, ALostDaemonInEachPhase) {
             EXPECT_EQ(connect, phase == P::StartingConnect ? L::FailTheJob : L::GoOnWithout);
         }
     }
+}
+
+// The daemons' restarts, on the leader and the workers alike: 1, 2, 4 s, then the exit is final;
+// none while stopping or before ready (an exit then is a failed start).
+TEST(DaemonRestarts, ThreeWithBackoffThenFinalAndNoneWhenNotAllowed) {
+    using std::chrono::seconds;
+    EXPECT_EQ(daemon_restart_delay(0, true), std::optional<seconds>(1));
+    EXPECT_EQ(daemon_restart_delay(1, true), std::optional<seconds>(2));
+    EXPECT_EQ(daemon_restart_delay(2, true), std::optional<seconds>(4));
+    EXPECT_EQ(daemon_restart_delay(3, true), std::nullopt);
+    EXPECT_EQ(daemon_restart_delay(7, true), std::nullopt);
+    for (unsigned so_far = 0; so_far < 5; ++so_far)
+        EXPECT_EQ(daemon_restart_delay(so_far, false), std::nullopt) << so_far;
 }
 
 TEST(LeaderRules, EveryPhaseHasItsOwnName) {
