@@ -18,6 +18,16 @@ namespace fs = std::filesystem;
 
 // The host install: the program runs with the user's environment plus what it needs, so that
 // whatever a site's modules set (PATH, PYSPARK_PYTHON, LD_LIBRARY_PATH) reaches executors too.
+// What every runtime takes from the invocation as it is, after the program: its arguments, its
+// working directory and how it stops.
+Execution with_invocation_rest(Execution command, const Invocation& invocation) {
+    command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
+    command.working_dir = invocation.working_dir;
+    command.stop_grace = invocation.stop_grace;
+    command.writes_at_exit = invocation.writes_at_exit;
+    return command;
+}
+
 class HostRuntime : public Runtime {
   public:
     explicit HostRuntime(RuntimeSettings settings) : settings_(std::move(settings)) {}
@@ -49,11 +59,7 @@ class HostRuntime : public Runtime {
         } else {
             command.argv = invocation.command;
         }
-        command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
-        command.working_dir = invocation.working_dir;
-        command.stop_grace = invocation.stop_grace;
-        command.writes_at_exit = invocation.writes_at_exit;
-        return command;
+        return with_invocation_rest(std::move(command), invocation);
     }
 
   private:
@@ -153,11 +159,7 @@ class ContainerRuntime : public Runtime {
             command.argv.insert(command.argv.end(), invocation.command.begin(),
                                 invocation.command.end());
         }
-        command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
-        command.working_dir = invocation.working_dir;
-        command.stop_grace = invocation.stop_grace;
-        command.writes_at_exit = invocation.writes_at_exit;
-        return command;
+        return with_invocation_rest(std::move(command), invocation);
     }
 
   private:
