@@ -41,7 +41,8 @@ void expect_golden(const std::string& name, const std::string& actual) {
         expected = text.str();
     }
     if (const char* update = std::getenv("SPARK_SLURM_UPDATE_GOLDEN")) {
-        ASSERT_STREQ(update, "1") << "SPARK_SLURM_UPDATE_GOLDEN must be 1 to rewrite the golden files";
+        ASSERT_STREQ(update, "1")
+            << "SPARK_SLURM_UPDATE_GOLDEN must be 1 to rewrite the golden files";
         if (actual == expected) {
             std::cout << "SPARK_SLURM_UPDATE_GOLDEN=1: " << path << " unchanged\n";
             return;

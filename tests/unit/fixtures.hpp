@@ -6,9 +6,9 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <stdexcept>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "cluster/cluster_record.hpp"
