@@ -159,7 +159,7 @@ void log_restart(const std::string& host, const DaemonEvent& event) {
     if (event.kind == DaemonEvent::Kind::RestartScheduled) {
         log::warn("{}; restarting it in {} s (attempt {} of {})",
                   exit_message(host, event.spec, event.status), event.delay.count(), event.attempt,
-                  NodeDaemons::kMaxRestarts);
+                  kMaxDaemonRestarts);
     } else {
         log::info("restarted {} (attempt {})", display_name(event.spec.daemon), event.attempt);
     }

@@ -42,8 +42,6 @@ std::optional<std::chrono::seconds> daemon_restart_delay(unsigned restarts_so_fa
 
 class NodeDaemons {
   public:
-    static constexpr unsigned kMaxRestarts = kMaxDaemonRestarts;
-
     explicit NodeDaemons(const Runtime& runtime) : runtime_(runtime) {}
 
     // Starts it unless a daemon of that kind was started already. Throws LaunchError.

@@ -129,28 +129,6 @@ bool is_ipv4_address(const std::string& address) {
     return ::inet_pton(AF_INET, address.c_str(), &parsed) == 1;
 }
 
-bool accepts_connections(const std::string& address, std::uint16_t port,
-                         std::chrono::milliseconds timeout) {
-    sockaddr_in target{};
-    target.sin_family = AF_INET;
-    target.sin_port = htons(port);
-    if (::inet_pton(AF_INET, address.c_str(), &target.sin_addr) != 1) return false;
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    bool accepted = false;
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&target), sizeof target) == 0) {
-        accepted = true;
-    } else if (errno == EINPROGRESS) {
-        pollfd waiting{fd, POLLOUT, 0};
-        int error = 0;
-        socklen_t length = sizeof error;
-        accepted = ::poll(&waiting, 1, static_cast<int>(timeout.count())) == 1 &&
-                   ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
-    }
-    ::close(fd);
-    return accepted;
-}
-
 ConnectionProbe::ConnectionProbe(const std::string& address, std::uint16_t port,
                                  std::chrono::milliseconds limit)
     : deadline_(std::chrono::steady_clock::now() + limit) {

@@ -54,14 +54,10 @@ class PortClaims {
 // True when `address` is an IPv4 address in dotted form.
 bool is_ipv4_address(const std::string& address);
 
-// True when a TCP connection to ADDRESS:PORT (IPv4) is accepted within `timeout`; it is closed
-// at once, nothing is sent. Waits: for code outside an event loop.
-bool accepts_connections(const std::string& address, std::uint16_t port,
-                         std::chrono::milliseconds timeout);
-
-// The same question for an event loop, never waiting: the connection is started at construction
-// and result() says, each turn, whether it was accepted (true), refused or not answered by
-// `limit` (false), or is still under way (nullopt). Nothing is sent; the socket closes with this.
+// Whether a TCP connection to ADDRESS:PORT (IPv4) is accepted, asked from an event loop without
+// ever waiting: the connection is started at construction and result() says, each turn, whether
+// it was accepted (true), refused or not answered by `limit` (false), or is still under way
+// (nullopt). Nothing is sent; the socket closes with this.
 class ConnectionProbe {
   public:
     ConnectionProbe(const std::string& address, std::uint16_t port,

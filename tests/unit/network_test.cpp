@@ -103,17 +103,12 @@ TEST(ConnectionProbe, AListenerIsAcceptedAClosedPortRefusedAndNeitherWaits) {
     ConnectionProbe nonsense("not an address", port, 2s);
     EXPECT_EQ(nonsense.result(), std::optional<bool>(false));
     // 192.0.2.1 (TEST-NET-1) is not routed here: the attempt is under way or refused at once,
-    // and result() returns without waiting either way; past the limit the answer is "no".
+    // and result() returns without waiting either way; by the limit the answer is "no".
     ConnectionProbe unrouted("192.0.2.1", 9, 50ms);
     const auto started = std::chrono::steady_clock::now();
-    const auto first = unrouted.result();
+    (void)unrouted.result();
     EXPECT_LT(std::chrono::steady_clock::now() - started, 20ms);
-    if (!first) {
-        std::this_thread::sleep_for(60ms);
-        EXPECT_EQ(unrouted.result(), std::optional<bool>(false));
-    } else {
-        EXPECT_FALSE(*first);
-    }
+    EXPECT_EQ(answer(unrouted), std::optional<bool>(false));
 }
 
 TEST(Network, Ipv4AddressesOnly) {
