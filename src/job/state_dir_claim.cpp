@@ -1,6 +1,5 @@
 #include "job/state_dir_claim.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -10,10 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "common/errors.hpp"
-#include "common/unique_fd.hpp"
+#include "common/private_files.hpp"
 
 namespace spark_slurm {
 
@@ -41,24 +39,21 @@ std::optional<std::uint32_t> owner_job(const fs::path& file) {
 }
 
 // Creates `file` naming `job_id`, only if it does not exist; false when it does. The claim is
-// written in full to a file of its own first and then linked to `file` (link() fails when the
-// name exists, atomically on NFS too): nobody ever reads a claim half written.
+// written in full and synced to a file of its own first (write_private_file) and then linked to
+// `file` (link() fails when the name exists, atomically on NFS too): nobody ever reads a claim
+// half written.
 bool create_claim(const fs::path& file, std::uint32_t job_id) {
     static std::atomic<unsigned> serial = 0;
     const fs::path draft =
         file.parent_path() /
         fmt::format("{}.new-{}-{}-{}", file.filename().string(), job_id, ::getpid(), serial++);
-    {
-        UniqueFd fd(
-            ::open(draft.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-        if (!fd.valid()) cannot("create " + draft.string(), errno);
-        const std::string text = fmt::format("job {}\n", job_id);
-        if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-            ::fsync(fd.get()) != 0) {
-            const int error = errno;
-            ::unlink(draft.c_str());
-            cannot("write " + draft.string(), error);
-        }
+    try {
+        write_private_file(draft.string(), fmt::format("job {}\n", job_id), 0644,
+                           Durability::Synced);
+    } catch (const PrivateFileError& failed) {
+        throw UsageError(fmt::format(
+            "spark-slurm run: {}; give --state-dir a writable directory on a shared filesystem",
+            failed.what()));
     }
     const bool linked = ::link(draft.c_str(), file.c_str()) == 0;
     const int error = errno;
