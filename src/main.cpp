@@ -8,6 +8,7 @@
 #include "client/env_command.hpp"
 #include "client/list_command.hpp"
 #include "client/status_command.hpp"
+#include "client/ui_command.hpp"
 #include "cmd/doctor_command.hpp"
 #include "cmd/history_command.hpp"
 #include "cmd/plan_command.hpp"
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
                 return list_command(parsed.options);
             case Command::Down:
                 return down_command(parsed.options);
+            case Command::Ui:
+                return ui_command(parsed.options);
             default:
                 break;
         }

@@ -6,7 +6,7 @@
 # The option lists below must match `spark-slurm COMMAND --help`: the ctest test
 # completion_matches_help (tests/packaging) compares them.
 
-_spark_slurm_commands="run up plan doctor history env status list down help"
+_spark_slurm_commands="run up plan doctor history env status list down ui help"
 
 # _spark_slurm_options COMMAND: the long options of COMMAND, as its --help lists them.
 _spark_slurm_options() {
@@ -21,6 +21,7 @@ _spark_slurm_options() {
         status) echo "--job --json --help" ;;
         list) echo "--json --help" ;;
         down) echo "--job --timeout --help" ;;
+        ui) echo "--job --help" ;;
     esac
 }
 
@@ -31,7 +32,7 @@ _spark_slurm() {
     for ((i = 1; i < COMP_CWORD; i++)); do
         if [[ -z $command ]]; then
             case ${COMP_WORDS[i]} in
-                run | up | plan | doctor | history | env | status | list | down | help) command=${COMP_WORDS[i]} ;;
+                run | up | plan | doctor | history | env | status | list | down | ui | help) command=${COMP_WORDS[i]} ;;
             esac
         elif [[ ${COMP_WORDS[i]} == -- ]]; then
             # The driver command: its first word is a command, the rest files.
@@ -48,7 +49,7 @@ _spark_slurm() {
         return 0
     fi
     if [[ $command == help ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "run up plan doctor history env status list down" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "run up plan doctor history env status list down ui" -- "$cur")
         return 0
     fi
     case $prev in

@@ -187,7 +187,11 @@ void apply_cds(Invocation& invocation, const CdsUse& use,
     // Jars before the conf dirs that the scripts put first: the JVM cannot archive from a class
     // path with a non-empty directory ahead of the jars (and refuses the archive otherwise).
     if (cds_on_hadoop_class_path(target)) {
-        invocation.environment["HADOOP_CLASSPATH"] = cds_class_path(target, install_home);
+        // What the daemon had on HADOOP_CLASSPATH (the UI login filter) after the jars: a JVM
+        // maps an archive whose class path is a prefix of its own.
+        std::string& class_path = invocation.environment["HADOOP_CLASSPATH"];
+        class_path =
+            cds_class_path(target, install_home) + (class_path.empty() ? "" : ":" + class_path);
         invocation.environment["HADOOP_USER_CLASSPATH_FIRST"] = "true";
     } else {
         invocation.environment["SPARK_DAEMON_CLASSPATH"] = cds_class_path(target, install_home);

@@ -14,6 +14,7 @@
 #include "client/cluster_lookup.hpp"
 #include "common/errors.hpp"
 #include "common/private_files.hpp"
+#include "common/ui_login.hpp"
 #include "network/network.hpp"
 
 namespace spark_slurm {
@@ -64,6 +65,8 @@ std::vector<EnvVariable> env_variables(const EnvInputs& inputs) {
         set("HDFS_URL", record.hdfs_url);
         set("HADOOP_CONF_DIR", inputs.record_dir + "/hadoop-conf");
     }
+    // The job's spark-env.sh puts the UI login filter of this install on the class path.
+    if (!inputs.ui_jars_dir.empty()) set(kUiJarsVariable, inputs.ui_jars_dir);
     if (inputs.local_ip.empty()) {
         unset("SPARK_LOCAL_IP");
     } else {
@@ -136,6 +139,7 @@ int env_command(const Options& options) {
         cluster.record.runtime == "none" && !cluster.record.spark_home.empty() &&
         std::filesystem::is_directory(cluster.record.spark_home + "/bin", error);
     if (const char* path = std::getenv("PATH")) inputs.path = path;
+    inputs.ui_jars_dir = ui_login_jars_dir();
     inputs.client_environment = read_client_environment(inputs.record_dir);
     std::cout << format_exports(env_variables(inputs)) << std::flush;
     return 0;

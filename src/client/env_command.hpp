@@ -27,6 +27,7 @@ struct EnvInputs {
     std::optional<std::string> connect_token;  // with Connect: connect-token's content
     bool spark_home_here = false;              // record.spark_home is a host install visible here
     std::string path;                          // this shell's PATH
+    std::string ui_jars_dir;  // this machine's share/spark-slurm/ui (the UI login filter's jars)
     // The record's client-env (with Kerberos: KRB5PRINCIPAL, KRB5KEYTAB, HADOOP_OPTS...).
     std::vector<std::pair<std::string, std::string>> client_environment;
 };

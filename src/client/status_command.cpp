@@ -251,20 +251,22 @@ std::optional<SparkMasterState> probe_master_on_leader(const ClusterRecord& reco
                     "--quiet",
                     *self,
                     kMasterProbeCommandName,
-                    record.master_webui_url};
+                    record.master_webui_url,
+                    record_directory(record.job_id)};
     return answer_of(request, "srun master-probe", timeout, parse_master_json);
 }
 
 }  // namespace
 
 int master_probe_command(const std::vector<std::string>& args) {
-    if (args.size() != 1 || !args[0].starts_with("http://") || !on_loopback(args[0])) {
-        std::cerr << "usage: spark-slurm master-probe http://127.0.0.1:PORT (run by 'spark-slurm "
-                     "status')\n";
+    if (args.size() != 2 || !args[0].starts_with("http://") || !on_loopback(args[0])) {
+        std::cerr << "usage: spark-slurm master-probe http://127.0.0.1:PORT RECORD_DIR (run by "
+                     "'spark-slurm status')\n";
         return 2;
     }
     load_http_client();
-    auto body = http_get(args[0] + "/json/", std::chrono::seconds(kProbeTimeoutSeconds));
+    auto body = http_get(args[0] + "/json/", std::chrono::seconds(kProbeTimeoutSeconds),
+                         read_ui_token(args[1]).value_or(""));
     if (!body) {
         std::cerr << "spark-slurm master-probe: no answer from " << args[0] << "/json/\n";
         return 1;
@@ -281,16 +283,17 @@ int status_command(const Options& options) {
     status.probe_timeout_seconds = kProbeTimeoutSeconds;
     auto timeout = std::chrono::seconds(kProbeTimeoutSeconds);
     load_http_client();
+    const std::string ui_token = read_ui_token(record_directory(status.record.job_id)).value_or("");
     std::future<std::optional<NamenodeState>> namenode;
     if (!status.record.hdfs_url.empty()) {
         namenode = std::async(std::launch::async, [&] {
-            return probe_namenode(status.record.namenode_webui_url, timeout);
+            return probe_namenode(status.record.namenode_webui_url, timeout, ui_token);
         });
     }
     if (on_leader_loopback(status.record) && !is_local_address(status.record.leader_address)) {
         status.master = probe_master_on_leader(status.record, std::chrono::seconds(30));
     } else {
-        status.master = probe_master(status.record.master_webui_url, timeout);
+        status.master = probe_master(status.record.master_webui_url, timeout, ui_token);
     }
     if (namenode.valid()) status.namenode = namenode.get();
     if (!status.namenode && !status.record.hdfs_url.empty())

@@ -212,4 +212,19 @@ std::vector<std::pair<std::string, std::string>> read_client_environment(
     return variables;
 }
 
+std::optional<std::string> read_ui_token(const std::string& record_dir) {
+    std::optional<std::string> text;
+    try {
+        text = read_private_file(record_dir + "/ui-token", kRecordLimit);
+    } catch (const PrivateFileError& unreadable) {
+        log::warn("ignoring the cluster's web UI token: {}", unreadable.what());
+        return std::nullopt;
+    }
+    if (!text) return std::nullopt;
+    const auto first = text->find_first_not_of(" \t\r\n");
+    const auto last = text->find_last_not_of(" \t\r\n");
+    if (first == std::string::npos) return std::nullopt;
+    return text->substr(first, last - first + 1);
+}
+
 }  // namespace spark_slurm

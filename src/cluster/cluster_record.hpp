@@ -14,6 +14,7 @@
 //   spark-conf/             spark-defaults.conf (master URL, RPC secret), for SPARK_CONF_DIR
 //   hadoop-conf/            core-site.xml, hdfs-site.xml, for HADOOP_CONF_DIR (HDFS only)
 //   connect-token           the Spark Connect token (Connect only)
+//   ui-token                the web UIs' login token (`spark-slurm ui` makes the link of it)
 //   connect-ca.pem          the certificate of the Connect TLS gateway, for the client to trust
 //   client-env              NAME=VALUE lines a client's environment needs besides the conf dirs
 //                           (with Kerberos: the owner's principal, keytab and krb5.conf option)
@@ -97,6 +98,10 @@ std::vector<ClusterRecord> read_all_records();
 // variable names are skipped.
 std::vector<std::pair<std::string, std::string>> read_client_environment(
     const std::string& record_dir);
+
+// The web UIs' login token of `record_dir` (its ui-token, trimmed); nullopt when there is none
+// (a record of an older launcher) or it is not the user's own private file.
+std::optional<std::string> read_ui_token(const std::string& record_dir);
 
 // Removes record_directory(job_id) and everything in it; never throws.
 void remove_record_directory(std::uint32_t job_id) noexcept;

@@ -33,8 +33,11 @@ std::vector<SshTunnel> ssh_tunnels(const ClusterRecord& record) {
     add(host_port(record.master_webui_url), port_of(record.master_webui_url),
         "Spark master UI: http://localhost:{}");
     if (!record.hdfs_url.empty()) {
+        // HTTPS with Kerberos (the job's own certificate).
         add(host_port(record.namenode_webui_url), port_of(record.namenode_webui_url),
-            "HDFS namenode UI: http://localhost:{}");
+            record.namenode_webui_url.starts_with("https://")
+                ? "HDFS namenode UI: https://localhost:{}"
+                : "HDFS namenode UI: http://localhost:{}");
     }
     if (!record.connect_url.empty() && record.connect_port != 0) {
         std::string port = std::to_string(record.connect_port);

@@ -17,10 +17,13 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/private_files.hpp"
+#include "common/random.hpp"
+#include "common/ui_login.hpp"
 #include "common/user_account.hpp"
 #include "history/event_logs.hpp"
 #include "job/node_setup.hpp"
 #include "network/network.hpp"
+#include "plan/plan.hpp"
 #include "probes/probes.hpp"
 #include "runtime/runtime.hpp"
 #include "supervisor/process.hpp"
@@ -119,7 +122,8 @@ class HistoryServer {
         : sources_(std::move(sources)),
           dir_(make_private_temp_dir(variables)),
           work_dir_(dir_),
-          port_(choose_port(options)) {
+          port_(choose_port(options)),
+          ui_token_(random_hex(32)) {
         for (const char* sub : {"conf", "tmp"}) fs::create_directory(fs::path(dir_) / sub);
         if (sources_.size() == 1) {
             log_directory_ = sources_.front().dir;
@@ -129,8 +133,13 @@ class HistoryServer {
             refresh_links();
         }
         const std::string conf = dir_ + "/conf/history-server.conf";
-        // In a temporary directory that goes with the server: nothing to fsync.
-        write_private_file(conf, history_server_properties(log_directory_, port_), 0600,
+        // A login token of this server's own, for its owner alone (common/ui_login.hpp). In a
+        // temporary directory that goes with the server: nothing to fsync.
+        const std::string token_file = dir_ + "/ui-token";
+        write_private_file(token_file, ui_token_, 0600, Durability::Scratch);
+        write_private_file(conf, history_server_properties(log_directory_, port_, token_file), 0600,
+                           Durability::Scratch);
+        write_private_file(dir_ + "/conf/spark-env.sh", ui_login_spark_env(), 0600,
                            Durability::Scratch);
 
         Invocation invocation;
@@ -147,8 +156,9 @@ class HistoryServer {
             {"SPARK_DAEMON_JAVA_OPTS", "-XX:-UsePerfData -Djava.io.tmpdir=" + tmp},
             {"SPARK_LAUNCHER_OPTS", "-XX:-UsePerfData"},
             {"TMPDIR", tmp},
+            {kUiJarsVariable, ui_login_jars_dir()},
         };
-        invocation.binds = {dir_};
+        invocation.binds = {dir_, ui_login_jars_dir()};
         for (const auto& source : sources_) invocation.binds.push_back(source.dir);
         invocation.working_dir = dir_;
 
@@ -163,6 +173,9 @@ class HistoryServer {
 
     std::uint16_t port() const { return port_; }
     std::string url() const { return fmt::format("http://127.0.0.1:{}/", port_); }
+    std::string login_link() const {
+        return fmt::format("http://localhost:{}/?{}={}", port_, kUiLoginParameter, ui_token_);
+    }
     std::string log_file() const { return dir_ + "/history-server.log"; }
     bool several() const { return sources_.size() > 1; }
 
@@ -175,7 +188,10 @@ class HistoryServer {
             describe_wait_status(*process_->exit_status()), tail_of_file(log_file(), 20)));
     }
 
-    bool answers() const { return http_get(url() + "api/v1/applications").has_value(); }
+    bool answers() const {
+        return http_get(url() + "api/v1/applications", std::chrono::seconds(3), ui_token_)
+            .has_value();
+    }
 
     void refresh_links() {
         if (several()) print_warnings(link_event_logs(sources_, log_directory_), warned_);
@@ -188,6 +204,7 @@ class HistoryServer {
     std::string dir_;
     WorkDirectory work_dir_;  // removes dir_ last, after the server has stopped
     std::uint16_t port_;
+    std::string ui_token_;
     std::string log_directory_;
     std::set<std::string> warned_;
     std::optional<Process> process_;
@@ -245,8 +262,10 @@ int history_command(const Options& options, const JobEnvironment& environment) {
     std::cout << fmt::format(
                      "Spark history server: {}\n"
                      "From your own machine: {}\n"
-                     "  then open http://localhost:{}/ there. Ctrl-C stops the server.\n",
-                     server.url(), ssh_tunnel_line(ssh_host_name(), server.port()), server.port())
+                     "  then open {} there (it logs your browser in; the server answers\n"
+                     "  nobody else). Ctrl-C stops the server.\n",
+                     server.url(), ssh_tunnel_line(ssh_host_name(), server.port()),
+                     server.login_link())
               << std::flush;
 
     auto next_refresh = Clock::now() + kFarmRefresh;

@@ -57,7 +57,9 @@ std::vector<std::string> link_event_logs(const std::vector<EventLogSource>& sour
                                          const std::string& farm);
 
 // The history server's properties file: the log directory (a local path), its web UI's port,
-// a short update interval so that new applications show up within seconds.
-std::string history_server_properties(const std::string& log_directory, std::uint16_t port);
+// a short update interval so that new applications show up within seconds, and the web UIs'
+// login (common/ui_login.hpp) with the token in `ui_token_file`.
+std::string history_server_properties(const std::string& log_directory, std::uint16_t port,
+                                      const std::string& ui_token_file);
 
 }  // namespace spark_slurm

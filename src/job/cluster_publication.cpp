@@ -94,6 +94,8 @@ void ClusterPublication::publish() {
         write_private_file(in(hadoop_conf, "core-site.xml"), configs.core_site);
         write_private_file(in(hadoop_conf, "hdfs-site.xml"), configs.hdfs_site);
     }
+    // The web UIs' login link is made of it (`spark-slurm ui`).
+    if (!plan_.ui_token.empty()) write_private_file(in(directory_, "ui-token"), plan_.ui_token);
     if (plan_.connect) {
         write_private_file(in(directory_, "connect-token"), plan_.connect_token);
         const std::string bin = in(directory_, "bin");

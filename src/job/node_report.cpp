@@ -149,6 +149,7 @@ Plan plan_on_leader(const Options& options, const Allocation& allocation, bool r
     inputs.secret = generate_secret();
     inputs.user = user_name_or_uid();
     if (options.connect) inputs.connect_token = generate_secret();
+    inputs.ui_token = generate_secret();
     inputs.nodes = std::move(reports);
     return make_plan(inputs);
 }

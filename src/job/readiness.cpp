@@ -36,7 +36,8 @@ void Readiness::receive_answers() {
 }
 
 void Readiness::ask(Probe& probe, const std::string& url) {
-    if (!probe.request && !probe.answer) probe.request = http_.start(url);
+    if (!probe.request && !probe.answer)
+        probe.request = http_.start(url, {}, ui_login_headers(plan_.ui_token));
 }
 
 std::optional<SparkMasterState> Readiness::take_master_answer() {

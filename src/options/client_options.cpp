@@ -26,7 +26,7 @@ std::uint32_t job_id_value(Command command, const std::string& text) {
 
 bool is_client(Command command) {
     return command == Command::Env || command == Command::Status || command == Command::List ||
-           command == Command::Down;
+           command == Command::Down || command == Command::Ui;
 }
 
 void take_client_options(Command command, const po::variables_map& values, Options& options) {

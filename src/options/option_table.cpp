@@ -116,7 +116,7 @@ constexpr OptionSpec kOptionTable[] = {
      "preview: cores of each node", &Options::preview_cores_per_node, "64"},
     {"memory-per-node", nullptr, Kind::Size, kPlan, "SIZE", "this machine's",
      "preview: memory of each node", &Options::preview_memory_per_node},
-    {"job", nullptr, Kind::Text, kEnv | kStatus | kDown, "ID", "your only running cluster",
+    {"job", nullptr, Kind::Text, kEnv | kStatus | kDown | kUi, "ID", "your only running cluster",
      "the Slurm job id of the cluster (see 'spark-slurm list')"},
     {"json", nullptr, Kind::Flag, kStatus | kList, nullptr, nullptr,
      "print one JSON object instead of text"},
@@ -154,6 +154,8 @@ bool in_scope(const OptionSpec& spec, Command command) {
             return spec.scope & kDown;
         case Command::History:
             return spec.scope & kHistory;
+        case Command::Ui:
+            return spec.scope & kUi;
     }
     return false;
 }
@@ -195,6 +197,7 @@ constexpr EnumName<Command> kUsageLines[] = {
     {Command::List, "spark-slurm list [--json]"},
     {Command::Down, "spark-slurm down [--job ID] [--timeout SEC]"},
     {Command::History, "spark-slurm history [OPTIONS] [JOBID...]"},
+    {Command::Ui, "spark-slurm ui [--job ID]"},
 };
 
 std::string usage_line(Command command) { return enum_name(kUsageLines, command, ""); }
@@ -243,6 +246,12 @@ std::string command_help(Command command) {
                "running and completed applications, live HDFS datanodes and space used, the\n"
                "time left in the allocation, the web UI and Spark Connect addresses, and the\n"
                "'ssh -L' lines that reach them from a laptop through the login node.\n\n";
+    } else if (command == Command::Ui) {
+        out << "Print the login links of a running cluster's web UIs (the Spark master's, whose\n"
+               "page leads to the workers' and applications', and the HDFS namenode's) and the\n"
+               "'ssh -L' lines that reach them from a laptop. Every UI of the job answers its\n"
+               "owner only: a link logs a browser in once (a cookie, for this job only); other\n"
+               "users, and requests without it, get 401. Treat the link like a password.\n\n";
     } else if (command == Command::List) {
         out << "List your running interactive clusters: job id, nodes, age, time left and\n"
                "master URL. Records of jobs that no longer run are removed.\n\n";
@@ -282,6 +291,7 @@ std::string general_help() {
            "  doctor  check that this machine and the site's setup can run spark-slurm\n"
            "  env     print the exports that point spark-submit, pyspark, hdfs at a cluster\n"
            "  status  show a running cluster: workers, applications, HDFS, time left, tunnels\n"
+           "  ui      print the login links of a running cluster's web UIs (yours alone)\n"
            "  list    list your running clusters\n"
            "  down    stop a running cluster\n"
            "  history serve finished jobs' Spark event logs with Spark's history server\n\n"

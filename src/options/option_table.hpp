@@ -19,7 +19,7 @@ namespace spark_slurm::option_table {
 enum class Kind { Flag, Count, Size, Text, Choice, List };
 // kAny: also `doctor`, which checks what the runtime and scratch options name. kHistory:
 // `history`, which runs Spark's history server from the same install or image. The clients of
-// an interactive cluster (env, status, list, down) take only their own few options.
+// an interactive cluster (env, status, list, down, ui) take only their own few options.
 enum Scope : unsigned {
     kRun = 1,
     kPlan = 2,
@@ -31,6 +31,7 @@ enum Scope : unsigned {
     kStatus = 1u << 9,
     kList = 1u << 10,
     kDown = 1u << 11,
+    kUi = 1u << 12,
 };
 
 // Where a plain option's value goes, so that taking it needs no code of its own: a count (a whole

@@ -33,6 +33,7 @@ constexpr EnumName<Command> kCommandNames[] = {
     {Command::Run, "run"},       {Command::Up, "up"},     {Command::Plan, "plan"},
     {Command::Doctor, "doctor"}, {Command::Env, "env"},   {Command::Status, "status"},
     {Command::List, "list"},     {Command::Down, "down"}, {Command::History, "history"},
+    {Command::Ui, "ui"},
 };
 
 constexpr EnumName<RuntimeChoice> kRuntimeNames[] = {

@@ -14,7 +14,7 @@ namespace spark_slurm {
 
 // Env, Status, List and Down are the clients of an interactive cluster: they run anywhere the
 // owner has a shell (the login node) and read the cluster's connection record.
-enum class Command { Run, Up, Plan, Doctor, Env, Status, List, Down, History };
+enum class Command { Run, Up, Plan, Doctor, Env, Status, List, Down, History, Ui };
 enum class RuntimeChoice { Auto, Apptainer, Singularity, None };
 // How HDFS tells who a client is: a per-job Kerberos realm (docs/security.md), or Hadoop's
 // "simple" auth, which believes any user name a client claims.

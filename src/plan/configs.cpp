@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common/sizes.hpp"
+#include "common/ui_login.hpp"
 #include "plan/plan.hpp"
 #include "plan/plan_internal.hpp"
 
@@ -91,19 +92,49 @@ std::string kerberos_core_properties(const Plan& plan) {
 // What the job's programs create in HDFS is theirs alone (rwx------), as on a shared filesystem
 // with umask 077: with --hdfs-auth none it keeps out other users who do not claim the owner's
 // name. In every core-site the job writes, the daemons', the driver's and the login node's.
+// spark-env.sh's part: the jar of the UI login filter for this Spark's servlet API on every
+// Spark JVM's class path. Spark 4 serves jakarta.servlet, Spark 3.5 javax.servlet; the script is
+// sourced by spark-class, in a container too, with SPARK_HOME set. The launcher sets
+// SPARK_SLURM_UI_JARS (services.cpp, `spark-slurm env`): its own install's share/spark-slurm/ui.
+// Where on the class path: a daemon writing a class archive (cds/) has the jars first in
+// SPARK_DAEMON_CLASSPATH, and the filter's jar must come right after them, ahead of the conf
+// directory: a JVM cannot write an archive once a class came from an entry behind a non-empty
+// directory. Archives written without it still map (the JVM checks the entries up to the last
+// one it loaded archived classes from). Every other Spark JVM gets it last
+// (SPARK_DIST_CLASSPATH).
+std::string ui_login_spark_env_text() {
+    return R"(# The web UIs' login (spark.ui.filters): its jar for this Spark's servlet API.
+if [ -z "${SPARK_SLURM_UI_JARS:-}" ]; then
+  echo "spark-env.sh: SPARK_SLURM_UI_JARS is not set, so Spark's web UI has no login filter and will not start; run Spark through spark-slurm, or after: eval \"\$(spark-slurm env)\"" >&2
+else
+  spark_slurm_ui_api=javax
+  for jar in "$SPARK_HOME"/jars/spark-core_*-[4-9].*.jar; do
+    [ -e "$jar" ] && spark_slurm_ui_api=jakarta
+  done
+  spark_slurm_ui_jar=$SPARK_SLURM_UI_JARS/spark-slurm-ui-$spark_slurm_ui_api.jar
+  export SPARK_DAEMON_CLASSPATH="${SPARK_DAEMON_CLASSPATH:+$SPARK_DAEMON_CLASSPATH:}$spark_slurm_ui_jar"
+  export SPARK_DIST_CLASSPATH="${SPARK_DIST_CLASSPATH:+$SPARK_DIST_CLASSPATH:}$spark_slurm_ui_jar"
+  unset spark_slurm_ui_api spark_slurm_ui_jar jar
+fi
+)";
+}
+
 std::string owner_only_umask() { return property("fs.permissions.umask-mode", "077"); }
 
-// The daemons' web endpoints (WebHDFS, fsck, JMX, the UIs) want SPNEGO too: with Hadoop's
-// default "simple" HTTP auth they believe ?user.name=. Nobody can do SPNEGO to the host-free
-// HTTP principal yet, so they are closed to everyone (docs/security.md). The filter initializer
-// is what puts the UIs, /jmx, /conf and /logs behind it: without it only WebHDFS and fsck
-// asked (a datanode's /jmx answered anyone, seen in launcher_hdfs_kerberos). Its signing
-// secret is random per daemon (no secret file).
-std::string kerberos_http_properties(const Plan& plan) {
-    if (!plan.kerberos) return "";
+// The daemons' web servers put the job's UI login in front of every page, /jmx, /conf and /logs
+// (issue 28; src/ui_login): before it, Hadoop's AuthenticationFilterInitializer asked for SPNEGO
+// to a host-free HTTP principal that nobody could use, the owner included. WebHDFS keeps its own
+// authentication (SPNEGO or a delegation token) with Kerberos; without Kerberos it would
+// believe ?user.name=, so the login guards it too.
+std::string ui_login_http_properties(const Plan& plan) {
+    std::string properties =
+        property("hadoop.http.filter.initializers", kHadoopUiFilterInitializer) +
+        property("spark-slurm.ui.token.file", ui_token_file(plan));
+    if (!plan.kerberos) return properties;
+    // WebHDFS's own filter (AuthFilterInitializer, which the namenode adds by itself) reads
+    // these: without them it would believe ?user.name= (seen: HTTP 307 to another user's OPEN).
     const KerberosNames names = kerberos_names(plan);
-    return property("hadoop.http.filter.initializers",
-                    "org.apache.hadoop.security.AuthenticationFilterInitializer") +
+    return properties + property("spark-slurm.ui.pass-through", "/webhdfs/") +
            property("hadoop.http.authentication.type", "kerberos") +
            property("hadoop.http.authentication.simple.anonymous.allowed", "false") +
            property("hadoop.http.authentication.kerberos.principal", names.http_principal) +
@@ -163,6 +194,10 @@ class SparkDefaults {
             add("spark.network.crypto.authEngineVersion", "2");
             add("spark.network.crypto.saslFallback", "false");
         }
+        // Every web UI of a Spark program (master, workers, applications, the history server)
+        // behind the job's UI login (src/ui_login); spark-env.sh puts its jar on the class path.
+        add("spark.ui.filters", kSparkUiFilter);
+        add(fmt::format("spark.{}.param.tokenFile", kSparkUiFilter), ui_token_file(plan));
     }
     void add(const std::string& key, const std::string& value) {
         text_ += fmt::format("{:<40} {}\n", key, value);
@@ -184,6 +219,8 @@ void add_executor_token_settings(const Plan& plan, SparkDefaults& defaults) {
 }
 
 }  // namespace
+
+std::string ui_login_spark_env() { return ui_login_spark_env_text(); }
 
 std::string kerberos_java_option(const Plan& plan) {
     if (!plan.kerberos) return "";
@@ -228,7 +265,8 @@ ClientConfigFiles render_client_configs(const Plan& plan) {
     // spark-class runs a small JVM of its own first, which spark-defaults.conf does not reach.
     files.spark_env =
         "# generated by spark-slurm for clients of this job\n"
-        "export SPARK_LAUNCHER_OPTS=\"-XX:-UsePerfData ${SPARK_LAUNCHER_OPTS:-}\"\n";
+        "export SPARK_LAUNCHER_OPTS=\"-XX:-UsePerfData ${SPARK_LAUNCHER_OPTS:-}\"\n" +
+        ui_login_spark_env_text();
     if (plan.hdfs) {
         files.core_site = xml_configuration(property("fs.defaultFS", plan.hdfs_url) +
                                             owner_only_umask() + kerberos_core_properties(plan));
@@ -320,7 +358,7 @@ std::string spark_env_text(const Plan& plan, const NodePlan& node) {
                 with_option("-XX:-UsePerfData -Djava.io.tmpdir=" + node.tmp_dir, krb5));
     export_line("SPARK_LAUNCHER_OPTS", "-XX:-UsePerfData");
     export_line("TMPDIR", node.tmp_dir);
-    return env;
+    return env + ui_login_spark_env_text();
 }
 
 // core-site.xml, hdfs-site.xml (and the namenode format's core-site.xml, and ssl-server.xml with
@@ -329,7 +367,7 @@ void add_hdfs_files(ConfigFiles& files, const Plan& plan, const NodePlan& node) 
     const std::string core = property("fs.defaultFS", plan.hdfs_url) + owner_only_umask() +
                              property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp"));
     files.core_site =
-        xml_configuration(core + kerberos_core_properties(plan) + kerberos_http_properties(plan));
+        xml_configuration(core + kerberos_core_properties(plan) + ui_login_http_properties(plan));
     if (plan.kerberos && !node.namenode_dir.empty())
         files.format_core_site = xml_configuration(core);
     const NodePlan& leader = plan.leader();

@@ -122,6 +122,8 @@ void check_pythons(const Options& options, const PlanInputs& inputs,
 
 }  // namespace
 
+std::string ui_token_file(const Plan& plan) { return kerberos_names(plan).dir + "/ui-token"; }
+
 KerberosNames kerberos_names(const Plan& plan) {
     KerberosNames names;
     names.realm = fmt::format("JOB{}.SPARK-SLURM", plan.job_id);
@@ -198,6 +200,7 @@ void fill_cluster_facts(Plan& plan, const PlanInputs& inputs, unsigned workers) 
     plan.connect = options.connect;
     plan.stop_before_end_seconds = options.stop_before_end_seconds;
     if (plan.connect) plan.connect_token = inputs.connect_token;
+    plan.ui_token = inputs.ui_token;
     plan.worker_count = workers;
     if (options.min_workers > workers) {
         reject(options, fmt::format("--min-workers {} is more than the cluster's {} worker(s); "

@@ -70,6 +70,7 @@ struct PlanInputs {
     std::string job_dir;            // shared: logs; the leader's view
     std::string secret;             // per-job, from a CSPRNG on the leader
     std::string connect_token;      // likewise, for Spark Connect clients (with options.connect)
+    std::string ui_token;           // likewise, the web UIs' login (ui_token_file)
     std::string user;               // the job's owner: HDFS's superuser, and its Kerberos name
     std::vector<NodeReport> nodes;  // indexed by rank; rank 0 is the leader
 };
@@ -124,6 +125,9 @@ struct Plan {
     bool connect = false;
     std::string connect_url;  // sc://ADDR:PORT/;use_ssl=true (the token is not part of it)
     std::string connect_token;
+    // The web UIs' login token: set on the leader only (the other ranks' daemons read
+    // ui_token_file() themselves); never in the plan's JSON.
+    std::string ui_token;
     unsigned stop_before_end_seconds = 90;
     unsigned min_workers = 1;  // a ready cluster with fewer live workers stops
     unsigned worker_count = 0;
@@ -148,6 +152,14 @@ struct Plan {
 // Where Spark's web UIs (master, workers, applications) listen on every node: its loopback, so
 // that other hosts cannot read them (issue 13). Reached through an ssh tunnel to the node.
 inline constexpr const char* kWebUiAddress = "127.0.0.1";
+
+// spark-env.sh's lines that put the UI login filter's jar for the running Spark (jakarta for
+// Spark 4, javax before) on every Spark JVM's class path, from $SPARK_SLURM_UI_JARS.
+std::string ui_login_spark_env();
+
+// <job dir>/credentials/ui-token (0600): the web UIs' login token (common/ui_login.hpp), written
+// by the leader.
+std::string ui_token_file(const Plan& plan);
 
 // The applications' Spark event logs go to this directory of the job dir, where
 // `spark-slurm history` finds them (all of a requeued job's runs: Spark names each by its

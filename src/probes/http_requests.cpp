@@ -50,6 +50,8 @@ class LibCurl {
     decltype(&curl_multi_socket_action) multi_socket_action = nullptr;
     decltype(&curl_multi_info_read) multi_info_read = nullptr;
     decltype(&curl_multi_strerror) multi_strerror = nullptr;
+    decltype(&curl_slist_append) slist_append = nullptr;
+    decltype(&curl_slist_free_all) slist_free_all = nullptr;
 
   private:
     static constexpr const char* kSoname = "libcurl.so.4";
@@ -72,6 +74,8 @@ class LibCurl {
         bind(multi_socket_action, "curl_multi_socket_action");
         bind(multi_info_read, "curl_multi_info_read");
         bind(multi_strerror, "curl_multi_strerror");
+        bind(slist_append, "curl_slist_append");
+        bind(slist_free_all, "curl_slist_free_all");
         if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) fail("curl_global_init failed");
     }
 
@@ -97,6 +101,9 @@ struct MultiCleanup {
 struct EasyCleanup {
     void operator()(CURL* easy) const { LibCurl::instance().easy_cleanup(easy); }
 };
+struct SlistCleanup {
+    void operator()(curl_slist* list) const { LibCurl::instance().slist_free_all(list); }
+};
 
 // One GET: its easy handle, attached to the multi handle for as long as the transfer lives, and
 // the answer read so far.
@@ -111,6 +118,7 @@ struct Transfer {
     HttpRequests::Id id;
     std::size_t max_body;
     std::unique_ptr<CURL, EasyCleanup> easy;
+    std::unique_ptr<curl_slist, SlistCleanup> headers;  // outlives the transfer: libcurl reads it
     CURLM* attached_to = nullptr;
     std::string body;
     bool oversized = false;
@@ -210,7 +218,8 @@ struct HttpRequests::State {
 HttpRequests::HttpRequests() : state_(std::make_unique<State>()) {}
 HttpRequests::~HttpRequests() = default;
 
-HttpRequests::Id HttpRequests::start(const std::string& url, const HttpLimits& limits) {
+HttpRequests::Id HttpRequests::start(const std::string& url, const HttpLimits& limits,
+                                     const std::vector<std::string>& headers) {
     const LibCurl& curl = LibCurl::instance();
     if (!state_->multi) {
         state_->multi.reset(curl.multi_init());
@@ -237,6 +246,14 @@ HttpRequests::Id HttpRequests::start(const std::string& url, const HttpLimits& l
     curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, total_ms);
     curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl.easy_setopt(easy, CURLOPT_NOPROXY, "*");
+    for (const auto& header : headers) {
+        // On success the list's head (a new one for the first header) owns the whole list.
+        curl_slist* list = transfer->headers.release();
+        curl_slist* longer = curl.slist_append(list, header.c_str());
+        transfer->headers.reset(longer ? longer : list);
+        if (!longer) throw LaunchError("libcurl could not add a header to a request to " + url);
+    }
+    if (transfer->headers) curl.easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers.get());
     CURLMcode code = curl.multi_add_handle(state_->multi.get(), easy);
     if (code != CURLM_OK) {
         throw LaunchError(
@@ -286,9 +303,10 @@ std::vector<HttpRequests::Completion> HttpRequests::perform() {
     return finished;
 }
 
-HttpAnswer http_fetch(const std::string& url, const HttpLimits& limits) {
+HttpAnswer http_fetch(const std::string& url, const HttpLimits& limits,
+                      const std::vector<std::string>& headers) {
     HttpRequests requests;
-    requests.start(url, limits);
+    requests.start(url, limits, headers);
     for (;;) {
         std::vector<pollfd> fds;
         requests.add_poll_fds(fds);

@@ -46,9 +46,10 @@ class HttpRequests {
     HttpRequests(const HttpRequests&) = delete;
     HttpRequests& operator=(const HttpRequests&) = delete;
 
-    // Starts a GET; its answer comes out of a later perform(). Throws LaunchError when libcurl
-    // cannot be loaded or refuses the request.
-    Id start(const std::string& url, const HttpLimits& limits = {});
+    // Starts a GET with `headers` ("Name: value" each); its answer comes out of a later
+    // perform(). Throws LaunchError when libcurl cannot be loaded or refuses the request.
+    Id start(const std::string& url, const HttpLimits& limits = {},
+             const std::vector<std::string>& headers = {});
     // Requests started and not yet handed back by perform().
     std::size_t in_flight() const;
 
@@ -66,6 +67,7 @@ class HttpRequests {
 
 // The blocking form, for callers outside an event loop (status, history): the same client, its
 // own poll loop, bounded by limits.timeout.
-HttpAnswer http_fetch(const std::string& url, const HttpLimits& limits = {});
+HttpAnswer http_fetch(const std::string& url, const HttpLimits& limits = {},
+                      const std::vector<std::string>& headers = {});
 
 }  // namespace spark_slurm

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/errors.hpp"
+#include "common/ui_login.hpp"
 
 namespace spark_slurm {
 
@@ -62,8 +63,14 @@ std::optional<NamenodeState> parse_namenode_jmx(const std::string& text) {
     return state;
 }
 
-std::optional<std::string> http_get(const std::string& url, std::chrono::milliseconds timeout) {
-    return http_fetch(url, {.timeout = timeout}).body;
+std::vector<std::string> ui_login_headers(const std::string& ui_token) {
+    if (ui_token.empty()) return {};
+    return {std::string(kUiTokenHeader) + ": " + ui_token};
+}
+
+std::optional<std::string> http_get(const std::string& url, std::chrono::milliseconds timeout,
+                                    const std::string& ui_token) {
+    return http_fetch(url, {.timeout = timeout}, ui_login_headers(ui_token)).body;
 }
 
 std::string master_json_url(const std::string& webui_url) { return webui_url + "/json/"; }
@@ -73,15 +80,17 @@ std::string namenode_jmx_url(const std::string& webui_url) {
 }
 
 std::optional<SparkMasterState> probe_master(const std::string& webui_url,
-                                             std::chrono::milliseconds timeout) {
-    auto body = http_get(master_json_url(webui_url), timeout);
+                                             std::chrono::milliseconds timeout,
+                                             const std::string& ui_token) {
+    auto body = http_get(master_json_url(webui_url), timeout, ui_token);
     if (!body) return {};
     return parse_master_json(*body);
 }
 
 std::optional<NamenodeState> probe_namenode(const std::string& webui_url,
-                                            std::chrono::milliseconds timeout) {
-    auto body = http_get(namenode_jmx_url(webui_url), timeout);
+                                            std::chrono::milliseconds timeout,
+                                            const std::string& ui_token) {
+    auto body = http_get(namenode_jmx_url(webui_url), timeout, ui_token);
     if (!body) return {};
     return parse_namenode_jmx(*body);
 }

@@ -50,15 +50,23 @@ std::optional<NamenodeState> parse_dfsadmin_report(const std::string& text);
 std::string master_json_url(const std::string& webui_url);
 std::string namenode_jmx_url(const std::string& webui_url);
 
-// The blocking probes, for callers outside the leader's loop (status, history; the leader probes
-// through HttpRequests). A GET with a short timeout (the whole request, connecting included);
-// nullopt when nothing answers (not up yet, or gone).
-std::optional<std::string> http_get(const std::string& url,
-                                    std::chrono::milliseconds timeout = std::chrono::seconds(3));
+// The headers that let a program through the web UIs' login (src/ui_login) with the job's UI
+// token; none for an empty token.
+std::vector<std::string> ui_login_headers(const std::string& ui_token);
 
-std::optional<SparkMasterState> probe_master(
-    const std::string& webui_url, std::chrono::milliseconds timeout = std::chrono::seconds(3));
-std::optional<NamenodeState> probe_namenode(
-    const std::string& webui_url, std::chrono::milliseconds timeout = std::chrono::seconds(3));
+// The blocking probes, for callers outside the leader's loop (status, history; the leader probes
+// through HttpRequests). A GET with a short timeout (the whole request, connecting included),
+// through the UI login with `ui_token`; nullopt when nothing answers (not up yet, or gone) or
+// the answer is not a 200.
+std::optional<std::string> http_get(const std::string& url,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(3),
+                                    const std::string& ui_token = {});
+
+std::optional<SparkMasterState> probe_master(const std::string& webui_url,
+                                             std::chrono::milliseconds timeout,
+                                             const std::string& ui_token);
+std::optional<NamenodeState> probe_namenode(const std::string& webui_url,
+                                            std::chrono::milliseconds timeout,
+                                            const std::string& ui_token);
 
 }  // namespace spark_slurm

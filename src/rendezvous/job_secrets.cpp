@@ -155,6 +155,7 @@ JobSecretFiles job_secret_files(const Plan& plan) {
     files.directory = kerberos_names(plan).dir;
     files.secret = files.directory + "/job-secret";
     files.connect_token = files.directory + "/connect-token";
+    files.ui_token = ui_token_file(plan);
     return files;
 }
 
@@ -162,6 +163,7 @@ void write_job_secrets(const Plan& plan) {
     const JobSecretFiles files = job_secret_files(plan);
     UniqueFd dir = open_credentials_dir(plan, files.directory, true);
     write_secret_file(dir.get(), files.secret, "job-secret", plan.secret);
+    write_secret_file(dir.get(), files.ui_token, "ui-token", plan.ui_token);
     if (plan.connect) {
         write_secret_file(dir.get(), files.connect_token, "connect-token", plan.connect_token);
     } else {

@@ -16,10 +16,12 @@ struct JobSecretFiles {
     std::string directory;      // <job dir>/credentials
     std::string secret;         // <directory>/job-secret
     std::string connect_token;  // <directory>/connect-token
+    std::string ui_token;       // <directory>/ui-token: read by the web UIs' filter itself
 };
 JobSecretFiles job_secret_files(const Plan& plan);
 
-// On the leader, before the broadcast: writes plan.secret, and with Connect plan.connect_token,
+// On the leader, before the broadcast: writes plan.secret, plan.ui_token, and with Connect
+// plan.connect_token,
 // to their files (0600, synced, so that another node that opens them after the broadcast reads
 // this run's), making the directory 0700 if needed. Refuses a directory or file that is not the
 // user's own or is a symbolic link. Throws LaunchError naming the path and the fix.

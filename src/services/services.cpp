@@ -7,6 +7,7 @@
 #include "common/enum_names.hpp"
 #include "common/files.hpp"
 #include "common/sizes.hpp"
+#include "common/ui_login.hpp"
 
 namespace spark_slurm {
 
@@ -21,7 +22,15 @@ std::map<std::string, std::string> common_environment(const Plan& plan, const No
         {"TMPDIR", node.tmp_dir},
     };
     if (plan.hdfs) environment["HADOOP_CONF_DIR"] = node.conf_dir;
+    environment[kUiJarsVariable] = ui_login_jars_dir();
     return environment;
+}
+
+// Spark's and Hadoop's JVMs load the UI login filter from the launcher's install: in a
+// container, bound where it is on the host.
+void bind_ui_login_jars(Invocation& invocation) {
+    const std::string dir = ui_login_jars_dir();
+    if (std::filesystem::path(dir).is_absolute()) invocation.binds.push_back(dir);
 }
 
 // Helpers run for seconds: C1 only (no C2 compiles competing for the 2 cores while they start),
@@ -83,6 +92,7 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
     Invocation& invocation = spec.invocation;
     invocation.environment = common_environment(plan, node);
     invocation.binds = node_binds(plan, node);
+    bind_ui_login_jars(invocation);
     invocation.working_dir = node.work_dir;
     const PortSet& ports = node.ports;
     switch (daemon) {
@@ -126,12 +136,14 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
             // before any authentication is checked).
             invocation.environment["HADOOP_OPTS"] = java_options(
                 plan, "-Xmx1g -XX:-UsePerfData --add-opens=java.base/java.lang=ALL-UNNAMED");
+            invocation.environment["HADOOP_CLASSPATH"] = ui_login_hadoop_jar();
             break;
         case Daemon::Datanode:
             invocation.install = Install::Hadoop;
             invocation.tool = "hdfs";
             invocation.args = {"datanode"};
             invocation.environment["HADOOP_OPTS"] = java_options(plan, "-Xmx512m -XX:-UsePerfData");
+            invocation.environment["HADOOP_CLASSPATH"] = ui_login_hadoop_jar();
             break;
         case Daemon::ConnectServer:
             invocation.install = Install::Spark;
@@ -260,6 +272,7 @@ Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& c
     invocation.working_dir = working_dir;
     invocation.binds = node_binds(plan, leader);
     invocation.binds.push_back(working_dir);
+    bind_ui_login_jars(invocation);
     invocation.environment = {
         {"SPARK_MASTER_URL", plan.master_url},
         {"SPARK_CONF_DIR", leader.conf_dir},
@@ -271,6 +284,7 @@ Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& c
         {"TMPDIR", leader.tmp_dir},
         // `hdfs dfs` and other client JVMs the driver starts: no hsperfdata in /tmp.
         {"HADOOP_CLIENT_OPTS", java_options(plan, "-XX:-UsePerfData")},
+        {kUiJarsVariable, ui_login_jars_dir()},
     };
     if (plan.kerberos) {
         // The driver (and its `hdfs` commands) log in as the owner from the owner's keytab.

@@ -12,6 +12,7 @@
 #include "client/env_command.hpp"
 #include "client/list_command.hpp"
 #include "client/status_command.hpp"
+#include "client/ui_command.hpp"
 #include "common/errors.hpp"
 #include "fixtures.hpp"
 #include "supervisor/process.hpp"
@@ -169,6 +170,27 @@ TEST(Status, TunnelsForEachUiAndConnect) {
     bare.hdfs_url = "";
     bare.connect_url = "";
     EXPECT_EQ(tunnel_lines(bare, "login1").size(), 1u);
+}
+
+TEST(Ui, LoginLinksThroughTheTunnelsAndTheHeaderForPrograms) {
+    const std::string token(64, 'a');
+    const std::string text = format_ui_text(testing::sample_record(), token, "login1.example.org");
+    EXPECT_THAT(text, HasSubstr("ssh -N -J login1.example.org -L 8080:127.0.0.1:8080 node1"));
+    EXPECT_THAT(
+        text,
+        HasSubstr("Spark master UI   http://localhost:8080/?spark-slurm-login=" + token + "\n"));
+    EXPECT_THAT(text, HasSubstr("HDFS namenode UI  http://localhost:9870/?spark-slurm-login="));
+    EXPECT_THAT(text, HasSubstr("X-Spark-Slurm-Token: TOKEN"));
+    ClusterRecord kerberos = testing::sample_record();
+    kerberos.namenode_webui_url = "https://10.213.77.11:9871";
+    EXPECT_THAT(format_ui_text(kerberos, token, "login1"),
+                HasSubstr("HDFS namenode UI  https://localhost:9871/?spark-slurm-login="));
+    EXPECT_THAT(format_ui_text(kerberos, token, "login1"),
+                HasSubstr("# HDFS namenode UI: https://localhost:9871"));
+    ClusterRecord bare = testing::sample_record();
+    bare.hdfs_url = "";
+    EXPECT_THAT(format_ui_text(bare, token, "login1"), Not(HasSubstr("namenode")));
+    EXPECT_EQ(ui_login_link("http://127.0.0.1", token), "");
 }
 
 TEST(Status, DurationsAndBytes) {

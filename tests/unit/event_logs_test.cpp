@@ -128,11 +128,16 @@ TEST_F(EventLogsTest, SeveralJobsAreLinkedIntoOneDirectory) {
 }
 
 TEST(HistoryServerProperties, LogDirectoryPortAndAShortUpdateInterval) {
-    auto text = history_server_properties("/shared/me/spark-slurm-1/spark-events", 18080);
+    auto text = history_server_properties("/shared/me/spark-slurm-1/spark-events", 18080,
+                                          "/tmp/h/ui-token");
     EXPECT_THAT(text, HasSubstr("spark.history.fs.logDirectory            "
                                 "file:///shared/me/spark-slurm-1/spark-events\n"));
     EXPECT_THAT(text, HasSubstr("spark.history.ui.port                    18080\n"));
     EXPECT_THAT(text, HasSubstr("spark.history.fs.update.interval         2s\n"));
+    EXPECT_THAT(
+        text, HasSubstr("spark.ui.filters                         spark_slurm.ui.UiLoginFilter\n"));
+    EXPECT_THAT(text,
+                HasSubstr("spark.spark_slurm.ui.UiLoginFilter.param.tokenFile /tmp/h/ui-token\n"));
 }
 
 TEST(HistoryServerProperties, TheTunnelReachesTheLoopbackPort) {

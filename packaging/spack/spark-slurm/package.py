@@ -40,6 +40,13 @@ class SparkSlurm(CMakePackage):
     depends_on("openssl")
     depends_on("googletest", type="test")
 
+    # The web UIs' login filter (src/ui_login) is Java, compiled against the servlet APIs and
+    # hadoop-common of a Spark + Hadoop install (scripts/install-spark-hadoop's layout): point
+    # SPARK_SLURM_DEPS at it (spack install spark-slurm spark_slurm_deps=/path).
+    depends_on("java@11:", type="build")
+    variant("spark_slurm_deps", default="/opt/spark-slurm-deps", values=lambda x: True,
+            description="a Spark + Hadoop install whose jars the UI filter compiles against")
+
     # Run-time, and the site's choice (not dependencies): apptainer or singularityce for images,
     # or Java 17 + Spark + Hadoop modules for --runtime none. `spark-slurm doctor` checks them.
 
@@ -50,6 +57,7 @@ class SparkSlurm(CMakePackage):
         return [
             self.define("BUILD_TESTING", self.run_tests),
             self.define("SPARK_SLURM_INTEGRATION_TESTS", False),
+            self.define("SPARK_SLURM_DEPS", self.spec.variants["spark_slurm_deps"].value),
         ]
 
     def setup_run_environment(self, env):

@@ -83,6 +83,18 @@ clean_node_scratch() {
 
 job_output() { cat "$WORK/job-$1.out"; }
 
+# ui_header_file JOBID : a file with the header that lets the owner's programs through the web
+# UIs' login ("X-Spark-Slurm-Token: TOKEN", for curl -H @FILE: not on a command line), in the
+# job's private credentials directory (gone with the job); prints its path.
+ui_header_file() {
+    local credentials=$WORK/spark-slurm-$1/credentials
+    [[ -s $credentials/ui-token ]] || fail "the job has no web UI token in $credentials/ui-token"
+    printf 'X-Spark-Slurm-Token: %s\n' "$(cat "$credentials/ui-token")" >"$credentials/test-ui-header"
+    chown "$SPARK_SLURM_TEST_USER" "$credentials/test-ui-header"
+    chmod 600 "$credentials/test-ui-header"
+    echo "$credentials/test-ui-header"
+}
+
 # wait_for_file FILE SECONDS WHAT : poll until FILE exists (a driver's marker); fail naming WHAT
 wait_for_file() {
     local deadline=$((SECONDS + $2))

@@ -141,8 +141,9 @@ leader_address=${hdfs_url#hdfs://}
 leader_address=${leader_address%:*}
 master_ui=$(grep -Eo 'web UI http://127\.0\.0\.1:[0-9]+' <<<"$out" | tail -n1 | cut -d' ' -f3)
 [[ -n $master_ui ]] || fail "the leader reported no master web UI on its loopback"
-"$RUN_AS_USER" srun --jobid="$JOBID" --overlap -N1 -n1 -w node1 --mpi=none curl -sf -m 10 -o /dev/null "$master_ui/json/" ||
-    fail "the master's web UI does not answer on the leader's loopback"
+ui_header=$(ui_header_file "$JOBID")
+"$RUN_AS_USER" srun --jobid="$JOBID" --overlap -N1 -n1 -w node1 --mpi=none curl -sf -m 10 -H "@$ui_header" -o /dev/null "$master_ui/json/" ||
+    fail "the master's web UI does not answer the owner (with the UI token) on the leader's loopback"
 # shellcheck disable=SC2016
 attempt "read the master's web UI at $leader_address:${master_ui##*:}" 'HTTP 000' bash -c \
     'code=$(curl -s -m 5 -o /dev/null -w "%{http_code}" "http://$1/json/"); echo "HTTP $code"; [[ $code != 000 ]]' \
@@ -195,7 +196,7 @@ grep -q '^EXIT 0$' "$WORK/intruder.out" && fail "another user's spark-submit suc
 if (($(refusals) < 1)) || { (($(refusals) < 2)) && ! grep -q 'All masters are unresponsive' "$WORK/intruder.out"; }; then
     fail "another user's Spark application failed, but not for want of the secret ($(refusals) refusals counted); its errors: $(grep -E -A1 'Exception while bootstrapping|All masters|ERROR|Caused by|Exception:' "$WORK/intruder.out" | grep -v '^\s*at ' | head -n 40)"
 fi
-"$RUN_AS_USER" srun --jobid="$JOBID" --overlap -N1 -n1 -w node1 --mpi=none curl -sf -m 10 "$master_ui/json/" |
+"$RUN_AS_USER" srun --jobid="$JOBID" --overlap -N1 -n1 -w node1 --mpi=none curl -sf -m 10 -H "@$ui_header" "$master_ui/json/" |
     python3 -c "import json,sys; m=json.load(sys.stdin); assert not [a for a in m['activeapps'] + m['completedapps'] if a['name'] == 'intruder'], m" ||
     fail "the master lists the other user's application"
 echo "[$SSC_ME] refused: $other submit a Spark application ($(refusals) attempts): $(grep -A1 -m1 'Exception while bootstrapping client' "$WORK/intruder.out" | tail -n1 | cut -c1-120)"

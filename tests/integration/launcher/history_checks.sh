@@ -3,7 +3,8 @@
 # $JOBID (in $WORK, after common.sh), whose driver ran the applications history-app-one and
 # history-app-two (app.py, written by write_history_app): their event logs are in the job dir
 # and recorded for the user; `spark-slurm history JOBID`, run on this host (the login node) as
-# the job user, serves them on 127.0.0.1 only, /api/v1/applications lists both, completed; SIGTERM
+# the job user, serves them on 127.0.0.1 only and to its owner only (its login link's token; another
+# user of the host gets 401), /api/v1/applications lists both, completed; SIGTERM
 # (as Ctrl-C) stops it, leaving no process and nothing in /tmp. Ends with pass.
 # Used by history.sh (one run) and preempt_requeue.sh (one application per run of a requeued job).
 
@@ -19,7 +20,7 @@ EOF
 }
 
 check_history() {
-    local mode=$1 out events logs user_home record url port listening deadline apps history_pid status left
+    local mode=$1 out events logs user_home record url port listening deadline apps history_pid status left token code header
     out=$(job_output "$JOBID")
     grep -q 'history-app-one 499500' <<<"$out" || fail "the first application did not run"
     grep -q 'history-app-two 499500' <<<"$out" || fail "the second application did not run"
@@ -47,6 +48,13 @@ check_history() {
     port=${port%/}
     grep -qE "^From your own machine: ssh -N -L $port:localhost:$port [^ ]+\$" "$WORK/history.out" ||
         fail "no ssh tunnel line for port $port"
+    token=$(grep -oE "then open http://localhost:$port/\?spark-slurm-login=[0-9a-f]{64} " "$WORK/history.out" | grep -oE '[0-9a-f]{64}')
+    [[ -n $token ]] || fail "no login link for port $port: $(cat "$WORK/history.out")"
+    # The owner's programs send the token in a header, from a private file (not a command line).
+    header=$WORK/history-header
+    printf 'X-Spark-Slurm-Token: %s\n' "$token" >"$header"
+    chown "$SPARK_SLURM_TEST_USER" "$header"
+    chmod 600 "$header"
     # Loopback only: nothing listens on that port on another address.
     listening=$(ss -Hltn "sport = :$port" | awk '{ print $4 }')
     [[ -n $listening ]] || fail "nothing listens on port $port"
@@ -55,7 +63,7 @@ check_history() {
     fi
 
     deadline=$((SECONDS + 120))
-    until apps=$(curl -sf "${url}api/v1/applications") &&
+    until apps=$("$RUN_AS_USER" curl -sf -H "@$header" "${url}api/v1/applications") &&
         python3 - "$apps" <<'EOF'
 import json, sys
 apps = json.loads(sys.argv[1])
@@ -68,6 +76,14 @@ EOF
         sleep 1
     done
 
+    # Another user of the login node: 401 for every page, with or without a guessed cookie.
+    for page in "" api/v1/applications "history/$(python3 -c "import json,sys; print(json.loads(sys.argv[1])[0]['id'])" "$apps")/jobs/"; do
+        for cookie in "" "spark-slurm-ui-000000000000=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"; do
+            code=$(SPARK_SLURM_TEST_USER=$SPARK_SLURM_TEST_OTHER_USER "$RUN_AS_USER" curl -s -m 10 -o /dev/null -w '%{http_code}' ${cookie:+-b "$cookie"} "$url$page") || true
+            [[ $code == 401 ]] || fail "another user got HTTP $code from the history server's /$page"
+        done
+    done
+    rm -f "$header"
     kill -TERM "$history_pid"
     status=0
     wait "$history_pid" || status=$?

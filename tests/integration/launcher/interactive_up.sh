@@ -119,10 +119,11 @@ for port in "${master_ui##*:}" "$app_ui_port"; do
     done
 done
 on_leader() { as_user "srun --jobid=$JOBID --overlap -N1 -n1 -w node1 --mpi=none $1"; }
-app=$(on_leader "curl -s -m 10 $master_ui/json/" | python3 -c "import json,sys; print(json.load(sys.stdin)['activeapps'][0]['id'])") ||
+ui_header=$(ui_header_file "$JOBID")
+app=$(on_leader "curl -s -m 10 -H @$ui_header $master_ui/json/" | python3 -c "import json,sys; print(json.load(sys.stdin)['activeapps'][0]['id'])") ||
     fail "no active application on the master, asked on the leader"
-on_leader "curl -s -m 10 -o /dev/null -X POST '$master_ui/app/kill/?id=$app&terminate=true'" || true
-on_leader "curl -s -m 10 $master_ui/json/" | python3 -c "import json,sys; assert any(a['id'] == sys.argv[1] and a['state'] == 'RUNNING' for a in json.load(sys.stdin)['activeapps'])" "$app" ||
+on_leader "curl -s -m 10 -H @$ui_header -o /dev/null -X POST '$master_ui/app/kill/?id=$app&terminate=true'" || true
+on_leader "curl -s -m 10 -H @$ui_header $master_ui/json/" | python3 -c "import json,sys; assert any(a['id'] == sys.argv[1] and a['state'] == 'RUNNING' for a in json.load(sys.stdin)['activeapps'])" "$app" ||
     fail "a kill request through the master's web UI killed application $app"
 
 as_user "spark-slurm down --job $JOBID" >"$WORK/down.out" 2>&1 || fail "spark-slurm down failed: $(cat "$WORK/down.out")"

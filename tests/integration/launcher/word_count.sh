@@ -10,23 +10,9 @@ runtime=$1
 spark_version=${2:-}
 SMOKE_NAME=word_count_$runtime${spark_version:+_spark_$spark_version}
 if [[ -n $spark_version ]]; then
-    # One job per install or image: class archives would cost their first run (in an image
-    # ~30 s to ready and ~10 s at teardown) and never be mapped. cds.sh tests them.
-    export SPARK_SLURM_NO_CDS=1
-    # shellcheck source=../../cluster/env
-    . "$(dirname "${BASH_SOURCE[0]}")/../../cluster/env"
-    prefix=$(test_spark_prefix "$spark_version")
-    [[ -x $prefix/spark/bin/spark-submit ]] ||
-        { echo "no Spark $spark_version in $prefix (tests/images/build-test-image --spark $spark_version)" >&2; exit 1; }
-    if [[ $runtime == none ]]; then
-        export SPARK_SLURM_TEST_SPARK_HOME=$prefix/spark SPARK_SLURM_TEST_HADOOP_HOME=$prefix/hadoop
-        export SPARK_SLURM_TEST_PYSPARK_PYTHON=$prefix/python/bin/python
-    else
-        SPARK_SLURM_TEST_IMAGE=$(test_spark_image "$spark_version")
-        # The image's own Python: the host's default venv, bound over the image's path, would
-        # bring the default Spark's pyspark with it.
-        export SPARK_SLURM_TEST_IMAGE SPARK_SLURM_TEST_PYSPARK_PYTHON=
-    fi
+    # shellcheck source=spark_version.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/spark_version.sh"
+    use_test_spark "$runtime" "$spark_version"
 fi
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if [[ $runtime == apptainer && ! -f $SPARK_SLURM_TEST_IMAGE ]]; then

@@ -6,3 +6,16 @@ export SPARK_DAEMON_MEMORY="512m"
 export SPARK_DAEMON_JAVA_OPTS="-XX:-UsePerfData -Djava.io.tmpdir=/tmp/spark-slurm-4242-0/tmp -Djava.security.krb5.conf=/home/alice/spark-slurm-4242/credentials/krb5.conf"
 export SPARK_LAUNCHER_OPTS="-XX:-UsePerfData"
 export TMPDIR="/tmp/spark-slurm-4242-0/tmp"
+# The web UIs' login (spark.ui.filters): its jar for this Spark's servlet API.
+if [ -z "${SPARK_SLURM_UI_JARS:-}" ]; then
+  echo "spark-env.sh: SPARK_SLURM_UI_JARS is not set, so Spark's web UI has no login filter and will not start; run Spark through spark-slurm, or after: eval \"\$(spark-slurm env)\"" >&2
+else
+  spark_slurm_ui_api=javax
+  for jar in "$SPARK_HOME"/jars/spark-core_*-[4-9].*.jar; do
+    [ -e "$jar" ] && spark_slurm_ui_api=jakarta
+  done
+  spark_slurm_ui_jar=$SPARK_SLURM_UI_JARS/spark-slurm-ui-$spark_slurm_ui_api.jar
+  export SPARK_DAEMON_CLASSPATH="${SPARK_DAEMON_CLASSPATH:+$SPARK_DAEMON_CLASSPATH:}$spark_slurm_ui_jar"
+  export SPARK_DIST_CLASSPATH="${SPARK_DIST_CLASSPATH:+$SPARK_DIST_CLASSPATH:}$spark_slurm_ui_jar"
+  unset spark_slurm_ui_api spark_slurm_ui_jar jar
+fi
