@@ -2,7 +2,6 @@
 // /conf and /logs through this initializer (hadoop.http.filter.initializers in the daemons'
 // core-site.xml). Hadoop 3 serves javax.servlet: the javax build of UiLoginFilter.
 //   spark-slurm.ui.token.file    the job's ui-token (required: without it the server does not start)
-//   spark-slurm.ui.pass-through  a path prefix with its own authentication (/webhdfs/ with Kerberos)
 package spark_slurm.ui;
 
 import java.util.HashMap;
@@ -19,7 +18,6 @@ public class HadoopUiFilterInitializer extends FilterInitializer {
         UiCredential.fromFile(tokenFile);
         Map<String, String> parameters = new HashMap<>();
         parameters.put("tokenFile", tokenFile);
-        parameters.put("passThrough", conf.get("spark-slurm.ui.pass-through", ""));
         container.addFilter("spark-slurm-ui-login", UiLoginFilter.class.getName(), parameters);
     }
 }

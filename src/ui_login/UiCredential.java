@@ -117,6 +117,33 @@ public final class UiCredential {
         return kept.length() == 0 ? target : target + "?" + kept;
     }
 
+    // What a login answers (with the cookie): a page that moves on to `location` at once. Not a
+    // 303: a browser sends no SameSite=Strict cookie along a redirect chain that another site
+    // (or a file, a mail, a chat) started, so the first page after the login would be refused;
+    // the refresh is a navigation of this site's own page.
+    public static String loginPage(String location) {
+        String escaped = htmlEscaped(location);
+        return "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+                + "<meta http-equiv=\"refresh\" content=\"0;url=" + escaped + "\">"
+                + "<title>spark-slurm: logged in</title></head>"
+                + "<body><a href=\"" + escaped + "\">Logged in: continue</a></body></html>\n";
+    }
+
+    static String htmlEscaped(String text) {
+        StringBuilder out = new StringBuilder();
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '&': out.append("&amp;"); break;
+                case '<': out.append("&lt;"); break;
+                case '>': out.append("&gt;"); break;
+                case '"': out.append("&quot;"); break;
+                case '\'': out.append("&#39;"); break;
+                default: out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
     // The body of a refusal: how to get in, and nothing of the job.
     public static final String REFUSAL = "401: this web UI belongs to a spark-slurm job; its owner logs in with "
             + "the link `spark-slurm ui` prints\n";

@@ -13,14 +13,17 @@
 
   ui-probe.py owner URL TOKEN_FILE PATH...
       The owner's browser in miniature: GETs URL?spark-slurm-login=TOKEN (the token read from
-      TOKEN_FILE, never on a command line), expects a 303 to the clean URL with an HttpOnly,
-      SameSite=Strict cookie, then GETs each PATH with the cookie only. Prints one JSON line a
-      request: {"path", "status", "set_cookie", "location", "body"} (the whole body).
+      TOKEN_FILE, never on a command line), which answers with an HttpOnly, SameSite=Strict
+      cookie and a page that refreshes to the clean URL ("location": the refresh's target), then
+      GETs each PATH with the cookie only. Prints one JSON line a request: {"path", "status",
+      "set_cookie", "location", "body"} (the whole body).
 """
 import hashlib
+import html
 import http.client
 import json
 import os
+import re
 import secrets
 import ssl
 import sys
@@ -91,8 +94,12 @@ def owner(url, token_file, paths):
     host, port = parsed.hostname, parsed.port
     status, headers, body = request(parsed.scheme, host, port, "/?spark-slurm-login=" + token, {})
     set_cookie = headers.get("Set-Cookie", "")
+    page = body.decode("utf-8", "replace")
+    refresh = re.search(r'http-equiv="refresh" content="0;url=([^"]*)"', page)
     print(json.dumps({"path": "login", "status": status, "set_cookie": set_cookie.replace(token, "TOKEN"),
-                      "location": headers.get("Location", ""), "body": body.decode("utf-8", "replace")}),
+                      "location": html.unescape(refresh.group(1)) if refresh else headers.get("Location", ""),
+                      "referrer_policy": headers.get("Referrer-Policy", ""),
+                      "body": page.replace(token, "TOKEN")}),
           flush=True)
     cookie = set_cookie.split(";", 1)[0]
     for path in paths:

@@ -69,6 +69,10 @@ public class UiCredentialTest {
             check(UiCredential.cleanLocation("//evil.example/", "spark-slurm-login=x").equals("/evil.example/"),
                     "a redirect never leaves the server");
 
+            String page = UiCredential.loginPage("/app/?a=1&b=\"><script>");
+            check(page.contains("content=\"0;url=/app/?a=1&amp;b=&quot;&gt;&lt;script&gt;\""), "the login page's refresh, escaped: " + page);
+            check(!page.contains("<script>"), "nothing of the address is markup");
+
             check(refused(dir.resolve("missing").toString()), "a missing token file is refused");
             Path empty = dir.resolve("empty");
             Files.writeString(empty, "short\n");
