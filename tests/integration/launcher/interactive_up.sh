@@ -8,6 +8,15 @@
 # `status --json` counts 2 workers and 2 datanodes. Another user gets no connection details and
 # is refused by Connect with a wrong token or none. `down` ends the job COMPLETED with nothing
 # left on any node, and no secret in the job's output.
+# The same held cluster also runs the word count of the default Spark (issue 26: one cluster
+# instead of two; this was word_count.sh RUNTIME, which still runs the version matrix through
+# `run`): the PySpark word count and Toil's count() check from the host, its counts checked
+# against a count made here without Spark, an executor on each of the 2 workers, and the leader
+# reporting 2 workers with the node's cores and 2 live datanodes.
+# none only (issue 27; this was controller_stall.sh up): while the cluster is held (after the
+# sum), slurmctld stops answering for 60 s (stall_checks.sh); the word count and everything after
+# it run after the stall (the word count's executors are on both workers), no launcher reports a
+# lost peer, the job is not requeued, and `down` still ends it COMPLETED.
 runtime=$1
 SMOKE_NAME=interactive_up_$runtime
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -19,12 +28,23 @@ client=${SPARK_SLURM_TEST_CONNECT_CLIENT:-/opt/spark-slurm-deps/connect-client}
 clean_node_scratch
 
 as_user() { "$RUN_AS_USER" bash -c "$1"; }
+# step WHAT: the seconds since the test started, for the log (issue 26: where the time goes)
+step() { echo "[$SSC_ME] $1 at $((SECONDS - smoke_start)) s"; }
 as_other() { SPARK_SLURM_TEST_USER=$SPARK_SLURM_TEST_OTHER_USER "$RUN_AS_USER" bash -c "$1"; }
 home=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)
 
 copy_in "$LAUNCHER_HERE/interactive_sum.py" "$LAUNCHER_HERE/../tools/connect_groupby.py" \
-    "$LAUNCHER_HERE/../../../slurm/examples/connect-notebook.ipynb"
-job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- up --runtime "$runtime" --ready-timeout 240
+    "$LAUNCHER_HERE/../../../slurm/examples/connect-notebook.ipynb" \
+    "$LAUNCHER_HERE/../../../slurm/examples/wordcount.py"
+# The word count's input: 20,000 generated lines over a 500-word vocabulary, deterministic.
+"$WORDCOUNTS" make "$WORK/input.txt" --seed 20261125
+chown "$SPARK_SLURM_TEST_USER" "$WORK/input.txt"
+if [[ $runtime == none ]]; then
+    # shellcheck source=stall_checks.sh
+    . "$LAUNCHER_HERE/stall_checks.sh"
+fi
+job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+    up --runtime "$runtime" --ready-timeout 240 --events "$WORK/events.jsonl"
 submit job.sh
 record=$home/.spark-slurm/clusters/$JOBID/cluster.json
 deadline=$((SECONDS + 400))
@@ -35,6 +55,7 @@ until [[ -f $record ]]; do
     sleep 1
 done
 ready_after=$((SECONDS - smoke_start))
+step "connection record"
 
 # The record is the owner's alone.
 [[ $(stat -c %a "$home/.spark-slurm/clusters/$JOBID") == 700 ]] || fail "the record directory is not 0700"
@@ -47,6 +68,7 @@ squeue -h -j "$JOBID" -o %k | grep -Eq '[0-9a-f]{64}' && fail "the job's comment
 
 as_user "spark-slurm list" >"$WORK/list.txt" || fail "spark-slurm list failed"
 grep -q "^ *$JOBID " "$WORK/list.txt" || fail "spark-slurm list does not show job $JOBID: $(cat "$WORK/list.txt")"
+
 
 # The JVMs the host's commands start below (spark-class's launcher, the driver, `hdfs dfs`) write
 # no hsperfdata into the host's /tmp: the record's conf dirs turn it off. An empty directory left
@@ -61,6 +83,29 @@ as_user "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && spark-submit
     >"$WORK/submit.out" 2>"$WORK/submit.err" || fail "spark-submit from the host failed"
 grep -q "INTERACTIVE-SUM $want HOSTS 2 MASTER spark://" "$WORK/submit.out" ||
     fail "spark-submit did not compute $want on 2 worker hosts: $(cat "$WORK/submit.out")"
+step "sum from the host"
+
+# The controller stalls while the cluster is held (none): the leader holds since it published
+# the record. The word count below is the driver from the login node after the stall, and gets
+# both workers; `down` still ends the job COMPLETED.
+if [[ $runtime == none ]]; then
+    grep -Eq '"event": ?"holding"' "$WORK/events.jsonl" || fail "the leader of the held cluster wrote no holding event"
+    step "before the stall"
+    stall
+fi
+
+# The word count (slurm/examples/wordcount-driver.sh's steps, from the login node). Before the
+# Connect client below: the Connect server's application then holds executors on both workers
+# (all their cores) for as long as it keeps them, and a spark-submit waits for cores meanwhile.
+# (A deadline: a driver that gets no executors waits for them for ever.)
+timeout 300 "$RUN_AS_USER" bash -c "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && hdfs dfs -mkdir -p /wordcount &&
+    hdfs dfs -put -f input.txt /wordcount/input.txt &&
+    spark-submit wordcount.py \"\$HDFS_URL/wordcount/input.txt\" \"\$HDFS_URL/wordcount/counts\" counts.tsv" \
+    >"$WORK/wordcount.out" 2>"$WORK/wordcount.err" || fail "the word count from the host failed (or took 300 s): $(tail -5 "$WORK/wordcount.err")"
+grep -q 'TOIL-CHECK ok' "$WORK/wordcount.out" || fail "Toil's count() check did not pass"
+"$WORDCOUNTS" check "$WORK/input.txt" "$WORK/counts.tsv" || fail "the word counts differ from the reference count"
+grep -q 'EXECUTORS 2 ' "$WORK/wordcount.out" || fail "the word count did not get an executor on each of the 2 workers"
+step "word count from the host"
 
 # HDFS from the login node.
 head -c 300000 /dev/urandom | base64 >"$WORK/hdfs-in.txt"
@@ -88,6 +133,7 @@ assert status["datanodes_live"] == 2, status["datanodes_live"]
 assert status["connect_url"].startswith("sc://"), status["connect_url"]
 PY
 
+step "hdfs, connect, notebook, status"
 # Another user: no connection details, and Connect refuses a wrong token and a missing one
 # (given the gateway's certificate, which anyone can read off the TLS handshake anyway).
 if as_other "spark-slurm env --job $JOBID" >"$WORK/other-env.out" 2>"$WORK/other-env.err"; then
@@ -103,6 +149,7 @@ for attempt in ";token=000000000000000000000000000000000000000000000000000000000
     grep -q 'CONNECT-REFUSED' "$WORK/other-connect.out" || fail "no refusal seen: $(tail -5 "$WORK/other-connect.out")"
 done
 
+step "another user refused"
 # Spark's web UIs listen on the leader's loopback: from this host (another machine) nobody,
 # the owner included, reaches the master's or the Connect server's application UI at the
 # leader's address. On the leader (a step of the owner's job) the master's answers, and nobody
@@ -128,10 +175,17 @@ on_leader "curl -s -m 10 -H @$ui_header $master_ui/json/" | python3 -c "import j
 
 as_user "spark-slurm down --job $JOBID" >"$WORK/down.out" 2>&1 || fail "spark-slurm down failed: $(cat "$WORK/down.out")"
 wait_done "$JOBID" 120
+step "down"
 [[ ! -e $home/.spark-slurm/clusters/$JOBID ]] || fail "the connection record outlived the cluster"
 out=$(job_output "$JOBID")
 grep -Eq 'cluster stopped in [0-9.]+ s' <<<"$out" || fail "no teardown reported"
+grep -Eq 'cluster ready in [0-9.]+ s' <<<"$out" || fail "no time-to-ready reported"
+# The workers offer what hwloc saw inside the step: both CPUs of the (exclusive) node.
+grep -Eq "workers 2/2 registered \\($SPARK_SLURM_TEST_CPUS_PER_NODE cores, [0-9]+ MiB each\\)" <<<"$out" ||
+    fail "the leader did not report 2/2 workers offering the node's $SPARK_SLURM_TEST_CPUS_PER_NODE cores"
+grep -q 'datanodes 2/2 live' <<<"$out" || fail "the leader did not report 2/2 datanodes"
+if [[ $runtime == none ]]; then no_lost_peers "$out"; fi
 secret_leaks=$(grep -rlE '[0-9a-f]{64}' "$WORK" 2>/dev/null | grep -v -e other-connect.out || true)
 [[ -z $secret_leaks ]] || fail "a secret appears in $secret_leaks"
 assert_nothing_left
-pass "record after ${ready_after} s; $(grep -Eo 'spark connect ready in [0-9.]+ s' <<<"$out")"
+pass "record after ${ready_after} s; $(grep -Eo 'spark connect ready in [0-9.]+ s' <<<"$out")${stall_to:+; held through the stall}"

@@ -11,6 +11,7 @@ wait_state "$JOBID" 300 TIMEOUT
 assert_nothing_left
 [[ $(ssc_job_field "$JOBID" Restarts) == 0 ]] || fail "the timed-out job was requeued"
 out=$(job_output "$JOBID")
-grep -q DRIVER-RUNNING <<<"$out" || fail "the driver never ran"
+# Line-anchored: the leader's "running the driver: ..." line names DRIVER-RUNNING too.
+grep -qx DRIVER-RUNNING <<<"$out" || fail "the driver never ran"
 grep -q 'the job reached its time limit' <<<"$out" || fail "the leader did not recognise the time limit"
 pass
