@@ -43,6 +43,20 @@ void make_private_dir(const std::string& path) {
     make_private_directory(path, kJobDirectoryUse);
 }
 
+// The Spark master's recovery state is for a master restarted within this run: its workers and
+// application reconnect to it. What an earlier run (a requeue, the next job on the same state
+// dir) left there names workers and applications that are gone, and a master that reads it
+// waits for them for spark.worker.timeout (60 s) in RECOVERING before it takes anyone: every
+// requeued run started a minute late. HDFS's state, and the application's checkpoints, are what
+// a later run resumes from, not this.
+void forget_earlier_runs_masters(const std::string& recovery_dir) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(recovery_dir, error)) {
+        std::error_code ignored;
+        fs::remove_all(entry.path(), ignored);
+    }
+}
+
 // A node's configs die with its work dir: a crash of the node needs no fsync'd copy.
 void write_node_file(const std::string& path, const std::string& text) {
     write_private_file(path, text, 0600, Durability::Scratch);
@@ -100,6 +114,7 @@ void prepare_node(const Plan& plan, const NodePlan& node, const SparkSettings& s
     if (node.runs_leader() && plan.kerberos) prepare_credentials(plan);
     if (node.runs_leader()) {
         make_private_dir(plan.recovery_dir);
+        forget_earlier_runs_masters(plan.recovery_dir);
         if (!plan.checkpoint_dir.empty()) {
             fs::create_directories(plan.checkpoint_dir, error);
             if (error) {
