@@ -121,12 +121,28 @@ public final class UiCredential {
     // 303: a browser sends no SameSite=Strict cookie along a redirect chain that another site
     // (or a file, a mail, a chat) started, so the first page after the login would be refused;
     // the refresh is a navigation of this site's own page.
+    // The script keeps the link's #fragment (a tab of a page), which the browser never sent
+    // here; the refresh is for a browser without scripts.
     public static String loginPage(String location) {
         String escaped = htmlEscaped(location);
         return "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+                + "<script>location.replace(\"" + jsEscaped(location) + "\" + location.hash)</script>"
                 + "<meta http-equiv=\"refresh\" content=\"0;url=" + escaped + "\">"
                 + "<title>spark-slurm: logged in</title></head>"
                 + "<body><a href=\"" + escaped + "\">Logged in: continue</a></body></html>\n";
+    }
+
+    // For a "..." string of a script inside HTML: nothing in it can end the string or the script.
+    static String jsEscaped(String text) {
+        StringBuilder out = new StringBuilder();
+        for (char c : text.toCharArray()) {
+            if (Character.isLetterOrDigit(c) || "/?=.-_~:,;+%".indexOf(c) >= 0) {
+                out.append(c);
+            } else {
+                out.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        return out.toString();
     }
 
     static String htmlEscaped(String text) {

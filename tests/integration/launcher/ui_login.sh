@@ -229,9 +229,10 @@ browse() { # browse NAME NODE|host URL PATH: the page's text in $WORK/NAME.html,
     profile=$credentials/chromium-$name  # private, and gone with the job
     install -d -m 0700 -o "$SPARK_SLURM_TEST_USER" "$profile"
     # The login link's redirect to the clean URL keeps PATH: the login goes to PATH itself.
-    local sep='?'
+    local sep='?' fragment=
+    [[ $path == *'#'* ]] && fragment=#${path#*#} && path=${path%%#*}
     [[ $path == *'?'* ]] && sep='&'
-    printf '<meta http-equiv="refresh" content="0;url=%s%s%sspark-slurm-login=%s">\n' "$url" "$path" "$sep" "$token" \
+    printf '<meta http-equiv="refresh" content="0;url=%s%s%sspark-slurm-login=%s%s">\n' "$url" "$path" "$sep" "$token" "$fragment" \
         >"$profile/login.html"
     chown "$SPARK_SLURM_TEST_USER" "$profile/login.html"
     chmod 600 "$profile/login.html"

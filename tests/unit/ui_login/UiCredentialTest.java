@@ -71,7 +71,9 @@ public class UiCredentialTest {
 
             String page = UiCredential.loginPage("/app/?a=1&b=\"><script>");
             check(page.contains("content=\"0;url=/app/?a=1&amp;b=&quot;&gt;&lt;script&gt;\""), "the login page's refresh, escaped: " + page);
-            check(!page.contains("<script>"), "nothing of the address is markup");
+            check(page.contains("location.replace(\"/app/?a=1\\u0026b=\\u0022\\u003e\\u003cscript\\u003e\" + location.hash)"),
+                    "the script keeps the fragment and escapes the address: " + page);
+            check(page.indexOf("<script>") == page.lastIndexOf("<script>"), "nothing of the address is markup");
 
             check(refused(dir.resolve("missing").toString()), "a missing token file is refused");
             Path empty = dir.resolve("empty");
