@@ -131,6 +131,7 @@ void prepare_node(const Plan& plan, const NodePlan& node, const SparkSettings& s
     if (plan.hdfs) {
         write_node_file(node.conf_dir + "/core-site.xml", files.core_site);
         write_node_file(node.conf_dir + "/hdfs-site.xml", files.hdfs_site);
+        write_node_file(node.conf_dir + "/log4j.properties", files.hadoop_log4j);
     }
     if (!files.ssl_server.empty())
         write_node_file(node.conf_dir + "/ssl-server.xml", files.ssl_server);

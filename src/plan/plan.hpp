@@ -212,6 +212,7 @@ struct ConfigFiles {
     std::string core_site;       // core-site.xml
     std::string hdfs_site;       // hdfs-site.xml
     std::string ssl_server;      // ssl-server.xml (with Kerberos: the HTTPS endpoints' keystore)
+    std::string hadoop_log4j;    // log4j.properties of the HDFS daemons (with HDFS)
     // With Kerberos, on the leader: the core-site.xml of the namenode format (in
     // format_conf_dir(), next to the same hdfs-site.xml). Formatting writes an empty namespace
     // to a local directory and needs no login, so it need not wait for the KDC.
