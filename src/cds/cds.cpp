@@ -168,8 +168,10 @@ Invocation CdsCache::prepare(const Invocation& given) {
         apply_cds(with, *use, cds_jvm_options(entry.mode, entry.archive, entry.log_file),
                   install_home(use->target));
         // Seen: a namenode writing its archive in an image at teardown, through squashfuse,
-        // needed more than the usual 10 s (and, killed, left the mount's process behind).
-        if (entry.mode == CdsMode::Dump && installs_.in_image) with.stop_grace = kCdsImageDumpGrace;
+        // needed more than the usual 10 s (and, killed, left the mount's process behind); one
+        // from a host install too, on a busy machine (killed, it writes no archive at all).
+        if (entry.mode == CdsMode::Dump)
+            with.stop_grace = installs_.in_image ? kCdsImageDumpGrace : kCdsHostDumpGrace;
         with.writes_at_exit = entry.mode == CdsMode::Dump;
     } else if (entry.mode == CdsMode::Use) {
         // A run of a few seconds: it maps the daemon's archive, never writes one, since a

@@ -313,6 +313,8 @@ TEST_F(CdsFiles, FirstRunWritesTheArchiveTheSecondMapsIt) {
     EXPECT_NE(option_with(first, "-XX:ArchiveClassesAtExit="), "");
     // Stopped by a job that ends, it is not given the time to write it (node_daemons).
     EXPECT_TRUE(first.writes_at_exit);
+    // Time to write it at a teardown on a busy machine.
+    EXPECT_EQ(first.stop_grace, kCdsHostDumpGrace);
     EXPECT_EQ(first.environment.at("SPARK_DAEMON_CLASSPATH"), settings_.spark_home + "/jars/*");
     EXPECT_EQ(fs::status(cache()).permissions() & fs::perms::all, fs::perms::owner_all);
     ASSERT_EQ(archives().size(), 1u);
@@ -321,6 +323,7 @@ TEST_F(CdsFiles, FirstRunWritesTheArchiveTheSecondMapsIt) {
     EXPECT_EQ(option_with(second, "-XX:SharedArchiveFile="), archives().front().string());
     EXPECT_EQ(option_with(second, "-XX:ArchiveClassesAtExit="), "");
     EXPECT_FALSE(second.writes_at_exit);
+    EXPECT_EQ(second.stop_grace, std::chrono::seconds(0));
 }
 
 TEST_F(CdsFiles, TwoJobsThatWroteTheSameArchiveLeaveOne) {
