@@ -68,7 +68,8 @@ TEST(Configs, LeaderFilesMatchGolden) {
     expect_golden("leader/hdfs-site.xml", files.hdfs_site);
     // Issue 28: no HTTP request log, whose lines would hold a login link's token.
     EXPECT_NE(files.hadoop_log4j.find("log4j.logger.http.requests=WARN\n"), std::string::npos);
-    EXPECT_NE(files.hadoop_log4j.find("log4j.appender.console.target=System.err\n"), std::string::npos);
+    EXPECT_NE(files.hadoop_log4j.find("log4j.appender.console.target=System.err\n"),
+              std::string::npos);
 }
 
 // Issue 27: a work dir named with XML's and the shell's special characters (a user may choose
