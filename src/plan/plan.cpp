@@ -122,8 +122,6 @@ void check_pythons(const Options& options, const PlanInputs& inputs,
 
 }  // namespace
 
-std::string ui_token_file(const Plan& plan) { return kerberos_names(plan).dir + "/ui-token"; }
-
 KerberosNames kerberos_names(const Plan& plan) {
     KerberosNames names;
     names.realm = fmt::format("JOB{}.SPARK-SLURM", plan.job_id);

@@ -18,4 +18,7 @@ inline std::string join_path(const std::string& base, const std::string& leaf) {
     return base + "/" + leaf;
 }
 
+// The HDFS daemons' log4j.properties (ui_login_configs.cpp).
+std::string hadoop_log4j_properties();
+
 }  // namespace spark_slurm::plan_internal
