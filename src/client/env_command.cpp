@@ -13,7 +13,6 @@
 #include "allocation/allocation.hpp"
 #include "client/cluster_lookup.hpp"
 #include "common/errors.hpp"
-#include "common/private_files.hpp"
 #include "common/ui_login.hpp"
 #include "network/network.hpp"
 
@@ -24,12 +23,6 @@ namespace {
 bool harmless(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            std::string_view("@%+=:,./_-").find(c) != std::string_view::npos;
-}
-
-std::string trimmed(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-        text.pop_back();
-    return text;
 }
 
 }  // namespace
@@ -124,15 +117,12 @@ int env_command(const Options& options) {
     inputs.record_dir = record_directory(cluster.record.job_id);
     inputs.local_ip = local_address_towards(cluster.record.leader_address);
     if (!cluster.record.connect_url.empty()) {
-        std::string token_path = inputs.record_dir + "/connect-token";
-        // A secret: not through a link, only the user's own file, and a token is short.
-        auto token = read_private_file(token_path, 64 * 1024);
-        if (!token) {
-            throw LaunchError("cannot read the Spark Connect token " + token_path + " of job " +
-                              std::to_string(cluster.record.job_id) +
+        inputs.connect_token = read_record_token(inputs.record_dir, "connect-token");
+        if (!inputs.connect_token) {
+            throw LaunchError("cannot read the Spark Connect token " + inputs.record_dir +
+                              "/connect-token of job " + std::to_string(cluster.record.job_id) +
                               "; the cluster's record is incomplete: restart the cluster");
         }
-        inputs.connect_token = trimmed(*token);
     }
     std::error_code error;
     inputs.spark_home_here =

@@ -212,19 +212,24 @@ std::vector<std::pair<std::string, std::string>> read_client_environment(
     return variables;
 }
 
+std::optional<std::string> read_record_token(const std::string& record_dir,
+                                             const std::string& name) {
+    // A secret: not through a link, only the user's own file, and a token is short.
+    constexpr std::size_t kTokenLimit = 64 * 1024;
+    auto text = read_private_file(record_dir + "/" + name, kTokenLimit);
+    if (!text) return std::nullopt;
+    while (!text->empty() && (text->back() == '\n' || text->back() == '\r' || text->back() == ' '))
+        text->pop_back();
+    return text;
+}
+
 std::optional<std::string> read_ui_token(const std::string& record_dir) {
-    std::optional<std::string> text;
     try {
-        text = read_private_file(record_dir + "/ui-token", kRecordLimit);
+        return read_record_token(record_dir, "ui-token");
     } catch (const PrivateFileError& unreadable) {
         log::warn("ignoring the cluster's web UI token: {}", unreadable.what());
         return std::nullopt;
     }
-    if (!text) return std::nullopt;
-    const auto first = text->find_first_not_of(" \t\r\n");
-    const auto last = text->find_last_not_of(" \t\r\n");
-    if (first == std::string::npos) return std::nullopt;
-    return text->substr(first, last - first + 1);
 }
 
 }  // namespace spark_slurm

@@ -99,8 +99,14 @@ std::vector<ClusterRecord> read_all_records();
 std::vector<std::pair<std::string, std::string>> read_client_environment(
     const std::string& record_dir);
 
-// The web UIs' login token of `record_dir` (its ui-token, trimmed); nullopt when there is none
-// (a record of an older launcher) or it is not the user's own private file.
+// A token file of `record_dir` (connect-token, ui-token), without its trailing line end; nullopt
+// when there is none. Throws PrivateFileError when it is not the user's own private file.
+std::optional<std::string> read_record_token(const std::string& record_dir,
+                                             const std::string& name);
+
+// The web UIs' login token of `record_dir` (read_record_token of ui-token); nullopt, with a
+// warning, when it is not the user's own private file, and without when there is none (a record
+// of an older launcher).
 std::optional<std::string> read_ui_token(const std::string& record_dir);
 
 // Removes record_directory(job_id) and everything in it; never throws.
