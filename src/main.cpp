@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
             case Command::Down:
                 return down_command(parsed.options);
             case Command::Ui:
-                return ui_command(parsed.options);
+                return ui_command(parsed.options, environment.variables);
             default:
                 break;
         }

@@ -21,7 +21,7 @@ _spark_slurm_options() {
         status) echo "--job --json --help" ;;
         list) echo "--json --help" ;;
         down) echo "--job --timeout --help" ;;
-        ui) echo "--job --help" ;;
+        ui) echo "--job --browser --help" ;;
     esac
 }
 

@@ -60,10 +60,16 @@ std::vector<EnvVariable> env_variables(const EnvInputs& inputs) {
     }
     // The job's spark-env.sh puts the UI login filter of this install on the class path.
     if (!inputs.ui_jars_dir.empty()) set(kUiJarsVariable, inputs.ui_jars_dir);
+    // A driver started here: its RPC on this machine's address towards the cluster (Spark's
+    // spark.driver.host defaults to SPARK_LOCAL_HOSTNAME), its web UI on the loopback (Spark's
+    // UIs bind SPARK_LOCAL_IP), as on the cluster's nodes: the login node's other users do not
+    // reach it, and the filter asks the owner for the job's token.
     if (inputs.local_ip.empty()) {
         unset("SPARK_LOCAL_IP");
+        unset("SPARK_LOCAL_HOSTNAME");
     } else {
-        set("SPARK_LOCAL_IP", inputs.local_ip);
+        set("SPARK_LOCAL_IP", std::string(kWebUiAddress));
+        set("SPARK_LOCAL_HOSTNAME", inputs.local_ip);
     }
     if (!record.connect_url.empty() && inputs.connect_token) {
         set("SPARK_REMOTE", record.connect_url + ";token=" + *inputs.connect_token);

@@ -72,12 +72,14 @@ std::string format_bytes(std::uint64_t bytes) {
     return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
+std::vector<std::string> tunnel_commands(const ClusterRecord& record,
+                                         const std::string& login_host) {
+    return ssh_tunnel_commands(ssh_tunnels(record), login_host, record.leader_hostname);
+}
+
 std::vector<std::string> tunnel_lines(const ClusterRecord& record, const std::string& login_host) {
-    std::vector<std::string> lines;
-    for (const auto& tunnel : ssh_tunnels(record)) {
-        lines.push_back(ssh_tunnel_commands({tunnel}, login_host, record.leader_hostname).front() +
-                        "    # " + tunnel.what);
-    }
+    std::vector<std::string> lines = tunnel_commands(record, login_host);
+    for (const auto& tunnel : ssh_tunnels(record)) lines.push_back("# " + tunnel.what);
     return lines;
 }
 
@@ -193,7 +195,7 @@ std::string format_status_json(const ClusterStatus& status) {
         document["hdfs_capacity_used"] = silent;
         document["hdfs_capacity_total"] = silent;
     }
-    document["tunnels"] = tunnel_lines(record, status.login_host);
+    document["tunnels"] = tunnel_commands(record, status.login_host);
     return document.dump(2) + "\n";
 }
 

@@ -32,8 +32,13 @@ std::string format_duration(std::int64_t seconds);
 // Bytes as "1.5 GiB", "48.0 KiB", "12 B".
 std::string format_bytes(std::uint64_t bytes);
 
-// The `ssh -N [-J LOGIN_HOST] -L PORT:TARGET:PORT HOST` lines for the master UI, the namenode UI
-// (with HDFS) and Spark Connect (with Connect), each with what it gives.
+// The `ssh -N -L PORT:TARGET:PORT... LOGIN_HOST` line that forwards the master UI, the namenode
+// UI (with HDFS) and Spark Connect (with Connect) through the login node — one line (issue 28);
+// a second one, `ssh -N -J LOGIN_HOST ... LEADER`, only for what listens on the leader's
+// loopback (with --wire-encryption on: the master's UI).
+std::vector<std::string> tunnel_commands(const ClusterRecord& record,
+                                         const std::string& login_host);
+// The same commands, then a "# WHAT: URL" line for each forward.
 std::vector<std::string> tunnel_lines(const ClusterRecord& record, const std::string& login_host);
 
 std::string format_status_text(const ClusterStatus& status);

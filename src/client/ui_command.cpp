@@ -2,18 +2,106 @@
 #include "client/ui_command.hpp"
 
 #include <fmt/format.h>
+#include <spawn.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
+#include <sstream>
 
 #include "allocation/allocation.hpp"
 #include "client/cluster_lookup.hpp"
 #include "client/status_command.hpp"
 #include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
+#include "common/executables.hpp"
+#include "common/private_files.hpp"
 #include "common/ui_login.hpp"
 #include "network/network.hpp"
 
+extern char** environ;
+
 namespace spark_slurm {
+
+namespace {
+
+std::string html_attribute(const std::string& text) {
+    std::string escaped;
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                escaped += "&amp;";
+                break;
+            case '"':
+                escaped += "&quot;";
+                break;
+            case '<':
+                escaped += "&lt;";
+                break;
+            case '>':
+                escaped += "&gt;";
+                break;
+            default:
+                escaped += c;
+        }
+    }
+    return escaped;
+}
+
+// Starts the browser and leaves it running (it is the user's from now on); the exec's failure
+// comes back from posix_spawn.
+std::string open_in_browser(const std::string& url, const Environment& environment) {
+    std::vector<std::string> words = browser_argv(environment_value(environment, "BROWSER"), url);
+    const std::string program = find_on_path(words.front(), environment);
+    if (program.empty()) {
+        throw LaunchError(fmt::format(
+            "--browser: '{}' is not on PATH{}; set BROWSER to your browser (e.g. "
+            "BROWSER=firefox), or open the link above yourself",
+            words.front(),
+            environment_value(environment, "BROWSER").empty() ? " and BROWSER is not set" : ""));
+    }
+    std::vector<char*> argv;
+    for (auto& word : words) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    if (int error = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ)) {
+        throw LaunchError(
+            fmt::format("--browser: cannot start {}: {}", program, std::strerror(error)));
+    }
+    return program;
+}
+
+}  // namespace
+
+std::string ui_login_page(const std::string& login_link) {
+    const std::string target = html_attribute(login_link);
+    return fmt::format(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
+        "<meta name=\"referrer\" content=\"no-referrer\">\n"
+        "<meta http-equiv=\"refresh\" content=\"0;url={0}\">\n"
+        "<title>spark-slurm: logging in</title></head>\n"
+        "<body><a href=\"{0}\">Log in to the job's web UIs</a>\n"
+        "<script>location.replace(document.querySelector(\"a\").href)</script>\n"
+        "</body></html>\n",
+        target);
+}
+
+std::vector<std::string> browser_argv(const std::string& browser_variable, const std::string& url) {
+    std::string first = browser_variable.substr(0, browser_variable.find(':'));
+    std::vector<std::string> words;
+    std::istringstream split(first);
+    bool placed = false;
+    for (std::string word; split >> word;) {
+        if (word == "%s") {
+            word = url;
+            placed = true;
+        }
+        words.push_back(word);
+    }
+    if (words.empty()) words.push_back("xdg-open");
+    if (!placed) words.push_back(url);
+    return words;
+}
 
 std::string ui_login_link(const std::string& webui_url, const std::string& ui_token) {
     const std::string port = port_of(webui_url);
@@ -41,14 +129,19 @@ std::string format_ui_text(const ClusterRecord& record, const std::string& ui_to
     };
     link("Spark master UI", record.master_webui_url);
     if (!record.hdfs_url.empty()) link("HDFS namenode UI", record.namenode_webui_url);
-    text += fmt::format(
-        "\nThe master's page links to the workers' and applications' UIs, which want the same\n"
-        "login. Programs send the token as a header instead: \"{}: TOKEN\".\n",
-        kUiTokenHeader);
+    text +=
+        on_loopback(record.master_webui_url)
+            ? "\nThe master's page links to the workers' and applications' UIs (with\n"
+              "--wire-encryption on each on its node's loopback, through a tunnel of its own),\n"
+              "which want the same login."
+            : "\nThe master's page is the door to every worker's and application's UI (its\n"
+              "/proxy/ pages): one tunnel, one login.";
+    text += fmt::format(" Programs send the token as a header instead: \"{}: TOKEN\".\n",
+                        kUiTokenHeader);
     return text;
 }
 
-int ui_command(const Options& options) {
+int ui_command(const Options& options, const Environment& environment) {
     SlurmLibrary slurm;
     RunningCluster cluster = find_cluster(slurm, options.job_id);
     const std::string record_dir = record_directory(cluster.record.job_id);
@@ -60,6 +153,18 @@ int ui_command(const Options& options) {
             cluster.record.job_id, record_dir));
     }
     std::cout << format_ui_text(cluster.record, *token, canonical_hostname()) << std::flush;
+    if (options.browser) {
+        // A page in the owner's 0700 record, gone with it: the browser's command line shows
+        // its path, not the token.
+        const std::string page = record_dir + "/ui-login.html";
+        // The master's own address: the browser is where that is reachable (the login node,
+        // a node of the job), not at a tunnel's end.
+        write_private_file(page,
+                           ui_login_page(fmt::format("{}/?{}={}", cluster.record.master_webui_url,
+                                                     kUiLoginParameter, *token)));
+        const std::string browser = open_in_browser("file://" + page, environment);
+        std::cout << "\nOpening the Spark master's UI with " << browser << "\n" << std::flush;
+    }
     return 0;
 }
 

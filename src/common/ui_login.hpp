@@ -15,6 +15,10 @@ inline constexpr const char* kUiJarsVariable = "SPARK_SLURM_UI_JARS";
 // The login link's query parameter, and the header a program sends the token in.
 inline constexpr const char* kUiLoginParameter = "spark-slurm-login";
 inline constexpr const char* kUiTokenHeader = "X-Spark-Slurm-Token";
+// Where Spark's web UIs (master, workers, applications, a login-node driver's) listen: the
+// machine's loopback, so that other hosts cannot read them (issue 13), behind the filter for
+// the machine's other users (issue 28). Reached through an ssh tunnel.
+inline constexpr const char* kWebUiAddress = "127.0.0.1";
 
 // This machine's install of the jars: share/spark-slurm/ui next to the running launcher.
 std::string ui_login_jars_dir();

@@ -123,7 +123,7 @@ class Relay {
         // The owner's decrypted session, token included, goes to whatever listens there: to
         // this job's Connect server, never to another user's process that took the port (if the
         // server stopped, say). Checked before any connection is made.
-        if (auto stranger = foreign_loopback_listener(settings_.backend_port)) {
+        if (auto stranger = foreign_listener(kLoopbackAddress, settings_.backend_port)) {
             drop_log_.warn("dropped the connection from " + peer_ + ": the Connect server's port " +
                            std::to_string(settings_.backend_port) +
                            " on 127.0.0.1 is held by another user's process (uid " + *stranger +

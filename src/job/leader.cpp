@@ -181,17 +181,21 @@ void Leader::step() {
                 !namenode_reports_->latest()->in_safe_mode())
                 start_token_fetch();
             if (phase_ == Phase::StartingKdc) probe_kdc();
-            // The master's answers are read from its web UI on this node's loopback: from this
-            // job's master, not another user's process that took the port first.
-            if (!loopback_port_is_ours(node_.ports.spark_master_webui, "the Spark master's web UI"))
+            // The master's answers (and the UI token with the question) go to its web UI on
+            // this node: to this job's master, not another user's process that took the port
+            // first.
+            if (!port_is_ours(web_ui_address(plan_.wire_encryption, node_.address),
+                              node_.ports.spark_master_webui, "the Spark master's web UI"))
                 return;
             return decide_readiness(true);
         case Phase::StartingConnect:
             return step_starting_connect();
         case Phase::Holding:
+            retry_comment_when_due();
             step_holding();
             return;
         case Phase::DriverRunning:
+            retry_comment_when_due();
             if (auto status = driver_->exit_status()) {
                 if (!driver_exit_seen_) driver_exit_seen_ = now;
                 if (now - *driver_exit_seen_ >= kDriverExitSettle) on_driver_exit(*status);
@@ -284,14 +288,15 @@ void Leader::finish_stopping() {
 
 // Another user of the node may have bound a port this launcher claimed before its daemon did
 // (the claims are visible to all in /proc/net/unix). Checked before anything is sent there.
-bool Leader::loopback_port_is_ours(std::uint16_t port, const char* handed_to) {
-    auto stranger = foreign_loopback_listener(port);
+bool Leader::port_is_ours(const std::string& address, std::uint16_t port, const char* handed_to) {
+    auto stranger = foreign_listener(address, port);
     if (!stranger) return true;
     fail(fmt::format(
-        "port {} on this node's loopback, handed to {}, is held by another user's process (uid "
-        "{}); nothing was sent to it. Resubmit the job (it will get other ports) and tell the "
-        "site's administrators",
-        port, handed_to, *stranger));
+        "port {} on {}, handed to {}, is held by another user's process (uid {}); nothing was "
+        "sent to it. Resubmit the job (it will get other ports) and tell the site's "
+        "administrators",
+        port, address == kLoopbackAddress ? "this node's loopback" : address, handed_to,
+        *stranger));
     return false;
 }
 
@@ -330,8 +335,10 @@ void Leader::on_ready() {
     links_.broadcast(control::ClusterReady{});
     log::info("cluster ready in {:.1f} s: {} worker(s) x {} cores, {} MiB", elapsed(),
               plan_.worker_count, plan_.worker_cores, plan_.worker_memory >> 20);
-    log::info("spark master {}  web UI {} (on this node only)", plan_.master_url,
-              plan_.master_webui_url);
+    log::info("spark master {}  web UI {} ({})", plan_.master_url, plan_.master_webui_url,
+              ui_reverse_proxy(plan_.wire_encryption)
+                  ? "the door to every Spark UI of the job; 'spark-slurm ui' logs you in"
+                  : "on this node only");
     if (plan_.hdfs) log::info("hdfs {}  web UI {}", plan_.hdfs_url, plan_.namenode_webui_url);
     events_.write("ready", {{"seconds", elapsed()},
                             {"workers", plan_.worker_count},

@@ -64,7 +64,9 @@ class Leader {
 
     void start_local(Daemon daemon);
     // False (and the start failed, naming them) when another user listens on loopback `port`.
-    bool loopback_port_is_ours(std::uint16_t port, const char* handed_to);
+    // False (and the start failed, naming the squatter) when another user listens on this
+    // node's `address`:`port`, handed to `handed_to`.
+    bool port_is_ours(const std::string& address, std::uint16_t port, const char* handed_to);
 
     // HDFS's start-up and end (leader_hdfs.cpp).
     void probe_kdc();  // StartingKdc: on_kdc_ready once the KDC made every keytab
@@ -89,6 +91,8 @@ class Leader {
     void on_serving();
     // Asks slurmctld (off the loop) when the job ends; `then` gets nullopt if it cannot tell.
     void ask_end_time(std::function<void(std::optional<std::int64_t>)> then);
+    void set_comment();  // off the loop; again (retry_comment_when_due) if slurmctld failed it
+    void retry_comment_when_due();
     void schedule_walltime_stop(std::optional<std::int64_t> end_time);
     void on_worker_lost(const std::string& node, const std::string& what);
     // At a termination: the requeue policy asks slurmctld off the loop while the stop goes on.
@@ -140,6 +144,10 @@ class Leader {
     std::chrono::steady_clock::time_point stop_at_{};  // `up`: --stop-before-end the walltime
     bool stop_at_set_ = false;
     bool asking_end_time_ = false;
+    enum class CommentState { NotYet, InFlight, Set, Failed };
+    CommentState comment_state_ = CommentState::NotYet;
+    bool comment_retried_ = false;
+    std::chrono::steady_clock::time_point next_comment_try_{};
     std::chrono::steady_clock::time_point next_end_time_ask_{};
     // The workers that were lost after the cluster was ready, for the message when too few remain.
     std::vector<std::string> lost_workers_;

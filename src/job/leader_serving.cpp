@@ -27,6 +27,8 @@ constexpr auto kProbeInterval = 250ms;
 constexpr auto kSlurmCallLimit = std::chrono::milliseconds(30s);
 // A held cluster whose time limit slurmctld did not tell asks again this often.
 constexpr auto kEndTimeRetry = 60s;
+// A comment slurmctld did not take is offered again this often.
+constexpr auto kCommentRetry = 10s;
 
 // The gateway is this program: a hidden command of the same executable.
 std::string own_executable() {
@@ -63,7 +65,8 @@ void Leader::step_starting_connect() {
     // The gateway hands the owner's decrypted session, token included, to whatever listens on
     // the backend port: it must be this job's server, not another user's process that took the
     // port first (its name is visible to all in /proc/net/unix). Checked before any connection.
-    if (!loopback_port_is_ours(node_.ports.connect_server, "the Spark Connect server")) return;
+    if (!port_is_ours(kLoopbackAddress, node_.ports.connect_server, "the Spark Connect server"))
+        return;
     connect_probes_.emplace(ConnectionProbe("127.0.0.1", node_.ports.connect_server, 1s),
                             ConnectionProbe(node_.address, node_.ports.connect_gateway, 1s));
 }
@@ -111,15 +114,7 @@ void Leader::on_serving() {
         log::warn("{}; spark-slurm env/status will not find this cluster", error.what());
     }
     // Both through slurmctld, off the loop: a stalled controller delays them, never the driver.
-    slurm_calls_.submit(
-        "setting the job's comment",
-        [&slurm = slurm_, job = plan_.job_id, comment = cluster_comment(plan_)] {
-            set_job_comment(slurm, job, comment);
-        },
-        kSlurmCallLimit,
-        [](const std::optional<std::string>& error) {
-            if (error) log::warn("{}; squeue -o %k will not show the cluster's addresses", *error);
-        });
+    set_comment();
     const bool holding = plan_.interactive;
     next_end_time_ask_ = Clock::now() + kEndTimeRetry;
     ask_end_time([this, holding](std::optional<std::int64_t> end_time) {
@@ -139,6 +134,37 @@ void Leader::on_serving() {
     }
     enter(Phase::DriverRunning);
     events_.write("driver_started");
+}
+
+// The cluster's addresses in the job's comment (squeue -o %k). A controller that failed the call
+// (a timeout in a stall) is asked again every kCommentRetry while the cluster serves.
+void Leader::set_comment() {
+    comment_state_ = CommentState::InFlight;
+    slurm_calls_.submit(
+        "setting the job's comment",
+        [&slurm = slurm_, job = plan_.job_id, comment = cluster_comment(plan_)] {
+            set_job_comment(slurm, job, comment);
+        },
+        kSlurmCallLimit,
+        [this](const std::optional<std::string>& error) {
+            if (!error) {
+                if (comment_retried_) log::info("the job's comment is set (squeue -o %k)");
+                comment_state_ = CommentState::Set;
+                return;
+            }
+            log::warn(
+                "{}; squeue -o %k will not show the cluster's addresses until slurmctld "
+                "takes it (asking again in {} s)",
+                *error, std::chrono::duration_cast<std::chrono::seconds>(kCommentRetry).count());
+            comment_state_ = CommentState::Failed;
+            next_comment_try_ = Clock::now() + kCommentRetry;
+        });
+}
+
+void Leader::retry_comment_when_due() {
+    if (comment_state_ != CommentState::Failed || Clock::now() < next_comment_try_) return;
+    comment_retried_ = true;
+    set_comment();
 }
 
 void Leader::ask_end_time(std::function<void(std::optional<std::int64_t>)> then) {

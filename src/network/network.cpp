@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "common/errors.hpp"
@@ -196,13 +198,28 @@ std::string canonical_hostname() {
     return name;
 }
 
-std::vector<unsigned> loopback_listener_uids_in(const std::string& proc_net_tcp,
-                                                std::uint16_t port) {
+namespace {
+
+// How /proc/net/tcp{,6} print the local addresses a connection to `address` lands on: the
+// address (each 32-bit word in the kernel's byte order), its IPv4-mapped IPv6 form, ::1 for the
+// loopback, and the wildcards.
+std::set<std::string> listening_forms(const std::string& address) {
+    in_addr ipv4{};
+    if (::inet_pton(AF_INET, address.c_str(), &ipv4) != 1) return {};
+    const std::string word = fmt::format("{:08X}", ipv4.s_addr);
+    std::set<std::string> forms{word, "0000000000000000FFFF0000" + word, "00000000",
+                                "00000000000000000000000000000000"};
+    if (address == kLoopbackAddress) forms.insert("00000000000000000000000001000000");
+    return forms;
+}
+
+}  // namespace
+
+std::vector<unsigned> listener_uids_in(const std::string& proc_net_tcp, const std::string& address,
+                                       std::uint16_t port) {
     // "  0: 0100007F:1F90 00000000:0000 0A ... uid ...": the local address in the kernel's
     // byte order, the port in big-endian hex, state 0A = LISTEN, the uid in column 8.
-    static const std::set<std::string> loopback_or_any{
-        "0100007F", "00000000", "00000000000000000000000001000000",
-        "00000000000000000000000000000000", "0000000000000000FFFF00000100007F"};
+    const std::set<std::string> forms = listening_forms(address);
     std::vector<unsigned> uids;
     std::istringstream lines(proc_net_tcp);
     std::string line;
@@ -221,25 +238,24 @@ std::vector<unsigned> loopback_listener_uids_in(const std::string& proc_net_tcp,
         } catch (const std::exception&) {
             continue;
         }
-        if (local_port == port && loopback_or_any.count(local.substr(0, colon)))
-            uids.push_back(uid);
+        if (local_port == port && forms.count(local.substr(0, colon))) uids.push_back(uid);
     }
     return uids;
 }
 
-std::optional<std::string> foreign_loopback_listener(std::uint16_t port) {
-    for (unsigned uid : loopback_listener_uids(port)) {
+std::optional<std::string> foreign_listener(const std::string& address, std::uint16_t port) {
+    for (unsigned uid : listener_uids(address, port)) {
         if (uid != ::getuid()) return std::to_string(uid) + " (" + user_name_of(uid) + ")";
     }
     return std::nullopt;
 }
 
-std::vector<unsigned> loopback_listener_uids(std::uint16_t port) {
+std::vector<unsigned> listener_uids(const std::string& address, std::uint16_t port) {
     std::vector<unsigned> uids;
     for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
         std::ifstream file(table);
         std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-        for (unsigned uid : loopback_listener_uids_in(text, port)) uids.push_back(uid);
+        for (unsigned uid : listener_uids_in(text, address, port)) uids.push_back(uid);
     }
     return uids;
 }

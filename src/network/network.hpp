@@ -70,17 +70,21 @@ class ConnectionProbe {
     std::chrono::steady_clock::time_point deadline_;
 };
 
-// The uids of the processes' sockets that listen on TCP `port` where a connection to 127.0.0.1
-// (or ::1) would land — the loopback or every address — as the kernel reports them in this
-// network namespace's /proc/net/tcp and tcp6. Empty when nothing listens. Before the launcher
-// trusts a loopback port it handed out (readiness, forwarding a client's bytes), it checks that
-// its own uid is the only one: another user on the node may have taken the port first.
-std::vector<unsigned> loopback_listener_uids(std::uint16_t port);
+inline constexpr const char* kLoopbackAddress = "127.0.0.1";
+
+// The uids of the processes' sockets that listen on TCP `port` where a connection to `address`
+// (IPv4, dotted; for 127.0.0.1 ::1 too) would land — that address, its IPv4-mapped IPv6 form or
+// every address — as the kernel reports them in this network namespace's /proc/net/tcp and
+// tcp6. Empty when nothing listens. Before the launcher trusts a port it handed out on this node
+// (readiness, forwarding a client's bytes, sending the UI token), it checks that its own uid is
+// the only one: another user on the node may have taken the port first.
+std::vector<unsigned> listener_uids(const std::string& address, std::uint16_t port);
 // "uid 1001 (mallory)" when a process of another user than this one listens there.
-std::optional<std::string> foreign_loopback_listener(std::uint16_t port);
-// The same, read from the text of /proc/net/tcp or /proc/net/tcp6.
-std::vector<unsigned> loopback_listener_uids_in(const std::string& proc_net_tcp,
-                                                std::uint16_t port);
+std::optional<std::string> foreign_listener(const std::string& address, std::uint16_t port);
+// The same, read from the text of /proc/net/tcp or /proc/net/tcp6; empty for an `address` that
+// is not IPv4.
+std::vector<unsigned> listener_uids_in(const std::string& proc_net_tcp, const std::string& address,
+                                       std::uint16_t port);
 
 // The address of this machine that packets to `address` leave from (a UDP socket connect()ed
 // to it, then getsockname(): routing only, nothing is sent). Empty when there is no route.

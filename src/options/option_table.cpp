@@ -120,6 +120,10 @@ constexpr OptionSpec kOptionTable[] = {
      "the Slurm job id of the cluster (see 'spark-slurm list')"},
     {"json", nullptr, Kind::Flag, kStatus | kList, nullptr, nullptr,
      "print one JSON object instead of text"},
+    {"browser", nullptr, Kind::Flag, kUi, nullptr, nullptr,
+     "also open the master's UI in a browser on this machine ($BROWSER, else xdg-open), through "
+     "a private login page (the token on no command line): on a machine that reaches the "
+     "master's address, e.g. a desktop session on the login node"},
     {"timeout", nullptr, Kind::Count, kDown, "SEC", "120",
      "give up waiting for the cluster to stop after this many seconds"},
 };
@@ -197,7 +201,7 @@ constexpr EnumName<Command> kUsageLines[] = {
     {Command::List, "spark-slurm list [--json]"},
     {Command::Down, "spark-slurm down [--job ID] [--timeout SEC]"},
     {Command::History, "spark-slurm history [OPTIONS] [JOBID...]"},
-    {Command::Ui, "spark-slurm ui [--job ID]"},
+    {Command::Ui, "spark-slurm ui [--job ID] [--browser]"},
 };
 
 std::string usage_line(Command command) { return enum_name(kUsageLines, command, ""); }
@@ -237,10 +241,12 @@ std::string command_help(Command command) {
                "interactive cluster (started with 'spark-slurm up'), for a shell on the login\n"
                "node: after eval \"$(spark-slurm env)\", spark-submit, pyspark and hdfs dfs use\n"
                "it. Sets SPARK_CONF_DIR, HADOOP_CONF_DIR, SPARK_MASTER_URL, HDFS_URL,\n"
-               "SPARK_SLURM_JOB_ID, SPARK_LOCAL_IP (this machine's address towards the cluster,\n"
-               "for a driver started here), SPARK_REMOTE with Spark Connect, and SPARK_HOME and\n"
-               "PATH when the cluster's Spark install is visible here. Only the cluster's owner\n"
-               "can read its connection details.\n\n";
+               "SPARK_SLURM_JOB_ID, SPARK_LOCAL_HOSTNAME (this machine's address towards the\n"
+               "cluster, where a driver started here listens for its executors) and\n"
+               "SPARK_LOCAL_IP=127.0.0.1 (that driver's web UI: this machine's loopback, behind\n"
+               "the job's login), SPARK_REMOTE with Spark Connect, and SPARK_HOME and PATH when\n"
+               "the cluster's Spark install is visible here. Only the cluster's owner can read\n"
+               "its connection details.\n\n";
     } else if (command == Command::Status) {
         out << "Show a running interactive cluster: its workers and their cores and memory,\n"
                "running and completed applications, live HDFS datanodes and space used, the\n"

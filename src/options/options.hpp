@@ -102,6 +102,7 @@ struct Options {
     // long `down` waits for it to stop. `json` above also serves status and list.
     std::optional<std::uint32_t> job_id;
     unsigned down_timeout_seconds = 120;
+    bool browser = false;  // `ui`: also open the master's UI in this machine's browser
 
     // `run`: the driver command after "--" (`up` has none: it holds the cluster).
     std::vector<std::string> driver;

@@ -149,13 +149,20 @@ struct Plan {
     const NodePlan& leader() const { return nodes.front(); }
 };
 
-// Where Spark's web UIs (master, workers, applications) listen on every node: its loopback, so
-// that other hosts cannot read them (issue 13). Reached through an ssh tunnel to the node.
-inline constexpr const char* kWebUiAddress = "127.0.0.1";
-
 // spark-env.sh's lines that put the UI login filter's jar for the running Spark (jakarta for
 // Spark 4, javax before) on every Spark JVM's class path, from $SPARK_SLURM_UI_JARS.
 std::string ui_login_spark_env();
+
+// The one door to the web UIs (issue 28): the master's UI reverse-proxies every worker's and
+// application's (spark.ui.reverseProxy), so that one tunnel to the leader reaches them all; they
+// listen on their node's cluster address, behind the login filter. The proxy's hops carry the
+// login cookie and the pages, and Spark's proxy speaks no TLS to its targets: with
+// --wire-encryption on (nothing of the job in clear on the network) the UIs stay on each node's
+// loopback instead, one tunnel per node.
+bool ui_reverse_proxy(bool wire_encryption);
+// Where a node's Spark web UIs listen (SPARK_LOCAL_IP): `node_address`, or with
+// --wire-encryption on the loopback (kWebUiAddress).
+std::string web_ui_address(bool wire_encryption, const std::string& node_address);
 
 // <job dir>/credentials/ui-token (0600): the web UIs' login token (common/ui_login.hpp), written
 // by the leader.

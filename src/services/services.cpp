@@ -14,11 +14,13 @@ namespace spark_slurm {
 namespace {
 
 std::map<std::string, std::string> common_environment(const Plan& plan, const NodePlan& node) {
-    // Spark's web UIs bind SPARK_LOCAL_IP: the node's loopback, so other hosts cannot read them
-    // (issue 13). The daemons' RPC binds the address given by --host.
+    // Spark's web UIs bind SPARK_LOCAL_IP: the node's address for the master's reverse proxy,
+    // else its loopback (plan.hpp: web_ui_address). The daemons' RPC binds --host's address.
     std::map<std::string, std::string> environment{
-        {"SPARK_CONF_DIR", node.conf_dir}, {"SPARK_LOCAL_IP", kWebUiAddress},
-        {"SPARK_LOG_DIR", plan.log_dir},   {"SPARK_NO_DAEMONIZE", "1"},
+        {"SPARK_CONF_DIR", node.conf_dir},
+        {"SPARK_LOCAL_IP", web_ui_address(plan.wire_encryption, node.address)},
+        {"SPARK_LOG_DIR", plan.log_dir},
+        {"SPARK_NO_DAEMONIZE", "1"},
         {"TMPDIR", node.tmp_dir},
     };
     if (plan.hdfs) environment["HADOOP_CONF_DIR"] = node.conf_dir;
@@ -276,8 +278,9 @@ Invocation driver_invocation(const Plan& plan, const std::vector<std::string>& c
     invocation.environment = {
         {"SPARK_MASTER_URL", plan.master_url},
         {"SPARK_CONF_DIR", leader.conf_dir},
-        // The application UI (4040) on the loopback; its RPC binds spark.driver.host.
-        {"SPARK_LOCAL_IP", kWebUiAddress},
+        // The application UI (4040) where the master's proxy reaches it, or on the loopback
+        // (web_ui_address); its RPC binds spark.driver.host.
+        {"SPARK_LOCAL_IP", web_ui_address(plan.wire_encryption, leader.address)},
         {"SPARK_SLURM_WORKERS", std::to_string(plan.worker_count)},
         {"SPARK_SLURM_JOB_DIR", plan.job_dir},
         {"SPARK_SLURM_RESTART_COUNT", std::to_string(plan.restart_count)},

@@ -66,13 +66,14 @@ TEST(Env, EveryVariableWithConnectHdfsAndAHostSpark) {
         exports,
         "\nprintf '%s|' \"$SPARK_CONF_DIR\" \"$HADOOP_CONF_DIR\" \"$SPARK_MASTER_URL\" "
         "\"$HDFS_URL\" \"$SPARK_SLURM_JOB_ID\" \"$SPARK_REMOTE\" "
-        "\"$GRPC_DEFAULT_SSL_ROOTS_FILE_PATH\" \"$SPARK_LOCAL_IP\" \"$SPARK_HOME\" \"$PATH\"");
+        "\"$GRPC_DEFAULT_SSL_ROOTS_FILE_PATH\" \"$SPARK_LOCAL_IP\" \"$SPARK_LOCAL_HOSTNAME\" "
+        "\"$SPARK_HOME\" \"$PATH\"");
     EXPECT_EQ(seen,
               "/home/alice/.spark-slurm/clusters/4242/spark-conf|"
               "/home/alice/.spark-slurm/clusters/4242/hadoop-conf|spark://10.213.77.11:7077|"
               "hdfs://10.213.77.11:8020|4242|"
               "sc://10.213.77.11:15002/;use_ssl=true;token=t0k'en $x|"
-              "/home/alice/.spark-slurm/clusters/4242/connect-ca.pem|10.213.77.1|"
+              "/home/alice/.spark-slurm/clusters/4242/connect-ca.pem|127.0.0.1|10.213.77.1|"
               "/opt/spark dist|/home/alice/.spark-slurm/clusters/4242/bin:/opt/spark "
               "dist/bin:/usr/bin:/bin|");
     // Evaluated twice (a second `eval`), PATH does not grow.
@@ -125,7 +126,9 @@ TEST(Status, JsonFromRecordedAnswers) {
     EXPECT_EQ(document["master_url"], "spark://10.213.77.11:7077");
     EXPECT_EQ(document["master_webui_url"], "http://127.0.0.1:8080");
     EXPECT_EQ(document["connect_url"], "sc://10.213.77.11:15002/;use_ssl=true");
-    EXPECT_EQ(document["tunnels"].size(), 3u);
+    // The namenode's and Connect's through the login node; the master's (on the leader's
+    // loopback in this record) through the leader.
+    EXPECT_EQ(document["tunnels"].size(), 2u);
 }
 
 TEST(Status, ASilentDaemonIsSaidInItsFields) {
@@ -160,16 +163,16 @@ TEST(Status, TextFromRecordedAnswers) {
 
 TEST(Status, TunnelsForEachUiAndConnect) {
     auto lines = tunnel_lines(testing::sample_record(), "login1.example.org");
-    ASSERT_EQ(lines.size(), 3u);
-    EXPECT_THAT(lines[0], ::testing::StartsWith("ssh -N -J login1.example.org -L "
-                                                "8080:127.0.0.1:8080 node1    # Spark master UI: "
-                                                "http://localhost:8080"));
-    EXPECT_THAT(lines[1], ::testing::StartsWith("ssh -N -L 9870:10.213.77.11:9870 "));
-    EXPECT_THAT(lines[2], ::testing::StartsWith("ssh -N -L 15002:10.213.77.11:15002 "));
+    ASSERT_EQ(lines.size(), 5u);
+    EXPECT_EQ(lines[0],
+              "ssh -N -L 9870:10.213.77.11:9870 -L 15002:10.213.77.11:15002 login1.example.org");
+    EXPECT_EQ(lines[1], "ssh -N -J login1.example.org -L 8080:127.0.0.1:8080 node1");
+    EXPECT_EQ(lines[2], "# Spark master UI: http://localhost:8080");
+    EXPECT_THAT(lines[4], ::testing::StartsWith("# Spark Connect: sc://localhost:15002/"));
     ClusterRecord bare = testing::sample_record();
     bare.hdfs_url = "";
     bare.connect_url = "";
-    EXPECT_EQ(tunnel_lines(bare, "login1").size(), 1u);
+    EXPECT_EQ(tunnel_lines(bare, "login1").size(), 2u);
 }
 
 TEST(Ui, LoginLinksThroughTheTunnelsAndTheHeaderForPrograms) {
@@ -191,6 +194,41 @@ TEST(Ui, LoginLinksThroughTheTunnelsAndTheHeaderForPrograms) {
     bare.hdfs_url = "";
     EXPECT_THAT(format_ui_text(bare, token, "login1"), Not(HasSubstr("namenode")));
     EXPECT_EQ(ui_login_link("http://127.0.0.1", token), "");
+}
+
+TEST(Ui, TheOneDoorIsOneSshLineThroughTheLoginNode) {
+    // The default (issue 28): the master's UI on the leader's address proxies every other
+    // Spark UI; with the namenode's and Connect's, one ssh line, no ssh into a compute node.
+    ClusterRecord record = testing::sample_record();
+    record.master_webui_url = "http://10.213.77.11:8080";
+    const std::string text = format_ui_text(record, std::string(64, 'b'), "login1");
+    EXPECT_THAT(text, HasSubstr("ssh -N -L 8080:10.213.77.11:8080 -L 9870:10.213.77.11:9870 "
+                                "-L 15002:10.213.77.11:15002 login1"));
+    EXPECT_THAT(text, Not(HasSubstr("-J")));
+    EXPECT_THAT(text, HasSubstr("the door to every worker's and application's UI"));
+    EXPECT_EQ(tunnel_commands(record, "login1").size(), 1u);
+}
+
+TEST(Ui, TheBrowserCommandFollowsTheBrowserConvention) {
+    using Words = std::vector<std::string>;
+    const std::string url = "file:///home/a/.spark-slurm/clusters/7/ui-login.html";
+    EXPECT_EQ(browser_argv("", url), (Words{"xdg-open", url}));
+    EXPECT_EQ(browser_argv("  ", url), (Words{"xdg-open", url}));
+    EXPECT_EQ(browser_argv("firefox", url), (Words{"firefox", url}));
+    // The first of a ":"-separated list; its words are words, never a shell's.
+    EXPECT_EQ(browser_argv("chromium --incognito:firefox", url),
+              (Words{"chromium", "--incognito", url}));
+    EXPECT_EQ(browser_argv("open -a %s --fresh", url), (Words{"open", "-a", url, "--fresh"}));
+    EXPECT_EQ(browser_argv("$(rm -rf ~);x", url), (Words{"$(rm", "-rf", "~);x", url}));
+}
+
+TEST(Ui, TheLoginPageMovesOnToTheLinkAndEscapesIt) {
+    const std::string page = ui_login_page("http://localhost:8080/?spark-slurm-login=ab\"<&");
+    EXPECT_THAT(page, HasSubstr("content=\"0;url=http://localhost:8080/"
+                                "?spark-slurm-login=ab&quot;&lt;&amp;\""));
+    EXPECT_THAT(page, HasSubstr("<meta name=\"referrer\" content=\"no-referrer\">"));
+    EXPECT_THAT(page, HasSubstr("location.replace("));
+    EXPECT_THAT(page, Not(HasSubstr("ab\"<&")));
 }
 
 TEST(Status, DurationsAndBytes) {

@@ -134,7 +134,7 @@ TEST(Network, LocalAddressTowardsAPeer) {
 // /proc/net/tcp and tcp6 as the kernel writes them: a listener on 127.0.0.1:8080 of uid 1001, one
 // on every address (IPv6) of uid 0 for 8080 too, an established connection of uid 7 from port
 // 8080, and a listener on a node address (not reachable through the loopback).
-TEST(LoopbackListeners, AreReadFromProcNetTcp) {
+TEST(Listeners, AreReadFromProcNetTcp) {
     const std::string tcp =
         "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
         "timeout inode\n"
@@ -144,33 +144,50 @@ TEST(LoopbackListeners, AreReadFromProcNetTcp) {
         "    0 42 1 0000000000000000 20 4 30 10 -1\n"
         "   2: 0B4DD50A:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1002    "
         "    0 43 1 0000000000000000 100 0 0 10 0\n";
-    EXPECT_EQ(loopback_listener_uids_in(tcp, 8080), (std::vector<unsigned>{1001}));
-    EXPECT_TRUE(loopback_listener_uids_in(tcp, 8081).empty());
-    EXPECT_TRUE(loopback_listener_uids_in(tcp, 9999).empty());
+    EXPECT_EQ(listener_uids_in(tcp, "127.0.0.1", 8080), (std::vector<unsigned>{1001}));
+    EXPECT_TRUE(listener_uids_in(tcp, "127.0.0.1", 8081).empty());
+    EXPECT_TRUE(listener_uids_in(tcp, "127.0.0.1", 9999).empty());
     const std::string tcp6 =
         "  sl  local_address                         remote_address                        st "
         "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
         "   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A "
         "00000000:00000000 00:00000000 00000000     0        0 44 1 0000000000000000 100 0 0 10 "
         "0\n";
-    EXPECT_EQ(loopback_listener_uids_in(tcp6, 8080), (std::vector<unsigned>{0}));
-    EXPECT_TRUE(loopback_listener_uids_in("garbage\nmore garbage 1 2 3\n", 8080).empty());
+    EXPECT_EQ(listener_uids_in(tcp6, "127.0.0.1", 8080), (std::vector<unsigned>{0}));
+    EXPECT_TRUE(listener_uids_in("garbage\nmore garbage 1 2 3\n", "127.0.0.1", 8080).empty());
+    // A node address (10.213.77.11 is 0B4DD50A in the kernel's order): its own listener, the
+    // wildcards, its IPv4-mapped form; not the loopback's.
+    EXPECT_EQ(listener_uids_in(tcp, "10.213.77.11", 8081), (std::vector<unsigned>{1002}));
+    EXPECT_TRUE(listener_uids_in(tcp, "10.213.77.11", 8080).empty());
+    EXPECT_EQ(listener_uids_in(tcp6, "10.213.77.11", 8080), (std::vector<unsigned>{0}));
+    const std::string mapped =
+        "  sl  local_address                         remote_address                        st "
+        "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 0000000000000000FFFF00000B4DD50A:1F90 00000000000000000000000000000000:0000 0A "
+        "00000000:00000000 00:00000000 00000000  1003        0 45 1 0000000000000000 100 0 0 10 "
+        "0\n"
+        "   1: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A "
+        "00000000:00000000 00:00000000 00000000  1004        0 46 1 0000000000000000 100 0 0 10 "
+        "0\n";
+    EXPECT_EQ(listener_uids_in(mapped, "10.213.77.11", 8080), (std::vector<unsigned>{1003}));
+    EXPECT_EQ(listener_uids_in(mapped, "127.0.0.1", 8080), (std::vector<unsigned>{1004}));
+    EXPECT_TRUE(listener_uids_in(tcp, "node1", 8080).empty());
 }
 
 // A real listener of another user (a child that drops to nobody) is seen with that user's uid.
-TEST(LoopbackListeners, AnotherUsersListenerIsSeenAsTheirs) {
+TEST(Listeners, AnotherUsersListenerIsSeenAsTheirs) {
     if (!testing::OtherUsersListener::possible()) GTEST_SKIP() << "needs root";
     std::uint16_t port = 0;
     {
         testing::OtherUsersListener other;
         port = other.port();
         ASSERT_NE(port, 0);
-        EXPECT_EQ(loopback_listener_uids(port),
+        EXPECT_EQ(listener_uids(kLoopbackAddress, port),
                   (std::vector<unsigned>{testing::OtherUsersListener::kUid}));
-        EXPECT_EQ(foreign_loopback_listener(port), "65534 (nobody)");
+        EXPECT_EQ(foreign_listener(kLoopbackAddress, port), "65534 (nobody)");
     }
-    EXPECT_TRUE(loopback_listener_uids(port).empty());
-    EXPECT_FALSE(foreign_loopback_listener(port));
+    EXPECT_TRUE(listener_uids(kLoopbackAddress, port).empty());
+    EXPECT_FALSE(foreign_listener(kLoopbackAddress, port));
 }
 
 }  // namespace

@@ -30,6 +30,17 @@ std::string rejection(const PlanInputs& inputs) {
     return "";
 }
 
+TEST(Plan, WithWireEncryptionTheWebUisStayOnEachNodesLoopback) {
+    // Spark's reverse proxy would carry the login cookie and the pages in clear.
+    EXPECT_TRUE(ui_reverse_proxy(false));
+    EXPECT_FALSE(ui_reverse_proxy(true));
+    EXPECT_EQ(web_ui_address(false, "10.0.0.2"), "10.0.0.2");
+    EXPECT_EQ(web_ui_address(true, "10.0.0.2"), "127.0.0.1");
+    auto inputs = inputs_for(3);
+    inputs.options.wire_encryption = true;
+    EXPECT_EQ(make_plan(inputs).master_webui_url, "http://127.0.0.1:8080");
+}
+
 TEST(Plan, LeaderOnRankZeroWorkersOnTheRest) {
     auto plan = make_plan(inputs_for(3));
     ASSERT_EQ(plan.nodes.size(), 3u);
@@ -38,8 +49,9 @@ TEST(Plan, LeaderOnRankZeroWorkersOnTheRest) {
     EXPECT_EQ(plan.nodes[2].role, Role::Worker);
     EXPECT_EQ(plan.worker_count, 2u);
     EXPECT_EQ(plan.master_url, "spark://10.0.0.1:7077");
-    // Spark's web UIs listen on the leader's loopback only.
-    EXPECT_EQ(plan.master_webui_url, "http://127.0.0.1:8080");
+    // The master's UI is the door to every Spark UI of the job (its reverse proxy): on the
+    // leader's address, behind the login filter.
+    EXPECT_EQ(plan.master_webui_url, "http://10.0.0.1:8080");
     EXPECT_EQ(plan.hdfs_url, "hdfs://10.0.0.1:8020");
     // Kerberos is the default: the web endpoints are HTTPS only.
     EXPECT_TRUE(plan.kerberos);

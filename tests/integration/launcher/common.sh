@@ -25,6 +25,39 @@ build_image_without_spark() {
         fail "could not build the image without Spark"
 }
 
+# What a person may want to look at after this test (the browser's screenshots): emptied when
+# the test first keeps something there (keep_browser_page).
+ARTIFACTS=${SPARK_SLURM_TEST_ARTIFACTS:-$LAUNCHER_HERE/../../../build/Testing/artifacts}/$SSC_ME
+
+# browser_profile DIR NAME: a new private (0700) profile directory DIR/chromium-NAME of the job
+# user's for tools/headless-browser; DIR is private to the job (its credentials dir).
+browser_profile() {
+    local profile=$1/chromium-$2
+    install -d -m 0700 -o "$SPARK_SLURM_TEST_USER" "$profile"
+    echo "$profile"
+}
+
+# keep_browser_page NAME PROFILE TOKEN: waits (200 s at most) for tools/headless-browser in
+# PROFILE to finish, checks that TOKEN was not on its command line, and keeps the page it saw
+# (TOKEN blanked) in $WORK/NAME.html and, with its screenshot, in $ARTIFACTS.
+keep_browser_page() {
+    local name=$1 profile=$2 token=$3 deadline=$((SECONDS + 200))
+    until [[ -e $profile/done ]]; do
+        ((SECONDS < deadline)) || fail "the browser did not finish $name within 200 s"
+        sleep 0.5
+    done
+    grep -q "$token" "$profile/argv" && fail "the token was on the browser's command line ($name)"
+    [[ -s $profile/page.png ]] || fail "chromium saved no screenshot of $name: $(tail -3 "$profile/chromium.err")"
+    if [[ -z ${_artifacts_emptied:-} ]]; then
+        rm -rf "$ARTIFACTS"
+        _artifacts_emptied=1
+    fi
+    mkdir -p "$ARTIFACTS"
+    cp "$profile/page.png" "$ARTIFACTS/$name.png"
+    sed "s/$token/TOKEN/g" "$profile/dom.html" >"$WORK/$name.html"
+    cp "$WORK/$name.html" "$ARTIFACTS/$name.html"
+}
+
 # copy_in FILE... : copy test inputs into the work dir, readable by the job user
 copy_in() {
     local f

@@ -4,7 +4,8 @@
 # history-app-two (app.py, written by write_history_app): their event logs are in the job dir
 # and recorded for the user; `spark-slurm history JOBID`, run on this host (the login node) as
 # the job user, serves them on 127.0.0.1 only and to its owner only (its login link's token; another
-# user of the host gets 401), /api/v1/applications lists both, completed; SIGTERM
+# user of the host gets 401), /api/v1/applications lists both, completed, and so does the list
+# in the owner's browser (headless Chromium, a screenshot kept); SIGTERM
 # (as Ctrl-C) stops it, leaving no process and nothing in /tmp. Ends with pass.
 # Used by history.sh (one run) and preempt_requeue.sh (one application per run of a requeued job).
 
@@ -20,7 +21,7 @@ EOF
 }
 
 check_history() {
-    local mode=$1 out events logs user_home record url port listening deadline apps history_pid status left token code header
+    local mode=$1 out events logs user_home record url port listening deadline apps history_pid status left token code header profile
     out=$(job_output "$JOBID")
     grep -q 'history-app-one 499500' <<<"$out" || fail "the first application did not run"
     grep -q 'history-app-two 499500' <<<"$out" || fail "the second application did not run"
@@ -42,6 +43,9 @@ check_history() {
     sleep 1 # file times have a granularity: what the server creates must be newer than the marker
     "$RUN_AS_USER" spark-slurm history "$JOBID" >"$WORK/history.out" 2>&1 &
     history_pid=$!
+    # A failed check below must not leave the server running (it would hold the cluster's lock).
+    # shellcheck disable=SC2064 # the pid now
+    trap "kill -TERM $history_pid 2>/dev/null || true" EXIT
     wait_file_match "$WORK/history.out" '^Spark history server: http://127\.0\.0\.1:[0-9]+/$' 240
     url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$WORK/history.out" | head -1)
     port=${url##*:}
@@ -76,6 +80,25 @@ EOF
         sleep 1
     done
 
+    # The owner's browser on the login node (headless Chromium; issue 28): the login link, from a
+    # private page, logs it in and the list shows both applications (its scripts draw it from the
+    # REST API). The page and its screenshot are kept as artifacts.
+    copy_in "$LAUNCHER_HERE/../tools/headless-browser"
+    profile=$(browser_profile "$WORK/spark-slurm-$JOBID" history-browser)
+    printf '<meta http-equiv="refresh" content="0;url=http://127.0.0.1:%s/?spark-slurm-login=%s">\n' "$port" "$token" \
+        >"$profile/login.html"
+    chown "$SPARK_SLURM_TEST_USER" "$profile/login.html"
+    chmod 600 "$profile/login.html"
+    "$RUN_AS_USER" "$WORK/headless-browser" "$profile" "file://$profile/login.html" || true
+    keep_browser_page history-list "$profile" "$token"
+    python3 - "$WORK/history-list.html" <<'EOF' || fail "the history server's list in the browser does not show both applications (screenshot: $ARTIFACTS)"
+import re, sys
+text = re.sub(r"<[^>]+>", " ", open(sys.argv[1]).read())
+missing = [name for name in ("history-app-one", "history-app-two") if name not in text]
+assert not missing, f"not on the page: {missing}; it reads: {' '.join(text.split())[:300]}"
+EOF
+    rm -rf "$profile"
+
     # Another user of the login node: 401 for every page, with or without a guessed cookie.
     for page in "" api/v1/applications "history/$(python3 -c "import json,sys; print(json.loads(sys.argv[1])[0]['id'])" "$apps")/jobs/"; do
         for cookie in "" "spark-slurm-ui-000000000000=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"; do
@@ -85,6 +108,7 @@ EOF
     done
     rm -f "$header"
     kill -TERM "$history_pid"
+    trap - EXIT
     status=0
     wait "$history_pid" || status=$?
     ((status == 0)) || fail "spark-slurm history exited with $status after SIGTERM"

@@ -91,6 +91,7 @@ step "sum from the host"
 if [[ $runtime == none ]]; then
     grep -Eq '"event": ?"holding"' "$WORK/events.jsonl" || fail "the leader of the held cluster wrote no holding event"
     step "before the stall"
+    # shellcheck disable=SC2119 # the stall alone: no signal to hold it for
     stall
 fi
 
@@ -105,6 +106,10 @@ timeout 300 "$RUN_AS_USER" bash -c "eval \"\$(spark-slurm env --job $JOBID)\" &&
 grep -q 'TOIL-CHECK ok' "$WORK/wordcount.out" || fail "Toil's count() check did not pass"
 "$WORDCOUNTS" check "$WORK/input.txt" "$WORK/counts.tsv" || fail "the word counts differ from the reference count"
 grep -q 'EXECUTORS 2 ' "$WORK/wordcount.out" || fail "the word count did not get an executor on each of the 2 workers"
+# Issue 28: the driver's web UI on the login node's loopback (its RPC on the address the
+# executors reached it at), out of reach of the login node's network.
+grep -Eq 'Start Jetty 127\.0\.0\.1:[0-9]+ for SparkUI' "$WORK/wordcount.err" ||
+    fail "the login-node driver's UI is not on the loopback: $(grep -E 'Jetty .* for SparkUI' "$WORK/wordcount.err" || echo no Jetty line)"
 step "word count from the host"
 
 # HDFS from the login node.
@@ -150,27 +155,28 @@ for attempt in ";token=000000000000000000000000000000000000000000000000000000000
 done
 
 step "another user refused"
-# Spark's web UIs listen on the leader's loopback: from this host (another machine) nobody,
-# the owner included, reaches the master's or the Connect server's application UI at the
-# leader's address. On the leader (a step of the owner's job) the master's answers, and nobody
-# can kill an application through it (spark.ui.killEnabled=false): the Connect server's survives.
+# The one door (issue 28): the master's UI on the leader's address, reached from this host (the
+# login node) as through the one ssh tunnel, behind the job's login: another user gets 401, with
+# or without a guessed cookie, from the master and the Connect server's application through
+# its proxy; the owner (the token's header) reads both; nobody can kill an application through
+# it (spark.ui.killEnabled=false): the Connect server's survives.
 master_ui=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['master_webui_url'])" "$record")
-[[ $master_ui == http://127.0.0.1:* ]] || fail "the master's web UI is not on the leader's loopback: $master_ui"
 leader_address=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['leader_address'])" "$record")
-app_ui_port=$(grep -Eho "'SparkUI' on port [0-9]+" "$WORK"/spark-slurm-"$JOBID"/logs/*connect*.log | grep -Eo '[0-9]+$' | head -n1)
-[[ -n $app_ui_port ]] || fail "no application UI port in the Connect server's log"
-for port in "${master_ui##*:}" "$app_ui_port"; do
-    for who in as_other as_user; do
-        code=$($who "curl -s -m 5 -o /dev/null -w '%{http_code}' 'http://$leader_address:$port/'") || true
-        [[ $code == 000 ]] || fail "$who reached the web UI at $leader_address:$port from another host (HTTP $code)"
+[[ $master_ui == "http://$leader_address:"* ]] || fail "the master's web UI is not on the leader's address: $master_ui"
+ui_header=$(ui_header_file "$JOBID")
+app=$(as_user "curl -sf -m 10 -H @$ui_header $master_ui/json/" | python3 -c "import json,sys; print(json.load(sys.stdin)['activeapps'][0]['id'])") ||
+    fail "no active application on the master, asked from the login node"
+as_user "curl -sf -m 10 -H @$ui_header -o /dev/null $master_ui/proxy/$app/jobs/" ||
+    fail "the owner cannot read the Connect server's application through the master's proxy"
+for page in / /json/ "/proxy/$app/jobs/" "/proxy/$app/environment/"; do
+    for cookie in "" "spark-slurm-ui-000000000000=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"; do
+        cookie_arg=${cookie:+-b $cookie}
+        code=$(as_other "curl -s -m 5 -o /dev/null -w '%{http_code}' $cookie_arg '$master_ui$page'") || true
+        [[ $code == 401 ]] || fail "another user got HTTP $code from $master_ui$page"
     done
 done
-on_leader() { as_user "srun --jobid=$JOBID --overlap -N1 -n1 -w node1 --mpi=none $1"; }
-ui_header=$(ui_header_file "$JOBID")
-app=$(on_leader "curl -s -m 10 -H @$ui_header $master_ui/json/" | python3 -c "import json,sys; print(json.load(sys.stdin)['activeapps'][0]['id'])") ||
-    fail "no active application on the master, asked on the leader"
-on_leader "curl -s -m 10 -H @$ui_header -o /dev/null -X POST '$master_ui/app/kill/?id=$app&terminate=true'" || true
-on_leader "curl -s -m 10 -H @$ui_header $master_ui/json/" | python3 -c "import json,sys; assert any(a['id'] == sys.argv[1] and a['state'] == 'RUNNING' for a in json.load(sys.stdin)['activeapps'])" "$app" ||
+as_user "curl -s -m 10 -H @$ui_header -o /dev/null -X POST '$master_ui/app/kill/?id=$app&terminate=true'" || true
+as_user "curl -s -m 10 -H @$ui_header $master_ui/json/" | python3 -c "import json,sys; assert any(a['id'] == sys.argv[1] and a['state'] == 'RUNNING' for a in json.load(sys.stdin)['activeapps'])" "$app" ||
     fail "a kill request through the master's web UI killed application $app"
 
 as_user "spark-slurm down --job $JOBID" >"$WORK/down.out" 2>&1 || fail "spark-slurm down failed: $(cat "$WORK/down.out")"

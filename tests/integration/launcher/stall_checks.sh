@@ -7,17 +7,30 @@ ctld_pid=$(cat "$SSC_CTLD_PID")
 # Whatever happens to this test, the controller answers again afterwards.
 trap 'kill -CONT "$ctld_pid" 2>/dev/null || true' EXIT
 
-# stall: stop slurmctld for stall_seconds (SIGSTOP, then SIGCONT: what a controller restart, an
-# upgrade or a scheduling storm looks like to a job); sets stall_from/stall_to (unix seconds)
+# stall [FILE REGEX]: stop slurmctld for stall_seconds (SIGSTOP, then SIGCONT: what a controller
+# restart, an upgrade or a scheduling storm looks like to a job) and, given FILE and REGEX, on
+# until FILE has a line matching REGEX (at most 240 s more): what must happen while the
+# controller is away happens within the stall however slow this machine is today. Sets
+# stall_from/stall_to (unix seconds).
 # shellcheck disable=SC2034 # stall_from/stall_to are for the sourcing test
 stall() {
     stall_from=$(date +%s.%N)
     kill -STOP "$ctld_pid"
     echo "[$SSC_ME] slurmctld stopped"
     sleep "$stall_seconds" # the stall itself: what is tested is that the job rides it out
+    if [[ -n ${1:-} ]]; then
+        local deadline=$((SECONDS + 240))
+        until grep -Eq -- "$2" "$1" 2>/dev/null; do
+            ((SECONDS < deadline)) || {
+                kill -CONT "$ctld_pid"
+                fail "no line matching '$2' in $1 within $((stall_seconds + 240)) s of a stopped slurmctld"
+            }
+            sleep 0.5
+        done
+    fi
     kill -CONT "$ctld_pid"
     stall_to=$(date +%s.%N)
-    echo "[$SSC_ME] slurmctld answers again after $stall_seconds s"
+    echo "[$SSC_ME] slurmctld answers again after $(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1])))" "$stall_from" "$stall_to") s"
     timeout 30 scontrol ping | grep -q 'is UP' || fail "slurmctld did not come back"
 }
 

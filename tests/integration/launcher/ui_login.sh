@@ -35,8 +35,6 @@ clean_node_scratch
 other=$SPARK_SLURM_TEST_OTHER_USER
 id "$other" >/dev/null 2>&1 || useradd -m -s /bin/bash -U "$other"
 home=$(getent passwd "$SPARK_SLURM_TEST_USER" | cut -d: -f6)
-artifacts=${SPARK_SLURM_TEST_ARTIFACTS:-$LAUNCHER_HERE/../../../build/Testing/artifacts}/$SMOKE_NAME
-rm -rf "$artifacts" && mkdir -p "$artifacts"
 netns() { echo "/run/netns/${SPARK_SLURM_TEST_NETNS_PREFIX}${1#node}"; }
 # as_owner_on NODE|host CMD... / as_other_on NODE|host CMD...: a program of that user on that node
 as_owner_on() {
@@ -54,9 +52,9 @@ as_other_on() {
     fi
 }
 
-copy_in "$LAUNCHER_HERE/ui_app.py" "$LAUNCHER_HERE/../tools/ui-probe.py"
+copy_in "$LAUNCHER_HERE/ui_app.py" "$LAUNCHER_HERE/../tools/ui-probe.py" "$LAUNCHER_HERE/../tools/headless-browser"
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-    run --runtime "$runtime" --ready-timeout 240 -- spark-submit ui_app.py "$WORK/ui-app.stop"
+    run --runtime "$runtime" --ready-timeout 240 -- spark-submit ui_app.py "$WORK/ui-app.stop" 2
 submit job.sh
 trap 'touch "$WORK/ui-app.stop" 2>/dev/null || true' EXIT
 wait_file_match "$WORK/job-$JOBID.out" 'UI-APP RUNNING' 400
@@ -102,11 +100,12 @@ echo "[$SSC_ME] the job's listening sockets:"
 sed 's/^/    /' "$WORK/sockets.txt"
 (($(wc -l <"$WORK/sockets.txt") >= 8)) || fail "too few listening sockets found for the job: $(cat "$WORK/sockets.txt")"
 
-# The owner's login on the master (node1's loopback) gives the cookie's name for the strangers'
-# guesses.
-master_port=$(grep -Eo 'web UI http://127\.0\.0\.1:[0-9]+' "$WORK/job-$JOBID.out" | head -n1 | grep -Eo '[0-9]+$')
-[[ -n $master_port ]] || fail "the leader reported no master web UI"
-as_owner_on node1 python3 "$WORK/ui-probe.py" owner "http://127.0.0.1:$master_port" "$token_file" \
+# The one door: the master's UI on the leader's address, which the login node (here: the host)
+# reaches, as the one ssh tunnel from a laptop would. The owner's login there gives the cookie's
+# name for the strangers' guesses.
+master_ui=$(grep -Eo 'spark master [^ ]+ +web UI http://[0-9.]+:[0-9]+' "$WORK/job-$JOBID.out" | head -n1 | grep -Eo 'http://[0-9.:]+$')
+[[ -n $master_ui && $master_ui != http://127.* ]] || fail "the leader reported no master web UI on its address: '$master_ui'"
+as_owner_on host python3 "$WORK/ui-probe.py" owner "$master_ui" "$token_file" \
     /json/ / >"$WORK/owner-master.jsonl" || fail "the owner's probe of the master failed"
 cookie_name=$(python3 - "$WORK/owner-master.jsonl" <<'PY'
 import json, re, sys
@@ -173,11 +172,16 @@ if len({(w, t) for w, t, _ in refused}) < 7:
     sys.exit(1)
 PY
 
-# The owner, on each node: a worker's page and its executor's log, the application's jobs,
-# the namenode's live datanodes (HTTPS with Kerberos).
-worker_port=$(grep -Eo "'WorkerUI' on port [0-9]+" "$WORK/spark-slurm-$JOBID/logs/node2-spark-worker.log" | grep -Eo '[0-9]+$' | tail -n1)
-[[ -n $worker_port ]] || fail "no WorkerUI port in node2's worker log"
-as_owner_on node2 python3 "$WORK/ui-probe.py" owner "http://127.0.0.1:$worker_port" "$token_file" /json/ \
+# The owner, from the login node, through the master's reverse proxy only: a worker's page and
+# its executor's log, the application's jobs; and the namenode's live datanodes (HTTPS with
+# Kerberos), in the same ssh line.
+worker_id=$(python3 - "$WORK/owner-master.jsonl" "$(node_address node2)" <<'PY'
+import json, sys
+state = json.loads([json.loads(l) for l in open(sys.argv[1])][1]["body"])
+print(next(w["id"] for w in state["workers"] if w["host"] == sys.argv[2] and w["state"] == "ALIVE"))
+PY
+) || fail "node2's worker is not on the master's page"
+as_owner_on host python3 "$WORK/ui-probe.py" owner "$master_ui" "$token_file" "/proxy/$worker_id/json/" \
     >"$WORK/owner-worker.jsonl" || fail "the owner's probe of node2's worker failed"
 executor=$(python3 - "$WORK/owner-worker.jsonl" "$app_id" <<'PY'
 import json, sys
@@ -187,19 +191,18 @@ executors = [e for e in json.loads(state["body"])["executors"] if e["appid"] == 
 assert executors, "no executor of the application on node2"
 print(executors[0]["id"])
 PY
-) || fail "the owner cannot read node2's worker UI"
+) || fail "the owner cannot read node2's worker UI through the master"
 # A PySpark executor's Python output goes to its stderr log (Spark redirects the Python
 # workers' stdout and stderr there).
-log_page="/logPage/?appId=$app_id&executorId=$executor&logType=stderr"
+log_page="/proxy/$worker_id/logPage/?appId=$app_id&executorId=$executor&logType=stderr"
 # The page loads the log itself from /log (JavaScript): the owner's client reads that.
-log_text="/log/?appId=$app_id&executorId=$executor&logType=stderr&offset=0&byteLength=1000000"
-app_port=${app_ui##*:}
-namenode_ui=$(grep -Eo 'web UI https?://[0-9.]+:[0-9]+' "$WORK/job-$JOBID.out" | grep -v 127.0.0.1 | tail -n1 | cut -d' ' -f3)
+log_text="/proxy/$worker_id/log/?appId=$app_id&executorId=$executor&logType=stderr&offset=0&byteLength=1000000"
+namenode_ui=$(grep -Eo 'web UI https?://[0-9.]+:[0-9]+' "$WORK/job-$JOBID.out" | grep -v "$master_ui" | tail -n1 | cut -d' ' -f3)
 [[ -n $namenode_ui ]] || fail "the leader reported no namenode web UI"
-as_owner_on node2 python3 "$WORK/ui-probe.py" owner "http://127.0.0.1:$worker_port" "$token_file" "$log_text" \
+as_owner_on host python3 "$WORK/ui-probe.py" owner "$master_ui" "$token_file" "$log_text" \
     >"$WORK/owner-log.jsonl" || fail "the owner's probe of the executor's log failed"
-as_owner_on node1 python3 "$WORK/ui-probe.py" owner "http://127.0.0.1:$app_port" "$token_file" /jobs/ /api/v1/applications \
-    >"$WORK/owner-app.jsonl" || fail "the owner's probe of the application's UI failed"
+as_owner_on host python3 "$WORK/ui-probe.py" owner "$master_ui" "$token_file" "/proxy/$app_id/jobs/" \
+    "/proxy/$app_id/api/v1/applications" >"$WORK/owner-app.jsonl" || fail "the owner's probe of the application's UI failed"
 as_owner_on host python3 "$WORK/ui-probe.py" owner "$namenode_ui" "$token_file" \
     "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState" >"$WORK/owner-namenode.jsonl" ||
     fail "the owner's probe of the namenode's UI failed"
@@ -228,11 +231,12 @@ PY
 if ! command -v chromium >/dev/null; then
     fail "chromium is missing (scripts/setup installs it from scripts/debian-packages.txt)"
 fi
-browse() { # browse NAME NODE|host URL PATH: the page's text in $WORK/NAME.html, its screenshot in $artifacts
+browser=$WORK/headless-browser
+browse() { # browse NAME NODE|host URL PATH: the owner opens the login link to URL+PATH
     local name=$1 where=$2 url=$3 path=$4 profile
-    profile=$credentials/chromium-$name  # private, and gone with the job
-    install -d -m 0700 -o "$SPARK_SLURM_TEST_USER" "$profile"
-    # The login link's redirect to the clean URL keeps PATH: the login goes to PATH itself.
+    profile=$(browser_profile "$credentials" "$name")
+    # The login link's redirect to the clean URL keeps PATH: the login goes to PATH itself. The
+    # link is in a private page, not on the browser's command line.
     local sep='?' fragment=
     [[ $path == *'#'* ]] && fragment=#${path#*#} && path=${path%%#*}
     [[ $path == *'?'* ]] && sep='&'
@@ -240,23 +244,22 @@ browse() { # browse NAME NODE|host URL PATH: the page's text in $WORK/NAME.html,
         >"$profile/login.html"
     chown "$SPARK_SLURM_TEST_USER" "$profile/login.html"
     chmod 600 "$profile/login.html"
-    for mode in --dump-dom "--screenshot=$profile/page.png"; do
-        as_owner_on "$where" timeout 90 chromium --headless --no-sandbox --disable-gpu --no-first-run \
-            --ignore-certificate-errors --user-data-dir="$profile/data" --window-size=1280,1000 \
-            --virtual-time-budget=8000 "$mode" "file://$profile/login.html" \
-            >"$WORK/$name.${mode%%=*}.out" 2>"$WORK/$name.chromium.err" || true
-    done
-    mv "$WORK/$name.--dump-dom.out" "$WORK/$name.html"
-    [[ -s $profile/page.png ]] || fail "chromium saved no screenshot of $name: $(tail -3 "$WORK/$name.chromium.err")"
-    cp "$profile/page.png" "$artifacts/$name.png"
-    sed -i "s/$token/TOKEN/g" "$WORK/$name.html"
-    cp "$WORK/$name.html" "$artifacts/$name.html"
+    as_owner_on "$where" "$browser" "$profile" "file://$profile/login.html" || true
+    keep_browser_page "$name" "$profile" "$token"
 }
-browse master node1 "http://127.0.0.1:$master_port" /
-browse executor-log node2 "http://127.0.0.1:$worker_port" "$log_page"
-browse application-jobs node1 "http://127.0.0.1:$app_port" /jobs/
+# The master's page the way its owner opens it: `spark-slurm ui --browser` on the login node (a
+# desktop session there), with BROWSER the same headless Chromium. The command hands the
+# browser a private login page, never the token.
+profile=$(browser_profile "$credentials" master)
+as_owner_on host env BROWSER="$browser $profile" spark-slurm ui --job "$JOBID" --browser \
+    >"$WORK/ui-browser.out" 2>&1 || fail "spark-slurm ui --browser failed: $(cat "$WORK/ui-browser.out")"
+grep -q "Opening the Spark master's UI with $browser" "$WORK/ui-browser.out" ||
+    fail "ui --browser did not say what it opened: $(cat "$WORK/ui-browser.out")"
+keep_browser_page master "$profile" "$token"
+browse executor-log host "$master_ui" "$log_page"
+browse application-jobs host "$master_ui" "/proxy/$app_id/jobs/"
 browse namenode-datanodes host "$namenode_ui" /dfshealth.html#tab-datanode
-python3 - "$WORK" <<'PY' || fail "a page in the browser is not what the owner should see (screenshots: $artifacts)"
+python3 - "$WORK" <<'PY' || fail "a page in the browser is not what the owner should see (screenshots: $ARTIFACTS)"
 import re, sys
 work = sys.argv[1]
 def text(name):
@@ -283,4 +286,4 @@ fi
 squeue -h -j "$JOBID" -o %k 2>/dev/null | grep -qF "$token" && fail "the UI token is in the job's comment"
 [[ ! -e $credentials ]] || fail "the job's credentials directory outlived it"
 assert_nothing_left
-pass "stranger: $(cat "$WORK"/stranger-*.jsonl | wc -l) requests refused; owner: master, worker log, application, namenode in Chromium (screenshots in $artifacts)"
+pass "stranger: $(cat "$WORK"/stranger-*.jsonl | wc -l) requests refused; owner: master, worker log, application, namenode in Chromium (screenshots in $ARTIFACTS)"

@@ -10,11 +10,12 @@
 # from the login node (issue 26: one cluster instead of two); this script runs the version matrix.
 # With `stall` (issue 27; this was controller_stall.sh run, merged into a matrix run: issue 26,
 # one cluster instead of two): slurmctld stops answering for 60 s (stall_checks.sh) from the
-# moment the namenode format (or the KDC's start, alongside it) starts until past readiness, so
+# moment the namenode format (or the KDC's start, alongside it) starts until the driver started, so
 # the stall covers the format, the moment the leader publishes the cluster (its Slurm comment and
 # time limit: libslurm calls) and the driver's start. The cluster must be ready and the driver
 # started within the stall, no launcher may report a lost peer, the job is not requeued, and
-# the comment slurmctld could not take during the stall is set afterwards.
+# the comment slurmctld could not take during the stall is set afterwards (the driver waits for
+# the test to have seen it).
 runtime=$1
 spark_version=${2:-}
 mode=${3:-}
@@ -36,18 +37,40 @@ clean_node_scratch
 chown "$SPARK_SLURM_TEST_USER" "$WORK/input.txt"
 copy_in "$LAUNCHER_HERE/../../../slurm/examples/wordcount.py" "$LAUNCHER_HERE/../../../slurm/examples/wordcount-driver.sh"
 events_args=()
+driver=./wordcount-driver.sh
 if [[ $mode == stall ]]; then
     # shellcheck source=stall_checks.sh
     . "$LAUNCHER_HERE/stall_checks.sh"
     events_args=(--events "$WORK/events.jsonl")
+    # The driver outlasts the stall (the word count may be over within it): on until the test,
+    # having seen the comment slurmctld could not take during the stall, lets it go.
+    write_script stall-driver.sh <<'EOF'
+#!/bin/bash
+./wordcount-driver.sh || exit
+deadline=$((SECONDS + 600))
+until [[ -e stall-over ]]; do
+    ((SECONDS < deadline)) || { echo "stall-driver.sh: no stall-over within 600 s" >&2; exit 1; }
+    sleep 0.5
+done
+EOF
+    driver=./stall-driver.sh
 fi
 job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-    run --runtime "$runtime" ${events_args[@]+"${events_args[@]}"} --ready-timeout 240 -- ./wordcount-driver.sh
+    run --runtime "$runtime" ${events_args[@]+"${events_args[@]}"} --ready-timeout 240 -- "$driver"
 submit job.sh
 if [[ $mode == stall ]]; then
     # The format runs alongside the KDC's start: the stall begins with whichever is first.
     wait_file_match "$WORK/events.jsonl" '"phase": ?"(starting_kdc|formatting_namespace)"' 400
-    stall
+    # On until the driver started: ready and driver_started must fall inside the stall.
+    stall "$WORK/events.jsonl" '"event": ?"driver_started"'
+    # What slurmctld could not take during the stall (the cluster's addresses in the job's
+    # comment), the leader gives it afterwards, while the cluster serves.
+    deadline=$((SECONDS + 90))
+    until squeue -h -j "$JOBID" -o %k 2>/dev/null | grep -q 'spark-slurm'; do
+        ((SECONDS < deadline)) || fail "the job's comment was not set within 90 s of the stall's end"
+        sleep 0.5
+    done
+    touch "$WORK/stall-over"
 fi
 wait_done "$JOBID" 600
 out=$(job_output "$JOBID")
@@ -84,9 +107,6 @@ for line in open(sys.argv[1]):
         "$stall_from" "$ready" "$started" "$stall_to" ||
         fail "the cluster was not ready and the driver not started within the stall ($stall_from..$stall_to: ready $ready, driver $started)"
     no_lost_peers "$out"
-    # What slurmctld could not take during the stall, it took afterwards.
-    squeue -h -j "$JOBID" -o %k 2>/dev/null | grep -q 'spark-slurm' ||
-        scontrol show job "$JOBID" | grep -q 'Comment=spark-slurm' || fail "the job's comment was never set"
     note="; ready $(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$stall_from" "$ready") s into the stall"
 fi
 # The secret (64 hex digits) is in no log and no output of the job.
