@@ -15,6 +15,7 @@
 #include "cluster/ssh_tunnels.hpp"
 #include "common/errors.hpp"
 #include "common/executables.hpp"
+#include "common/markup.hpp"
 #include "common/private_files.hpp"
 #include "common/ui_login.hpp"
 #include "network/network.hpp"
@@ -24,29 +25,6 @@ extern char** environ;
 namespace spark_slurm {
 
 namespace {
-
-std::string html_attribute(const std::string& text) {
-    std::string escaped;
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                escaped += "&amp;";
-                break;
-            case '"':
-                escaped += "&quot;";
-                break;
-            case '<':
-                escaped += "&lt;";
-                break;
-            case '>':
-                escaped += "&gt;";
-                break;
-            default:
-                escaped += c;
-        }
-    }
-    return escaped;
-}
 
 // Starts the browser and leaves it running (it is the user's from now on); the exec's failure
 // comes back from posix_spawn.
@@ -74,7 +52,7 @@ std::string open_in_browser(const std::string& url, const Environment& environme
 }  // namespace
 
 std::string ui_login_page(const std::string& login_link) {
-    const std::string target = html_attribute(login_link);
+    const std::string target = markup_escaped(login_link);
     return fmt::format(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
         "<meta name=\"referrer\" content=\"no-referrer\">\n"

@@ -32,8 +32,7 @@ bool is_client(Command command) {
 void take_client_options(Command command, const po::variables_map& values, Options& options) {
     if (values.count("job"))
         options.job_id = job_id_value(command, values["job"].as<std::string>());
-    options.json = values.count("json") && values["json"].as<bool>();
-    options.browser = values.count("browser") && values["browser"].as<bool>();
+    take_flags(command, values, options);
     if (values.count("timeout") && !values["timeout"].defaulted()) {
         std::string text = values["timeout"].as<std::string>();
         auto seconds = parse_count(text);

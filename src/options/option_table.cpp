@@ -40,13 +40,14 @@ constexpr OptionSpec kOptionTable[] = {
      "and block transfers (AES) are encrypted, against whoever can watch the cluster's network; "
      "off: they are authenticated but travel in clear (see docs/security.md for the cost)"},
     {"worker-on-leader", "SPARK_SLURM_WORKER_ON_LEADER", Kind::Flag, kAll, nullptr, nullptr,
-     "also run a worker + datanode on the leader node (for small allocations)"},
+     "also run a worker + datanode on the leader node (for small allocations)",
+     &Options::worker_on_leader},
     {"runtime", "SPARK_SLURM_RUNTIME", Kind::Choice, kAny | kHistory, "NAME",
      "the first installed of apptainer, singularity, none",
      "how daemons run: apptainer, singularity or none (host install from SPARK_HOME, "
      "HADOOP_HOME, JAVA_HOME)"},
     {"sudo", "SPARK_SLURM_SUDO", Kind::Flag, kAny | kHistory, nullptr, nullptr,
-     "run the container runtime through 'sudo -n'"},
+     "run the container runtime through 'sudo -n'", &Options::sudo},
     {"image", "SPARK_SLURM_IMAGE", Kind::Text, kAny | kHistory, "SIF", nullptr,
      "one SIF image with Spark and Hadoop (see singularity/README.md)"},
     {"spark-image", "SPARK_SLURM_SPARK_IMAGE", Kind::Text, kAny | kHistory, "SIF", nullptr,
@@ -96,20 +97,24 @@ constexpr OptionSpec kOptionTable[] = {
      "start the Spark and HDFS daemons, the KDC, the HDFS helpers, and (with --runtime none) "
      "the driver and its executors without class-data sharing archives (by default each "
      "user's are kept in ~/.cache/spark-slurm/cds, per install or image, written by the first "
-     "run)"},
+     "run)",
+     Clears{&Options::cds}},
     {"stop-before-end", "SPARK_SLURM_STOP_BEFORE_END", Kind::Count, kRun, "SEC", nullptr,
      "up: stop the cluster cleanly (saving HDFS with --state-dir) this many seconds before the "
      "allocation's time limit, instead of being killed at it",
      &Options::stop_before_end_seconds, "120"},
     {"no-event-log", "SPARK_SLURM_NO_EVENT_LOG", Kind::Flag, kAll, nullptr, nullptr,
      "keep no Spark event logs (by default every application's goes, rolling and compressed, "
-     "to JOB-DIR/spark-events, for 'spark-slurm history')"},
+     "to JOB-DIR/spark-events, for 'spark-slurm history')",
+     Clears{&Options::event_log}},
     {"port", nullptr, Kind::Count, kHistory, "N", "a free port",
      "the port of the history server's web UI and REST API (bound to 127.0.0.1)"},
-    {"json", nullptr, Kind::Flag, kPlan, nullptr, nullptr, "print the plan as JSON"},
+    {"json", nullptr, Kind::Flag, kPlan, nullptr, nullptr, "print the plan as JSON",
+     &Options::json},
     {"every-rank", nullptr, Kind::Flag, kPlan, nullptr, nullptr,
      "in an allocation, every rank prints the plan it received (default: the leader only), to "
-     "check that all agree; use 'srun -o plan-%t.json' to keep them apart"},
+     "check that all agree; use 'srun -o plan-%t.json' to keep them apart",
+     &Options::every_rank},
     {"nodes", nullptr, Kind::Count, kPlan, "N", "the allocation's",
      "preview: plan for N nodes without an allocation", &Options::preview_nodes, "1000"},
     {"cores-per-node", nullptr, Kind::Count, kPlan, "N", "this machine's",
@@ -119,11 +124,12 @@ constexpr OptionSpec kOptionTable[] = {
     {"job", nullptr, Kind::Text, kEnv | kStatus | kDown | kUi, "ID", "your only running cluster",
      "the Slurm job id of the cluster (see 'spark-slurm list')"},
     {"json", nullptr, Kind::Flag, kStatus | kList, nullptr, nullptr,
-     "print one JSON object instead of text"},
+     "print one JSON object instead of text", &Options::json},
     {"browser", nullptr, Kind::Flag, kUi, nullptr, nullptr,
      "also open the master's UI in a browser on this machine ($BROWSER, else xdg-open), through "
      "a private login page (the token on no command line): on a machine that reaches the "
-     "master's address, e.g. a desktop session on the login node"},
+     "master's address, e.g. a desktop session on the login node",
+     &Options::browser},
     {"timeout", nullptr, Kind::Count, kDown, "SEC", "120",
      "give up waiting for the cluster to stop after this many seconds"},
 };
@@ -131,6 +137,16 @@ constexpr OptionSpec kOptionTable[] = {
 }  // namespace
 
 std::span<const OptionSpec> all() { return kOptionTable; }
+
+void take_flags(Command command, const po::variables_map& values, Options& options) {
+    for (const auto& spec : kOptionTable) {
+        if (spec.kind != Kind::Flag || !in_scope(spec, command) || !values.count(spec.name) ||
+            !values[spec.name].as<bool>())
+            continue;
+        if (auto* field = std::get_if<bool Options::*>(&spec.target)) options.*(*field) = true;
+        if (auto* clears = std::get_if<Clears>(&spec.target)) options.*(clears->field) = false;
+    }
+}
 
 std::string default_text(const OptionSpec& spec) {
     if (spec.default_text) return spec.default_text;

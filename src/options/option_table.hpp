@@ -34,11 +34,17 @@ enum Scope : unsigned {
     kUi = 1u << 12,
 };
 
+// A flag that turns its member of Options off (--no-cds: Options::cds).
+struct Clears {
+    bool Options::*field;
+};
+
 // Where a plain option's value goes, so that taking it needs no code of its own: a count (a whole
-// number >= 1) or a size (> 0) into its member of Options. Options with rules of their own
-// (choices, addresses, paths, combinations) have none and are taken in options.cpp.
+// number >= 1) or a size (> 0) into its member of Options; a flag given sets its member (or,
+// Clears, unsets it). Options with rules of their own (choices, addresses, paths, combinations)
+// have none and are taken in validation.cpp.
 using Target = std::variant<std::monostate, unsigned Options::*, std::optional<unsigned> Options::*,
-                            std::optional<std::uint64_t> Options::*>;
+                            std::optional<std::uint64_t> Options::*, bool Options::*, Clears>;
 
 // One row per option: the single place where its name, environment variable, default and help
 // live. Values are taken as text and validated here, so every rejection names the option.
@@ -69,6 +75,10 @@ std::string general_help();
 
 // A usage error of `command`: "spark-slurm COMMAND: PROBLEM".
 [[noreturn]] void reject(Command command, const std::string& problem);
+
+// The flags of `command` that have a target, given in `values`, into their members of `options`.
+void take_flags(Command command, const boost::program_options::variables_map& values,
+                Options& options);
 
 // The clients of an interactive cluster (env, status, list, down), and their options: --job,
 // --json, --timeout (client_options.cpp).

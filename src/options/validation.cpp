@@ -5,10 +5,10 @@
 
 #include <arpa/inet.h>
 
+#include <type_traits>
 #include <variant>
 
 #include "common/errors.hpp"
-#include "common/overloaded.hpp"
 #include "common/sizes.hpp"
 #include "options/option_table.hpp"
 
@@ -44,22 +44,20 @@ std::uint64_t positive_size(Command command, const std::string& name, const std:
     return *value;
 }
 
-// A row's count or size into its member of Options (option_table::Target).
+// A row's count or size into its member of Options (option_table::Target; flags: take_flags).
 void take_plain_value(Command command, const option_table::OptionSpec& spec,
                       const std::string& text, Options& options) {
-    std::visit(Overloaded{
-                   [](std::monostate) {},
-                   [&](unsigned Options::*field) {
-                       options.*field = positive_count(command, spec.name, text, spec.example);
-                   },
-                   [&](std::optional<unsigned> Options::*field) {
-                       options.*field = positive_count(command, spec.name, text, spec.example);
-                   },
-                   [&](std::optional<std::uint64_t> Options::*field) {
-                       options.*field = positive_size(command, spec.name, text);
-                   },
-               },
-               spec.target);
+    std::visit(
+        [&](auto field) {
+            using Field = decltype(field);
+            if constexpr (std::is_same_v<Field, std::optional<std::uint64_t> Options::*>) {
+                options.*field = positive_size(command, spec.name, text);
+            } else if constexpr (std::is_same_v<Field, unsigned Options::*> ||
+                                 std::is_same_v<Field, std::optional<unsigned> Options::*>) {
+                options.*field = positive_count(command, spec.name, text, spec.example);
+            }
+        },
+        spec.target);
 }
 
 RuntimeChoice runtime_choice(Command command, const std::string& text) {
@@ -106,14 +104,16 @@ class Validation {
         options_.command = command;
     }
 
-    // The plain counts and sizes, as their table rows say.
+    // The plain counts, sizes and flags, as their table rows say.
     void take_plain_values() {
         for (const auto& spec : option_table::all()) {
-            if (std::holds_alternative<std::monostate>(spec.target) || !in_scope(spec, command_) ||
+            if (spec.kind == option_table::Kind::Flag ||
+                std::holds_alternative<std::monostate>(spec.target) || !in_scope(spec, command_) ||
                 !has(spec.name))
                 continue;
             take_plain_value(command_, spec, text(spec.name), options_);
         }
+        option_table::take_flags(command_, values_, options_);
     }
 
     // The cluster's shape and what it runs: leader address, HDFS, its authentication, wire
@@ -138,9 +138,6 @@ class Validation {
         }
         // `history` runs no HDFS: a --spark-image needs no --hadoop-image there.
         options_.hdfs = command_ != Command::History && !flag("no-hdfs");
-        options_.event_log = !flag("no-event-log");
-        options_.cds = !flag("no-cds");
-        options_.worker_on_leader = flag("worker-on-leader");
         if (has("hdfs-auth")) {
             options_.hdfs_auth = hdfs_auth_choice(command_, text("hdfs-auth"));
         }
@@ -152,7 +149,6 @@ class Validation {
     // How the daemons run: the runtime and its images, which must agree.
     void take_runtime() {
         if (has("runtime")) options_.runtime = runtime_choice(command_, text("runtime"));
-        options_.sudo = flag("sudo");
         if (has("image")) options_.image = text("image");
         if (has("spark-image")) options_.spark_image = text("spark-image");
         if (has("hadoop-image")) options_.hadoop_image = text("hadoop-image");
@@ -234,8 +230,6 @@ class Validation {
             options_.connect = command_ == Command::Up ? !flag("no-connect") : flag("connect");
         }
         if (command_ == Command::Plan) {
-            options_.json = flag("json");
-            options_.every_rank = flag("every-rank");
             if (options_.every_rank && options_.preview_nodes) {
                 reject(command_,
                        "--every-rank is for a plan made inside an allocation; a --nodes preview is "

@@ -3,6 +3,7 @@
 // publication write them, and the golden files in tests/data/golden pin them.
 #include <fmt/format.h>
 
+#include "common/markup.hpp"
 #include "common/sizes.hpp"
 #include "common/ui_login.hpp"
 #include "plan/plan.hpp"
@@ -14,33 +15,6 @@ namespace {
 
 using plan_internal::join_path;
 using plan_internal::kSparkDaemonHeap;
-
-// A value as XML text: a job dir or user name with '&' or '<' must not break the file.
-std::string xml_escaped(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
 
 // A value inside double quotes in a shell file (spark-env.sh is sourced): '$', '`', '"' and '\'
 // are taken literally.
@@ -55,7 +29,7 @@ std::string shell_double_quoted(const std::string& text) {
 
 std::string property(const std::string& name, const std::string& value) {
     return fmt::format("  <property>\n    <name>{}</name>\n    <value>{}</value>\n  </property>\n",
-                       xml_escaped(name), xml_escaped(value));
+                       markup_escaped(name), markup_escaped(value));
 }
 
 std::string xml_configuration(const std::string& properties) {

@@ -72,8 +72,8 @@ class FakeHadoop {
               "here=$(dirname \"$0\")/..\n"
               "echo \"$*\" >>\"$here/calls\"\n"
               "[ -f \"$here/delay\" ] && sleep \"$(cat \"$here/delay\")\"\n"
-              "cat \"$here/report\"\n"
-              "exit \"$(cat \"$here/status\")\"\n");
+              // One open file: its status and report belong to one answer().
+              "{ read -r status; cat; exit \"$status\"; } <\"$here/answer\"\n");
         std::filesystem::permissions(dir_ / "bin/hdfs", std::filesystem::perms::owner_all);
         answer("", 1);
     }
@@ -81,10 +81,10 @@ class FakeHadoop {
         std::error_code ignored;
         std::filesystem::remove_all(dir_, ignored);
     }
-    // The next reports print `report` and exit with `status` (replaced atomically).
+    // The next reports print `report` and exit with `status` (both replaced at once: a report
+    // under way when they change reads the one or the other, never half of each).
     void answer(const std::string& report, int status) {
-        write("report", report);
-        write("status", std::to_string(status) + "\n");
+        write("answer", std::to_string(status) + "\n" + report);
     }
     void write(const std::string& name, const std::string& text) {
         const auto temporary = dir_ / (name + ".new");
