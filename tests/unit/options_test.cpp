@@ -325,6 +325,9 @@ TEST(ClientOptions, JobJsonAndTimeout) {
     EXPECT_FALSE(parse({"status"}).job_id);
     EXPECT_TRUE(parse({"status", "--json"}).json);
     EXPECT_TRUE(parse({"list", "--json"}).json);
+    EXPECT_TRUE(parse({"ui", "--browser"}).browser);
+    EXPECT_FALSE(parse({"ui"}).browser);
+    EXPECT_THAT(rejection({"status", "--browser"}), HasSubstr("unrecognised option '--browser'"));
     EXPECT_EQ(parse({"down"}).down_timeout_seconds, 120u);
     EXPECT_EQ(parse({"down", "--job", "7", "--timeout", "30"}).down_timeout_seconds, 30u);
 }
