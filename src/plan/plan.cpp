@@ -7,7 +7,6 @@
 #include "common/enum_names.hpp"
 #include "common/errors.hpp"
 #include "common/sizes.hpp"
-#include "common/ui_login.hpp"
 #include "plan/plan_internal.hpp"
 
 namespace spark_slurm {
@@ -219,25 +218,14 @@ void fill_cluster_facts(Plan& plan, const PlanInputs& inputs, unsigned workers) 
     }
 }
 
-}  // namespace
-
-bool ui_reverse_proxy(bool wire_encryption) { return !wire_encryption; }
-
-std::string web_ui_address(bool wire_encryption, const std::string& node_address) {
-    return ui_reverse_proxy(wire_encryption) ? node_address : kWebUiAddress;
-}
-
-namespace {
-
 // The addresses clients use, all on the leader (rank 0).
 void fill_leader_endpoints(Plan& plan, const NodeReport& leader) {
     plan.leader_hostname = leader.hostname;
     plan.leader_address = leader.address;
     plan.control_port = leader.ports.control;
     plan.master_url = fmt::format("spark://{}:{}", leader.address, leader.ports.spark_master);
-    plan.master_webui_url =
-        fmt::format("http://{}:{}", web_ui_address(plan.wire_encryption, leader.address),
-                    leader.ports.spark_master_webui);
+    const std::string web_ui = web_ui_address(plan.wire_encryption, leader.address);
+    plan.master_webui_url = fmt::format("http://{}:{}", web_ui, leader.ports.spark_master_webui);
     if (plan.connect) {
         plan.connect_url =
             fmt::format("sc://{}:{}/;use_ssl=true", leader.address, leader.ports.connect_gateway);

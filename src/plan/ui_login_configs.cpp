@@ -1,6 +1,7 @@
-// What the plan writes for the web UIs' login (issue 28; src/ui_login, common/ui_login.hpp): the
-// token's file, spark-env.sh's class-path lines, and the HDFS daemons' log4j.properties
-// without the request log that would record the login link (HDFS's filter: configs.cpp).
+// What the plan says of the web UIs (issue 28; src/ui_login, common/ui_login.hpp): where they
+// listen (the one door), the login token's file, spark-env.sh's class-path lines, and the HDFS
+// daemons' log4j.properties without the request log that would record the login link (HDFS's
+// filter: configs.cpp).
 #include <string>
 
 #include "common/ui_login.hpp"
@@ -8,6 +9,12 @@
 #include "plan/plan_internal.hpp"
 
 namespace spark_slurm {
+
+bool ui_reverse_proxy(bool wire_encryption) { return !wire_encryption; }
+
+std::string web_ui_address(bool wire_encryption, const std::string& node_address) {
+    return ui_reverse_proxy(wire_encryption) ? node_address : kWebUiAddress;
+}
 
 std::string ui_token_file(const Plan& plan) { return kerberos_names(plan).dir + "/ui-token"; }
 

@@ -89,6 +89,29 @@ std::vector<std::string> node_binds(const Plan& plan, const NodePlan& node) {
     return binds;
 }
 
+namespace {
+
+// The worker's command line: its node's cores and memory, and the master to register with.
+std::vector<std::string> spark_worker_args(const Plan& plan, const NodePlan& node) {
+    std::vector<std::string> args{"org.apache.spark.deploy.worker.Worker",
+                                  "--host",
+                                  node.address,
+                                  "--webui-port",
+                                  std::to_string(node.ports.spark_worker_webui),
+                                  "--cores",
+                                  std::to_string(node.worker_cores),
+                                  "--memory",
+                                  fmt::format("{}m", to_mib(node.worker_memory)),
+                                  "--work-dir",
+                                  node.spark_worker_dir};
+    if (node.ports.spark_worker != 0)
+        args.insert(args.end(), {"--port", std::to_string(node.ports.spark_worker)});
+    args.push_back(plan.master_url);
+    return args;
+}
+
+}  // namespace
+
 DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
     DaemonSpec spec{daemon, {}, log_path(plan, node, file_name(daemon))};
     Invocation& invocation = spec.invocation;
@@ -112,22 +135,7 @@ DaemonSpec daemon_spec(const Plan& plan, const NodePlan& node, Daemon daemon) {
         case Daemon::SparkWorker:
             invocation.install = Install::Spark;
             invocation.tool = "spark-class";
-            invocation.args = {"org.apache.spark.deploy.worker.Worker",
-                               "--host",
-                               node.address,
-                               "--webui-port",
-                               std::to_string(ports.spark_worker_webui),
-                               "--cores",
-                               std::to_string(node.worker_cores),
-                               "--memory",
-                               fmt::format("{}m", to_mib(node.worker_memory)),
-                               "--work-dir",
-                               node.spark_worker_dir};
-            if (ports.spark_worker != 0) {
-                invocation.args.insert(invocation.args.end(),
-                                       {"--port", std::to_string(ports.spark_worker)});
-            }
-            invocation.args.push_back(plan.master_url);
+            invocation.args = spark_worker_args(plan, node);
             invocation.environment["SPARK_LOCAL_DIRS"] = node.spark_local_dir;
             break;
         case Daemon::Namenode:
