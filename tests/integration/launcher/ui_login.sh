@@ -1,26 +1,36 @@
 #!/bin/bash
 # ui_login.sh RUNTIME [SPARK_VERSION]: every web UI of a job answers its owner alone (issue 28).
-# A `run` job on the 3-node test cluster whose driver (ui_app.py) keeps its application and UI
-# up until told to stop. Meanwhile:
+# An `up` cluster on the 3-node test cluster and an application (ui_app.py) whose driver runs
+# on the login node (the host) after `spark-slurm env` and keeps its UI up until told to stop
+# (with SPARK_VERSION: a `run` job whose driver on the leader does). Meanwhile:
 # - another user, on each node (in its network namespace: the same node) and on the host (the
-#   login node, over the network), asks every listening TCP port of the job's processes (but
+#   login node: the login-node driver's ports, and every node's over the network), asks every
+#   listening TCP port of the job's processes (but
 #   Slurm's srun, which fails the step on such bytes: a Slurm matter) for the
 #   pages of every UI (master, workers, the application, namenode, datanodes, /jmx, /conf, /logs,
 #   executors' logs) with no cookie, a guessed cookie and another job's cookie: each answers 401
 #   or nothing (no HTTP at all; Hadoop's RPC ports answer any HTTP request with their canned
 #   "not a web port" 404);
-# - the owner's `spark-slurm ui` prints the login link; the owner's client, on each node, logs in
-#   with it (an HttpOnly, SameSite=Strict cookie, and a page that moves on to the clean URL) and reads the
-#   master's page (2 workers ALIVE), a worker's executor log (stderr: where PySpark's output goes), the application's jobs and
-#   the namenode's live datanodes (2);
-# - headless Chromium (Debian's chromium), as the owner, opens the login link of each of those
-#   pages and the test saves a screenshot of each (build/Testing/artifacts/ui_login_*/) and
-#   asserts on the page text.
+# - the owner's `spark-slurm ui` prints the login link; the owner's client on the login node logs
+#   in with it (an HttpOnly, SameSite=Strict cookie, and a page that moves on to the clean URL)
+#   and reads, through the one door (the master's UI on the leader's address and its reverse
+#   proxy: what the one ssh line from a laptop reaches), the master's page (2 workers ALIVE), a
+#   worker's executor log (stderr: where PySpark's output goes), and the namenode's live
+#   datanodes (2); the application's jobs on the login node's loopback (a driver in the job:
+#   through the proxy);
+# - headless Chromium (Debian's chromium), as the owner, opens the master with
+#   `spark-slurm ui --browser` and the login link of each other page, and the test saves a
+#   screenshot of each (build/Testing/artifacts/ui_login_*/) and asserts on the page text.
 # With SPARK_VERSION (3.5.9: the javax build of the filter), that Spark from its image or install.
-# Not here yet (issue 28): one door through the master's reverse proxy, the history server's and
-# a login-node driver's UIs behind the filter.
+# The history server's login: history_checks.sh. No real ssh tunnel: the host reaches the
+# leader's address as the login node's sshd would forward to it.
 runtime=$1
 spark_version=${2:-}
+# The default Spark's cluster is held with `up` and its application's driver runs on the login
+# node (the host); another Spark's is a `run` job with the driver on the leader (the login node
+# has no such Spark to submit with).
+mode=run
+[[ -z $spark_version ]] && mode=up
 SMOKE_NAME=ui_login_$runtime${spark_version:+_spark_$spark_version}
 if [[ -n $spark_version ]]; then
     # shellcheck source=spark_version.sh
@@ -53,12 +63,25 @@ as_other_on() {
 }
 
 copy_in "$LAUNCHER_HERE/ui_app.py" "$LAUNCHER_HERE/../tools/ui-probe.py" "$LAUNCHER_HERE/../tools/headless-browser"
-job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
-    run --runtime "$runtime" --ready-timeout 240 -- spark-submit ui_app.py "$WORK/ui-app.stop" 2
-submit job.sh
 trap 'touch "$WORK/ui-app.stop" 2>/dev/null || true' EXIT
-wait_file_match "$WORK/job-$JOBID.out" 'UI-APP RUNNING' 400
-read -r app_id app_ui < <(grep -Eo 'UI-APP RUNNING [^ ]+ UI [^ ]+' "$WORK/job-$JOBID.out" | awk '{ print $3, $5 }')
+if [[ $mode == up ]]; then
+    job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- up --runtime "$runtime" --ready-timeout 240
+    submit job.sh
+    wait_file_match "$WORK/job-$JOBID.out" 'holding the cluster' 400
+    # The application's driver on the login node, after `spark-slurm env`: its UI on the
+    # login node's loopback.
+    app_out=$WORK/app.out
+    as_owner_on host bash -c "eval \"\$(spark-slurm env --job $JOBID)\" && cd '$WORK' && spark-submit ui_app.py '$WORK/ui-app.stop' 2" \
+        >"$app_out" 2>&1 &
+    app_pid=$!
+else
+    job_script job.sh -N3 --exclusive -t 15 "-o job-%j.out" -- \
+        run --runtime "$runtime" --ready-timeout 240 -- spark-submit ui_app.py "$WORK/ui-app.stop" 2
+    submit job.sh
+    app_out=$WORK/job-$JOBID.out
+fi
+wait_file_match "$app_out" 'UI-APP RUNNING' 400
+read -r app_id app_ui < <(grep -Eo 'UI-APP RUNNING [^ ]+ UI [^ ]+' "$app_out" | awk '{ print $3, $5 }')
 [[ -n $app_id && $app_ui == http*://*:* ]] || fail "the application printed no UI URL: '$app_ui'"
 credentials=$WORK/spark-slurm-$JOBID/credentials
 record_dir=$home/.spark-slurm/clusters/$JOBID
@@ -80,8 +103,8 @@ fi
 
 # Every listening TCP socket of the job user's processes, by node: "NODE ADDRESS PORT".
 user_pids=" $(pgrep -d ' ' -u "$SPARK_SLURM_TEST_USER") "
-for node in node1 node2 node3; do
-    nsenter --net="$(netns "$node")" ss -Hltnp | while read -r _ _ _ local _ users; do
+for node in node1 node2 node3 host; do
+    if [[ $node == host ]]; then ss -Hltnp; else nsenter --net="$(netns "$node")" ss -Hltnp; fi | while read -r _ _ _ local _ users; do
         pid=$(grep -Eo 'pid=[0-9]+' <<<"$users" | head -n1 | cut -d= -f2)
         [[ -n $pid && $user_pids == *" $pid "* ]] || continue
         # Slurm's own srun (the job's steps' I/O and message ports) is not spark-slurm's: fed
@@ -201,8 +224,21 @@ namenode_ui=$(grep -Eo 'web UI https?://[0-9.]+:[0-9]+' "$WORK/job-$JOBID.out" |
 [[ -n $namenode_ui ]] || fail "the leader reported no namenode web UI"
 as_owner_on host python3 "$WORK/ui-probe.py" owner "$master_ui" "$token_file" "$log_text" \
     >"$WORK/owner-log.jsonl" || fail "the owner's probe of the executor's log failed"
-as_owner_on host python3 "$WORK/ui-probe.py" owner "$master_ui" "$token_file" "/proxy/$app_id/jobs/" \
-    "/proxy/$app_id/api/v1/applications" >"$WORK/owner-app.jsonl" || fail "the owner's probe of the application's UI failed"
+# The application's UI: a login-node driver's on that node's loopback (nothing of it on its
+# address), a driver's in the job through the master's proxy.
+if [[ $mode == up ]]; then
+    app_base=http://127.0.0.1:${app_ui##*:}
+    app_path=
+    grep -q "^host 127.0.0.1 ${app_ui##*:}\$" "$WORK/sockets.txt" ||
+        fail "the login-node driver's UI (port ${app_ui##*:}) does not listen on the login node's loopback: $(grep '^host' "$WORK/sockets.txt")"
+    grep -Eq "^host [0-9.]+ ${app_ui##*:}\$" <(grep -v '^host 127.0.0.1 ' "$WORK/sockets.txt") &&
+        fail "the login-node driver's UI listens beyond the loopback"
+else
+    app_base=$master_ui
+    app_path=/proxy/$app_id
+fi
+as_owner_on host python3 "$WORK/ui-probe.py" owner "$app_base" "$token_file" "$app_path/jobs/" \
+    "$app_path/api/v1/applications" >"$WORK/owner-app.jsonl" || fail "the owner's probe of the application's UI failed"
 as_owner_on host python3 "$WORK/ui-probe.py" owner "$namenode_ui" "$token_file" \
     "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState" >"$WORK/owner-namenode.jsonl" ||
     fail "the owner's probe of the namenode's UI failed"
@@ -257,7 +293,7 @@ grep -q "Opening the Spark master's UI with $browser" "$WORK/ui-browser.out" ||
     fail "ui --browser did not say what it opened: $(cat "$WORK/ui-browser.out")"
 keep_browser_page master "$profile" "$token"
 browse executor-log host "$master_ui" "$log_page"
-browse application-jobs host "$master_ui" "/proxy/$app_id/jobs/"
+browse application-jobs host "$app_base" "$app_path/jobs/"
 browse namenode-datanodes host "$namenode_ui" /dfshealth.html#tab-datanode
 python3 - "$WORK" <<'PY' || fail "a page in the browser is not what the owner should see (screenshots: $ARTIFACTS)"
 import re, sys
@@ -277,10 +313,13 @@ assert "401" not in master[:200], "the browser got the refusal"
 PY
 
 touch "$WORK/ui-app.stop"
+if [[ $mode == up ]]; then
+    wait "$app_pid" || fail "the login-node driver failed: $(tail -5 "$app_out")"
+    as_owner_on host spark-slurm down --job "$JOBID" >"$WORK/down.out" 2>&1 || fail "spark-slurm down failed: $(cat "$WORK/down.out")"
+fi
 wait_done "$JOBID" 300
-out=$(job_output "$JOBID")
-grep -q 'UI-APP DONE' <<<"$out" || fail "the application did not finish"
-if grep -rqF "$token" "$WORK"/job-*.out "$WORK/spark-slurm-$JOBID/logs" "$WORK/spark-slurm-$JOBID"/*.jsonl 2>/dev/null; then
+grep -q 'UI-APP DONE' "$app_out" || fail "the application did not finish"
+if grep -rqF "$token" "$WORK"/job-*.out "$app_out" "$WORK/spark-slurm-$JOBID/logs" "$WORK/spark-slurm-$JOBID"/*.jsonl 2>/dev/null; then
     fail "the UI token appears in the job's output or logs"
 fi
 squeue -h -j "$JOBID" -o %k 2>/dev/null | grep -qF "$token" && fail "the UI token is in the job's comment"
