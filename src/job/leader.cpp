@@ -9,8 +9,10 @@
 #include "cds/cds.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/open_files.hpp"
 #include "job/driver.hpp"
 #include "network/network.hpp"
+#include "plan/scaling.hpp"
 #include "probes/probes.hpp"
 
 namespace spark_slurm {
@@ -64,6 +66,9 @@ double Leader::elapsed() const {
 
 int Leader::run() {
     log::info("cluster of {} worker(s); daemon logs in {}", plan_.worker_count, plan_.log_dir);
+    // A control connection per worker and more (plan/scaling.hpp), before any is accepted.
+    if (auto warning = raise_open_files_limit(scaling_keys(plan_).leader_open_files))
+        log::warn("{}", *warning);
     if (!plan_.requeueable) {
         log::warn(
             "job {} cannot be requeued (no --requeue): if its leader node is preempted or lost, "
@@ -286,8 +291,6 @@ void Leader::finish_stopping() {
     if (slurm_calls_.pending() == 0) phase_ = Phase::Done;
 }
 
-// Another user of the node may have bound a port this launcher claimed before its daemon did
-// (the claims are visible to all in /proc/net/unix). Checked before anything is sent there.
 bool Leader::port_is_ours(const std::string& address, std::uint16_t port, const char* handed_to) {
     auto stranger = foreign_listener(address, port);
     if (!stranger) return true;

@@ -65,7 +65,9 @@ class Leader {
     void start_local(Daemon daemon);
     // False (and the start failed, naming them) when another user listens on loopback `port`.
     // False (and the start failed, naming the squatter) when another user listens on this
-    // node's `address`:`port`, handed to `handed_to`.
+    // node's `address`:`port`, handed to `handed_to`: they may have bound a port this launcher
+    // claimed before its daemon did (the claims are visible to all in /proc/net/unix). Checked
+    // before anything is sent there.
     bool port_is_ours(const std::string& address, std::uint16_t port, const char* handed_to);
 
     // HDFS's start-up and end (leader_hdfs.cpp).

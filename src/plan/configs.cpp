@@ -8,6 +8,7 @@
 #include "common/ui_login.hpp"
 #include "plan/plan.hpp"
 #include "plan/plan_internal.hpp"
+#include "plan/scaling.hpp"
 
 namespace spark_slurm {
 
@@ -303,8 +304,11 @@ std::string spark_env_text(const Plan& plan, const NodePlan& node) {
 // Kerberos) of this node.
 void add_hdfs_files(ConfigFiles& files, const Plan& plan, const NodePlan& node) {
     files.hadoop_log4j = plan_internal::hadoop_log4j_properties();
-    const std::string core = property("fs.defaultFS", plan.hdfs_url) + owner_only_umask() +
-                             property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp"));
+    const ScalingKeys scale = scaling_keys(plan);
+    const std::string core =
+        property("fs.defaultFS", plan.hdfs_url) + owner_only_umask() +
+        property("hadoop.tmp.dir", join_path(node.work_dir, "hadoop-tmp")) +
+        property("ipc.server.listen.queue.size", std::to_string(scale.rpc_listen_queue));
     files.core_site =
         xml_configuration(core + kerberos_core_properties(plan) + ui_login_http_properties(plan));
     if (plan.kerberos && !node.namenode_dir.empty())
@@ -321,6 +325,9 @@ void add_hdfs_files(ConfigFiles& files, const Plan& plan, const NodePlan& node) 
     hdfs += property("dfs.namenode.datanode.registration.ip-hostname-check", "false");
     // Leave safe mode as soon as enough blocks are reported, rather than 30 s later.
     hdfs += property("dfs.namenode.safemode.extension", "0");
+    hdfs += property("dfs.namenode.handler.count", std::to_string(scale.namenode_handlers));
+    hdfs += property("dfs.blockreport.initialDelay",
+                     fmt::format("{}s", scale.block_report_initial_delay));
     if (!node.datanode_dir.empty()) {
         hdfs += property("dfs.datanode.data.dir", "file://" + node.datanode_dir);
         hdfs += property("dfs.datanode.address",

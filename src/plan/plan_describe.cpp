@@ -4,6 +4,7 @@
 #include "common/enum_names.hpp"
 #include "common/sizes.hpp"
 #include "plan/plan.hpp"
+#include "plan/scaling.hpp"
 
 namespace spark_slurm {
 
@@ -29,6 +30,7 @@ std::string describe_plan(const Plan& plan) {
         out +=
             "hdfs         off (--no-hdfs): read and write file:// paths on a shared filesystem\n";
     }
+    out += fmt::format("scaling      {}\n", describe_scaling(scaling_keys(plan)));
     out += fmt::format("logs         {}\n", plan.log_dir);
     out += fmt::format("event logs   {}\n",
                        plan.event_log_dir.empty() ? "off (--no-event-log)" : plan.event_log_dir);
