@@ -110,7 +110,8 @@ void check_host_install(const Options& options, const Environment& variables,
         }
     }
     std::string java = settings.java_home.empty() ? "java" : settings.java_home + "/bin/java";
-    report(java_version_check(run_check({java, "-version"}, variables)));
+    // No hsperfdata directory left in /tmp by the check (the JVM's default writes one).
+    report(java_version_check(run_check({java, "-XX:-UsePerfData", "-version"}, variables)));
 }
 
 // The container runtime (found, runs, user namespaces) and, with an image, its contract; or the

@@ -35,9 +35,14 @@ grep -Eq '^ok    image +.*has java, Spark and Hadoop' "$WORK/host_image.out" || 
 grep -Eq '^ok    spark +Spark [0-9]+\.[0-9.]+ \(the image ' "$WORK/host_image.out" || fail "the image's Spark version was not read"
 grep -Eq '^ok    hadoop +Hadoop [0-9]+\.[0-9.]+ \(the image ' "$WORK/host_image.out" || fail "the image's Hadoop version was not read"
 grep -Eq '^ok    kdc +Apache Kerby in the image ' "$WORK/host_image.out" || fail "the image's KDC (Kerby) was not checked"
-# The host install (the module-like SPARK_HOME/HADOOP_HOME/JAVA_HOME of run-as-user).
+# The host install (the module-like SPARK_HOME/HADOOP_HOME/JAVA_HOME of run-as-user). Its Java
+# check runs a JVM here: it leaves nothing in /tmp (an empty hsperfdata directory of an earlier
+# test's JVM goes first).
+perf_dir=/tmp/hsperfdata_$SPARK_SLURM_TEST_USER
+rmdir "$perf_dir" 2>/dev/null || true
 doctor host_none 0 -- --runtime none
 no_fail_lines host_none
+[[ ! -e $perf_dir ]] || fail "doctor --runtime none left $perf_dir in /tmp"
 grep -Eq '^ok    java +Java (1[7-9]|2[0-9])' "$WORK/host_none.out" || fail "no Java 17+ reported"
 grep -Eq '^ok    spark +Spark [0-9]' "$WORK/host_none.out" || fail "no Spark version reported"
 grep -Eq '^ok    hadoop +Hadoop [0-9]' "$WORK/host_none.out" || fail "no Hadoop version reported"
