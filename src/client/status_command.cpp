@@ -78,8 +78,10 @@ std::vector<std::string> tunnel_commands(const ClusterRecord& record,
 }
 
 std::vector<std::string> tunnel_lines(const ClusterRecord& record, const std::string& login_host) {
-    std::vector<std::string> lines = tunnel_commands(record, login_host);
-    for (const auto& tunnel : ssh_tunnels(record)) lines.push_back("# " + tunnel.what);
+    const auto tunnels = ssh_tunnels(record);
+    std::vector<std::string> lines =
+        ssh_tunnel_commands(tunnels, login_host, record.leader_hostname);
+    for (const auto& tunnel : tunnels) lines.push_back("# " + tunnel.what);
     return lines;
 }
 

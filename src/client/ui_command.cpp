@@ -85,7 +85,7 @@ std::string ui_login_link(const std::string& webui_url, const std::string& ui_to
     const std::string port = port_of(webui_url);
     if (port.empty()) return "";
     const std::string scheme = webui_url.starts_with("https://") ? "https" : "http";
-    return fmt::format("{}://localhost:{}/?{}={}", scheme, port, kUiLoginParameter, ui_token);
+    return ui_login_url(fmt::format("{}://localhost:{}", scheme, port), ui_token);
 }
 
 std::string format_ui_text(const ClusterRecord& record, const std::string& ui_token,
@@ -138,8 +138,7 @@ int ui_command(const Options& options, const Environment& environment) {
         // The master's own address: the browser is where that is reachable (the login node,
         // a node of the job), not at a tunnel's end.
         write_private_file(page,
-                           ui_login_page(fmt::format("{}/?{}={}", cluster.record.master_webui_url,
-                                                     kUiLoginParameter, *token)));
+                           ui_login_page(ui_login_url(cluster.record.master_webui_url, *token)));
         const std::string browser = open_in_browser("file://" + page, environment);
         std::cout << "\nOpening the Spark master's UI with " << browser << "\n" << std::flush;
     }

@@ -174,7 +174,7 @@ class HistoryServer {
     std::uint16_t port() const { return port_; }
     std::string url() const { return fmt::format("http://127.0.0.1:{}/", port_); }
     std::string login_link() const {
-        return fmt::format("http://localhost:{}/?{}={}", port_, kUiLoginParameter, ui_token_);
+        return ui_login_url(fmt::format("http://localhost:{}", port_), ui_token_);
     }
     std::string log_file() const { return dir_ + "/history-server.log"; }
     bool several() const { return sources_.size() > 1; }

@@ -20,6 +20,10 @@ inline constexpr const char* kUiTokenHeader = "X-Spark-Slurm-Token";
 // the machine's other users (issue 28). Reached through an ssh tunnel.
 inline constexpr const char* kWebUiAddress = "127.0.0.1";
 
+// The login link of the UI at `base` ("http://host:port", no trailing slash): its root page
+// with the token as kUiLoginParameter.
+std::string ui_login_url(const std::string& base, const std::string& ui_token);
+
 // This machine's install of the jars: share/spark-slurm/ui next to the running launcher.
 std::string ui_login_jars_dir();
 // The javax one, which Hadoop 3's daemons run.

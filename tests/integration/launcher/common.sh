@@ -37,15 +37,21 @@ browser_profile() {
     echo "$profile"
 }
 
+# write_login_page PROFILE LINK: PROFILE/login.html, the job user's private (0600) page that
+# moves on to LINK (a login link): the browser is given the page, and the token is on no
+# command line.
+write_login_page() {
+    printf '<meta http-equiv="refresh" content="0;url=%s">\n' "$2" >"$1/login.html"
+    chown "$SPARK_SLURM_TEST_USER" "$1/login.html"
+    chmod 600 "$1/login.html"
+}
+
 # keep_browser_page NAME PROFILE TOKEN: waits (200 s at most) for tools/headless-browser in
 # PROFILE to finish, checks that TOKEN was not on its command line, and keeps the page it saw
 # (TOKEN blanked) in $WORK/NAME.html and, with its screenshot, in $ARTIFACTS.
 keep_browser_page() {
-    local name=$1 profile=$2 token=$3 deadline=$((SECONDS + 200))
-    until [[ -e $profile/done ]]; do
-        ((SECONDS < deadline)) || fail "the browser did not finish $name within 200 s"
-        sleep 0.5
-    done
+    local name=$1 profile=$2 token=$3
+    wait_for_file "$profile/done" 200 "the browser did not finish $name"
     grep -q "$token" "$profile/argv" && fail "the token was on the browser's command line ($name)"
     [[ -s $profile/page.png ]] || fail "chromium saved no screenshot of $name: $(tail -3 "$profile/chromium.err")"
     if [[ -z ${_artifacts_emptied:-} ]]; then

@@ -87,10 +87,7 @@ EOF
     if [[ $mode == plain ]]; then
         copy_in "$LAUNCHER_HERE/../tools/headless-browser"
         profile=$(browser_profile "$WORK/spark-slurm-$JOBID" history-browser)
-        printf '<meta http-equiv="refresh" content="0;url=http://127.0.0.1:%s/?spark-slurm-login=%s">\n' "$port" "$token" \
-            >"$profile/login.html"
-        chown "$SPARK_SLURM_TEST_USER" "$profile/login.html"
-        chmod 600 "$profile/login.html"
+        write_login_page "$profile" "http://127.0.0.1:$port/?spark-slurm-login=$token"
         "$RUN_AS_USER" "$WORK/headless-browser" "$profile" "file://$profile/login.html" || true
         keep_browser_page history-list "$profile" "$token"
         python3 - "$WORK/history-list.html" <<'EOF' || fail "the history server's list in the browser does not show both applications (screenshot: $ARTIFACTS)"

@@ -18,16 +18,8 @@ stall() {
     kill -STOP "$ctld_pid"
     echo "[$SSC_ME] slurmctld stopped"
     sleep "$stall_seconds" # the stall itself: what is tested is that the job rides it out
-    if [[ -n ${1:-} ]]; then
-        local deadline=$((SECONDS + 240))
-        until grep -Eq -- "$2" "$1" 2>/dev/null; do
-            ((SECONDS < deadline)) || {
-                kill -CONT "$ctld_pid"
-                fail "no line matching '$2' in $1 within $((stall_seconds + 240)) s of a stopped slurmctld"
-            }
-            sleep 0.5
-        done
-    fi
+    # (a failure here resumes slurmctld too: the EXIT trap above)
+    if [[ -n ${1:-} ]]; then wait_file_match "$1" "$2" 240; fi
     kill -CONT "$ctld_pid"
     stall_to=$(date +%s.%N)
     echo "[$SSC_ME] slurmctld answers again after $(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1])))" "$stall_from" "$stall_to") s"

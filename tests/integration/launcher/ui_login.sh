@@ -277,10 +277,7 @@ browse() { # browse NAME NODE|host URL PATH: the owner opens the login link to U
     local sep='?' fragment=
     [[ $path == *'#'* ]] && fragment=#${path#*#} && path=${path%%#*}
     [[ $path == *'?'* ]] && sep='&'
-    printf '<meta http-equiv="refresh" content="0;url=%s%s%sspark-slurm-login=%s%s">\n' "$url" "$path" "$sep" "$token" "$fragment" \
-        >"$profile/login.html"
-    chown "$SPARK_SLURM_TEST_USER" "$profile/login.html"
-    chmod 600 "$profile/login.html"
+    write_login_page "$profile" "$url$path${sep}spark-slurm-login=$token$fragment"
     as_owner_on "$where" "$browser" "$profile" "file://$profile/login.html" || true
     keep_browser_page "$name" "$profile" "$token"
 }
